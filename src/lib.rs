@@ -1,0 +1,3 @@
+//! rkv: compile a Redis topology spec into Kubernetes manifests.
+
+pub mod write;
