@@ -13,7 +13,7 @@ fn options() -> SerializerOptions {
 }
 
 /// One YAML document for `value`, without a leading `---`.
-pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_saphyr::SerializeError> {
+pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, serde_saphyr::SerializeError> {
     serde_saphyr::to_string_with_options(value, options())
 }
 
