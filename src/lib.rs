@@ -1,3 +1,14 @@
 //! rkv: compile a Redis topology spec into Kubernetes manifests.
+//!
+//! The pipeline, one module per stage:
+//! [`spec`] (load) -> [`check`] -> [`plan`] -> [`emit`] -> [`write`]; [`compile`] runs it
+//! for one spec, [`cli`] is the command line over it.
 
+pub mod check;
+pub mod cli;
+pub mod compile;
+pub mod diag;
+pub mod emit;
+pub mod plan;
+pub mod spec;
 pub mod write;

@@ -1,8 +1,10 @@
-//! The one deterministic YAML writer: typed values in, YAML text out.
+//! The write stage: the one deterministic YAML writer and the one place files are written.
 //!
 //! Invariant: the same value always gives the same bytes; every string a YAML 1.1
-//! reader (kubectl, libyaml) would take for a boolean or a number is quoted.
+//! reader (kubectl, libyaml) would take for a boolean or a number is quoted; trees are
+//! replaced atomically.
 
+pub mod fs;
 mod yaml;
 
 pub use yaml::{to_yaml, to_yaml_stream};

@@ -1,0 +1,132 @@
+//! The check stage: semantic findings about a loaded spec and each resolved topology.
+//!
+//! In: a [`Loaded`] spec and its [`Resolved`] variants. Out: every finding (not just the
+//! first), each with a stable code, a severity, the place in the file and a help line.
+//! Invariant: an error finding means no plan is made and nothing is written.
+
+use crate::diag::{Diagnostic, Severity};
+use crate::spec::{Loaded, Resolved, ServiceType, Shape};
+
+/// All findings for a spec.
+pub fn check(loaded: &Loaded, variants: &[Resolved]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    spec_level(loaded, &mut out);
+    for r in variants {
+        variant_level(loaded, r, &mut out);
+    }
+    // The same finding from several variants that share a section is reported once.
+    let mut seen = Vec::new();
+    out.retain(|d| {
+        let key = (d.code, d.line, d.column, d.message.clone());
+        if seen.contains(&key) {
+            false
+        } else {
+            seen.push(key);
+            true
+        }
+    });
+    out.sort_by(|a, b| (a.line, a.column, a.code).cmp(&(b.line, b.column, b.code)));
+    out
+}
+
+fn spec_level(l: &Loaded, out: &mut Vec<Diagnostic>) {
+    let spec = &l.topology.spec;
+    if !spec.sites.is_empty() && !spec.environments.is_empty() {
+        out.push(
+            l.diag("RKV100", Severity::Error, "/spec/environments", "a topology has either `environments` or `sites`, not both")
+                .help("sites are separate clusters with their own trees; put per-site changes under `sites`"),
+        );
+    }
+    for (group, map) in [("environments", &spec.environments), ("sites", &spec.sites)] {
+        for name in map.keys() {
+            let valid = !name.is_empty()
+                && name.len() <= 63
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !name.starts_with('-')
+                && !name.ends_with('-');
+            if !valid || name == "base" {
+                let p = format!("/spec/{group}/{}", crate::spec::tree::escape(name));
+                out.push(
+                    l.diag("RKV100", Severity::Error, &p, format!("`{name}` cannot name a directory of the output"))
+                        .help("use lowercase letters, digits and `-` (and not `base`, which is the kustomize base)"),
+                );
+            }
+        }
+    }
+}
+
+fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    let s = &r.spec;
+    let tls = s.tls.as_ref();
+    if s.auth.is_none() {
+        out.push(
+            l.diag("RKV101", Severity::Warning, &r.origin("redis"), format!("`{}` runs Redis with no password", r.name))
+                .help("anyone the NetworkPolicies let in has full access: add `auth.passwordSecret: {name, key}` naming a Secret"),
+        );
+    }
+    if let Some(t) = tls {
+        if t.plaintext_port {
+            out.push(
+                l.diag(
+                    "RKV102",
+                    Severity::Warning,
+                    &r.at("tls", "/plaintextPort"),
+                    "TLS is enabled but the plaintext port stays open",
+                )
+                .help("set `plaintextPort: false` so clients cannot bypass TLS (`port 0`)"),
+            );
+        }
+    }
+    if let Some(e) = &s.exposure {
+        let outside = matches!(e.type_, ServiceType::LoadBalancer | ServiceType::NodePort);
+        if outside && (s.auth.is_none() || tls.is_none()) {
+            let missing = match (s.auth.is_none(), tls.is_none()) {
+                (true, true) => "no password and no TLS",
+                (true, false) => "no password",
+                _ => "no TLS",
+            };
+            let sev = if e.accept_insecure.is_some() {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
+            let mut d = l.diag(
+                "RKV103",
+                sev,
+                &r.at("exposure", "/type"),
+                format!(
+                    "a {:?} Service exposes Redis outside the cluster with {missing}",
+                    e.type_
+                ),
+            );
+            d.help = Some(match &e.accept_insecure {
+                Some(reason) => format!("accepted by `exposure.acceptInsecure`: {reason}"),
+                None => "add `auth` and `tls`, or keep the Service ClusterIP; to accept the risk, give `exposure.acceptInsecure: <reason>`".into(),
+            });
+            out.push(d);
+        }
+    }
+    if let Shape::Failover(f) = &s.shape {
+        if let Some(m) = f.wal.as_ref().and_then(|w| w.mirror.as_ref()) {
+            let sites = &l.topology.spec.sites;
+            for (field, site) in [("from", &m.from), ("to", &m.to)] {
+                if !sites.contains_key(site) {
+                    out.push(
+                        l.diag(
+                            "RKV104",
+                            Severity::Error,
+                            &r.at("shape", &format!("/failover/wal/mirror/{field}")),
+                            format!("mirror `{field}` names `{site}`, which is not a site"),
+                        )
+                        .help(format!(
+                            "name one of the sites: {}",
+                            sites.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! The command line: arguments in, exit code out. A thin layer over the library.
+//!
+//! Exit codes: 0 success; 1 findings, drift or changes; 2 usage, input or I/O error.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::compile::{CompileError, Compiled, compile};
+use crate::diag::{self, Diagnostic, Severity};
+use crate::spec::{self, Loaded};
+use crate::write::fs::{self as wfs, Drift};
+
+/// rkv compiles a Redis topology spec into everything a GitOps repository needs:
+/// kustomize trees, operator custom resources, Helm values, PodDisruptionBudgets whose
+/// numbers are proven, NetworkPolicies and secret wiring that never holds a secret.
+#[derive(Debug, Parser)]
+#[command(name = "rkv", version, about, long_about = None, propagate_version = true)]
+#[command(
+    after_help = "Start with `rkv validate profiles/` and `rkv render`.\nExit codes: 0 ok, 1 findings/drift/changes, 2 usage, input or I/O error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render specs into `generated/<spec name>/` (every spec in `profiles/` by default).
+    Render(RenderArgs),
+    /// Check specs and report every finding, without writing anything.
+    Validate(ValidateArgs),
+    /// Write the spec's JSON Schema (for editors and CI).
+    Schema(SchemaArgs),
+    /// Print shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Spec files or directories of specs [default: profiles/].
+    pub paths: Vec<PathBuf>,
+    /// Output directory; each spec renders into `<DIR>/<spec file stem>/`.
+    #[arg(short, long, default_value = "generated", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Write nothing; exit 1 with a diff when the output directory is out of date.
+    #[arg(long, conflicts_with = "stdout")]
+    pub check: bool,
+    /// Print the objects as one multi-document YAML stream instead of writing files.
+    #[arg(long)]
+    pub stdout: bool,
+    /// With --stdout: the environment or site to print (`base` is the default).
+    #[arg(long, value_name = "NAME", requires = "stdout")]
+    pub env: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Spec files or directories of specs [default: profiles/].
+    pub paths: Vec<PathBuf>,
+    /// Output format of the findings.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Where to write the schema.
+    #[arg(
+        short,
+        long,
+        default_value = "schemas/topology.schema.json",
+        value_name = "FILE"
+    )]
+    pub output: PathBuf,
+    /// Print the schema instead of writing it.
+    #[arg(long, conflicts_with = "check")]
+    pub stdout: bool,
+    /// Exit 1 when the file differs from the schema this rkv generates.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Run the command line; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Render(a) => render(a),
+        Command::Validate(a) => validate(a),
+        Command::Schema(a) => schema(a),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "rkv", &mut std::io::stdout());
+            0
+        }
+    }
+}
+
+fn eprint_chain(err: &dyn std::error::Error) {
+    eprintln!("error: {err}");
+    let mut source = err.source();
+    while let Some(s) = source {
+        eprintln!("Cause: {s}");
+        source = s.source();
+    }
+}
+
+/// Spec files named by `paths` (files, or the YAML files of directories), sorted.
+fn spec_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
+    let default = [PathBuf::from("profiles")];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| {
+                    Diagnostic::new(
+                        "RKV001",
+                        Severity::Error,
+                        &p.display().to_string(),
+                        format!("cannot read the directory: {e}"),
+                    )
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.is_file()
+                        && matches!(f.extension().and_then(|x| x.to_str()), Some("yaml" | "yml"))
+                })
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(Diagnostic::new(
+                    "RKV008",
+                    Severity::Error,
+                    &p.display().to_string(),
+                    "no spec files (*.yaml, *.yml) in this directory",
+                )
+                .help("give a spec file, or a directory that holds specs such as `profiles/`"));
+            }
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Load and compile every spec; diagnostics are printed. Returns the exit code on failure.
+fn compile_all(
+    paths: &[PathBuf],
+    deny_warnings: bool,
+    format: Format,
+) -> Result<Vec<(Loaded, Compiled)>, i32> {
+    let files = match spec_files(paths) {
+        Ok(f) => f,
+        Err(d) => {
+            print_diags(&[d], format);
+            return Err(2);
+        }
+    };
+    let mut all = Vec::new();
+    let mut diags = Vec::new();
+    let mut code = 0;
+    for f in &files {
+        match spec::load_file(f) {
+            Err(d) => {
+                diags.extend(d);
+                code = 2;
+            }
+            Ok(loaded) => match compile(&loaded) {
+                Ok(c) => {
+                    diags.extend(c.findings.iter().cloned());
+                    all.push((loaded, c));
+                }
+                Err(CompileError::Findings(d)) => {
+                    diags.extend(d);
+                    code = code.max(1);
+                }
+                Err(e) => {
+                    eprint_chain(&e);
+                    code = 2;
+                }
+            },
+        }
+    }
+    let mut seen = std::collections::BTreeMap::new();
+    for (l, c) in &all {
+        if let Some(first) = seen.insert(c.profile.clone(), l.source.file.clone()) {
+            diags.push(
+                Diagnostic::new(
+                    "RKV016",
+                    Severity::Error,
+                    &l.source.file,
+                    format!(
+                        "`{}` and `{first}` both render to `{}/`",
+                        l.source.file, c.profile
+                    ),
+                )
+                .help("rename one of the files: the file stem names the output folder"),
+            );
+            code = 2;
+        }
+    }
+    if deny_warnings && diags.iter().any(|d| d.severity == Severity::Warning) {
+        code = code.max(1);
+    }
+    print_diags(&diags, format);
+    if code != 0 { Err(code) } else { Ok(all) }
+}
+
+fn print_diags(diags: &[Diagnostic], format: Format) {
+    match format {
+        Format::Text => eprint!("{}", diag::render_text(diags)),
+        Format::Json => println!("{}", diag::render_json(diags)),
+    }
+}
+
+fn render(a: RenderArgs) -> i32 {
+    let compiled = match compile_all(&a.paths, false, Format::Text) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if a.stdout {
+        return render_stdout(&compiled, a.env.as_deref());
+    }
+    let regen = if a.paths.is_empty() {
+        "rkv render".to_string()
+    } else {
+        format!(
+            "rkv render {}{}",
+            a.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            if a.output == Path::new("generated") {
+                String::new()
+            } else {
+                format!(" -o {}", a.output.display())
+            }
+        )
+    };
+    let mut drift = Vec::new();
+    for (_, c) in &compiled {
+        let dir = a.output.join(&c.profile);
+        let result = if a.check {
+            wfs::check_tree(&dir, &c.files).map(|d| drift.extend(d))
+        } else {
+            wfs::write_tree(&dir, &c.files).map(|changed| {
+                if changed {
+                    eprintln!("wrote {} ({} files)", dir.display(), c.files.len());
+                }
+            })
+        };
+        if let Err(e) = result {
+            eprint_chain(&e);
+            return 2;
+        }
+    }
+    // A full render owns the output directory: trees of specs that are gone are stale.
+    if a.paths.is_empty() {
+        let keep: Vec<&str> = compiled.iter().map(|(_, c)| c.profile.as_str()).collect();
+        if let Ok(entries) = std::fs::read_dir(&a.output) {
+            let mut stale: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_dir()
+                        && p.file_name()
+                            .is_some_and(|n| !keep.contains(&n.to_string_lossy().as_ref()))
+                })
+                .collect();
+            stale.sort();
+            for p in stale {
+                if a.check {
+                    drift.push(Drift::Stale(p.display().to_string()));
+                } else if let Err(e) = wfs::remove_tree(&p) {
+                    eprint_chain(&e);
+                    return 2;
+                } else {
+                    eprintln!("removed {} (no spec renders to it)", p.display());
+                }
+            }
+        }
+    }
+    if a.check {
+        if drift.is_empty() {
+            eprintln!("{} is up to date", a.output.display());
+            return 0;
+        }
+        let mut out = std::io::stdout().lock();
+        for d in &drift {
+            let _ = out.write_all(d.describe().as_bytes());
+        }
+        eprintln!(
+            "{} is out of date ({} file(s) differ): run `{regen}` and commit the result",
+            a.output.display(),
+            drift.len()
+        );
+        return 1;
+    }
+    0
+}
+
+fn render_stdout(compiled: &[(Loaded, Compiled)], env: Option<&str>) -> i32 {
+    let mut docs = Vec::new();
+    for (l, c) in compiled {
+        let pick = match env {
+            Some(e) => c.variants.iter().find(|v| v.resolved.variant.label() == e),
+            None => c.variants.first(),
+        };
+        let Some(v) = pick else {
+            let names: Vec<&str> = c
+                .variants
+                .iter()
+                .map(|v| v.resolved.variant.label())
+                .collect();
+            eprintln!(
+                "error: `{}` has no environment or site `{}`; it has: {}",
+                l.source.file,
+                env.unwrap_or_default(),
+                names.join(", ")
+            );
+            return 2;
+        };
+        docs.extend(v.objects.iter().map(|o| o.value.clone()));
+    }
+    match crate::write::to_yaml_stream(&docs) {
+        Ok(s) => {
+            let _ = std::io::stdout().lock().write_all(s.as_bytes());
+            0
+        }
+        Err(e) => {
+            eprint_chain(&e);
+            2
+        }
+    }
+}
+
+fn validate(a: ValidateArgs) -> i32 {
+    match compile_all(&a.paths, a.deny_warnings, a.format) {
+        Ok(c) => {
+            if a.format == Format::Text {
+                eprintln!("{} spec(s) valid", c.len());
+            }
+            0
+        }
+        Err(code) => code,
+    }
+}
+
+/// The schema as committed: pretty JSON with a trailing newline.
+pub fn schema_text() -> String {
+    let mut s = serde_json::to_string_pretty(spec::load::schema()).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn schema(a: SchemaArgs) -> i32 {
+    let text = schema_text();
+    if a.stdout {
+        print!("{text}");
+        return 0;
+    }
+    if a.check {
+        return match std::fs::read_to_string(&a.output) {
+            Ok(old) if old == text => 0,
+            _ => {
+                eprintln!(
+                    "{} is out of date: run `rkv schema -o {}` and commit it",
+                    a.output.display(),
+                    a.output.display()
+                );
+                1
+            }
+        };
+    }
+    let dir = a.output.parent().unwrap_or(Path::new("."));
+    let name = a
+        .output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.rkv-new"));
+    let res = std::fs::create_dir_all(dir)
+        .and_then(|_| std::fs::write(&tmp, &text))
+        .and_then(|_| std::fs::rename(&tmp, &a.output));
+    match res {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: cannot write `{}`", a.output.display());
+            eprintln!("Cause: {e}");
+            2
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Diagnostics: plain data (code, severity, place, message, help), rendered in one place.
+//!
+//! In: findings from the loader and the checks. Out: text for a terminal, or JSON for tools.
+//! Invariant: every code is listed once in [`CODES`] with its meaning; lines and columns
+//! are 1-based.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::spec::tree::Pos;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// One finding about one place in one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// Dotted field path (`spec.shape.cluster.shards`); empty for the whole file.
+    pub path: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// The source line the finding points at.
+    #[serde(skip)]
+    pub snippet: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(
+        code: &'static str,
+        severity: Severity,
+        file: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            code,
+            severity,
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            path: String::new(),
+            message: message.into(),
+            help: None,
+            snippet: None,
+        }
+    }
+
+    /// Place the finding at `pos` in `text`, naming the field `path`.
+    pub fn at(mut self, text: &str, pos: Pos, path: &str) -> Self {
+        self.line = pos.line;
+        self.column = pos.column;
+        self.path = path.to_string();
+        self.snippet = text
+            .lines()
+            .nth(pos.line.saturating_sub(1))
+            .map(str::to_string);
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Render diagnostics for a terminal, rustc style.
+pub fn render_text(diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+        if d.line > 0 {
+            let _ = writeln!(out, "  --> {}:{}:{}", d.file, d.line, d.column);
+        } else {
+            let _ = writeln!(out, "  --> {}", d.file);
+        }
+        if !d.path.is_empty() {
+            let _ = writeln!(out, "   = field: {}", d.path);
+        }
+        if let Some(line) = &d.snippet {
+            let num = d.line.to_string();
+            let pad = " ".repeat(num.len());
+            let shown: String = line.replace('\t', " ");
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{num} | {shown}");
+            let _ = writeln!(out, "{pad} | {}^", " ".repeat(d.column.saturating_sub(1)));
+        }
+        if let Some(h) = &d.help {
+            let _ = writeln!(out, "   = help: {h}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Render diagnostics as a JSON array (stable field order).
+pub fn render_json(diags: &[Diagnostic]) -> String {
+    serde_json::to_string_pretty(diags).unwrap_or_else(|_| "[]".into())
+}
+
+/// Every diagnostic code rkv emits and what it means. The README's table is checked
+/// against this list.
+pub const CODES: &[(&str, &str)] = &[
+    ("RKV001", "the spec file cannot be read"),
+    ("RKV002", "the spec file is larger than 1 MB"),
+    ("RKV003", "the text is not valid YAML"),
+    ("RKV004", "the file is empty"),
+    ("RKV005", "a mapping has the same key twice"),
+    (
+        "RKV006",
+        "aliases would expand the document beyond the node limit (alias bomb)",
+    ),
+    ("RKV007", "more than one YAML document in a spec file"),
+    ("RKV008", "no spec files found"),
+    ("RKV009", "YAML indentation uses a tab"),
+    ("RKV010", "unknown field"),
+    ("RKV011", "a value has the wrong type"),
+    (
+        "RKV012",
+        "a value is out of range or not one of the allowed values",
+    ),
+    ("RKV013", "a required field is missing"),
+    (
+        "RKV014",
+        "a shape must be exactly one of standalone, cluster, failover, replication",
+    ),
+    ("RKV015", "a value does not match the expected format"),
+    ("RKV016", "two specs render to the same output folder"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_sorted() {
+        let mut seen: Vec<&str> = CODES.iter().map(|(c, _)| *c).collect();
+        let orig = seen.clone();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen, orig);
+    }
+
+    #[test]
+    fn text_points_at_the_column() {
+        let d = Diagnostic::new("RKV010", Severity::Error, "a.yaml", "unknown field `x`")
+            .at("a: 1\n  x: 2\n", Pos { line: 2, column: 3 }, "a.x")
+            .help("remove it");
+        let t = render_text(&[d]);
+        assert!(t.contains("  --> a.yaml:2:3\n"), "{t}");
+        assert!(t.contains("2 |   x: 2\n  |   ^\n"), "{t}");
+    }
+}

@@ -1,0 +1,112 @@
+//! The emit stage: a checked, planned topology in, Kubernetes objects and files out.
+//!
+//! Each target has its own module; emitters build typed values (k8s-openapi structs,
+//! typed CR structs) and turn them into [`Object`]s. [`layout`] arranges the objects of
+//! every variant of a spec into the GitOps tree. Invariant: emitting is a pure function
+//! of the plan — no clock, no environment, no I/O.
+
+pub mod common;
+pub mod layout;
+pub mod standalone;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::plan::model::Plan;
+
+/// One rendered Kubernetes object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// The object, `apiVersion` and `kind` first.
+    pub value: Value,
+    /// Comment lines written above the object (the arithmetic behind a number).
+    pub comment: Vec<String>,
+}
+
+/// Why a value could not become an object.
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    /// A typed value failed to serialize (a bug in an emitter, never user input).
+    #[error("cannot serialize {what}")]
+    Serialize {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl Object {
+    /// Turn a typed object into an [`Object`].
+    pub fn new<T: Serialize>(what: &str, typed: &T) -> Result<Object, EmitError> {
+        let value = serde_json::to_value(typed).map_err(|source| EmitError::Serialize {
+            what: what.to_string(),
+            source,
+        })?;
+        Ok(Object {
+            value,
+            comment: Vec::new(),
+        })
+    }
+
+    pub fn with_comment(mut self, lines: Vec<String>) -> Self {
+        self.comment = lines;
+        self
+    }
+
+    fn str_at(&self, pointer: &str) -> &str {
+        self.value
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn api_version(&self) -> &str {
+        self.str_at("/apiVersion")
+    }
+    pub fn kind(&self) -> &str {
+        self.str_at("/kind")
+    }
+    pub fn name(&self) -> &str {
+        self.str_at("/metadata/name")
+    }
+    pub fn namespace(&self) -> &str {
+        self.str_at("/metadata/namespace")
+    }
+
+    /// The API group (`apps`, `""` for core).
+    pub fn group(&self) -> &str {
+        match self.api_version().rsplit_once('/') {
+            Some((g, _)) => g,
+            None => "",
+        }
+    }
+
+    /// Identity as kustomize sees it: group, kind, namespace, name.
+    pub fn id(&self) -> (String, String, String, String) {
+        (
+            self.group().into(),
+            self.kind().into(),
+            self.namespace().into(),
+            self.name().into(),
+        )
+    }
+
+    /// `<kind>-<name>.yaml`, lowercase.
+    pub fn file_name(&self) -> String {
+        format!("{}-{}.yaml", self.kind(), self.name()).to_lowercase()
+    }
+}
+
+/// Every object of one plan, for every target the plan asks for.
+pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+    let mut objects = Vec::new();
+    if plan.outputs.kustomize {
+        match plan.shape_name {
+            "standalone" => objects.extend(standalone::emit(plan)?),
+            // Checked and planned, rendered once its emitter lands.
+            _ => {}
+        }
+    }
+    objects.sort_by(|a, b| a.id().cmp(&b.id()));
+    Ok(objects)
+}

@@ -1,0 +1,179 @@
+//! The `standalone` shape: one Redis pod as seed 000's `base.yaml` runs it.
+//!
+//! In: a plan whose shape is standalone. Out: a Deployment (1 replica, `Recreate` so the
+//! ReadWriteOnce volume is released before the new pod starts), a ClusterIP Service, a
+//! PVC and the NetworkPolicies. No PodDisruptionBudget: with one pod any budget either
+//! blocks every drain or allows the only pod to go, so it would only mislead.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
+use k8s_openapi::api::core::v1::{
+    Container, ContainerPort, ExecAction, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, Service, ServicePort,
+    ServiceSpec, TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::common::{self, labels, meta, selector, selector_labels};
+use super::{EmitError, Object};
+use crate::plan::model::{Plan, redis_args};
+
+const COMPONENT: &str = "server";
+
+pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+    let mut out = vec![deployment(plan)?, service(plan)?];
+    if let Some(pvc) = pvc(plan)? {
+        out.push(pvc);
+    }
+    out.push(common::default_deny(plan)?);
+    out.push(common::allow_dns(plan)?);
+    out.extend(common::allow_clients(
+        plan,
+        COMPONENT,
+        &[plan.spec.redis.port],
+    )?);
+    Ok(out)
+}
+
+fn data_claim(plan: &Plan) -> String {
+    format!("{}-data", plan.name)
+}
+
+fn deployment(plan: &Plan) -> Result<Object, EmitError> {
+    let port = plan.spec.redis.port;
+    let mut env = Vec::new();
+    if let Some(auth) = &plan.spec.auth {
+        env.push(common::secret_env("REDIS_PASSWORD", &auth.password_secret));
+        // redis-cli reads REDISCLI_AUTH, so probes authenticate without the password in argv.
+        env.push(common::secret_env("REDISCLI_AUTH", &auth.password_secret));
+    }
+    let persistent = plan.spec.persistence.as_ref().is_some_and(|p| p.enabled);
+    let volume = Volume {
+        name: "data".into(),
+        persistent_volume_claim: persistent.then(|| PersistentVolumeClaimVolumeSource {
+            claim_name: data_claim(plan),
+            read_only: None,
+        }),
+        empty_dir: (!persistent).then(Default::default),
+        ..Default::default()
+    };
+    let container = Container {
+        name: "redis".into(),
+        image: Some(plan.spec.redis.image.clone()),
+        command: Some(vec!["redis-server".into()]),
+        args: Some(redis_args(plan)),
+        env: (!env.is_empty()).then_some(env),
+        ports: Some(vec![ContainerPort {
+            name: Some("redis".into()),
+            container_port: port.into(),
+            protocol: Some("TCP".into()),
+            ..Default::default()
+        }]),
+        readiness_probe: Some(Probe {
+            exec: Some(ExecAction {
+                command: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "redis-cli ping | grep -q PONG".into(),
+                ]),
+            }),
+            initial_delay_seconds: Some(5),
+            period_seconds: Some(10),
+            timeout_seconds: Some(3),
+            ..Default::default()
+        }),
+        liveness_probe: Some(Probe {
+            tcp_socket: Some(TCPSocketAction {
+                port: IntOrString::Int(port.into()),
+                host: None,
+            }),
+            initial_delay_seconds: Some(15),
+            period_seconds: Some(20),
+            timeout_seconds: Some(3),
+            ..Default::default()
+        }),
+        resources: common::resources(plan.spec.resources.as_ref()),
+        security_context: Some(common::container_security()),
+        volume_mounts: Some(vec![VolumeMount {
+            name: "data".into(),
+            mount_path: "/data".into(),
+            ..Default::default()
+        }]),
+        ..Default::default()
+    };
+    let d = Deployment {
+        metadata: meta(plan, &plan.name, COMPONENT),
+        spec: DeploymentSpec {
+            replicas: Some(1),
+            selector: selector(plan, COMPONENT),
+            strategy: Some(DeploymentStrategy {
+                type_: Some("Recreate".into()),
+                rolling_update: None,
+            }),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels(plan, COMPONENT)),
+                    ..Default::default()
+                }),
+                spec: Some(PodSpec {
+                    automount_service_account_token: Some(false),
+                    enable_service_links: Some(false),
+                    security_context: Some(common::pod_security(plan.run_as_user)),
+                    containers: vec![container],
+                    volumes: Some(vec![volume]),
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    Object::new("Deployment", &d)
+}
+
+fn service(plan: &Plan) -> Result<Object, EmitError> {
+    let port = plan.spec.redis.port;
+    let s = Service {
+        metadata: meta(plan, &plan.name, COMPONENT),
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            selector: Some(selector_labels(plan, COMPONENT)),
+            ports: Some(vec![ServicePort {
+                name: Some("redis".into()),
+                port: port.into(),
+                target_port: Some(IntOrString::String("redis".into())),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Object::new("Service", &s)
+}
+
+fn pvc(plan: &Plan) -> Result<Option<Object>, EmitError> {
+    let Some(p) = plan.spec.persistence.as_ref().filter(|p| p.enabled) else {
+        return Ok(None);
+    };
+    let c = PersistentVolumeClaim {
+        metadata: meta(plan, &data_claim(plan), COMPONENT),
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".into()]),
+            storage_class_name: p.storage_class.clone(),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_string(),
+                    Quantity(p.size.clone()),
+                )])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Object::new("PersistentVolumeClaim", &c).map(Some)
+}
