@@ -93,24 +93,28 @@ pub fn render_text(diags: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diags {
         let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
-        if d.line > 0 {
-            let _ = writeln!(out, "  --> {}:{}:{}", d.file, d.line, d.column);
+        let pad = " ".repeat(if d.line > 0 {
+            d.line.to_string().len()
         } else {
-            let _ = writeln!(out, "  --> {}", d.file);
-        }
-        if !d.path.is_empty() {
-            let _ = writeln!(out, "   = field: {}", d.path);
+            1
+        });
+        if d.line > 0 {
+            let _ = writeln!(out, "{pad}--> {}:{}:{}", d.file, d.line, d.column);
+        } else {
+            let _ = writeln!(out, "{pad}--> {}", d.file);
         }
         if let Some(line) = &d.snippet {
-            let num = d.line.to_string();
-            let pad = " ".repeat(num.len());
+            // Tabs are shown as one space so the caret lines up.
             let shown: String = line.replace('\t', " ");
             let _ = writeln!(out, "{pad} |");
-            let _ = writeln!(out, "{num} | {shown}");
+            let _ = writeln!(out, "{} | {shown}", d.line);
             let _ = writeln!(out, "{pad} | {}^", " ".repeat(d.column.saturating_sub(1)));
         }
+        if !d.path.is_empty() {
+            let _ = writeln!(out, "{pad} = field: {}", d.path);
+        }
         if let Some(h) = &d.help {
-            let _ = writeln!(out, "   = help: {h}");
+            let _ = writeln!(out, "{pad} = help: {h}");
         }
         out.push('\n');
     }
@@ -171,7 +175,7 @@ mod tests {
             .at("a: 1\n  x: 2\n", Pos { line: 2, column: 3 }, "a.x")
             .help("remove it");
         let t = render_text(&[d]);
-        assert!(t.contains("  --> a.yaml:2:3\n"), "{t}");
+        assert!(t.contains(" --> a.yaml:2:3\n"), "{t}");
         assert!(t.contains("2 |   x: 2\n  |   ^\n"), "{t}");
     }
 }

@@ -286,6 +286,25 @@ fn schema_diags(src: &Source, tree: &Tree, skip: &[String], diags: &mut Vec<Diag
 fn leaf_errors(e: &ValidationError<'_>, out: &mut dyn FnMut(&str, &ValidationErrorKind, &str)) {
     let here = e.instance_path().as_str().to_string();
     match e.kind() {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context }
+            if all_consts(context, &here) =>
+        {
+            // A documented enum is a `oneOf` of `const`s: report every allowed value at once.
+            let options: Vec<Value> = context
+                .iter()
+                .flatten()
+                .filter_map(|b| match b.kind() {
+                    ValidationErrorKind::Constant { expected_value } => {
+                        Some(expected_value.as_ref().clone())
+                    }
+                    _ => None,
+                })
+                .collect();
+            let kind = ValidationErrorKind::Enum {
+                options: std::sync::Arc::new(Value::Array(options)),
+            };
+            out(&here, &kind, e.schema_path().as_str());
+        }
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             // The branch the value was meant for is the one that failed deepest.
             let best = context
@@ -308,6 +327,14 @@ fn leaf_errors(e: &ValidationError<'_>, out: &mut dyn FnMut(&str, &ValidationErr
         }
         kind => out(&here, kind, e.schema_path().as_str()),
     }
+}
+
+fn all_consts(context: &[Vec<ValidationError<'static>>], here: &str) -> bool {
+    !context.is_empty()
+        && context.iter().flatten().all(|b| {
+            b.instance_path().as_str() == here
+                && matches!(b.kind(), ValidationErrorKind::Constant { .. })
+        })
 }
 
 fn describe(
