@@ -7,4 +7,5 @@
 //! Invariant: every function here is total (bad input is an `Err` or an issue,
 //! never a panic) and deterministic, so `rkv explain` and the golden files agree.
 
+pub mod disruption;
 pub mod slots;
