@@ -8,4 +8,5 @@
 //! never a panic) and deterministic, so `rkv explain` and the golden files agree.
 
 pub mod disruption;
+pub mod memory;
 pub mod slots;
