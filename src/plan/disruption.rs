@@ -188,8 +188,9 @@ pub enum LayoutError {
 /// Which pod replicates which primary after `redis-cli --cluster create
 /// --cluster-replicas R` over pods 0..N-1 (each pod has its own IP).
 ///
-/// Pods 0..S-1 become the primaries. redis-cli (6.0 and later) then rotates the
-/// remaining pods left by one before handing each primary R of them in turn, so
+/// Pods 0..S-1 become the primaries. redis-cli 7 (the one in `redis:7.2`; 5.0
+/// did not rotate) then rotates the remaining pods left by one before handing
+/// each primary R of them in turn, so
 /// the replica pool is S+1, S+2, ..., N-1, S: with 3 x 2 pods, pod 4 replicates
 /// pod 0, pod 5 pod 1, and pod 3 pod 2. With distinct IPs its anti-affinity pass
 /// finds nothing to improve and keeps this layout.
@@ -629,10 +630,13 @@ pub fn sentinel_budget(sentinels: u32, quorum: u32) -> SentinelBudget {
         ),
         format!("quorum = {quorum}: Sentinels that must agree the master is down"),
         format!("minAvailable = max(quorum={quorum}, majority={majority}) = {min_available}"),
-        format!(
-            "allowed disruptions = {sentinels} - {min_available} = {}",
-            i64::from(sentinels) - i64::from(min_available)
-        ),
+        if sentinels >= min_available {
+            format!("allowed disruptions = {sentinels} - {min_available} = {allowed}")
+        } else {
+            format!(
+                "allowed disruptions = {sentinels} - {min_available} < 0, so 0: every eviction is refused"
+            )
+        },
     ];
 
     let mut issues = Vec::new();
@@ -943,6 +947,11 @@ mod tests {
         );
         assert!(!b.is_valid());
         assert_eq!(b.allowed_disruptions, 0);
+        assert!(
+            b.reasoning
+                .iter()
+                .any(|l| l.contains("every eviction is refused"))
+        );
 
         assert!(
             sentinel_budget(0, 0)

@@ -204,6 +204,16 @@ pub fn format_redis_mb(bytes: u64) -> String {
     format!("{}mb", bytes / MI)
 }
 
+/// A configured `maxmemory` as written in redis.conf when it is whole MiB, else
+/// in bytes, so a finding never rounds the value it complains about.
+fn redis_size(bytes: u64) -> String {
+    if bytes.is_multiple_of(MI) {
+        format_redis_mb(bytes)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// `bytes` for a human: exact as `Gi`/`Mi`/`Ki` when it divides, else with up to
 /// two decimals in the largest binary unit it reaches (`1.17Gi`).
 pub fn format_bytes(bytes: u64) -> String {
@@ -371,7 +381,7 @@ impl MemoryIssue {
                 limit_bytes,
             } => format!(
                 "`maxmemory` {} is above the container memory limit {}: the kernel OOM-kills Redis before eviction starts",
-                format_redis_mb(maxmemory_bytes),
+                redis_size(maxmemory_bytes),
                 format_bytes(limit_bytes)
             ),
             MemoryIssue::TooLittleHeadroom {
@@ -381,7 +391,7 @@ impl MemoryIssue {
                 needed_bytes,
             } => format!(
                 "`maxmemory` {} leaves {} ({}) of the {} limit for the BGSAVE / AOF-rewrite fork's copy-on-write pages, buffers and overhead; at least {} (10%) is needed",
-                format_redis_mb(maxmemory_bytes),
+                redis_size(maxmemory_bytes),
                 format_bytes(headroom_bytes),
                 percent(headroom_bytes, limit_bytes),
                 format_bytes(limit_bytes),
