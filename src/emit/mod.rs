@@ -5,8 +5,11 @@
 //! every variant of a spec into the GitOps tree. Invariant: emitting is a pure function
 //! of the plan — no clock, no environment, no I/O.
 
+pub mod cluster;
 pub mod common;
+pub mod failover;
 pub mod layout;
+pub mod replication;
 pub mod standalone;
 
 use serde::Serialize;
@@ -103,7 +106,9 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     if plan.outputs.kustomize {
         match plan.shape_name {
             "standalone" => objects.extend(standalone::emit(plan)?),
-            // Checked and planned, rendered once its emitter lands.
+            "cluster" => objects.extend(cluster::emit(plan)?),
+            "failover" => objects.extend(failover::emit(plan)?),
+            "replication" => objects.extend(replication::emit(plan)?),
             _ => {}
         }
     }

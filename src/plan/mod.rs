@@ -9,5 +9,5 @@
 
 pub mod disruption;
 pub mod memory;
-pub mod slots;
 pub mod model;
+pub mod slots;

@@ -6,7 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::spec::{Outputs, Resolved, TopologySpec};
+use serde::Serialize;
+
+use super::disruption::{self, SentinelBudget};
+use super::memory;
+use super::slots::{self, SlotRange};
+use crate::spec::{Outputs, Resolved, Shape, TopologySpec};
 
 /// Everything an emitter needs for one topology.
 #[derive(Debug, Clone)]
@@ -23,16 +28,69 @@ pub struct Plan {
     pub run_as_user: i64,
     /// `maxmemory` as Redis reads it, when set or derivable.
     pub maxmemory: Option<String>,
+    /// How `maxmemory` was derived (empty when the spec sets it).
+    pub maxmemory_reasoning: Vec<String>,
+    /// Redis data pods: 1, S*(1+R), or the primary + replicas count.
+    pub data_pods: u32,
+    /// The PodDisruptionBudget over the data pods, when the shape can have a safe one.
+    pub data_budget: Option<Budget>,
+    /// The PodDisruptionBudget over the Sentinels, for Sentinel shapes.
+    pub sentinel_budget: Option<Budget>,
+    /// The full Sentinel arithmetic (quorum, majority), for Sentinel shapes.
+    pub sentinel: Option<SentinelBudget>,
+    /// Hash slots per primary, for the cluster shape.
+    pub slots: Vec<SlotRange>,
     /// The name of the spec file, for generated-file headers.
     pub source_name: String,
 }
 
-/// Plan one resolved topology.
+/// A PodDisruptionBudget's numbers and the arithmetic behind them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Budget {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_available: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_unavailable: Option<u32>,
+    pub reasoning: Vec<String>,
+}
+
+/// Plan one resolved topology. The checks have run: a budget the math refuses is
+/// absent here (and was reported), never replaced by a guess.
 pub fn plan(r: &Resolved, source_name: &str) -> Plan {
     let spec = r.spec.clone();
     let outputs = spec.outputs.clone().unwrap_or(Outputs {
         kustomize: true,
         helm: None,
+    });
+    let (maxmemory, maxmemory_reasoning) = maxmemory(&spec);
+    let (data_pods, data_budget, sentinel, slots) = match &spec.shape {
+        Shape::Standalone(_) => (1, None, None, Vec::new()),
+        Shape::Cluster(c) => {
+            let pods = c.shards.saturating_mul(1 + c.replicas_per_shard);
+            let budget = match spec.disruption.as_ref() {
+                Some(d) => Some(overridden(d)),
+                None => disruption::cluster_budget(c.shards, c.replicas_per_shard)
+                    .ok()
+                    .map(|b| Budget {
+                        min_available: Some(b.min_available),
+                        max_unavailable: None,
+                        reasoning: b.reasoning,
+                    }),
+            };
+            (
+                pods,
+                budget,
+                None,
+                slots::slot_ranges(c.shards).unwrap_or_default(),
+            )
+        }
+        Shape::Failover(f) => replicated(f.replicas, &f.sentinel, spec.disruption.as_ref()),
+        Shape::Replication(f) => replicated(f.replicas, &f.sentinel, spec.disruption.as_ref()),
+    };
+    let sentinel_budget = sentinel.as_ref().filter(|s| s.is_valid()).map(|s| Budget {
+        min_available: Some(s.min_available),
+        max_unavailable: None,
+        reasoning: s.reasoning.clone(),
     });
     Plan {
         name: r.name.clone(),
@@ -41,13 +99,71 @@ pub fn plan(r: &Resolved, source_name: &str) -> Plan {
         extra_labels: r.labels.clone(),
         shape_name: spec.shape.name(),
         run_as_user: run_as_user(&spec.redis.image),
-        maxmemory: spec
-            .memory
-            .as_ref()
-            .and_then(|m| (m.maxmemory != "auto").then(|| m.maxmemory.clone())),
+        maxmemory,
+        maxmemory_reasoning,
+        data_pods,
+        data_budget,
+        sentinel_budget,
+        sentinel,
+        slots,
         spec,
         outputs,
         source_name: source_name.to_string(),
+    }
+}
+
+fn overridden(d: &crate::spec::Disruption) -> Budget {
+    Budget {
+        min_available: d.min_available,
+        max_unavailable: d.max_unavailable,
+        reasoning: vec![
+            "set by the spec's `disruption` (checked against the computed budget)".into(),
+        ],
+    }
+}
+
+type Shaped = (u32, Option<Budget>, Option<SentinelBudget>, Vec<SlotRange>);
+
+fn replicated(
+    pods: u32,
+    s: &crate::spec::Sentinel,
+    over: Option<&crate::spec::Disruption>,
+) -> Shaped {
+    let budget = match over {
+        Some(d) => Some(overridden(d)),
+        None => disruption::replicated_budget(pods).ok().map(|b| Budget {
+            min_available: None,
+            max_unavailable: Some(b.max_unavailable),
+            reasoning: b.reasoning,
+        }),
+    };
+    (
+        pods,
+        budget,
+        Some(disruption::sentinel_budget(s.replicas, s.quorum)),
+        Vec::new(),
+    )
+}
+
+/// `maxmemory` as written in the spec, or 7/8 of the memory limit for `auto`.
+fn maxmemory(spec: &TopologySpec) -> (Option<String>, Vec<String>) {
+    let Some(m) = &spec.memory else {
+        return (None, Vec::new());
+    };
+    if m.maxmemory != "auto" {
+        return (Some(m.maxmemory.clone()), Vec::new());
+    }
+    let limit = spec
+        .resources
+        .as_ref()
+        .and_then(|r| r.limits.as_ref())
+        .and_then(|l| l.memory.as_deref());
+    match limit.map(memory::parse_k8s_quantity) {
+        Some(Ok(bytes)) => match memory::derive_maxmemory(bytes) {
+            Ok(d) => (Some(d.maxmemory), d.reasoning),
+            Err(_) => (None, Vec::new()),
+        },
+        _ => (None, Vec::new()),
     }
 }
 
