@@ -24,11 +24,17 @@ pub struct Object {
     pub value: Value,
     /// Comment lines written above the object (the arithmetic behind a number).
     pub comment: Vec<String>,
+    /// Set for a file that lives outside the variant's kustomize tree (an Argo CD
+    /// Application, Helm values): its path relative to `generated/<profile>/`.
+    pub path: Option<String>,
 }
 
 /// Why a value could not become an object.
 #[derive(Debug, thiserror::Error)]
 pub enum EmitError {
+    /// Two objects would be written to the same file.
+    #[error("two objects render to `{0}`")]
+    DuplicatePath(String),
     /// A typed value failed to serialize (a bug in an emitter, never user input).
     #[error("cannot serialize {what}")]
     Serialize {
@@ -48,11 +54,18 @@ impl Object {
         Ok(Object {
             value,
             comment: Vec::new(),
+            path: None,
         })
     }
 
     pub fn with_comment(mut self, lines: Vec<String>) -> Self {
         self.comment = lines;
+        self
+    }
+
+    /// Write this object (or document) at `path` instead of into the kustomize tree.
+    pub fn at_path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
         self
     }
 

@@ -16,6 +16,8 @@ use crate::spec::{Outputs, Resolved, Shape, TopologySpec};
 /// Everything an emitter needs for one topology.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// Base, environment or site: where the objects go.
+    pub variant: crate::spec::Variant,
     pub name: String,
     pub namespace: String,
     pub part_of: String,
@@ -93,6 +95,7 @@ pub fn plan(r: &Resolved, source_name: &str) -> Plan {
         reasoning: s.reasoning.clone(),
     });
     Plan {
+        variant: r.variant.clone(),
         name: r.name.clone(),
         namespace: r.namespace.clone(),
         part_of: r.part_of.clone(),
