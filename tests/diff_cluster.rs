@@ -85,17 +85,16 @@ async fn run(
     let mut o = opts(&server.kubeconfig(dir.path()));
     tweak(&mut o);
     // A guard against a hang, not a speed assertion.
-    tokio::time::timeout(Duration::from_secs(120), diff(rendered, LiveSource::Cluster, &o))
-        .await
-        .expect("rkv diff must not hang")
+    tokio::time::timeout(
+        Duration::from_secs(120),
+        diff(rendered, LiveSource::Cluster, &o),
+    )
+    .await
+    .expect("rkv diff must not hang")
 }
 
 fn actions(report: &DiffReport) -> Vec<(String, Action)> {
-    report
-        .objects
-        .iter()
-        .map(|o| (o.id(), o.action))
-        .collect()
+    report.objects.iter().map(|o| (o.id(), o.action)).collect()
 }
 
 #[tokio::test]
@@ -112,7 +111,10 @@ async fn create_when_nothing_is_live() {
     );
     assert!(report.has_changes());
     let text = report.render_text(false);
-    assert!(text.starts_with("create ConfigMap/redis/redis-conf\n"), "{text}");
+    assert!(
+        text.starts_with("create ConfigMap/redis/redis-conf\n"),
+        "{text}"
+    );
     assert!(text.contains("+kind: Deployment\n"), "{text}");
     assert!(text.contains("+  replicas: 1\n"), "{text}");
     assert!(text.ends_with("2 to create, 0 to change, 0 to prune, 0 unchanged\n"));
@@ -184,7 +186,10 @@ async fn prune_lists_only_this_instance() {
         ]
     );
     let text = report.render_text(false);
-    assert!(text.contains("prune ConfigMap/redis/old-scripts\n"), "{text}");
+    assert!(
+        text.contains("prune ConfigMap/redis/old-scripts\n"),
+        "{text}"
+    );
     assert!(text.contains("-kind: ConfigMap\n"), "{text}");
     assert!(text.contains("-  redis.conf: |\n"), "{text}");
     assert!(text.ends_with("0 to create, 0 to change, 1 to prune, 1 unchanged\n"));
@@ -233,20 +238,32 @@ async fn secrets_show_sizes_not_values() {
         text.contains("+  password: \"<changed: 12 -> 16 bytes>\"\n"),
         "{text}"
     );
-    assert!(text.contains("-  password: \"<before: 12 bytes>\"\n"), "{text}");
-    assert!(text.contains("username: \"<unchanged: 7 bytes>\""), "{text}");
+    assert!(
+        text.contains("-  password: \"<before: 12 bytes>\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("username: \"<unchanged: 7 bytes>\""),
+        "{text}"
+    );
     for secret_text in ["twelve-bytes", "sixteen-bytes-!!", "default"] {
         assert!(!text.contains(&STANDARD.encode(secret_text)), "{text}");
     }
     let json = report.render_json();
-    assert!(!json.contains(&STANDARD.encode("sixteen-bytes-!!")), "{json}");
+    assert!(
+        !json.contains(&STANDARD.encode("sixteen-bytes-!!")),
+        "{json}"
+    );
 
     let shown = run(&server, &rendered, |o| o.show_secrets = true)
         .await
         .unwrap();
     let text = shown.render_text(false);
     assert!(
-        text.contains(&format!("+  password: {}\n", STANDARD.encode("sixteen-bytes-!!"))),
+        text.contains(&format!(
+            "+  password: {}\n",
+            STANDARD.encode("sixteen-bytes-!!")
+        )),
         "{text}"
     );
 }
@@ -275,7 +292,13 @@ async fn dry_run_refused_falls_back_to_get() {
 #[tokio::test]
 async fn unauthorized_names_the_server() {
     let server = FakeApiServer::start(builtin_resources()).await;
-    server.inject(Fault::status(None, "/api", 401, "Unauthorized", "Unauthorized"));
+    server.inject(Fault::status(
+        None,
+        "/api",
+        401,
+        "Unauthorized",
+        "Unauthorized",
+    ));
     let err = run(&server, &[deployment(1)], |_| {}).await.unwrap_err();
     assert!(matches!(err, DiffError::Unauthorized { .. }), "{err:?}");
     let msg = err.to_string();
@@ -304,8 +327,9 @@ async fn forbidden_says_which_verb_on_which_resource() {
     let err = run(&server, &[redisfailover()], |_| {}).await.unwrap_err();
     assert!(matches!(err, DiffError::Forbidden { .. }), "{err:?}");
     assert!(
-        err.to_string()
-            .starts_with("forbidden: patch redisfailovers.databases.spotahome.com in namespace redis: "),
+        err.to_string().starts_with(
+            "forbidden: patch redisfailovers.databases.spotahome.com in namespace redis: "
+        ),
         "{err}"
     );
 }
@@ -360,7 +384,10 @@ async fn server_error_is_reported_with_its_code() {
         "etcdserver: request timed out",
     ));
     let err = run(&server, &[deployment(1)], |_| {}).await.unwrap_err();
-    assert!(matches!(err, DiffError::Server { code: 500, .. }), "{err:?}");
+    assert!(
+        matches!(err, DiffError::Server { code: 500, .. }),
+        "{err:?}"
+    );
     assert!(
         err.to_string().ends_with(
             "failed get deployments.apps in namespace redis with 500: etcdserver: request timed out"
@@ -418,8 +445,9 @@ async fn an_unreachable_cluster_is_an_error_not_a_hang() {
         "{err:?}"
     );
     assert!(
-        err.to_string()
-            .starts_with(&format!("cannot reach the cluster at http://127.0.0.1:{port}/")),
+        err.to_string().starts_with(&format!(
+            "cannot reach the cluster at http://127.0.0.1:{port}/"
+        )),
         "{err}"
     );
 }
@@ -502,7 +530,9 @@ async fn concurrency_does_not_change_the_output() {
         server.seed(o);
     }
     rendered.reverse(); // input order does not matter either
-    let one = run(&server, &rendered, |o| o.concurrency = 1).await.unwrap();
+    let one = run(&server, &rendered, |o| o.concurrency = 1)
+        .await
+        .unwrap();
     let sixteen = run(&server, &rendered, |o| o.concurrency = 16)
         .await
         .unwrap();

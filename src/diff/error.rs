@@ -29,7 +29,7 @@ pub enum DiffError {
     NoConfig {
         /// Why the in-cluster configuration did not load.
         #[source]
-        source: kube::config::InClusterError,
+        source: Box<kube::config::InClusterError>,
     },
 
     /// The kubeconfig could not be read, or names a context, cluster or user it lacks.
@@ -41,7 +41,7 @@ pub enum DiffError {
         context: Option<String>,
         /// What kube reported.
         #[source]
-        source: kube::config::KubeconfigError,
+        source: Box<kube::config::KubeconfigError>,
     },
 
     /// The client could not be built from the configuration (TLS, proxy, auth plugin).
@@ -51,7 +51,7 @@ pub enum DiffError {
         server: String,
         /// What kube reported.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
 
     /// The cluster did not accept a connection or broke it.
@@ -65,7 +65,7 @@ pub enum DiffError {
         resource: String,
         /// The transport error.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
 
     /// A request got no answer within [`DiffOptions::timeout`](super::DiffOptions::timeout).
@@ -166,7 +166,7 @@ pub enum DiffError {
         resource: String,
         /// What kube reported.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
 
     /// The `--live` file could not be read.
@@ -186,7 +186,7 @@ pub enum DiffError {
         path: String,
         /// The parser's error, with line and column.
         #[source]
-        source: serde_saphyr::Error,
+        source: Box<serde_saphyr::Error>,
     },
 
     /// An object could not be printed as YAML.
@@ -196,7 +196,7 @@ pub enum DiffError {
         object: String,
         /// The writer's error.
         #[source]
-        source: serde_saphyr::SerializeError,
+        source: Box<serde_saphyr::SerializeError>,
     },
 }
 

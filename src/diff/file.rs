@@ -30,7 +30,7 @@ pub(crate) fn parse_dump(text: &str, path: &str) -> Result<Vec<Value>, DiffError
     let docs: Vec<Value> =
         serde_saphyr::from_multiple(text).map_err(|source| DiffError::ParseDump {
             path: path.to_string(),
-            source,
+            source: Box::new(source),
         })?;
     let mut out = Vec::new();
     for doc in docs {

@@ -48,7 +48,7 @@ async fn config(opts: &DiffOptions) -> Result<Config, DiffError> {
     let kubeconfig_error = |source| DiffError::Kubeconfig {
         path: opts.kubeconfig.clone(),
         context: opts.context.clone(),
-        source,
+        source: Box::new(source),
     };
     let mut config = if let Some(path) = &opts.kubeconfig {
         let kubeconfig = Kubeconfig::read_from(path).map_err(kubeconfig_error)?;
@@ -60,7 +60,9 @@ async fn config(opts: &DiffOptions) -> Result<Config, DiffError> {
             .await
             .map_err(kubeconfig_error)?
     } else {
-        Config::incluster().map_err(|source| DiffError::NoConfig { source })?
+        Config::incluster().map_err(|source| DiffError::NoConfig {
+            source: Box::new(source),
+        })?
     };
     config.connect_timeout = Some(opts.timeout);
     config.read_timeout = Some(opts.timeout);
@@ -182,7 +184,7 @@ fn classify(env: &Env, req: &Req, err: kube::Error) -> DiffError {
                     server: env.server.clone(),
                     verb,
                     resource,
-                    source: err,
+                    source: Box::new(err),
                 }
             }
         }
@@ -190,7 +192,7 @@ fn classify(env: &Env, req: &Req, err: kube::Error) -> DiffError {
             server: env.server.clone(),
             verb,
             resource,
-            source,
+            source: Box::new(source),
         },
     }
 }
@@ -248,7 +250,7 @@ enum Task<'a> {
 }
 
 enum Outcome {
-    Object(Pair),
+    Object(Box<Pair>),
     Listed(Vec<Value>),
 }
 
@@ -266,7 +268,7 @@ pub(crate) async fn fetch(
     let default_namespace = config.default_namespace.clone();
     let client = Client::try_from(config).map_err(|source| DiffError::Client {
         server: env.server.clone(),
-        source,
+        source: Box::new(source),
     })?;
 
     // Discovery of the groups rendered, in the form every server serves.
@@ -344,7 +346,7 @@ pub(crate) async fn fetch(
     let mut pruned: BTreeMap<ObjKey, Value> = BTreeMap::new();
     for (_, result) in results {
         match result? {
-            Outcome::Object(pair) => pairs.push(pair),
+            Outcome::Object(pair) => pairs.push(*pair),
             Outcome::Listed(items) => {
                 for item in items {
                     if let Some(key) = ObjKey::of(&item)
@@ -437,7 +439,9 @@ fn resolve(
 
 async fn run(env: &Env, client: &Client, task: Task<'_>) -> Result<Outcome, DiffError> {
     match task {
-        Task::Object(r) => fetch_object(env, client, r).await.map(Outcome::Object),
+        Task::Object(r) => fetch_object(env, client, r)
+            .await
+            .map(|p| Outcome::Object(Box::new(p))),
         Task::List {
             ar,
             namespace,
@@ -548,8 +552,14 @@ mod tests {
         };
         assert!(refuses_dry_run_apply(&status(415, "")));
         assert!(refuses_dry_run_apply(&status(405, "")));
-        assert!(refuses_dry_run_apply(&status(400, "dryRun is not supported")));
-        assert!(!refuses_dry_run_apply(&status(400, "spec.replicas: Invalid")));
+        assert!(refuses_dry_run_apply(&status(
+            400,
+            "dryRun is not supported"
+        )));
+        assert!(!refuses_dry_run_apply(&status(
+            400,
+            "spec.replicas: Invalid"
+        )));
         assert!(!refuses_dry_run_apply(&status(403, "")));
     }
 }

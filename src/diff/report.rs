@@ -125,7 +125,11 @@ impl DiffReport {
             }
         };
         let mut out = String::new();
-        for o in self.objects.iter().filter(|o| o.action != Action::Unchanged) {
+        for o in self
+            .objects
+            .iter()
+            .filter(|o| o.action != Action::Unchanged)
+        {
             let header_color = match o.action {
                 Action::Create => "1;32",
                 Action::Change => "1;33",
@@ -220,10 +224,7 @@ fn object_diff(pair: Pair, show_secrets: bool) -> Result<ObjectDiff, DiffError> 
             rendered.clone()
         }
     };
-    let secret = [&before, &after]
-        .into_iter()
-        .flatten()
-        .any(is_secret);
+    let secret = [&before, &after].into_iter().flatten().any(is_secret);
     if secret {
         for side in [&mut before, &mut after].into_iter().flatten() {
             fold_string_data(side);
@@ -240,7 +241,7 @@ fn object_diff(pair: Pair, show_secrets: bool) -> Result<ObjectDiff, DiffError> 
         match v {
             Some(v) => crate::write::to_yaml(v).map_err(|source| DiffError::Print {
                 object: display_key(&key),
-                source,
+                source: Box::new(source),
             }),
             None => Ok(String::new()),
         }
@@ -352,6 +353,10 @@ mod tests {
         assert!(text.contains("-  k: old\n+  k: new\n"), "{text}");
         assert!(text.ends_with("1 to create, 1 to change, 1 to prune, 1 unchanged\n"));
         assert!(!text.contains('\x1b'));
-        assert!(report.render_text(true).contains("\x1b[31m-  k: old\x1b[0m"));
+        assert!(
+            report
+                .render_text(true)
+                .contains("\x1b[31m-  k: old\x1b[0m")
+        );
     }
 }

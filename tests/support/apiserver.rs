@@ -35,13 +35,7 @@ pub struct Resource {
 }
 
 const ALL_VERBS: &[&str] = &[
-    "create",
-    "delete",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
+    "create", "delete", "get", "list", "patch", "update", "watch",
 ];
 
 impl Resource {
@@ -80,7 +74,13 @@ pub fn builtin_resources() -> Vec<Resource> {
         Resource::new("", "v1", "Namespace", "namespaces", false),
         Resource::new("apps", "v1", "Deployment", "deployments", true),
         Resource::new("apps", "v1", "StatefulSet", "statefulsets", true),
-        Resource::new("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
+        Resource::new(
+            "policy",
+            "v1",
+            "PodDisruptionBudget",
+            "poddisruptionbudgets",
+            true,
+        ),
     ]
 }
 
@@ -159,7 +159,9 @@ pub struct FakeApiServer {
 impl FakeApiServer {
     /// Starts a server serving `resources` on a free loopback port.
     pub async fn start(resources: Vec<Resource>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State {
             resources,
@@ -493,14 +495,26 @@ fn route(
     let (group, version, rest) = match segs.as_slice() {
         ["api", version, rest @ ..] => ("", *version, rest),
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
-        _ => return status(404, "NotFound", "the server could not find the requested resource"),
+        _ => {
+            return status(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            );
+        }
     };
     let (namespace, plural, name) = match rest {
         ["namespaces", ns, plural] => (Some(*ns), *plural, None),
         ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name)),
         [plural] => (None, *plural, None),
         [plural, name] => (None, *plural, Some(*name)),
-        _ => return status(404, "NotFound", "the server could not find the requested resource"),
+        _ => {
+            return status(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            );
+        }
     };
     let Some(res) = st
         .resources
@@ -508,7 +522,11 @@ fn route(
         .find(|r| r.group == group && r.version == version && r.plural == plural)
         .cloned()
     else {
-        return status(404, "NotFound", "the server could not find the requested resource");
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        );
     };
     let ns = namespace.unwrap_or("").to_string();
     let not_found = |name: &str| {
@@ -563,7 +581,9 @@ fn route(
                 return status(
                     415,
                     "UnsupportedMediaType",
-                    &format!("the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml (got {content_type})"),
+                    &format!(
+                        "the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml (got {content_type})"
+                    ),
                 );
             }
             if params.get("dryRun").map(String::as_str) != Some("All") {
@@ -590,7 +610,11 @@ fn route(
             // dryRun=All: nothing is stored.
             respond(if previous.is_some() { 200 } else { 201 }, &merged)
         }
-        _ => status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"),
+        _ => status(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        ),
     }
 }
 
@@ -609,7 +633,11 @@ fn resource_list(st: &State, group: &str, version: &str) -> Response<Full<Bytes>
         })
         .collect();
     if resources.is_empty() {
-        return status(404, "NotFound", "the server could not find the requested resource");
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        );
     }
     let gv = if group.is_empty() {
         version.to_string()
