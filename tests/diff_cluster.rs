@@ -673,3 +673,40 @@ async fn a_missing_dump_is_an_io_error() {
         "cannot read the live dump `/nonexistent/dump.yaml`"
     );
 }
+
+#[tokio::test]
+async fn cluster_scoped_objects_have_no_namespace() {
+    let server = FakeApiServer::start(builtin_resources()).await;
+    let namespace = |name: &str| {
+        let mut m = meta(name, INSTANCE);
+        m.as_object_mut().unwrap().remove("namespace");
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": m})
+    };
+    server.seed(namespace("redis-old"));
+    let report = run(&server, &[namespace("redis")], |_| {}).await.unwrap();
+    assert_eq!(
+        actions(&report),
+        [
+            ("Namespace/redis".to_string(), Action::Create),
+            ("Namespace/redis-old".to_string(), Action::Prune),
+        ]
+    );
+    assert!(
+        server
+            .log()
+            .iter()
+            .any(|l| l.starts_with("GET /api/v1/namespaces?") && l.contains("labelSelector=")),
+        "{:?}",
+        server.log()
+    );
+}
+
+#[tokio::test]
+async fn an_object_rendered_twice_is_refused() {
+    let err = diff_against_dump(&[deployment(1), deployment(2)], "", &DiffOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "rendered object #1 cannot be diffed: `Deployment/redis/redis` is rendered twice"
+    );
+}
