@@ -110,7 +110,7 @@ async fn bounded<T>(
             server: env.server.clone(),
             verb: req.verb.to_string(),
             resource: req.resource.clone(),
-            after: env.timeout,
+            after: limit,
         })
 }
 

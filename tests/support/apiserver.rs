@@ -20,7 +20,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 /// One kind the server serves.
@@ -649,12 +649,4 @@ fn resource_list(st: &State, group: &str, version: &str) -> Response<Full<Bytes>
         &json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
                 "resources": resources}),
     )
-}
-
-/// Helper for tests that want an unused object map.
-pub fn labels(instance: &str) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("app.kubernetes.io/managed-by".into(), json!("rkv"));
-    m.insert("app.kubernetes.io/instance".into(), json!(instance));
-    m
 }
