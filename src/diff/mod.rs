@@ -19,7 +19,8 @@
 //! dry run (field manager `rkv`, forced), compared with the live object, as `kubectl diff`
 //! does. Where the server refuses dry-run apply, and for a `--live` dump, the "after" side
 //! is the rendered object and the live object is projected onto the fields rkv renders,
-//! so that server defaults do not show as changes.
+//! so that server defaults do not show as changes. The price of that fallback: a field
+//! that is live but no longer rendered (or was added by hand) does not show either.
 
 mod error;
 mod file;
