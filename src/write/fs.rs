@@ -101,7 +101,7 @@ pub fn check_tree(dir: &Path, files: &[OutFile]) -> Result<Vec<Drift>, WriteErro
                 let diff = TextDiff::from_lines(old.as_ref(), f.content.as_str())
                     .unified_diff()
                     .context_radius(3)
-                    .header(&format!("a/{name}"), &format!("b/{name}"))
+                    .header(&format!("{name} (on disk)"), &format!("{name} (rendered)"))
                     .to_string();
                 drifts.push(Drift::Changed(name, diff));
             }

@@ -1,0 +1,254 @@
+//! The command line as users run it: exit codes, stdout, stderr, files.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn rkv() -> Command {
+    let mut c = Command::cargo_bin("rkv").unwrap();
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+const GOOD: &str = "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {name: kv, namespace: apps}\nspec:\n  use: cache\n  shape: {standalone: {}}\n  redis: {image: \"redis:7.2\"}\n  auth: {passwordSecret: {name: kv, key: password}}\n";
+
+#[test]
+fn validate_profiles_exits_zero() {
+    rkv()
+        .current_dir(root())
+        .args(["validate", "profiles"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("4 spec(s) valid"));
+}
+
+#[test]
+fn missing_file_is_an_input_error() {
+    rkv()
+        .args(["validate", "no/such/spec.yaml"])
+        .assert()
+        .code(2)
+        .stderr("error[RKV001]: cannot read `no/such/spec.yaml`: no such file\n --> no/such/spec.yaml\n\n");
+}
+
+#[test]
+fn directory_without_specs_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("notes.txt"), "x").unwrap();
+    rkv()
+        .arg("validate")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error[RKV008]: no spec files (*.yaml, *.yml) in this directory",
+        ))
+        .stderr(predicate::str::contains(
+            "help: give a spec file, or a directory that holds specs such as `profiles/`",
+        ));
+}
+
+#[test]
+fn file_over_one_megabyte_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.yaml");
+    fs::write(&p, format!("{GOOD}# {}\n", "x".repeat(1024 * 1024))).unwrap();
+    rkv()
+        .arg("validate")
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error[RKV002]: the file is 1048793 bytes; a spec may be at most 1048576 bytes (1 MB)",
+        ));
+}
+
+#[test]
+fn semantic_errors_exit_one_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("lb.yaml");
+    fs::write(
+        &spec,
+        GOOD.replace(
+            "  auth: {passwordSecret: {name: kv, key: password}}\n",
+            "  exposure: {type: LoadBalancer}\n",
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    rkv()
+        .arg("render")
+        .arg(&spec)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("error[RKV103]"));
+    assert!(!out.exists(), "nothing written on findings");
+}
+
+#[test]
+fn json_format_is_machine_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("bad.yaml");
+    fs::write(&spec, GOOD.replace("use: cache", "use: cash")).unwrap();
+    let out = rkv()
+        .arg("validate")
+        .arg("--format")
+        .arg("json")
+        .arg(&spec)
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v[0]["code"], "RKV012");
+    assert_eq!(v[0]["line"], 5);
+    assert_eq!(v[0]["path"], "spec.use");
+}
+
+#[test]
+fn render_check_passes_then_fails_after_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gen");
+    rkv()
+        .current_dir(root())
+        .args(["render", "profiles", "-o"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    rkv()
+        .current_dir(root())
+        .args(["render", "profiles", "--check", "-o"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let file = out.join("cordum/base/service-redis.yaml");
+    let text = fs::read_to_string(&file).unwrap();
+    fs::write(&file, text.replace("port: 6379", "port: 6380")).unwrap();
+    rkv()
+        .current_dir(root())
+        .args(["render", "profiles", "--check", "-o"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("-    port: 6380\n+    port: 6379")
+                .and(predicate::str::contains("service-redis.yaml (on disk)")),
+        )
+        .stderr(predicate::str::contains(
+            "is out of date (1 file(s) differ): run `rkv render profiles -o",
+        ));
+    // A stray file is drift too.
+    rkv()
+        .current_dir(root())
+        .args(["render", "profiles", "-o"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    fs::write(out.join("cordum/base/extra.yaml"), "x").unwrap();
+    rkv()
+        .current_dir(root())
+        .args(["render", "profiles", "--check", "-o"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("stale (no longer rendered)"));
+}
+
+#[test]
+fn committed_generated_tree_is_current() {
+    rkv()
+        .current_dir(root())
+        .args(["render", "--check"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn stdout_prints_one_stream_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("kv.yaml");
+    fs::write(&spec, GOOD).unwrap();
+    let out = rkv()
+        .current_dir(dir.path())
+        .args(["render", "kv.yaml", "--stdout"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("---\napiVersion: "));
+    assert!(text.contains("kind: Deployment"));
+    assert!(!dir.path().join("generated").exists());
+    rkv()
+        .current_dir(dir.path())
+        .args(["render", "kv.yaml", "--stdout", "--env", "prod"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "has no environment or site `prod`; it has: base",
+        ));
+}
+
+#[test]
+fn schema_is_current_and_check_names_the_fix() {
+    rkv()
+        .current_dir(root())
+        .args(["schema", "--check"])
+        .assert()
+        .code(0);
+    let dir = tempfile::tempdir().unwrap();
+    let stale = dir.path().join("s.json");
+    fs::write(&stale, "{}").unwrap();
+    rkv()
+        .args(["schema", "--check", "-o"])
+        .arg(&stale)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "is out of date: run `rkv schema -o",
+        ));
+}
+
+#[test]
+fn every_profile_declares_the_schema() {
+    for e in fs::read_dir(root().join("profiles")).unwrap() {
+        let p = e.unwrap().path();
+        let first = fs::read_to_string(&p)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(
+            first,
+            "# yaml-language-server: $schema=../schemas/topology.schema.json",
+            "{}",
+            p.display()
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_two_and_help_exits_zero() {
+    rkv().arg("frobnicate").assert().code(2);
+    rkv()
+        .arg("--help")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("render"));
+    rkv()
+        .args(["completions", "bash"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("rkv"));
+}
