@@ -1,0 +1,304 @@
+"""The conformance tier over every tree rkv wrote under generated/.
+
+Run through scripts/conformance, with the Python of .tools/venv (it has PyYAML and
+kubernetes-validate). What goes in: a generated dir (argv[1], else $RKV_GENERATED_DIR,
+else <repo>/generated) holding one tree per profile. What it checks:
+
+  (a) `kubectl kustomize DIR` succeeds for every directory holding a kustomization
+      (Components are built through the overlays that use them, not alone);
+  (b) every built-in Kubernetes object passes kubernetes-validate in strict mode
+      against one fixed Kubernetes version ($RKV_K8S_VERSION, default below): both
+      the objects in the files as written and the objects each kustomize build emits
+      (patches only become whole objects there). Custom resources are skipped here:
+      they are checked against the upstream CRDs by `rkv validate` (hook below).
+      kubernetes-validate's own CLI only warns when it has no schema for a kind; here a
+      built-in apiVersion/kind with no schema is a failure (a typo must not pass).
+  (c) hook for `rkv validate --crds ../shared/crds` (not enabled yet, see below).
+
+What comes out: one line per failure, and the closing line
+`conformance: N passed, M failed`; exit 1 on any failure. The invariant: a run that
+checked nothing fails (no trees, or no objects at all).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from kubernetes_validate import utils as kv
+from kubernetes_validate.version import __version__ as KV_VERSION
+
+ROOT = Path(__file__).resolve().parent.parent
+KUBECTL = ROOT / ".tools" / "bin" / "kubectl"
+K8S_VERSION = os.environ.get("RKV_K8S_VERSION", "1.37.0")
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+YAML_SUFFIXES = (".yaml", ".yml")
+
+# API groups served by a plain kube-apiserver. Anything else is a custom resource.
+BUILTIN_GROUPS = {
+    "",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "apiregistration.k8s.io",
+    "apps",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io",
+    "networking.k8s.io",
+    "node.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "resource.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+    "storagemigration.k8s.io",
+}
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader (YAML 1.1, like Kubernetes' reader) that rejects duplicate keys,
+    as the API server's strict decoding does."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"found duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _construct_value(loader, node):
+    # The same handling of the '=' value tag that kubernetes-validate's CLI installs.
+    return str(node.value)
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:value", _construct_value)
+
+
+class Report:
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failed = 0
+        self.skipped = 0
+
+    def ok(self, what: str, verbose: bool = False) -> None:
+        self.passed += 1
+        if verbose:
+            print(f"ok   {what}")
+
+    def fail(self, what: str, why: str) -> None:
+        self.failed += 1
+        print(f"FAIL {what}: {why.rstrip()}")
+
+
+def rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_docs(text: str) -> list:
+    return [d for d in yaml.load_all(text, Loader=StrictLoader) if d is not None]
+
+
+def api_group(api_version: str) -> str:
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
+def is_object(doc) -> bool:
+    return isinstance(doc, dict) and isinstance(doc.get("apiVersion"), str) \
+        and isinstance(doc.get("kind"), str)
+
+
+def kustomization_refs(kfile: Path, doc: dict) -> set[Path]:
+    """Files a kustomization uses as something other than a whole object: patches,
+    generator inputs, replacements, configurations, openapi, helm values."""
+    base = kfile.parent
+    refs: list[str] = []
+
+    def paths_of(entries, key="path"):
+        for e in entries or []:
+            if isinstance(e, dict) and isinstance(e.get(key), str):
+                refs.append(e[key])
+
+    paths_of(doc.get("patches"))
+    paths_of(doc.get("patchesJson6902"))
+    paths_of(doc.get("replacements"))
+    for e in doc.get("patchesStrategicMerge") or []:
+        if isinstance(e, str) and "\n" not in e:  # a path, not an inline patch
+            refs.append(e)
+    for gen in ("configMapGenerator", "secretGenerator"):
+        for e in doc.get(gen) or []:
+            if not isinstance(e, dict):
+                continue
+            for f in (e.get("files") or []) + (e.get("envs") or []) + [e.get("env")]:
+                if isinstance(f, str):
+                    refs.append(f.split("=", 1)[-1])
+    for key in ("configurations", "crds"):
+        refs.extend(x for x in doc.get(key) or [] if isinstance(x, str))
+    if isinstance(doc.get("openapi"), dict) and isinstance(doc["openapi"].get("path"), str):
+        refs.append(doc["openapi"]["path"])
+    for chart in doc.get("helmCharts") or []:
+        if isinstance(chart, dict) and isinstance(chart.get("valuesFile"), str):
+            refs.append(chart["valuesFile"])
+    return {(base / r).resolve() for r in refs}
+
+
+def validate_object(report: Report, where: str, obj: dict, custom: list) -> bool:
+    """Validates one object if built-in; returns True when it was checked."""
+    kind = obj["kind"]
+    name = (obj.get("metadata") or {}).get("name", "?")
+    what = f"{where} {kind}/{name}"
+    if api_group(obj["apiVersion"]) not in BUILTIN_GROUPS:
+        report.skipped += 1
+        custom.append(what)
+        return False
+    try:
+        kv.validate(obj, K8S_VERSION, strict=True)
+        report.ok(f"validate {what}")
+    except kv.ValidationError as e:
+        path = ".".join(str(p) for p in e.path)
+        report.fail(f"validate {what}", f"{path}: {e.message}")
+    except kv.SchemaNotFoundError:
+        report.fail(f"validate {what}",
+                    f"no schema for built-in {obj['apiVersion']} {kind} in Kubernetes {K8S_VERSION}")
+    except Exception as e:  # noqa: BLE001 - any other error is a failure, shown whole
+        report.fail(f"validate {what}", f"{type(e).__name__}: {e}")
+    return True
+
+
+def rkv_validate_hook(report: Report, gen: Path) -> None:
+    """HOOK (c): `rkv validate --crds ../shared/crds <trees>` checks every custom resource
+    against the upstream CRD schemas (and Helm values against the chart's schema).
+    It is enabled by a later issue once the subcommand exists: then set ENABLED, build
+    the binary (target/release/rkv or target/debug/rkv) and count its exit code below.
+    Until then nothing is called, so a missing command cannot fail or falsely pass."""
+    ENABLED = False
+    if not ENABLED:
+        print("conformance: hook rkv-validate: not enabled yet (custom resources unchecked here)")
+        return
+    rkv = next((p for p in (ROOT / "target/release/rkv", ROOT / "target/debug/rkv")
+                if p.is_file()), None)
+    crds = ROOT.parent / "shared" / "crds"
+    if rkv is None:
+        report.fail("rkv validate", "no rkv binary in target/; build it first")
+        return
+    trees = [str(t) for t in sorted(gen.iterdir()) if t.is_dir()]
+    r = subprocess.run([str(rkv), "validate", "--crds", str(crds), *trees],
+                       capture_output=True, text=True)
+    if r.returncode == 0:
+        report.ok("rkv validate", verbose=True)
+    else:
+        report.fail("rkv validate", r.stdout + r.stderr)
+
+
+def main(argv: list[str]) -> int:
+    arg = argv[1] if len(argv) > 1 else os.environ.get("RKV_GENERATED_DIR") or str(ROOT / "generated")
+    gen = Path(arg)
+    report = Report()
+    custom: list[str] = []
+    print(f"conformance: generated dir {rel(gen)}, Kubernetes {K8S_VERSION}, "
+          f"kubernetes-validate {KV_VERSION} --strict")
+
+    trees = sorted(t for t in gen.iterdir() if t.is_dir() and not t.name.startswith(".")) \
+        if gen.is_dir() else []
+    if not trees:
+        report.fail(rel(gen), "no generated trees: a conformance tier that checks nothing must not pass")
+        print(f"conformance: {report.passed} passed, {report.failed} failed")
+        return 1
+
+    files = sorted(p for t in trees for p in t.rglob("*") if p.is_file())
+    kfiles = [p for p in files if p.name in KUSTOMIZATION_NAMES]
+
+    # Which files are not whole objects (patches, generator inputs...), per kustomization.
+    not_objects: set[Path] = set()
+    components: set[Path] = set()
+    for kfile in kfiles:
+        try:
+            docs = load_docs(kfile.read_text())
+        except yaml.YAMLError as e:
+            report.fail(rel(kfile), f"not valid YAML: {e}")
+            continue
+        doc = docs[0] if docs and isinstance(docs[0], dict) else {}
+        if doc.get("kind") == "Component":
+            components.add(kfile.parent)
+        not_objects |= kustomization_refs(kfile, doc)
+
+    checked_objects = 0
+
+    # (a) kubectl kustomize every kustomization dir; (b) validate what each build emits.
+    for kdir in sorted({k.parent for k in kfiles}):
+        if kdir in components:
+            print(f"conformance: skip kustomize {rel(kdir)} (a Component is built by its users)")
+            continue
+        r = subprocess.run([str(KUBECTL), "kustomize", str(kdir)],
+                           capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:
+            report.fail(f"kubectl kustomize {rel(kdir)}", r.stderr or r.stdout)
+            continue
+        try:
+            built = load_docs(r.stdout)
+        except yaml.YAMLError as e:
+            report.fail(f"kubectl kustomize {rel(kdir)}", f"output is not valid YAML: {e}")
+            continue
+        if not built:
+            report.fail(f"kubectl kustomize {rel(kdir)}", "built no objects")
+            continue
+        report.ok(f"kubectl kustomize {rel(kdir)}", verbose=True)
+        for obj in built:
+            if not is_object(obj):
+                report.fail(f"kubectl kustomize {rel(kdir)}", f"emitted a non-object: {obj!r:.200}")
+            elif validate_object(report, f"build:{rel(kdir)}", obj, custom):
+                checked_objects += 1
+
+    # (b) validate every object in the files as written.
+    for path in files:
+        if path.suffix not in YAML_SUFFIXES or path.name in KUSTOMIZATION_NAMES:
+            continue
+        if path.resolve() in not_objects:
+            continue
+        in_helm = "helm" in path.relative_to(gen).parts
+        try:
+            docs = load_docs(path.read_text())
+        except yaml.YAMLError as e:
+            report.fail(rel(path), f"not valid YAML: {e}")
+            continue
+        for i, doc in enumerate(docs):
+            if not is_object(doc):
+                if in_helm:  # Helm values files: checked against the chart schema, not here
+                    continue
+                report.fail(f"{rel(path)}#{i}",
+                            "not a Kubernetes object (no apiVersion/kind) and not used as a "
+                            "patch or generator input by any kustomization")
+                continue
+            if validate_object(report, rel(path), doc, custom):
+                checked_objects += 1
+
+    # (c) custom resources against the upstream CRDs.
+    rkv_validate_hook(report, gen)
+
+    if checked_objects == 0:
+        report.fail(rel(gen), "no built-in Kubernetes object was found to validate")
+    if custom:
+        print(f"conformance: {len(custom)} custom-resource objects left to the CRD check")
+    print(f"conformance: {report.passed} passed, {report.failed} failed")
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
