@@ -10,7 +10,7 @@
 //! default-deny NetworkPolicy in that tree; every object carries the standard labels with
 //! `app.kubernetes.io/managed-by: rkv`. A run that finds no object at all fails.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -215,18 +215,37 @@ fn check_object(obj: &Value) -> Vec<String> {
     v
 }
 
-/// A NetworkPolicy that selects every pod and allows nothing in either direction.
-fn is_default_deny(obj: &Value) -> bool {
+/// The labels a deny-all NetworkPolicy selects: `Some({})` selects every pod of the
+/// namespace. `None` when the object is not a policy that allows nothing both ways.
+fn deny_selector(obj: &Value) -> Option<BTreeMap<String, String>> {
     if str_at(obj, "/apiVersion") != Some("networking.k8s.io/v1") || kind(obj) != "NetworkPolicy" {
-        return false;
+        return None;
     }
-    let Some(spec) = obj.get("spec") else {
-        return false;
-    };
-    let selects_all = spec
-        .get("podSelector")
+    let spec = obj.get("spec")?;
+    let selector = spec.get("podSelector").and_then(Value::as_object)?;
+    // Only plain label equality is understood here; expressions are not a default deny.
+    if selector.keys().any(|k| k != "matchLabels") {
+        return None;
+    }
+    let labels: BTreeMap<String, String> = selector
+        .get("matchLabels")
         .and_then(Value::as_object)
-        .is_some_and(|s| s.is_empty());
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    is_default_deny_rules(spec).then_some(labels)
+}
+
+/// A NetworkPolicy that selects every pod and allows nothing in either direction.
+#[cfg(test)]
+fn is_default_deny(obj: &Value) -> bool {
+    deny_selector(obj).is_some_and(|l| l.is_empty())
+}
+
+fn is_default_deny_rules(spec: &Value) -> bool {
     let types: Vec<&str> = spec
         .get("policyTypes")
         .and_then(Value::as_array)
@@ -237,8 +256,7 @@ fn is_default_deny(obj: &Value) -> bool {
         Some(Value::Array(a)) => a.is_empty(),
         Some(_) => false,
     };
-    selects_all
-        && types.contains(&"Ingress")
+    types.contains(&"Ingress")
         && types.contains(&"Egress")
         && no_rules("ingress")
         && no_rules("egress")
@@ -454,31 +472,71 @@ fn kustomize_objects(
     out
 }
 
-/// Every namespace the group places namespaced objects in must hold a default-deny policy.
+/// Every namespace the group places namespaced objects in must hold a deny-all policy, and
+/// every pod template must be selected by one (a policy scoped to one topology's pods keeps
+/// a shared namespace's other workloads untouched, so `podSelector {}` is not required).
 fn check_group(l: &Loaded, what: &str, items: &[(usize, Option<String>)]) -> Vec<String> {
     let ns_of = |n: &Option<String>| n.clone().unwrap_or_else(|| "default".to_string());
     let mut used: BTreeMap<String, usize> = BTreeMap::new();
-    let mut denied: BTreeSet<String> = BTreeSet::new();
+    let mut denies: BTreeMap<String, Vec<BTreeMap<String, String>>> = BTreeMap::new();
     for (i, n) in items {
         let obj = &l.docs[*i].value;
         if !is_namespaced(obj) {
             continue;
         }
         used.entry(ns_of(n)).or_insert(*i);
-        if is_default_deny(obj) {
-            denied.insert(ns_of(n));
+        if let Some(sel) = deny_selector(obj) {
+            denies.entry(ns_of(n)).or_default().push(sel);
         }
     }
-    used.into_iter()
-        .filter(|(ns, _)| !denied.contains(ns))
+    let mut v: Vec<String> = used
+        .iter()
+        .filter(|(ns, _)| !denies.contains_key(*ns))
         .map(|(ns, i)| {
             format!(
-                "{what} places objects in namespace `{ns}` (e.g. {}) but has no default-deny \
-                 NetworkPolicy there (podSelector {{}}, policyTypes Ingress and Egress, no rules)",
-                l.label(i)
+                "{what} places objects in namespace `{ns}` (e.g. {}) but has no deny-all \
+                 NetworkPolicy there (policyTypes Ingress and Egress, no rules)",
+                l.label(*i)
             )
         })
-        .collect()
+        .collect();
+    for (i, n) in items {
+        let obj = &l.docs[*i].value;
+        let Some(ns_denies) = denies.get(&ns_of(n)) else {
+            continue;
+        };
+        for (pointer, labels) in pod_template_labels(obj) {
+            let covered = ns_denies
+                .iter()
+                .any(|sel| sel.iter().all(|(k, val)| labels.get(k) == Some(val)));
+            if !covered {
+                v.push(format!("{}: the pod template at {pointer} is not selected by any deny-all NetworkPolicy", l.label(*i)));
+            }
+        }
+    }
+    v
+}
+
+/// The labels of every pod template an object carries.
+fn pod_template_labels(obj: &Value) -> Vec<(&'static str, BTreeMap<String, String>)> {
+    let api = str_at(obj, "/apiVersion").unwrap_or_default();
+    let pointer = match (api, kind(obj)) {
+        ("apps/v1", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        | ("batch/v1", "Job") => "/spec/template/metadata/labels",
+        ("batch/v1", "CronJob") => "/spec/jobTemplate/spec/template/metadata/labels",
+        ("v1", "Pod") => "/metadata/labels",
+        _ => return Vec::new(),
+    };
+    let labels = obj
+        .pointer(pointer)
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    vec![(pointer, labels)]
 }
 
 fn check_network_policies(l: &Loaded) -> Vec<String> {
@@ -852,4 +910,27 @@ fn an_empty_generated_dir_fails() {
     let tmp = tempfile::tempdir().expect("tempdir");
     assert!(check_dir(tmp.path()).is_err());
     assert!(check_dir(&tmp.path().join("missing")).is_err());
+}
+
+#[test]
+fn a_scoped_deny_must_select_every_pod_template() {
+    let deny = yaml(&deny_policy("kv").replace(
+        "podSelector: {}",
+        "podSelector: {matchLabels: {app.kubernetes.io/instance: kv}}",
+    ));
+    assert_eq!(deny_selector(&deny).map(|m| m.len()), Some(1));
+    let covered = yaml(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: kv}\nspec:\n  template:\n    metadata: {labels: {app.kubernetes.io/instance: kv, x: y}}\n",
+    );
+    let uncovered = yaml(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b, namespace: kv}\nspec:\n  template:\n    metadata: {labels: {app: other}}\n",
+    );
+    let sel = deny_selector(&deny).unwrap();
+    let sees = |o: &Value| {
+        pod_template_labels(o)
+            .iter()
+            .all(|(_, l)| sel.iter().all(|(k, v)| l.get(k) == Some(v)))
+    };
+    assert!(sees(&covered));
+    assert!(!sees(&uncovered));
 }
