@@ -31,6 +31,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Check specs and report every finding, without writing anything.
     Validate(ValidateArgs),
+    /// Show what a rollout would change in the live cluster (like `kubectl diff --server-side`).
+    Diff(DiffArgs),
     /// Write the spec's JSON Schema (for editors and CI).
     Schema(SchemaArgs),
     /// Print shell completions.
@@ -77,6 +79,39 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The spec file.
+    pub spec: PathBuf,
+    /// The environment to diff (`base` by default).
+    #[arg(long, value_name = "NAME", conflicts_with = "site")]
+    pub env: Option<String>,
+    /// The site to diff, for topologies that span sites.
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
+    /// Kubeconfig file [default: $KUBECONFIG, ~/.kube/config, in-cluster].
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use instead of the current one.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Print Secret values instead of their sizes.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Diff against a `kubectl get -o yaml` dump instead of a cluster.
+    #[arg(long, value_name = "FILE")]
+    pub live: Option<PathBuf>,
+    /// Seconds to wait for the cluster before giving up.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// Where to write the schema.
     #[arg(
@@ -107,6 +142,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Render(a) => render(a),
         Command::Validate(a) => validate(a),
+        Command::Diff(a) => diff(a),
         Command::Schema(a) => schema(a),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "rkv", &mut std::io::stdout());
@@ -412,6 +448,97 @@ fn schema(a: SchemaArgs) -> i32 {
         Err(e) => {
             eprintln!("error: cannot write `{}`", a.output.display());
             eprintln!("Cause: {e}");
+            2
+        }
+    }
+}
+
+/// Colour only on a terminal, and never with `NO_COLOR` set.
+pub fn use_color() -> bool {
+    use std::io::IsTerminal as _;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+fn diff(a: DiffArgs) -> i32 {
+    use crate::diff::{self as d, DiffOptions, LiveSource};
+    let compiled = match compile_all(std::slice::from_ref(&a.spec), false, Format::Text) {
+        Ok(c) => c,
+        Err(code) => return code.max(2),
+    };
+    let Some((l, c)) = compiled.first() else {
+        return 2;
+    };
+    let want = a.site.as_deref().or(a.env.as_deref());
+    let variant = match want {
+        Some(name) => c
+            .variants
+            .iter()
+            .find(|v| v.resolved.variant.label() == name),
+        None if c.variants.len() == 1
+            || c.variants[0].resolved.variant == crate::spec::Variant::Base =>
+        {
+            c.variants.first()
+        }
+        None => None,
+    };
+    let Some(v) = variant else {
+        let names: Vec<&str> = c
+            .variants
+            .iter()
+            .map(|v| v.resolved.variant.label())
+            .collect();
+        eprintln!(
+            "error: `{}` {}; choose one of: {}",
+            l.source.file,
+            match want {
+                Some(n) => format!("has no environment or site `{n}`"),
+                None => "spans several sites: name one with --site".to_string(),
+            },
+            names.join(", ")
+        );
+        return 2;
+    };
+    // Files placed outside the tree (Helm values) are not cluster objects.
+    let rendered: Vec<serde_json::Value> = v
+        .objects
+        .iter()
+        .filter(|o| o.path.is_none() || !o.api_version().is_empty())
+        .map(|o| o.value.clone())
+        .collect();
+    let opts = DiffOptions {
+        kubeconfig: a.kubeconfig,
+        context: a.context,
+        concurrency: usize::from(a.concurrency),
+        show_secrets: a.show_secrets,
+        timeout: std::time::Duration::from_secs(a.timeout.max(1)),
+        format: match a.format {
+            Format::Text => d::Format::Text,
+            Format::Json => d::Format::Json,
+        },
+        color: use_color(),
+    };
+    let live = match a.live {
+        Some(f) => LiveSource::File(f),
+        None => LiveSource::Cluster,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprint_chain(&e);
+            return 2;
+        }
+    };
+    match runtime.block_on(d::diff(&rendered, live, &opts)) {
+        Ok(report) => {
+            print!("{}", report.render(&opts));
+            i32::from(report.has_changes())
+        }
+        Err(e) => {
+            eprint_chain(&e);
             2
         }
     }

@@ -252,3 +252,63 @@ fn usage_errors_exit_two_and_help_exits_zero() {
         .code(0)
         .stdout(predicate::str::contains("rkv"));
 }
+
+#[test]
+fn diff_against_a_dump_exits_like_kubectl_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("live.yaml");
+    let stream = rkv()
+        .current_dir(root())
+        .args(["render", "profiles/cordum.yaml", "--stdout"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    fs::write(&dump, &stream).unwrap();
+    rkv()
+        .current_dir(root())
+        .args(["diff", "profiles/cordum.yaml", "--live"])
+        .arg(&dump)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "0 to create, 0 to change, 0 to prune",
+        ));
+    fs::write(
+        &dump,
+        String::from_utf8(stream)
+            .unwrap()
+            .replace("replicas: 1", "replicas: 2"),
+    )
+    .unwrap();
+    rkv()
+        .current_dir(root())
+        .args(["diff", "profiles/cordum.yaml", "--live"])
+        .arg(&dump)
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("change Deployment/cordum/redis")
+                .and(predicate::str::contains("-  replicas: 2\n+  replicas: 1")),
+        );
+    rkv()
+        .current_dir(root())
+        .args([
+            "diff",
+            "profiles/cordum.yaml",
+            "--live",
+            "/no/such/dump.yaml",
+        ])
+        .assert()
+        .code(2);
+    rkv()
+        .current_dir(root())
+        .args(["diff", "profiles/cordum.yaml", "--env", "nope", "--live"])
+        .arg(&dump)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "has no environment or site `nope`",
+        ));
+}
