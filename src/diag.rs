@@ -154,6 +154,72 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     ("RKV015", "a value does not match the expected format"),
     ("RKV016", "two specs render to the same output folder"),
+    (
+        "RKV100",
+        "`environments` and `sites` together, or a name that cannot be an output folder",
+    ),
+    ("RKV101", "Redis runs with no password"),
+    ("RKV102", "TLS is on but the plaintext port stays open"),
+    (
+        "RKV103",
+        "a LoadBalancer or NodePort exposes Redis without auth and TLS (error unless `exposure.acceptInsecure` gives a reason)",
+    ),
+    ("RKV104", "the WAL mirror names a site that does not exist"),
+    (
+        "RKV110",
+        "a disruption budget override that is unsafe (with an eviction set that breaks the topology) or blocks every drain",
+    ),
+    (
+        "RKV111",
+        "the topology cannot have a safe disruption budget (fewer than 3 shards, no replica)",
+    ),
+    (
+        "RKV112",
+        "Sentinel can never fail over: quorum above the number of Sentinels, zero quorum or no Sentinels",
+    ),
+    (
+        "RKV113",
+        "an even number of Sentinels tolerates no more failures than one fewer",
+    ),
+    (
+        "RKV114",
+        "quorum below a majority: a minority declares the master down, a majority must still authorize",
+    ),
+    (
+        "RKV115",
+        "so few Sentinels that a safe budget blocks every drain",
+    ),
+    ("RKV116", "`maxmemory` above the container memory limit"),
+    (
+        "RKV117",
+        "`maxmemory` leaves too little headroom for the BGSAVE / AOF-rewrite fork",
+    ),
+    (
+        "RKV118",
+        "a durable store whose memory limit is below twice its dataset",
+    ),
+    ("RKV119", "a durable store without persistence"),
+    (
+        "RKV120",
+        "no `maxmemory` and no memory limit: the dataset is unbounded",
+    ),
+    (
+        "RKV121",
+        "the PVC cannot hold the RDB, the AOF at its peak and a rewrite",
+    ),
+    (
+        "RKV122",
+        "a node timeout or Sentinel timeout that flaps or abandons failovers",
+    ),
+    (
+        "RKV123",
+        "an eviction policy that does not fit the declared use",
+    ),
+    (
+        "RKV124",
+        "soft (preferred) anti-affinity: one node loss can take a shard or a Sentinel majority",
+    ),
+    ("RKV125", "two PodDisruptionBudgets select the same pods"),
 ];
 
 #[cfg(test)]

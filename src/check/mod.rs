@@ -4,6 +4,8 @@
 //! first), each with a stable code, a severity, the place in the file and a help line.
 //! Invariant: an error finding means no plan is made and nothing is written.
 
+pub mod topology;
+
 use crate::diag::{Diagnostic, Severity};
 use crate::spec::{Loaded, Resolved, ServiceType, Shape};
 
@@ -13,6 +15,8 @@ pub fn check(loaded: &Loaded, variants: &[Resolved]) -> Vec<Diagnostic> {
     spec_level(loaded, &mut out);
     for r in variants {
         variant_level(loaded, r, &mut out);
+        let plan = crate::plan::model::plan(r, "");
+        topology::check(loaded, r, &plan, &mut out);
     }
     // The same finding from several variants that share a section is reported once.
     let mut seen = Vec::new();

@@ -1,0 +1,463 @@
+//! Checks backed by the topology math: disruption budgets, Sentinel majority, memory and
+//! disk headroom, timeouts, eviction policy against the declared use, placement.
+//!
+//! In: one resolved topology and its plan. Out: findings, each located at the spec field
+//! that decides it. Invariant: the numbers in messages come from `crate::plan`, the same
+//! functions that produce the emitted budgets.
+
+use crate::diag::{Diagnostic, Severity};
+use crate::plan::disruption::{self, IntOrPercent, PdbBudget, Severity as MathSeverity};
+use crate::plan::memory::{self, MemoryIssue};
+use crate::plan::model::Plan;
+use crate::spec::{AntiAffinity, EvictionPolicy, Loaded, Resolved, Shape, Use};
+
+fn sev(s: MathSeverity) -> Severity {
+    match s {
+        MathSeverity::Error => Severity::Error,
+        MathSeverity::Warning => Severity::Warning,
+    }
+}
+
+/// Every math-backed finding for one topology.
+pub fn check(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    disruption_findings(l, r, out);
+    sentinel_findings(l, r, plan, out);
+    memory_findings(l, r, plan, out);
+    disk_findings(l, r, plan, out);
+    timeout_findings(l, r, out);
+    policy_findings(l, r, out);
+    placement_findings(l, r, plan, out);
+}
+
+fn disruption_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    let s = &r.spec;
+    match &s.shape {
+        Shape::Cluster(c) => {
+            let budget = disruption::cluster_budget(c.shards, c.replicas_per_shard);
+            if let Err(errors) = &budget {
+                for e in errors {
+                    out.push(
+                        l.diag("RKV111", Severity::Warning, &r.at("shape", "/cluster"), format!("no safe PodDisruptionBudget: {e}"))
+                            .help("rkv emits no PDB for this cluster (one that is safe would block every drain): run at least 3 shards with 1 replica each"),
+                    );
+                }
+            }
+            let Some(d) = &s.disruption else { return };
+            let (field, over) = match (d.min_available, d.max_unavailable) {
+                (Some(m), None) => (
+                    "/minAvailable",
+                    PdbBudget::MinAvailable(IntOrPercent::Int(m)),
+                ),
+                (None, Some(m)) => (
+                    "/maxUnavailable",
+                    PdbBudget::MaxUnavailable(IntOrPercent::Int(m)),
+                ),
+                _ => {
+                    out.push(
+                        l.diag(
+                            "RKV110",
+                            Severity::Error,
+                            &r.origin("disruption"),
+                            "set exactly one of `minAvailable` and `maxUnavailable`",
+                        )
+                        .help("a PodDisruptionBudget takes one of the two"),
+                    );
+                    return;
+                }
+            };
+            let pointer = r.at("disruption", field);
+            match disruption::cluster_pdb_counterexample_for(c.shards, c.replicas_per_shard, &over)
+            {
+                Ok(Some(cx)) => {
+                    let pods: Vec<String> = cx
+                        .evicted
+                        .iter()
+                        .map(|i| format!("`{}-{i}`", r.name))
+                        .collect();
+                    let safe = budget.as_ref().map(|b| b.min_available).ok();
+                    let breaks = match &cx.breaks {
+                        disruption::Violation::ShardLost { shard, slots, .. } => format!(
+                            "they are shard {shard}'s primary and its own replica, so slots {slots} go offline (cluster_state:fail)"
+                        ),
+                        disruption::Violation::NoPrimaryMajority {
+                            evicted_primaries,
+                            primaries,
+                            majority,
+                        } => format!(
+                            "if they are primaries, {evicted_primaries} of {primaries} are gone and no majority of {majority} is left to vote a failover"
+                        ),
+                    };
+                    out.push(
+                        l.diag(
+                            "RKV110",
+                            Severity::Error,
+                            &pointer,
+                            format!(
+                                "this budget lets {} of {} pods be evicted at once; evicting {} together breaks the cluster: {breaks}",
+                                cx.allowed_disruptions,
+                                c.shards.saturating_mul(1 + c.replicas_per_shard),
+                                pods.join(" and "),
+                            ),
+                        )
+                        .help(match safe {
+                            Some(m) => format!("remove the override to use rkv's budget, `minAvailable: {m}` (`rkv explain` shows the arithmetic)"),
+                            None => "remove the override; `rkv explain` shows why no budget is safe".to_string(),
+                        }),
+                    );
+                }
+                Ok(None) => {
+                    if let Ok(b) = &budget {
+                        let allowed = disruption::allowed_disruptions(b.pods, &over).unwrap_or(0);
+                        if allowed == 0 {
+                            out.push(
+                                l.diag("RKV110", Severity::Warning, &pointer, format!("this budget allows no eviction at all: every node drain of the {} pods will hang", b.pods))
+                                    .help(format!("use `minAvailable: {}`, the tightest budget that is still safe", b.min_available)),
+                            );
+                        }
+                    }
+                }
+                Err(e) => out.push(l.diag(
+                    "RKV110",
+                    Severity::Error,
+                    &pointer,
+                    format!("invalid budget: {e}"),
+                )),
+            }
+        }
+        Shape::Failover(_) | Shape::Replication(_) => {
+            let pods = match &s.shape {
+                Shape::Failover(f) => f.replicas,
+                Shape::Replication(f) => f.replicas,
+                _ => 0,
+            };
+            if let Err(e) = disruption::replicated_budget(pods) {
+                out.push(
+                    l.diag(
+                        "RKV111",
+                        Severity::Warning,
+                        &r.origin("shape"),
+                        format!("no safe PodDisruptionBudget: {e}"),
+                    )
+                    .help("run at least one replica beside the primary"),
+                );
+            }
+            if let Some(d) = &s.disruption {
+                let ok = match (d.min_available, d.max_unavailable) {
+                    (None, Some(1)) => true,
+                    (Some(m), None) => m + 1 == pods,
+                    _ => false,
+                };
+                if !ok {
+                    out.push(
+                        l.diag("RKV110", Severity::Error, &r.origin("disruption"), format!("with one primary and {} replica(s), only one Redis pod may be evicted at once (`maxUnavailable: 1`)", pods.saturating_sub(1)))
+                            .help("evicting the primary and the replica Sentinel would promote at the same time leaves no copy to fail over to; remove the override"),
+                    );
+                }
+            }
+        }
+        Shape::Standalone(_) => {
+            if s.disruption.is_some() {
+                out.push(
+                    l.diag("RKV110", Severity::Error, &r.origin("disruption"), "a standalone Redis has one pod: a PodDisruptionBudget either blocks every drain or allows the only pod to go")
+                        .help("remove `disruption`; use the `replication` or `cluster` shape to survive drains"),
+                );
+            }
+        }
+    }
+}
+
+fn sentinel_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let Some(sb) = &plan.sentinel else { return };
+    let key = match &r.spec.shape {
+        Shape::Failover(_) => "/failover/sentinel",
+        _ => "/replication/sentinel",
+    };
+    for issue in &sb.issues {
+        let field = match issue {
+            disruption::SentinelIssue::EvenSentinels { .. }
+            | disruption::SentinelIssue::NoSentinels => "/replicas",
+            _ => "/quorum",
+        };
+        let code = match issue {
+            disruption::SentinelIssue::QuorumAboveSentinels { .. }
+            | disruption::SentinelIssue::ZeroQuorum
+            | disruption::SentinelIssue::NoSentinels => "RKV112",
+            disruption::SentinelIssue::EvenSentinels { .. } => "RKV113",
+            disruption::SentinelIssue::QuorumBelowMajority { .. } => "RKV114",
+            disruption::SentinelIssue::BlocksEveryDrain { .. } => "RKV115",
+        };
+        out.push(
+            l.diag(
+                code,
+                sev(issue.severity()),
+                &r.at("shape", &format!("{key}{field}")),
+                issue.message(),
+            )
+            .help(issue.help()),
+        );
+    }
+}
+
+fn limit_bytes(r: &Resolved) -> Option<u64> {
+    let l = r
+        .spec
+        .resources
+        .as_ref()?
+        .limits
+        .as_ref()?
+        .memory
+        .as_deref()?;
+    memory::parse_k8s_quantity(l).ok()
+}
+
+fn maxmemory_bytes(plan: &Plan) -> Option<u64> {
+    plan.maxmemory
+        .as_deref()
+        .and_then(|m| memory::parse_redis_memory(m).ok())
+}
+
+fn dataset_estimate(r: &Resolved) -> Option<u64> {
+    r.spec
+        .memory
+        .as_ref()?
+        .dataset_estimate
+        .as_deref()
+        .and_then(|d| memory::parse_k8s_quantity(d).ok())
+}
+
+fn memory_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let persistence_on = r.spec.persistence.as_ref().is_some_and(|p| p.enabled);
+    let durable = r.spec.use_ == Use::Durable;
+    for issue in memory::memory_findings(
+        limit_bytes(r),
+        maxmemory_bytes(plan),
+        durable,
+        persistence_on,
+        dataset_estimate(r),
+    ) {
+        let (code, pointer) = match &issue {
+            MemoryIssue::MaxmemoryAboveLimit { .. } => ("RKV116", r.at("memory", "/maxmemory")),
+            MemoryIssue::TooLittleHeadroom { .. } => ("RKV117", r.at("memory", "/maxmemory")),
+            MemoryIssue::ForkMayDoubleMemory { .. } => {
+                ("RKV118", r.at("resources", "/limits/memory"))
+            }
+            MemoryIssue::DurableWithoutPersistence => ("RKV119", r.origin("persistence")),
+            MemoryIssue::NoMemoryBound => ("RKV120", r.origin("redis")),
+        };
+        out.push(
+            l.diag(code, sev(issue.severity()), &pointer, issue.message())
+                .help(issue.help()),
+        );
+    }
+}
+
+fn disk_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let Some(p) = r.spec.persistence.as_ref().filter(|p| p.enabled) else {
+        return;
+    };
+    let Ok(pvc) = memory::parse_k8s_quantity(&p.size) else {
+        return;
+    };
+    let Some(dataset) = dataset_estimate(r).or(maxmemory_bytes(plan)) else {
+        return;
+    };
+    let rdb_on = p.rdb_save.as_ref().is_none_or(|rules| !rules.is_empty());
+    let pct = p.aof.as_ref().map(|a| a.rewrite_percentage).unwrap_or(100);
+    let Ok(need) = memory::disk_need(dataset, p.aof.is_some(), rdb_on, pct) else {
+        return;
+    };
+    for issue in memory::disk_findings(pvc, &need) {
+        out.push(
+            l.diag(
+                "RKV121",
+                sev(issue.severity()),
+                &r.at("persistence", "/size"),
+                issue.message(),
+            )
+            .help(format!("{} ({})", issue.help(), need.reasoning.join("; "))),
+        );
+    }
+}
+
+fn timeout_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    match &r.spec.shape {
+        Shape::Cluster(c) => {
+            if c.node_timeout_ms < 1000 {
+                out.push(
+                    l.diag("RKV122", Severity::Warning, &r.at("shape", "/cluster/nodeTimeoutMs"), format!("`cluster-node-timeout {}` marks a node failed after less than a second: a GC pause or network blip triggers a failover", c.node_timeout_ms))
+                        .help("use 5000 ms or more (seed 000 runs 5000)"),
+                );
+            } else if c.node_timeout_ms > 60000 {
+                out.push(
+                    l.diag("RKV122", Severity::Warning, &r.at("shape", "/cluster/nodeTimeoutMs"), format!("`cluster-node-timeout {}`: writes to a failed primary's slots fail for over a minute before a replica is promoted", c.node_timeout_ms))
+                        .help("use 5000 to 15000 ms"),
+                );
+            }
+        }
+        Shape::Failover(f) => sentinel_timeouts(l, r, &f.sentinel, "/failover/sentinel", out),
+        Shape::Replication(f) => sentinel_timeouts(l, r, &f.sentinel, "/replication/sentinel", out),
+        Shape::Standalone(_) => {}
+    }
+}
+
+fn sentinel_timeouts(
+    l: &Loaded,
+    r: &Resolved,
+    s: &crate::spec::Sentinel,
+    key: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    // Sentinel waits down-after-milliseconds before voting, then the failover itself must
+    // finish (promotion, replicas reconfigured) inside failover-timeout.
+    if s.failover_timeout_ms < s.down_after_ms.saturating_mul(2) {
+        out.push(
+            l.diag(
+                "RKV122",
+                Severity::Warning,
+                &r.at("shape", &format!("{key}/failoverTimeoutMs")),
+                format!(
+                    "failover-timeout {} ms is less than twice down-after-milliseconds {} ms: a failover that starts late can be abandoned and retried, doubling the outage",
+                    s.failover_timeout_ms, s.down_after_ms
+                ),
+            )
+            .help(format!("set `failoverTimeoutMs` to at least {}", s.down_after_ms.saturating_mul(2))),
+        );
+    }
+}
+
+fn policy_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    let Some(m) = &r.spec.memory else { return };
+    let p = m.policy;
+    let allkeys = matches!(
+        p,
+        EvictionPolicy::AllkeysLru | EvictionPolicy::AllkeysLfu | EvictionPolicy::AllkeysRandom
+    );
+    let pointer = r.at("memory", "/policy");
+    let finding = match (r.spec.use_, p) {
+        (Use::Session, _) if allkeys => Some((
+            format!("`{}` on a session store evicts live sessions silently when memory is full: users are logged out with no error anywhere", p.as_str()),
+            "use `noeviction` (writes fail loudly when full) or `volatile-lru` with a TTL on every session key".to_string(),
+        )),
+        (Use::Durable, EvictionPolicy::Noeviction) => None,
+        (Use::Durable, _) => Some((
+            format!("`{}` on a durable store deletes data of record when memory is full", p.as_str()),
+            "use `noeviction` and size memory for the dataset".to_string(),
+        )),
+        (Use::Cache, EvictionPolicy::Noeviction) => Some((
+            "`noeviction` on a cache makes writes fail once memory is full instead of dropping cold keys".to_string(),
+            "use `allkeys-lru` or `allkeys-lfu` for a cache".to_string(),
+        )),
+        _ => None,
+    };
+    if let Some((msg, help)) = finding {
+        out.push(
+            l.diag("RKV123", Severity::Warning, &pointer, msg)
+                .help(help),
+        );
+    }
+}
+
+fn placement_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let soft = r
+        .spec
+        .placement
+        .as_ref()
+        .is_none_or(|p| p.anti_affinity == AntiAffinity::Preferred);
+    if !soft {
+        return;
+    }
+    let what = match &r.spec.shape {
+        Shape::Cluster(_) => format!("a primary and its own replica (a whole shard) can land on one node: losing that node takes the shard's slots offline ({} pods)", plan.data_pods),
+        Shape::Failover(_) | Shape::Replication(_) => {
+            "Sentinels (or the primary and its replicas) can share a node: losing that node can take a Sentinel majority and the primary at once".to_string()
+        }
+        Shape::Standalone(_) => return,
+    };
+    let pointer = match &r.spec.placement {
+        Some(_) => r.at("placement", "/antiAffinity"),
+        None => r.origin("shape"),
+    };
+    out.push(
+        l.diag("RKV124", Severity::Warning, &pointer, format!("pod anti-affinity is preferred (soft), so {what}"))
+            .help(format!("set `placement.antiAffinity: required` (needs at least {} schedulable nodes) or keep it soft and watch placement", plan.data_pods)),
+    );
+}
+
+/// Two PodDisruptionBudgets that can select the same pod: the eviction API then refuses
+/// every eviction of that pod, so drains hang.
+pub fn overlapping_pdbs(
+    l: &Loaded,
+    r: &Resolved,
+    objects: &[crate::emit::Object],
+) -> Vec<Diagnostic> {
+    let pdbs: Vec<&crate::emit::Object> = objects
+        .iter()
+        .filter(|o| o.kind() == "PodDisruptionBudget" && o.group() == "policy")
+        .collect();
+    let labels = |o: &crate::emit::Object| -> std::collections::BTreeMap<String, String> {
+        o.value
+            .pointer("/spec/selector/matchLabels")
+            .and_then(|m| m.as_object())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for (i, a) in pdbs.iter().enumerate() {
+        for b in &pdbs[i + 1..] {
+            if a.namespace() != b.namespace() {
+                continue;
+            }
+            let (la, lb) = (labels(a), labels(b));
+            // Selectors can match one pod unless some label is required with two different values.
+            let disjoint = la.iter().any(|(k, v)| lb.get(k).is_some_and(|w| w != v));
+            if !disjoint {
+                out.push(
+                    l.diag("RKV125", Severity::Error, &r.origin("disruption"), format!("PodDisruptionBudgets `{}` and `{}` can select the same pods: Kubernetes then refuses every eviction of those pods", a.name(), b.name()))
+                        .help("keep one budget per pod: remove the override or the operator's own PDB"),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::Object;
+    use serde_json::json;
+
+    fn pdb(name: &str, labels: serde_json::Value) -> Object {
+        Object {
+            value: json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                "metadata": {"name": name, "namespace": "apps"},
+                "spec": {"selector": {"matchLabels": labels}}}),
+            comment: vec![],
+            path: None,
+        }
+    }
+
+    #[test]
+    fn two_budgets_over_the_same_pods_are_refused() {
+        let text = "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {name: kv, namespace: apps}\nspec:\n  use: cache\n  shape: {standalone: {}}\n  redis: {image: \"redis:7.2\"}\n";
+        let l = crate::spec::load_str("t.yaml", text.to_string()).unwrap();
+        let r = &crate::spec::resolve::resolve(&l.topology)[0];
+        let data = pdb(
+            "kv",
+            json!({"app.kubernetes.io/instance": "kv", "app.kubernetes.io/component": "server"}),
+        );
+        let sentinel = pdb(
+            "kv-sentinel",
+            json!({"app.kubernetes.io/instance": "kv", "app.kubernetes.io/component": "sentinel"}),
+        );
+        let broad = pdb("kv-all", json!({"app.kubernetes.io/instance": "kv"}));
+        assert!(overlapping_pdbs(&l, r, &[data.clone(), sentinel.clone()]).is_empty());
+        let found = overlapping_pdbs(&l, r, &[data, sentinel, broad]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found.iter().all(|d| d.code == "RKV125" && d.is_error()));
+    }
+}
