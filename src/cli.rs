@@ -31,6 +31,9 @@ pub enum Command {
     Render(RenderArgs),
     /// Check specs and report every finding, without writing anything.
     Validate(ValidateArgs),
+    /// Show what a topology survives: disruption budgets, Sentinel majority, slots,
+    /// memory and disk headroom, the WAL restore window, each with its arithmetic.
+    Explain(ExplainArgs),
     /// Show what a rollout would change in the live cluster (like `kubectl diff --server-side`).
     Diff(DiffArgs),
     /// Write the spec's JSON Schema (for editors and CI).
@@ -76,6 +79,17 @@ pub struct ValidateArgs {
     /// Exit 1 on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The spec file.
+    pub spec: PathBuf,
+    /// Only this environment or site (every one by default).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +157,7 @@ pub fn main() -> i32 {
         Command::Render(a) => render(a),
         Command::Validate(a) => validate(a),
         Command::Diff(a) => diff(a),
+        Command::Explain(a) => explain(a),
         Command::Schema(a) => schema(a),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "rkv", &mut std::io::stdout());
@@ -542,4 +557,46 @@ fn diff(a: DiffArgs) -> i32 {
             2
         }
     }
+}
+
+fn explain(a: ExplainArgs) -> i32 {
+    let compiled = match compile_all(std::slice::from_ref(&a.spec), false, Format::Text) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some((l, c)) = compiled.first() else {
+        return 2;
+    };
+    let reports: Vec<crate::explain::Report> = c
+        .variants
+        .iter()
+        .filter(|v| {
+            a.env
+                .as_deref()
+                .is_none_or(|e| v.resolved.variant.label() == e)
+        })
+        .map(|v| crate::explain::explain(&v.plan))
+        .collect();
+    if reports.is_empty() {
+        let names: Vec<&str> = c
+            .variants
+            .iter()
+            .map(|v| v.resolved.variant.label())
+            .collect();
+        eprintln!(
+            "error: `{}` has no environment or site `{}`; it has: {}",
+            l.source.file,
+            a.env.unwrap_or_default(),
+            names.join(", ")
+        );
+        return 2;
+    }
+    match a.format {
+        Format::Text => print!("{}", crate::explain::render_text(&reports)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).unwrap_or_default()
+        ),
+    }
+    0
 }

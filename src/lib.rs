@@ -10,6 +10,7 @@ pub mod compile;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod explain;
 pub mod plan;
 pub mod spec;
 pub mod write;

@@ -312,3 +312,36 @@ fn diff_against_a_dump_exits_like_kubectl_diff() {
             "has no environment or site `nope`",
         ));
 }
+
+#[test]
+fn explain_prints_the_arithmetic() {
+    rkv()
+        .current_dir(root())
+        .args(["explain", "profiles/cordum.yaml", "--env", "production"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("minAvailable 5 of 6"))
+        .stdout(predicate::str::contains(
+            "k = min(R=1, floor((S-1)/2)=1) = 1",
+        ))
+        .stdout(predicate::str::contains(
+            "shard 1: slots 5461-10922 (5462 slots)",
+        ));
+    rkv()
+        .current_dir(root())
+        .args(["explain", "profiles/platform-kv.yaml"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("maxmemory = 1Gi * 7/8 = 896mb"));
+    let out = rkv()
+        .current_dir(root())
+        .args(["explain", "profiles/wal-failover.yaml", "--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "one report per site");
+    assert!(v.to_string().contains("retention 168 h"));
+}
