@@ -1,3 +1,4 @@
 //! rkv: compile a Redis topology spec into Kubernetes manifests.
 
+pub mod validate;
 pub mod write;
