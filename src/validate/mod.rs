@@ -16,6 +16,7 @@ pub mod helm;
 use std::fmt;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::types::JsonType;
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
@@ -90,7 +91,13 @@ fn push_violations(error: &ValidationError<'_>, out: &mut Vec<Violation>) {
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
                 TypeKind::Single(ty) => ty.to_string(),
-                TypeKind::Multiple(set) => join_or(set.iter().map(|ty| ty.to_string())),
+                // `null` last: "string or null" reads as "a string, may be null".
+                TypeKind::Multiple(set) => join_or(
+                    set.iter()
+                        .filter(|ty| *ty != JsonType::Null)
+                        .chain(set.iter().filter(|ty| *ty == JsonType::Null))
+                        .map(|ty| ty.to_string()),
+                ),
             };
             out.push(Violation::new(
                 path,
