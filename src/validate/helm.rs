@@ -176,3 +176,163 @@ fn read(path: &Path) -> Result<String, HelmError> {
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::test_support::shared_dir;
+    use serde_json::json;
+
+    fn helm(file: &str) -> PathBuf {
+        shared_dir().join("helm").join(file)
+    }
+
+    fn schema() -> ValuesSchema {
+        ValuesSchema::load(&helm("bitnami-redis-23.1.1.values.schema.json")).unwrap()
+    }
+
+    fn redis_defaults() -> ChartValues {
+        ChartValues::load(&helm("bitnami-redis-23.1.1.values.yaml")).unwrap()
+    }
+
+    /// Values rkv would render for a replicated Redis with Sentinel.
+    fn platform_kv() -> Value {
+        json!({
+            "architecture": "replication",
+            "commonLabels": {"app.kubernetes.io/part-of": "platform-kv"},
+            "auth": {
+                "enabled": true,
+                "sentinel": true,
+                "existingSecret": "platform-kv-auth",
+                "existingSecretPasswordKey": "password",
+            },
+            "master": {
+                "count": 1,
+                "persistence": {"enabled": true, "size": "8Gi", "storageClass": "fast"},
+                "podLabels": {"tier": "data", "team.example.com/owner": "kv"},
+                "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}},
+                "nodeSelector": {"kubernetes.io/os": "linux"},
+            },
+            "replica": {
+                "replicaCount": 3,
+                "persistence": {"size": "8Gi"},
+                "podAnnotations": {"prometheus.io/scrape": "true"},
+                "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "kv"}],
+            },
+            "sentinel": {"enabled": true, "quorum": 2, "masterSet": "mymaster"},
+            "metrics": {"enabled": true, "serviceMonitor": {"enabled": true, "interval": "30s"}},
+            "pdb": {"create": true},
+        })
+    }
+
+    #[test]
+    fn realistic_values_pass_both_checks() {
+        let values = platform_kv();
+        assert_eq!(schema().validate(&values), Ok(()));
+        assert_eq!(redis_defaults().unknown_keys(&values), Vec::<String>::new());
+    }
+
+    #[test]
+    fn chart_defaults_pass_their_own_schema() {
+        let defaults = redis_defaults();
+        assert_eq!(schema().validate(&defaults.defaults), Ok(()));
+        assert!(defaults.unknown_keys(&defaults.defaults).is_empty());
+    }
+
+    #[test]
+    fn misspelled_keys_are_reported() {
+        let mut values = platform_kv();
+        values["replica"]["replicaCont"] = json!(3);
+        values["sentinal"] = json!({"enabled": true});
+        values["master"]["persistence"]["sise"] = json!("8Gi");
+        values["master"]["podLabels"]["any.label/key"] = json!("free-form");
+        // The schema has no `additionalProperties`: it lets all of these through.
+        assert_eq!(schema().validate(&values), Ok(()));
+        assert_eq!(
+            redis_defaults().unknown_keys(&values),
+            vec!["master.persistence.sise", "replica.replicaCont", "sentinal"]
+        );
+    }
+
+    #[test]
+    fn dotted_keys_are_escaped() {
+        let values = json!({"master": {"persistence": {"size.limit": "1Gi"}}});
+        assert_eq!(
+            redis_defaults().unknown_keys(&values),
+            vec!["master.persistence.size\\.limit"]
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_reported_by_the_schema() {
+        let mut values = platform_kv();
+        values["replica"]["replicaCount"] = json!("3");
+        values["sentinel"]["enabled"] = json!("yes");
+        values["auth"]["existingSecret"] = json!(false);
+        assert_eq!(
+            schema().validate(&values),
+            Err(vec![
+                Violation::new(
+                    "/auth/existingSecret",
+                    "expected string, found boolean false"
+                ),
+                Violation::new(
+                    "/replica/replicaCount",
+                    "expected number, found string \"3\""
+                ),
+                Violation::new(
+                    "/sentinel/enabled",
+                    "expected boolean, found string \"yes\""
+                ),
+            ])
+        );
+    }
+
+    #[test]
+    fn redis_cluster_values_are_checked_too() {
+        let defaults =
+            ChartValues::load(&helm("bitnami-redis-cluster-13.0.5.values.yaml")).unwrap();
+        let values = json!({
+            "usePassword": true,
+            "existingSecret": "kv-cluster-auth",
+            "cluster": {"nodes": 6, "replicas": 1},
+            "persistence": {"size": "8Gi", "labels": {"anything": "goes"}},
+            "redis": {"resources": {"limits": {"memory": "2Gi"}}},
+        });
+        assert!(defaults.unknown_keys(&values).is_empty());
+        let values = json!({"cluster": {"node": 6}, "architecture": "replication"});
+        assert_eq!(
+            defaults.unknown_keys(&values),
+            vec!["cluster.node", "architecture"]
+        );
+    }
+
+    #[test]
+    fn load_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("values.yaml");
+        fs::write(&path, "- a list\n").unwrap();
+        let err = ChartValues::load(&path).unwrap_err();
+        assert!(matches!(err, HelmError::NotAMap { .. }), "{err:?}");
+        assert!(err.to_string().contains("values.yaml"), "{err}");
+        fs::write(&path, "a: [1\n").unwrap();
+        assert!(matches!(
+            ChartValues::load(&path),
+            Err(HelmError::Yaml { .. })
+        ));
+        fs::write(&path, "{\"type\": 5}").unwrap();
+        assert!(matches!(
+            ValuesSchema::load(&path),
+            Err(HelmError::Compile { .. })
+        ));
+        fs::write(&path, "{").unwrap();
+        assert!(matches!(
+            ValuesSchema::load(&path),
+            Err(HelmError::Json { .. })
+        ));
+        assert!(matches!(
+            ValuesSchema::load(&dir.path().join("absent.json")),
+            Err(HelmError::Read { .. })
+        ));
+    }
+}
