@@ -117,7 +117,7 @@ pub enum CrdError {
         path: PathBuf,
         /// The parser's error, with line and column.
         #[source]
-        source: serde_saphyr::Error,
+        source: Box<serde_saphyr::Error>,
     },
     /// A CustomResourceDefinition lacks a field rkv needs, or has it with the wrong type.
     #[error("`{}` document {document}: {what}", path.display())]
@@ -233,7 +233,7 @@ impl CrdSet {
             let documents: Vec<Value> =
                 serde_saphyr::from_str_multiple(&text).map_err(|source| CrdError::Yaml {
                     path: path.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
             for (index, document) in documents.iter().enumerate() {
                 for (gvk, schema) in crd_versions(&path, index + 1, document, &mut patterns)? {

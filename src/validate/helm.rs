@@ -52,7 +52,7 @@ pub enum HelmError {
         path: PathBuf,
         /// The parser's error, with line and column.
         #[source]
-        source: serde_saphyr::Error,
+        source: Box<serde_saphyr::Error>,
     },
     /// The values schema is not a schema the validator can compile.
     #[error("cannot compile the values schema `{}`", path.display())]
@@ -119,7 +119,7 @@ impl ChartValues {
         let text = read(path)?;
         let defaults: Value = serde_saphyr::from_str(&text).map_err(|source| HelmError::Yaml {
             path: path.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
         if !defaults.is_object() {
             return Err(HelmError::NotAMap {
