@@ -13,4 +13,5 @@ pub mod emit;
 pub mod explain;
 pub mod plan;
 pub mod spec;
+pub mod validate;
 pub mod write;
