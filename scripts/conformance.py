@@ -183,28 +183,70 @@ def validate_object(report: Report, where: str, obj: dict, custom: list) -> bool
 
 
 def rkv_validate_hook(report: Report, gen: Path) -> None:
-    """HOOK (c): `rkv validate --crds ../shared/crds <trees>` checks every custom resource
-    against the upstream CRD schemas (and Helm values against the chart's schema).
-    It is enabled by a later issue once the subcommand exists: then set ENABLED, build
-    the binary (target/release/rkv or target/debug/rkv) and count its exit code below.
-    Until then nothing is called, so a missing command cannot fail or falsely pass."""
-    ENABLED = False
-    if not ENABLED:
-        print("conformance: hook rkv-validate: not enabled yet (custom resources unchecked here)")
-        return
-    rkv = next((p for p in (ROOT / "target/release/rkv", ROOT / "target/debug/rkv")
+    """HOOK (c): every custom resource against the upstream CRD schemas, twice: the
+    objects rkv renders from profiles/ (every environment and site, in memory) and the
+    manifests on disk under the generated dir (`rkv validate --crds DIR --manifests`)."""
+    rkv = next((p for p in (ROOT / "target/debug/rkv", ROOT / "target/release/rkv")
                 if p.is_file()), None)
     crds = ROOT.parent / "shared" / "crds"
     if rkv is None:
         report.fail("rkv validate", "no rkv binary in target/; build it first")
         return
-    trees = [str(t) for t in sorted(gen.iterdir()) if t.is_dir()]
-    r = subprocess.run([str(rkv), "validate", "--crds", str(crds), *trees],
-                       capture_output=True, text=True)
-    if r.returncode == 0:
-        report.ok("rkv validate", verbose=True)
-    else:
-        report.fail("rkv validate", r.stdout + r.stderr)
+    runs = [
+        ("rkv validate --crds (profiles)", [str(rkv), "validate", "--crds", str(crds), str(ROOT / "profiles")]),
+        ("rkv validate --crds --manifests", [str(rkv), "validate", "--crds", str(crds), "--manifests", str(gen)]),
+    ]
+    for name, cmd in runs:
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        if r.returncode == 0:
+            report.ok(f"{name}: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ''}", verbose=True)
+        else:
+            report.fail(name, r.stdout + r.stderr)
+
+
+def variant_equivalence(report: Report, gen: Path) -> None:
+    """`kubectl kustomize` of base/, overlays/<env>/ and clusters/<site>/apps/redis/
+    must yield exactly `rkv render <spec> --stdout --env <variant>`: proves that the
+    overlays' JSON patches and delete patches reproduce each environment."""
+    rkv = next((p for p in (ROOT / "target/debug/rkv", ROOT / "target/release/rkv")
+                if p.is_file()), None)
+    if rkv is None or gen.resolve() != (ROOT / "generated").resolve():
+        print("conformance: variant equivalence: only for the repository's generated/")
+        return
+    def key(o: dict) -> tuple:
+        m = o.get("metadata") or {}
+        return (o.get("apiVersion", ""), o.get("kind", ""), m.get("namespace", ""), m.get("name", ""))
+    for tree in sorted(p for p in gen.iterdir() if p.is_dir()):
+        spec = ROOT / "profiles" / f"{tree.name}.yaml"
+        dirs = []
+        if (tree / "base").is_dir():
+            dirs.append(("base", tree / "base"))
+        for group, sub in (("overlays", None), ("clusters", "apps/redis")):
+            if (tree / group).is_dir():
+                for d in sorted((tree / group).iterdir()):
+                    path = d / sub if sub else d
+                    if (path / "kustomization.yaml").is_file():
+                        dirs.append((d.name, path))
+        for variant, path in dirs:
+            name = f"variant {rel(path)} == rkv render --env {variant}"
+            built = subprocess.run([str(KUBECTL), "kustomize", str(path)], capture_output=True, text=True)
+            rendered = subprocess.run([str(rkv), "render", str(spec), "--stdout", "--env", variant],
+                                      capture_output=True, text=True, cwd=ROOT)
+            if built.returncode != 0 or rendered.returncode != 0:
+                report.fail(name, built.stderr + rendered.stderr)
+                continue
+            a = sorted((o for o in load_docs(built.stdout) if isinstance(o, dict)), key=key)
+            b = sorted((o for o in load_docs(rendered.stdout) if isinstance(o, dict)), key=key)
+            # Objects rkv places beside the tree (Applications, Helm files) are not in it.
+            in_tree = {key(o) for o in a}
+            b = [o for o in b if key(o) in in_tree or o.get("kind") not in ("Application", "HelmRelease", "OCIRepository", "HelmRepository")]
+            if a == b:
+                report.ok(name, verbose=True)
+            else:
+                missing = sorted(set(map(key, b)) - set(map(key, a)))
+                extra = sorted(set(map(key, a)) - set(map(key, b)))
+                changed = [key(x) for x, y in zip(a, b) if key(x) == key(y) and x != y]
+                report.fail(name, f"missing {missing}, extra {extra}, different {changed}")
 
 
 def main(argv: list[str]) -> int:
@@ -291,6 +333,9 @@ def main(argv: list[str]) -> int:
 
     # (c) custom resources against the upstream CRDs.
     rkv_validate_hook(report, gen)
+
+    # (d) each variant's directory builds to exactly the objects rkv renders for it.
+    variant_equivalence(report, gen)
 
     if checked_objects == 0:
         report.fail(rel(gen), "no built-in Kubernetes object was found to validate")

@@ -79,6 +79,13 @@ pub struct ValidateArgs {
     /// Exit 1 on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Also validate every custom resource against the CRDs in this directory.
+    #[arg(long, value_name = "DIR")]
+    pub crds: Option<PathBuf>,
+    /// With --crds: validate the YAML manifests under these files or directories
+    /// instead of rendering specs (for example `generated/` or a GitOps repository).
+    #[arg(long, value_name = "PATH", requires = "crds", num_args = 1..)]
+    pub manifests: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -396,7 +403,13 @@ fn render_stdout(compiled: &[(Loaded, Compiled)], env: Option<&str>) -> i32 {
             );
             return 2;
         };
-        docs.extend(v.objects.iter().map(|o| o.value.clone()));
+        // Documents that are not Kubernetes objects (Helm values) are files, not stream items.
+        docs.extend(
+            v.objects
+                .iter()
+                .filter(|o| !o.api_version().is_empty())
+                .map(|o| o.value.clone()),
+        );
     }
     match crate::write::to_yaml_stream(&docs) {
         Ok(s) => {
@@ -411,15 +424,186 @@ fn render_stdout(compiled: &[(Loaded, Compiled)], env: Option<&str>) -> i32 {
 }
 
 fn validate(a: ValidateArgs) -> i32 {
-    match compile_all(&a.paths, a.deny_warnings, a.format) {
-        Ok(c) => {
-            if a.format == Format::Text {
-                eprintln!("{} spec(s) valid", c.len());
+    let crds = match &a.crds {
+        None => None,
+        Some(dir) => match crate::validate::crd::CrdSet::load_dir(dir) {
+            Ok(set) => Some(set),
+            Err(e) => {
+                eprint_chain(&e);
+                return 2;
             }
-            0
+        },
+    };
+    if let Some(set) = &crds {
+        if !a.manifests.is_empty() {
+            return validate_manifests(set, &a.manifests, a.format);
         }
-        Err(code) => code,
     }
+    let compiled = match compile_all(&a.paths, a.deny_warnings, a.format) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let mut diags = Vec::new();
+    let mut checked = 0;
+    if let Some(set) = &crds {
+        for (l, c) in &compiled {
+            for v in &c.variants {
+                for o in v.objects.iter().filter(|o| {
+                    !o.api_version().is_empty() && !crate::validate::is_built_in(o.api_version())
+                }) {
+                    checked += 1;
+                    let what =
+                        format!("{}/{} ({})", o.kind(), o.name(), v.resolved.variant.label());
+                    diags.extend(crd_diags(set, &o.value, &l.source.file, &what));
+                }
+            }
+        }
+    }
+    print_diags(&diags, a.format);
+    if !diags.is_empty() {
+        return 1;
+    }
+    if a.format == Format::Text {
+        match crds {
+            Some(_) => eprintln!(
+                "{} spec(s) valid; {checked} custom resource(s) match their CRDs",
+                compiled.len()
+            ),
+            None => eprintln!("{} spec(s) valid", compiled.len()),
+        }
+    }
+    0
+}
+
+fn crd_diags(
+    set: &crate::validate::crd::CrdSet,
+    obj: &serde_json::Value,
+    file: &str,
+    what: &str,
+) -> Vec<Diagnostic> {
+    use crate::validate::crd::Rejection;
+    match set.validate(obj) {
+        Ok(()) => Vec::new(),
+        Err(Rejection::NoCrd(gvk)) => vec![
+            Diagnostic::new(
+                "RKV131",
+                Severity::Error,
+                file,
+                format!("{what}: no CRD for `{gvk}` in the --crds directory"),
+            )
+            .help("install the operator that provides it, or add its CRD file to the directory"),
+        ],
+        Err(Rejection::Invalid(violations)) => violations
+            .into_iter()
+            .map(|v| {
+                let at = if v.path.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at `{}`", v.path)
+                };
+                Diagnostic::new(
+                    "RKV130",
+                    Severity::Error,
+                    file,
+                    format!("{what}{at}: {}", v.message),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Every `*.yaml`/`*.yml` file under `paths`, sorted.
+fn yaml_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            for e in std::fs::read_dir(&p)? {
+                stack.push(e?.path());
+            }
+        } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
+            out.push(p);
+        } else if !p.exists() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("`{}` does not exist", p.display()),
+            ));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn validate_manifests(
+    set: &crate::validate::crd::CrdSet,
+    paths: &[PathBuf],
+    format: Format,
+) -> i32 {
+    let files = match yaml_files(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprint_chain(&e);
+            return 2;
+        }
+    };
+    let mut diags = Vec::new();
+    let mut checked = 0;
+    for f in &files {
+        let file = f.display().to_string();
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read `{file}`");
+                eprintln!("Cause: {e}");
+                return 2;
+            }
+        };
+        let docs: Vec<serde_json::Value> = match serde_saphyr::from_str_multiple(&text) {
+            Ok(d) => d,
+            Err(e) => {
+                diags.push(Diagnostic::new(
+                    "RKV003",
+                    Severity::Error,
+                    &file,
+                    format!("not valid YAML: {}", e.without_snippet()),
+                ));
+                continue;
+            }
+        };
+        for doc in docs {
+            let api = doc
+                .get("apiVersion")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let kind = doc.get("kind").and_then(|v| v.as_str()).unwrap_or_default();
+            // Kustomizations, patches and Helm values are not objects of their own.
+            if api.is_empty()
+                || kind.is_empty()
+                || doc.get("$patch").is_some()
+                || api.starts_with("kustomize.config.k8s.io/")
+                || crate::validate::is_built_in(api)
+            {
+                continue;
+            }
+            checked += 1;
+            let name = doc
+                .pointer("/metadata/name")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            diags.extend(crd_diags(set, &doc, &file, &format!("{kind}/{name}")));
+        }
+    }
+    print_diags(&diags, format);
+    if !diags.is_empty() {
+        return 1;
+    }
+    if format == Format::Text {
+        eprintln!(
+            "{checked} custom resource(s) in {} file(s) match their CRDs",
+            files.len()
+        );
+    }
+    0
 }
 
 /// The schema as committed: pretty JSON with a trailing newline.

@@ -220,6 +220,14 @@ pub const CODES: &[(&str, &str)] = &[
         "soft (preferred) anti-affinity: one node loss can take a shard or a Sentinel majority",
     ),
     ("RKV125", "two PodDisruptionBudgets select the same pods"),
+    (
+        "RKV130",
+        "a rendered custom resource does not match its CRD's schema (`validate --crds`)",
+    ),
+    (
+        "RKV131",
+        "no CRD in the `--crds` directory for a rendered custom resource",
+    ),
 ];
 
 #[cfg(test)]

@@ -345,3 +345,48 @@ fn explain_prints_the_arithmetic() {
     assert_eq!(v.as_array().map(Vec::len), Some(2), "one report per site");
     assert!(v.to_string().contains("retention 168 h"));
 }
+
+#[test]
+fn validate_crds_checks_custom_resources_on_disk() {
+    let crds = root().join("../shared/crds");
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("rf.yaml"),
+        "apiVersion: databases.spotahome.com/v1\nkind: RedisFailover\nmetadata: {name: rf, namespace: redis}\nspec:\n  redis: {replicas: \"three\", colour: blue}\n  sentinel: {replicas: 3}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [rf.yaml]\n",
+    )
+    .unwrap();
+    rkv()
+        .args(["validate", "--crds"])
+        .arg(&crds)
+        .arg("--manifests")
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "error[RKV130]: RedisFailover/rf at `/spec/redis/colour`: unknown field `colour`",
+        ))
+        .stderr(predicate::str::contains(
+            "error[RKV130]: RedisFailover/rf at `/spec/redis/replicas`",
+        ))
+        .stderr(predicate::str::contains(
+            "error[RKV131]: Widget/w: no CRD for `example.com/v1 Widget`",
+        ));
+    rkv()
+        .current_dir(root())
+        .args(["validate", "--crds"])
+        .arg(&crds)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "custom resource(s) match their CRDs",
+        ));
+    rkv()
+        .args(["validate", "--crds", "/no/such/crds"])
+        .assert()
+        .code(2);
+}
