@@ -183,7 +183,7 @@ fn eprint_chain(err: &dyn std::error::Error) {
 }
 
 /// Spec files named by `paths` (files, or the YAML files of directories), sorted.
-fn spec_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
+fn spec_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
     let default = [PathBuf::from("profiles")];
     let paths = if paths.is_empty() {
         &default[..]
@@ -195,12 +195,12 @@ fn spec_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
         if p.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| {
-                    Diagnostic::new(
+                    Box::new(Diagnostic::new(
                         "RKV001",
                         Severity::Error,
                         &p.display().to_string(),
                         format!("cannot read the directory: {e}"),
-                    )
+                    ))
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| {
@@ -210,13 +210,15 @@ fn spec_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
                 .collect();
             found.sort();
             if found.is_empty() {
-                return Err(Diagnostic::new(
-                    "RKV008",
-                    Severity::Error,
-                    &p.display().to_string(),
-                    "no spec files (*.yaml, *.yml) in this directory",
-                )
-                .help("give a spec file, or a directory that holds specs such as `profiles/`"));
+                return Err(Box::new(
+                    Diagnostic::new(
+                        "RKV008",
+                        Severity::Error,
+                        &p.display().to_string(),
+                        "no spec files (*.yaml, *.yml) in this directory",
+                    )
+                    .help("give a spec file, or a directory that holds specs such as `profiles/`"),
+                ));
             }
             out.extend(found);
         } else {
@@ -235,7 +237,7 @@ fn compile_all(
     let files = match spec_files(paths) {
         Ok(f) => f,
         Err(d) => {
-            print_diags(&[d], format);
+            print_diags(&[*d], format);
             return Err(2);
         }
     };
@@ -434,10 +436,10 @@ fn validate(a: ValidateArgs) -> i32 {
             }
         },
     };
-    if let Some(set) = &crds {
-        if !a.manifests.is_empty() {
-            return validate_manifests(set, &a.manifests, a.format);
-        }
+    if let Some(set) = &crds
+        && !a.manifests.is_empty()
+    {
+        return validate_manifests(set, &a.manifests, a.format);
     }
     let compiled = match compile_all(&a.paths, a.deny_warnings, a.format) {
         Ok(c) => c,

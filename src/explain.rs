@@ -207,9 +207,10 @@ pub fn explain(plan: &Plan) -> Report {
         sections.push(section("Disk", disk));
     }
 
-    if let Shape::Failover(f) = &s.shape {
-        if let Some(w) = &f.wal {
-            let mut wal = vec![
+    if let Shape::Failover(f) = &s.shape
+        && let Some(w) = &f.wal
+    {
+        let mut wal = vec![
                 format!(
                     "topic `{}`: {} partitions keyed by Redis key, retention {} h: a Redis rebuilt from scratch replays at most the last {} h ({} days) of writes",
                     w.topic.name,
@@ -224,14 +225,13 @@ pub fn explain(plan: &Plan) -> Report {
                 ),
                 "EXPIRE replays as a relative TTL: a key replayed later (after lag, or in a rebuild) expires later than on the first site; use PEXPIREAT in producers".into(),
             ];
-            if let Some(m) = &w.mirror {
-                wal.push(format!(
+        if let Some(m) = &w.mirror {
+            wal.push(format!(
                     "site loss: MirrorMaker 2 carries `{}` from `{}` to `{}`; if `{}` is lost, `{}` keeps serving reads and its applier has applied everything mirrored so far (lag: MM2 + applier)",
                     w.topic.name, m.from, m.to, m.from, m.to
                 ));
-            }
-            sections.push(section("Write-ahead log", wal));
         }
+        sections.push(section("Write-ahead log", wal));
     }
     Report {
         name: plan.name.clone(),

@@ -395,10 +395,16 @@ fn validate_crds_checks_custom_resources_on_disk() {
 fn readme_documents_every_diagnostic_code_and_the_two_commands() {
     let readme = fs::read_to_string(root().join("README.md")).unwrap();
     for (code, _) in rkv::diag::CODES {
-        assert!(readme.contains(&format!("| {code} |")), "README.md does not document {code}");
+        assert!(
+            readme.contains(&format!("| {code} |")),
+            "README.md does not document {code}"
+        );
     }
     assert!(readme.contains("cargo run --release -- render"));
     assert!(readme.contains("scripts/test"));
     let ci = fs::read_to_string(root().join(".ci/run")).unwrap();
-    assert!(ci.contains("scripts/test"), ".ci/run must call the README's test command");
+    assert!(
+        ci.contains("scripts/test"),
+        ".ci/run must call the README's test command"
+    );
 }

@@ -70,18 +70,18 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 .help("anyone the NetworkPolicies let in has full access: add `auth.passwordSecret: {name, key}` naming a Secret"),
         );
     }
-    if let Some(t) = tls {
-        if t.plaintext_port {
-            out.push(
-                l.diag(
-                    "RKV102",
-                    Severity::Warning,
-                    &r.at("tls", "/plaintextPort"),
-                    "TLS is enabled but the plaintext port stays open",
-                )
-                .help("set `plaintextPort: false` so clients cannot bypass TLS (`port 0`)"),
-            );
-        }
+    if let Some(t) = tls
+        && t.plaintext_port
+    {
+        out.push(
+            l.diag(
+                "RKV102",
+                Severity::Warning,
+                &r.at("tls", "/plaintextPort"),
+                "TLS is enabled but the plaintext port stays open",
+            )
+            .help("set `plaintextPort: false` so clients cannot bypass TLS (`port 0`)"),
+        );
     }
     if let Some(e) = &s.exposure {
         let outside = matches!(e.type_, ServiceType::LoadBalancer | ServiceType::NodePort);
@@ -112,24 +112,24 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             out.push(d);
         }
     }
-    if let Shape::Failover(f) = &s.shape {
-        if let Some(m) = f.wal.as_ref().and_then(|w| w.mirror.as_ref()) {
-            let sites = &l.topology.spec.sites;
-            for (field, site) in [("from", &m.from), ("to", &m.to)] {
-                if !sites.contains_key(site) {
-                    out.push(
-                        l.diag(
-                            "RKV104",
-                            Severity::Error,
-                            &r.at("shape", &format!("/failover/wal/mirror/{field}")),
-                            format!("mirror `{field}` names `{site}`, which is not a site"),
-                        )
-                        .help(format!(
-                            "name one of the sites: {}",
-                            sites.keys().cloned().collect::<Vec<_>>().join(", ")
-                        )),
-                    );
-                }
+    if let Shape::Failover(f) = &s.shape
+        && let Some(m) = f.wal.as_ref().and_then(|w| w.mirror.as_ref())
+    {
+        let sites = &l.topology.spec.sites;
+        for (field, site) in [("from", &m.from), ("to", &m.to)] {
+            if !sites.contains_key(site) {
+                out.push(
+                    l.diag(
+                        "RKV104",
+                        Severity::Error,
+                        &r.at("shape", &format!("/failover/wal/mirror/{field}")),
+                        format!("mirror `{field}` names `{site}`, which is not a site"),
+                    )
+                    .help(format!(
+                        "name one of the sites: {}",
+                        sites.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )),
+                );
             }
         }
     }

@@ -125,6 +125,6 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
             _ => {}
         }
     }
-    objects.sort_by(|a, b| a.id().cmp(&b.id()));
+    objects.sort_by_key(Object::id);
     Ok(objects)
 }

@@ -433,10 +433,10 @@ fn describe(
                 tree.pos(pointer),
                 format!("{} is not one of {}", describe_value(found), list(&opts)),
             );
-            if let Some(s) = found.as_str() {
-                if let Some(c) = closest(s, &opts) {
-                    d.help = Some(format!("did you mean `{c}`?"));
-                }
+            if let Some(s) = found.as_str()
+                && let Some(c) = closest(s, &opts)
+            {
+                d.help = Some(format!("did you mean `{c}`?"));
             }
             d
         }

@@ -301,10 +301,10 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
     if style != ScalarStyle::Plain {
         return Value::String(text.to_string());
     }
-    if let Some(tag) = tag {
-        if tag.ends_with(":str") || tag == "!!str" {
-            return Value::String(text.to_string());
-        }
+    if let Some(tag) = tag
+        && (tag.ends_with(":str") || tag == "!!str")
+    {
+        return Value::String(text.to_string());
     }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
@@ -323,10 +323,9 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
         && text
             .chars()
             .all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
+        && let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64)
     {
-        if let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {
-            return Value::Number(n);
-        }
+        return Value::Number(n);
     }
     Value::String(text.to_string())
 }

@@ -155,6 +155,8 @@ pub struct Overrides {
 }
 
 /// Exactly one of the four shapes.
+// One value per spec: boxing the larger variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub enum Shape {

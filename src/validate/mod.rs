@@ -194,6 +194,13 @@ fn short(value: &Value, max: usize) -> String {
     }
 }
 
+/// API groups served by Kubernetes itself: their objects are checked by the API
+/// server's own schemas (and `kubernetes-validate` in rkv's tests), not by CRDs.
+pub fn is_built_in(api_version: &str) -> bool {
+    let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+    group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io")
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     use std::path::PathBuf;
@@ -207,11 +214,4 @@ pub(crate) mod test_support {
             PathBuf::from("/work/shared")
         }
     }
-}
-
-/// API groups served by Kubernetes itself: their objects are checked by the API
-/// server's own schemas (and `kubernetes-validate` in rkv's tests), not by CRDs.
-pub fn is_built_in(api_version: &str) -> bool {
-    let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
-    group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io")
 }
