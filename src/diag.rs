@@ -154,6 +154,22 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     ("RKV015", "a value does not match the expected format"),
     ("RKV016", "two specs render to the same output folder"),
+    ("RKV170", "a store declared `durable` has no persistence"),
+    ("RKV171", "AOF is on without an explicit `appendfsync`"),
+    (
+        "RKV172",
+        "a store declared `durable` has no backup schedule",
+    ),
+    ("RKV173", "the Helm target has no chart for the shape"),
+    ("RKV174", "the Bitnami chart cannot run a non-Bitnami image"),
+    (
+        "RKV175",
+        "the Bitnami chart's Sentinel count must equal its Redis pod count",
+    ),
+    (
+        "RKV176",
+        "the Helm chart version is not the major version rkv writes values for",
+    ),
 ];
 
 #[cfg(test)]
