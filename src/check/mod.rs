@@ -150,13 +150,13 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 .help("a restart loses every key: give `persistence: {size, aof: {fsync: everysec}}`, or declare `use: cache`"),
         );
     }
-    if let Some(aof) = persistent.and_then(|p| p.aof.as_ref()) {
-        if aof.fsync.is_none() {
-            out.push(
-                l.diag("RKV171", Severity::Warning, &r.at("persistence", "/aof"), "AOF is on but `appendfsync` is not set: the server default `everysec` applies")
-                    .help("choose it in `persistence.aof.fsync`: `always` fsyncs every write (nothing acknowledged is lost, slowest), `everysec` loses up to about 1 s of writes on a crash, `no` leaves flushing to the kernel (about 30 s of writes lost)"),
-            );
-        }
+    if let Some(aof) = persistent.and_then(|p| p.aof.as_ref())
+        && aof.fsync.is_none()
+    {
+        out.push(
+            l.diag("RKV171", Severity::Warning, &r.at("persistence", "/aof"), "AOF is on but `appendfsync` is not set: the server default `everysec` applies")
+                .help("choose it in `persistence.aof.fsync`: `always` fsyncs every write (nothing acknowledged is lost, slowest), `everysec` loses up to about 1 s of writes on a crash, `no` leaves flushing to the kernel (about 30 s of writes lost)"),
+        );
     }
     let wal = matches!(&s.shape, Shape::Failover(f) if f.wal.is_some());
     if durable && s.backup.is_none() && !wal {
@@ -182,16 +182,16 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 .help("the chart's start scripts live in the Bitnami images: use `bitnami/redis:<tag>` (rkv derives `redis-sentinel` and `redis-cluster` from it)"),
         );
     }
-    if let Shape::Replication(rep) = &s.shape {
-        if rep.sentinel.replicas != rep.replicas {
-            out.push(
-                l.diag("RKV175", Severity::Error, &r.at("shape", "/replication/sentinel/replicas"), format!(
-                    "the Bitnami chart runs one Sentinel beside each Redis pod: {} Sentinels cannot go with {} Redis pods",
-                    rep.sentinel.replicas, rep.replicas
-                ))
-                .help(format!("set `sentinel.replicas: {}` (the chart's `replica.replicaCount` counts every node, primary included)", rep.replicas)),
-            );
-        }
+    if let Shape::Replication(rep) = &s.shape
+        && rep.sentinel.replicas != rep.replicas
+    {
+        out.push(
+            l.diag("RKV175", Severity::Error, &r.at("shape", "/replication/sentinel/replicas"), format!(
+                "the Bitnami chart runs one Sentinel beside each Redis pod: {} Sentinels cannot go with {} Redis pods",
+                rep.sentinel.replicas, rep.replicas
+            ))
+            .help(format!("set `sentinel.replicas: {}` (the chart's `replica.replicaCount` counts every node, primary included)", rep.replicas)),
+        );
     }
     let major = helm.version.split('.').next().and_then(|m| {
         m.trim_start_matches(['v', '=', '^', '~'])

@@ -18,7 +18,6 @@ use serde::Serialize;
 
 use super::values::Chart;
 use crate::plan::model::Plan;
-use crate::spec::Shape;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rule {
@@ -112,15 +111,13 @@ pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
         ));
     }
     if chart == Chart::RedisCluster {
-        if let Shape::Cluster(_) = plan.spec.shape {
-            out.push(rule(
-                "RedisClusterStateFail",
-                format!("redis_cluster_state{{{sel}}} == 0"),
-                Some("1m"),
-                "critical",
-                "Redis Cluster reports cluster_state:fail (slots not served)",
-            ));
-        }
+        out.push(rule(
+            "RedisClusterStateFail",
+            format!("redis_cluster_state{{{sel}}} == 0"),
+            Some("1m"),
+            "critical",
+            "Redis Cluster reports cluster_state:fail (slots not served)",
+        ));
     }
     out
 }
