@@ -462,7 +462,10 @@ fn validate(a: ValidateArgs) -> i32 {
         }
     }
     print_diags(&diags, a.format);
-    if !diags.is_empty() {
+    if diags
+        .iter()
+        .any(|d| d.is_error() || (a.deny_warnings && d.severity == Severity::Warning))
+    {
         return 1;
     }
     if a.format == Format::Text {
@@ -489,9 +492,9 @@ fn crd_diags(
         Err(Rejection::NoCrd(gvk)) => vec![
             Diagnostic::new(
                 "RKV131",
-                Severity::Error,
+                Severity::Warning,
                 file,
-                format!("{what}: no CRD for `{gvk}` in the --crds directory"),
+                format!("{what}: no CRD for `{gvk}` in the --crds directory, so it is not checked"),
             )
             .help("install the operator that provides it, or add its CRD file to the directory"),
         ],
@@ -596,7 +599,7 @@ fn validate_manifests(
         }
     }
     print_diags(&diags, format);
-    if !diags.is_empty() {
+    if diags.iter().any(Diagnostic::is_error) {
         return 1;
     }
     if format == Format::Text {

@@ -198,7 +198,6 @@ pub const CODES: &[(&str, &str)] = &[
         "RKV118",
         "a durable store whose memory limit is below twice its dataset",
     ),
-    ("RKV119", "a durable store without persistence"),
     (
         "RKV120",
         "no `maxmemory` and no memory limit: the dataset is unbounded",
@@ -226,7 +225,23 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "RKV131",
-        "no CRD in the `--crds` directory for a rendered custom resource",
+        "no CRD in the `--crds` directory for a custom resource: it is not checked",
+    ),
+    ("RKV170", "a store declared `durable` has no persistence"),
+    ("RKV171", "AOF is on without an explicit `appendfsync`"),
+    (
+        "RKV172",
+        "a store declared `durable` has no backup schedule",
+    ),
+    ("RKV173", "the Helm target has no chart for the shape"),
+    ("RKV174", "the Bitnami chart cannot run a non-Bitnami image"),
+    (
+        "RKV175",
+        "the Bitnami chart's Sentinel count must equal its Redis pod count",
+    ),
+    (
+        "RKV176",
+        "the Helm chart version is not the major version rkv writes values for",
     ),
 ];
 

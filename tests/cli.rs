@@ -374,7 +374,7 @@ fn validate_crds_checks_custom_resources_on_disk() {
             "error[RKV130]: RedisFailover/rf at `/spec/redis/replicas`",
         ))
         .stderr(predicate::str::contains(
-            "error[RKV131]: Widget/w: no CRD for `example.com/v1 Widget`",
+            "warning[RKV131]: Widget/w: no CRD for `example.com/v1 Widget`",
         ));
     rkv()
         .current_dir(root())

@@ -62,6 +62,7 @@ fn spec_level(l: &Loaded, out: &mut Vec<Diagnostic>) {
 }
 
 fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    durability_and_helm(l, r, out);
     let s = &r.spec;
     let tls = s.tls.as_ref();
     if s.auth.is_none() {
@@ -132,5 +133,82 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
+    }
+}
+
+/// The runbooks' prevention advice (seeds 002, 003) and what the Helm target can render
+/// (RKV170-RKV176).
+fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    use crate::emit::helm::values::{Chart, Image};
+    use crate::spec::Use;
+    let s = &r.spec;
+    let durable = s.use_ == Use::Durable;
+    let persistent = s.persistence.as_ref().filter(|p| p.enabled);
+    if durable && persistent.is_none() {
+        let at = match &s.persistence {
+            Some(_) => r.at("persistence", "/enabled"),
+            None => r.origin("use"),
+        };
+        out.push(
+            l.diag("RKV170", Severity::Error, &at, format!("`{}` is declared `durable` but has no persistence", r.name))
+                .help("a restart loses every key: give `persistence: {size, aof: {fsync: everysec}}`, or declare `use: cache`"),
+        );
+    }
+    if let Some(aof) = persistent.and_then(|p| p.aof.as_ref())
+        && aof.fsync.is_none()
+    {
+        out.push(
+            l.diag("RKV171", Severity::Warning, &r.at("persistence", "/aof"), "AOF is on but `appendfsync` is not set: the server default `everysec` applies")
+                .help("choose it in `persistence.aof.fsync`: `always` fsyncs every write (nothing acknowledged is lost, slowest), `everysec` loses up to about 1 s of writes on a crash, `no` leaves flushing to the kernel (about 30 s of writes lost)"),
+        );
+    }
+    let wal = matches!(&s.shape, Shape::Failover(f) if f.wal.is_some());
+    if durable && s.backup.is_none() && !wal {
+        out.push(
+            l.diag("RKV172", Severity::Warning, &r.origin("use"), format!("`{}` is declared `durable` but has no backup schedule", r.name))
+                .help("RDB and AOF live on the same volume as the data: add `backup: {schedule: \"0 */6 * * *\", retentionDays: 7, size}` (seed 002 backs up every 6 hours and keeps 7 days)"),
+        );
+    }
+    let Some(helm) = s.outputs.as_ref().and_then(|o| o.helm.as_ref()) else {
+        return;
+    };
+    let Some(chart) = Chart::of(&s.shape) else {
+        out.push(
+            l.diag("RKV173", Severity::Error, &r.at("outputs", "/helm"), "the Helm target has no chart for the `failover` shape")
+                .help("the Bitnami charts render `standalone`, `replication` (Sentinel) and `cluster`; the failover shape compiles to a RedisFailover CR: drop `outputs.helm`"),
+        );
+        return;
+    };
+    let image = Image::parse(&s.redis.image);
+    if !image.repository.contains("bitnami") {
+        out.push(
+            l.diag("RKV174", Severity::Error, &r.at("redis", "/image"), format!("the Bitnami `{}` chart cannot run `{}`", chart.name(), s.redis.image))
+                .help("the chart's start scripts live in the Bitnami images: use `bitnami/redis:<tag>` (rkv derives `redis-sentinel` and `redis-cluster` from it)"),
+        );
+    }
+    if let Shape::Replication(rep) = &s.shape
+        && rep.sentinel.replicas != rep.replicas
+    {
+        out.push(
+            l.diag("RKV175", Severity::Error, &r.at("shape", "/replication/sentinel/replicas"), format!(
+                "the Bitnami chart runs one Sentinel beside each Redis pod: {} Sentinels cannot go with {} Redis pods",
+                rep.sentinel.replicas, rep.replicas
+            ))
+            .help(format!("set `sentinel.replicas: {}` (the chart's `replica.replicaCount` counts every node, primary included)", rep.replicas)),
+        );
+    }
+    let major = helm.version.split('.').next().and_then(|m| {
+        m.trim_start_matches(['v', '=', '^', '~'])
+            .parse::<u32>()
+            .ok()
+    });
+    if major != Some(chart.major()) {
+        out.push(
+            l.diag("RKV176", Severity::Warning, &r.at("outputs", "/helm/version"), format!(
+                "rkv writes values for the `{}` chart {}.x; version `{}` may read them differently",
+                chart.name(), chart.major(), helm.version
+            ))
+            .help(format!("pin a {}.x version, whose values.yaml and values.schema.json rkv's values are checked against", chart.major())),
+        );
     }
 }

@@ -241,7 +241,8 @@ fn memory_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnost
             MemoryIssue::ForkMayDoubleMemory { .. } => {
                 ("RKV118", r.at("resources", "/limits/memory"))
             }
-            MemoryIssue::DurableWithoutPersistence => ("RKV119", r.origin("persistence")),
+            // Reported by RKV170 (check/mod.rs), with the runbook's advice.
+            MemoryIssue::DurableWithoutPersistence => continue,
             MemoryIssue::NoMemoryBound => ("RKV120", r.origin("redis")),
         };
         out.push(

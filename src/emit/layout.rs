@@ -93,6 +93,20 @@ pub fn layout(
     variants: &[(Variant, Vec<Object>)],
 ) -> Result<Vec<OutFile>, EmitError> {
     let mut files = Vec::new();
+    // Objects placed at their own path (Helm files, Argo CD Applications) are written
+    // there as they are; only the rest make up the variants' kustomize trees.
+    let (placed, variants) = split_placed(variants);
+    let variants = variants.as_slice();
+    for o in placed {
+        let path = o.path.clone().unwrap_or_default();
+        if files.iter().any(|f: &OutFile| f.path == path) {
+            return Err(EmitError::DuplicatePath(path));
+        }
+        files.push(OutFile {
+            path,
+            content: object_file(source, o)?,
+        });
+    }
     let base = variants
         .iter()
         .find(|(v, o)| *v == Variant::Base && !o.is_empty())
@@ -112,6 +126,21 @@ pub fn layout(
     }
     files.sort();
     Ok(files)
+}
+
+/// The objects with a path of their own, and each variant's kustomize-tree objects.
+fn split_placed(
+    variants: &[(Variant, Vec<Object>)],
+) -> (Vec<&Object>, Vec<(Variant, Vec<Object>)>) {
+    let mut placed = Vec::new();
+    let mut rest = Vec::new();
+    for (v, objects) in variants {
+        let (p, tree): (Vec<&Object>, Vec<&Object>) =
+            objects.iter().partition(|o| o.path.is_some());
+        placed.extend(p);
+        rest.push((v.clone(), tree.into_iter().cloned().collect()));
+    }
+    (placed, rest)
 }
 
 fn kustomization(source: &str, k: &Kustomization) -> Result<String, EmitError> {

@@ -7,7 +7,9 @@
 
 pub mod cluster;
 pub mod common;
+pub mod cr;
 pub mod failover;
+pub mod helm;
 pub mod layout;
 pub mod replication;
 pub mod standalone;
@@ -124,6 +126,9 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
             "replication" => objects.extend(replication::emit(plan)?),
             _ => {}
         }
+    }
+    if plan.outputs.helm.is_some() {
+        objects.extend(helm::emit(plan)?);
     }
     objects.sort_by_key(Object::id);
     Ok(objects)

@@ -1,0 +1,7 @@
+//! Typed custom resources, one module per API group family.
+//!
+//! In: nothing (types only). Out: serde structs that serialize with `apiVersion` and
+//! `kind` first. Invariant: every field an emitter sets exists in the upstream CRD's
+//! schema (the tests validate emitted objects against `../shared/crds/`).
+
+pub mod flux;

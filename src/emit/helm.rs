@@ -1,0 +1,278 @@
+//! The Helm target: Bitnami chart values wrapped in a Flux `HelmRelease` (seeds 002, 003).
+//!
+//! In: a plan with `outputs.helm`. Out: files under `helm/` (`helm/<variant>/` for an
+//! environment or site), each placed with [`Object::at_path`]:
+//! - `values.yaml`: the values document ([`values`]), with the PDB and maxmemory
+//!   arithmetic as comments;
+//! - `ocirepository-<release>.yaml`: the chart as an OCI artifact (source.toolkit v1);
+//! - `helmrelease-<release>.yaml`: the release (helm.toolkit v2), `chartRef` to it and
+//!   `valuesFrom` the ConfigMap below;
+//! - `kustomization.yaml`: the two objects plus a `configMapGenerator` that turns
+//!   `values.yaml` into the ConfigMap `<release>-values`, and `kustomizeconfig.yaml`,
+//!   which teaches kustomize that `HelmRelease.spec.valuesFrom.name` names a ConfigMap.
+//!
+//! Why valuesFrom and a hashed ConfigMap rather than inline `spec.values`: values.yaml
+//! stays the one copy of the values (a reviewer reads and diffs it as the chart reads
+//! it), and every change of it renames the ConfigMap, which changes the HelmRelease spec,
+//! so helm-controller upgrades at once instead of at its next interval; Flux prunes the
+//! old ConfigMap. Why an OCIRepository: the v2 HelmRelease takes it directly through
+//! `chartRef` (a HelmRepository of type `oci` goes through a generated HelmChart and is
+//! the older path). Invariant: every object carries rkv's labels; no default-deny
+//! NetworkPolicy here, the chart's own `networkPolicy` (enabled, `allowExternal: false`)
+//! is the deny-by-default policy of its pods.
+
+pub mod alerts;
+pub mod values;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use super::cr::flux::{
+    ChartRef, HelmRelease, HelmReleaseSpec, Install, LayerSelector, OciRef, OciRepository,
+    OciRepositorySpec, Remediation, Upgrade, ValuesReference,
+};
+use super::{EmitError, Object, common};
+use crate::plan::model::Plan;
+use crate::spec::Variant;
+use values::Chart;
+
+const COMPONENT: &str = "helm-release";
+
+/// Where this variant's Helm files go.
+pub fn dir(variant: &Variant) -> String {
+    match variant {
+        Variant::Base => "helm".into(),
+        other => format!("helm/{}", other.label()),
+    }
+}
+
+pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+    let Some(h) = &plan.outputs.helm else {
+        return Ok(Vec::new());
+    };
+    // The failover shape has no chart; the checks refuse it (RKV173) before a plan exists.
+    let Some(chart) = Chart::of(&plan.spec.shape) else {
+        return Ok(Vec::new());
+    };
+    let dir = dir(&plan.variant);
+    let values_cm = format!("{}-values", h.release);
+    let (doc, notes) = values::values(plan, chart);
+    let mut comment = vec![format!(
+        "Values for the Bitnami `{}` chart {} ({}/{}), read by the HelmRelease through the ConfigMap `{values_cm}`.",
+        chart.name(),
+        h.version,
+        h.repository.trim_end_matches('/'),
+        chart.name()
+    )];
+    comment.extend(notes);
+    let values = Object {
+        value: doc,
+        comment,
+        path: None,
+    }
+    .at_path(format!("{dir}/values.yaml"));
+
+    let meta = |name: &str| ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: Some(h.namespace.clone()),
+        labels: Some(common::labels(plan, COMPONENT)),
+        ..Default::default()
+    };
+    let source = OciRepository::new(
+        meta(&h.release),
+        OciRepositorySpec {
+            interval: h.interval.clone(),
+            url: format!("{}/{}", h.repository.trim_end_matches('/'), chart.name()),
+            reference: oci_ref(&h.version),
+            layer_selector: Some(LayerSelector {
+                media_type: "application/vnd.cncf.helm.chart.content.v1.tar+gzip".into(),
+                operation: "copy",
+            }),
+        },
+    );
+    let release = HelmRelease::new(
+        meta(&h.release),
+        HelmReleaseSpec {
+            interval: h.interval.clone(),
+            release_name: h.release.clone(),
+            target_namespace: (h.namespace != plan.namespace).then(|| plan.namespace.clone()),
+            chart_ref: ChartRef {
+                kind: "OCIRepository",
+                name: h.release.clone(),
+                namespace: None,
+            },
+            install: Some(Install {
+                remediation: Remediation {
+                    retries: 3,
+                    remediate_last_failure: None,
+                },
+            }),
+            upgrade: Some(Upgrade {
+                remediation: Remediation {
+                    retries: 3,
+                    remediate_last_failure: Some(true),
+                },
+            }),
+            values_from: vec![ValuesReference {
+                kind: "ConfigMap",
+                name: values_cm.clone(),
+                values_key: "values.yaml".into(),
+            }],
+        },
+    );
+    let source = Object::new("OCIRepository", &source)?;
+    let source_file = source.file_name();
+    let source = source.at_path(format!("{dir}/{source_file}"));
+    let release = Object::new("HelmRelease", &release)?.with_comment(vec![
+        format!(
+            "`valuesFrom` names `{values_cm}`; kustomize appends the content hash of values.yaml to both (kustomizeconfig.yaml),"
+        ),
+        "so a values change is a new HelmRelease spec and an immediate upgrade.".into(),
+    ]);
+    let release_file = release.file_name();
+    let release = release.at_path(format!("{dir}/{release_file}"));
+
+    let mut labels = common::labels(plan, "helm-values");
+    labels.retain(|_, v| !v.is_empty());
+    let kustomization = Kustomization {
+        api_version: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources: vec![release_file, source_file],
+        config_map_generator: vec![Generator {
+            name: values_cm,
+            namespace: h.namespace.clone(),
+            files: vec!["values.yaml".into()],
+        }],
+        generator_options: GeneratorOptions {
+            labels,
+            // The values hold redis.conf text: Flux variable substitution must not touch it.
+            annotations: BTreeMap::from([(
+                "kustomize.toolkit.fluxcd.io/substitute".to_string(),
+                "disabled".to_string(),
+            )]),
+        },
+        configurations: vec!["kustomizeconfig.yaml".into()],
+    };
+    let name_ref = NameReferences {
+        name_reference: vec![NameReference {
+            kind: "ConfigMap",
+            version: "v1",
+            field_specs: vec![FieldSpec {
+                path: "spec/valuesFrom/name",
+                kind: "HelmRelease",
+            }],
+        }],
+    };
+    Ok(vec![
+        values,
+        source,
+        release,
+        Object::new("Kustomization", &kustomization)?.at_path(format!("{dir}/kustomization.yaml")),
+        Object::new("kustomize configuration", &name_ref)?
+            .at_path(format!("{dir}/kustomizeconfig.yaml")),
+    ])
+}
+
+/// An exact version (`23.1.1`, `23.1.1-rc.1`) is a tag; anything else (`23.x`,
+/// `>=23.0.0 <24.0.0`) a semver range.
+fn oci_ref(version: &str) -> OciRef {
+    let core = version.split(['-', '+']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    let exact = parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.parse::<u64>().is_ok());
+    if exact {
+        OciRef {
+            tag: Some(version.to_string()),
+            semver: None,
+        }
+    } else {
+        OciRef {
+            tag: None,
+            semver: Some(version.to_string()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Kustomization {
+    api_version: &'static str,
+    kind: &'static str,
+    resources: Vec<String>,
+    config_map_generator: Vec<Generator>,
+    generator_options: GeneratorOptions,
+    configurations: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Generator {
+    name: String,
+    namespace: String,
+    files: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct GeneratorOptions {
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+}
+
+/// kustomize's `configurations` file: where else a ConfigMap's name is referenced.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NameReferences {
+    name_reference: Vec<NameReference>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NameReference {
+    kind: &'static str,
+    version: &'static str,
+    field_specs: Vec<FieldSpec>,
+}
+
+#[derive(Serialize)]
+struct FieldSpec {
+    path: &'static str,
+    kind: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_versions_are_tags_ranges_are_semver() {
+        assert_eq!(oci_ref("23.1.1").tag.as_deref(), Some("23.1.1"));
+        assert_eq!(
+            oci_ref(">=23.0.0 <24.0.0").semver.as_deref(),
+            Some(">=23.0.0 <24.0.0")
+        );
+        assert_eq!(oci_ref("23.x").semver.as_deref(), Some("23.x"));
+        assert_eq!(oci_ref("23.1.1-rc.1").tag.as_deref(), Some("23.1.1-rc.1"));
+    }
+
+    #[test]
+    fn images_split_like_the_charts_take_them() {
+        let i = values::Image::parse("bitnami/redis:7.2");
+        assert_eq!(
+            (i.registry.as_str(), i.repository.as_str(), i.tag.as_str()),
+            ("docker.io", "bitnami/redis", "7.2")
+        );
+        let i =
+            values::Image::parse("registry.example.com:5000/mirror/bitnami/redis:7.2.4@sha256:ab");
+        assert_eq!(i.registry, "registry.example.com:5000");
+        assert_eq!(i.repository, "mirror/bitnami/redis");
+        assert_eq!(i.tag, "7.2.4");
+        assert_eq!(i.digest, "sha256:ab");
+        assert_eq!(
+            i.sibling("redis-sentinel").repository,
+            "mirror/bitnami/redis-sentinel"
+        );
+    }
+}

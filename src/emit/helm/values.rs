@@ -1,0 +1,664 @@
+//! Values documents for the Bitnami `redis` (23.x) and `redis-cluster` (13.x) charts.
+//!
+//! In: a plan whose shape is standalone, replication or cluster. Out: the values as a
+//! [`serde_json::Value`] built from typed pieces, and the comment lines (the arithmetic)
+//! written above them. Invariant: every key exists in the chart's `values.yaml` (the
+//! tests check both charts key by key) and every value has the type the chart's schema
+//! wants; every number not a spec fact (PDB, maxmemory) comes from the plan.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ResourceRequirements;
+use k8s_openapi::api::networking::v1::{NetworkPolicyEgressRule, NetworkPolicyIngressRule};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::alerts::{self, Rule};
+use crate::emit::common;
+use crate::plan::model::Plan;
+use crate::spec::{Fsync, Shape};
+
+/// Which Bitnami chart renders the topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chart {
+    /// `redis`: `architecture: standalone`, or `replication` with Sentinel.
+    Redis,
+    /// `redis-cluster`: S shards x (1 + R) nodes.
+    RedisCluster,
+}
+
+impl Chart {
+    /// The chart for a shape; `None` for the failover shape (an operator CR, no chart).
+    pub fn of(shape: &Shape) -> Option<Chart> {
+        match shape {
+            Shape::Standalone(_) | Shape::Replication(_) => Some(Chart::Redis),
+            Shape::Cluster(_) => Some(Chart::RedisCluster),
+            Shape::Failover(_) => None,
+        }
+    }
+
+    /// The chart's name in its repository.
+    pub fn name(self) -> &'static str {
+        match self {
+            Chart::Redis => "redis",
+            Chart::RedisCluster => "redis-cluster",
+        }
+    }
+
+    /// The major version whose values rkv writes.
+    pub fn major(self) -> u32 {
+        match self {
+            Chart::Redis => 23,
+            Chart::RedisCluster => 13,
+        }
+    }
+}
+
+/// A container image as the Bitnami charts take it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Image {
+    pub registry: String,
+    pub repository: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub tag: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub digest: String,
+}
+
+impl Image {
+    /// Split `[registry/]repository[:tag][@digest]`; the registry defaults to Docker Hub.
+    pub fn parse(image: &str) -> Image {
+        let (rest, digest) = match image.split_once('@') {
+            Some((r, d)) => (r, d.to_string()),
+            None => (image, String::new()),
+        };
+        let (path, tag) = match rest.rsplit_once(':') {
+            Some((p, t)) if !t.contains('/') => (p, t.to_string()),
+            _ => (rest, String::new()),
+        };
+        let (registry, repository) = match path.split_once('/') {
+            Some((first, repo))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (first.to_string(), repo.to_string())
+            }
+            _ => ("docker.io".to_string(), path.to_string()),
+        };
+        Image {
+            registry,
+            repository,
+            tag,
+            digest,
+        }
+    }
+
+    /// The sibling image of the same release (`bitnami/redis` -> `bitnami/redis-sentinel`).
+    pub fn sibling(&self, name: &str) -> Image {
+        let repository = match self.repository.rsplit_once('/') {
+            Some((org, _)) => format!("{org}/{name}"),
+            None => name.to_string(),
+        };
+        Image {
+            repository,
+            ..self.clone()
+        }
+    }
+}
+
+/// `podSecurityContext` as the charts read it (only the keys their `values.yaml` has).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodSecurity {
+    enabled: bool,
+    fs_group: i64,
+}
+
+/// `containerSecurityContext`: non-root, no escalation, every capability dropped,
+/// RuntimeDefault seccomp, read-only root (the charts mount an emptyDir for `/tmp`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerSecurity {
+    enabled: bool,
+    run_as_user: i64,
+    run_as_group: i64,
+    run_as_non_root: bool,
+    allow_privilege_escalation: bool,
+    read_only_root_filesystem: bool,
+    seccomp_profile: Seccomp,
+    capabilities: Capabilities,
+    /// Only the redis-cluster chart has this key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    privileged: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Seccomp {
+    #[serde(rename = "type")]
+    type_: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Capabilities {
+    drop: Vec<&'static str>,
+}
+
+fn container_security(uid: i64, chart: Chart) -> ContainerSecurity {
+    ContainerSecurity {
+        enabled: true,
+        run_as_user: uid,
+        run_as_group: uid,
+        run_as_non_root: true,
+        allow_privilege_escalation: false,
+        read_only_root_filesystem: true,
+        seccomp_profile: Seccomp {
+            type_: "RuntimeDefault",
+        },
+        capabilities: Capabilities { drop: vec!["ALL"] },
+        privileged: (chart == Chart::RedisCluster).then_some(false),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Persistence {
+    enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_class: Option<String>,
+}
+
+/// `pdb` / `master.pdb` / `replica.pdb`: numbers from the plan's budget only.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Pdb {
+    create: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_available: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_unavailable: Option<u32>,
+}
+
+fn pdb(plan: &Plan) -> Pdb {
+    match &plan.data_budget {
+        Some(b) => Pdb {
+            create: true,
+            min_available: b.min_available,
+            max_unavailable: b.max_unavailable,
+        },
+        // No safe budget (one pod, or a cluster too small to vote): no PDB rather than
+        // one that blocks every drain or promises what it cannot keep.
+        None => Pdb {
+            create: false,
+            min_available: None,
+            max_unavailable: None,
+        },
+    }
+}
+
+/// One role's pods (`master`, `replica`) in the redis chart.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Role {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica_count: Option<u32>,
+    automount_service_account_token: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<ResourceRequirements>,
+    pod_security_context: PodSecurity,
+    container_security_context: ContainerSecurity,
+    persistence: Persistence,
+    pdb: Pdb,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pod_labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SentinelValues {
+    enabled: bool,
+    image: Image,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    master_set: Option<String>,
+    quorum: u32,
+    down_after_milliseconds: u32,
+    failover_timeout: u32,
+    parallel_syncs: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<ResourceRequirements>,
+    container_security_context: ContainerSecurity,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Tls {
+    enabled: bool,
+    auth_clients: bool,
+    existing_secret: String,
+    cert_filename: &'static str,
+    cert_key_filename: &'static str,
+    #[serde(rename = "certCAFilename")]
+    cert_ca_filename: &'static str,
+}
+
+fn tls(plan: &Plan) -> Option<Tls> {
+    plan.spec.tls.as_ref().map(|t| Tls {
+        enabled: true,
+        auth_clients: t.mutual,
+        existing_secret: t.server_secret.clone(),
+        cert_filename: "tls.crt",
+        cert_key_filename: "tls.key",
+        cert_ca_filename: "ca.crt",
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NetworkPolicy {
+    enabled: bool,
+    /// `false`: only this release's pods (and `<fullname>-client: "true"` pods) plus the
+    /// exact allows below may connect.
+    allow_external: bool,
+    allow_external_egress: bool,
+    extra_ingress: Vec<NetworkPolicyIngressRule>,
+    extra_egress: Vec<NetworkPolicyEgressRule>,
+    /// Only the redis chart has a separate metrics section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metrics: Option<MetricsPolicy>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MetricsPolicy {
+    allow_external: bool,
+    #[serde(rename = "ingressNSMatchLabels")]
+    ingress_ns_match_labels: BTreeMap<String, String>,
+}
+
+fn ns_labels(ns: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([("kubernetes.io/metadata.name".to_string(), ns.to_string())])
+}
+
+fn network_policy(plan: &Plan, chart: Chart, ports: &[u16]) -> NetworkPolicy {
+    let mut ingress = Vec::new();
+    if !plan.spec.clients.is_empty() {
+        ingress.push(NetworkPolicyIngressRule {
+            from: Some(
+                plan.spec
+                    .clients
+                    .iter()
+                    .map(|c| common::peer(&c.namespace, &c.pod_selector))
+                    .collect(),
+            ),
+            ports: Some(ports.iter().map(|p| common::tcp(*p)).collect()),
+        });
+    }
+    let exporter = exporter(plan);
+    let mut metrics = None;
+    if let (Some(mon), Some(e)) = (&plan.spec.monitoring, exporter) {
+        match chart {
+            Chart::Redis => {
+                metrics = Some(MetricsPolicy {
+                    allow_external: false,
+                    ingress_ns_match_labels: ns_labels(&mon.namespace),
+                })
+            }
+            // The redis-cluster chart has no metrics section: an exact extra rule.
+            Chart::RedisCluster => ingress.push(NetworkPolicyIngressRule {
+                from: Some(vec![common::peer(&mon.namespace, &BTreeMap::new())]),
+                ports: Some(vec![common::tcp(e.port)]),
+            }),
+        }
+    }
+    // DNS to the cluster DNS only; the charts add the pod-to-pod rules themselves.
+    let dns = NetworkPolicyEgressRule {
+        to: Some(vec![common::peer(
+            "kube-system",
+            &BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())]),
+        )]),
+        ports: Some(vec![
+            k8s_openapi::api::networking::v1::NetworkPolicyPort {
+                protocol: Some("UDP".into()),
+                port: Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(53)),
+                ..Default::default()
+            },
+            common::tcp(53),
+        ]),
+    };
+    NetworkPolicy {
+        enabled: true,
+        allow_external: false,
+        allow_external_egress: false,
+        extra_ingress: ingress,
+        extra_egress: vec![dns],
+        metrics,
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Metrics {
+    enabled: bool,
+    image: Image,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<ResourceRequirements>,
+    container_security_context: ContainerSecurity,
+    service_monitor: Enabled,
+    prometheus_rule: PrometheusRule,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Enabled {
+    enabled: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PrometheusRule {
+    enabled: bool,
+    additional_labels: BTreeMap<String, String>,
+    rules: Vec<Rule>,
+}
+
+fn exporter(plan: &Plan) -> Option<&crate::spec::Exporter> {
+    plan.spec.monitoring.as_ref()?.exporter.as_ref()
+}
+
+fn metrics(plan: &Plan, chart: Chart) -> Option<Metrics> {
+    let mon = plan.spec.monitoring.as_ref()?;
+    let e = mon.exporter.as_ref()?;
+    let rules = if mon.alerts {
+        alerts::rules(plan, chart)
+    } else {
+        Vec::new()
+    };
+    Some(Metrics {
+        enabled: true,
+        image: Image::parse(&e.image),
+        resources: common::resources(e.resources.as_ref()),
+        container_security_context: container_security(plan.run_as_user, chart),
+        service_monitor: Enabled {
+            enabled: mon.service_monitor,
+        },
+        prometheus_rule: PrometheusRule {
+            enabled: !rules.is_empty(),
+            additional_labels: labels_for_chart(plan),
+            rules,
+        },
+    })
+}
+
+/// Labels rkv adds to the chart's objects: `part-of` and the spec's extra labels, never
+/// `managed-by: rkv` (the chart's objects are Helm's: `rkv diff` must not prune them) and
+/// never `name`/`instance` (the charts build their selectors from those).
+fn labels_for_chart(plan: &Plan) -> BTreeMap<String, String> {
+    let mut l = plan.extra_labels.clone();
+    l.insert("app.kubernetes.io/part-of".into(), plan.part_of.clone());
+    l
+}
+
+fn persistence(plan: &Plan) -> Persistence {
+    match plan.spec.persistence.as_ref() {
+        Some(p) if p.enabled => Persistence {
+            enabled: true,
+            size: Some(p.size.clone()),
+            storage_class: p.storage_class.clone(),
+        },
+        _ => Persistence {
+            enabled: false,
+            size: None,
+            storage_class: None,
+        },
+    }
+}
+
+fn fsync(f: Fsync) -> &'static str {
+    match f {
+        Fsync::Always => "always",
+        Fsync::Everysec => "everysec",
+        Fsync::No => "no",
+    }
+}
+
+/// The Redis configuration lines every node gets, in redis.conf syntax. `appendonly` is
+/// written for the redis chart only: the redis-cluster chart sets it from
+/// `redis.useAOFPersistence`.
+pub fn redis_conf(plan: &Plan, chart: Chart) -> String {
+    let s = &plan.spec;
+    let mut lines: Vec<String> = Vec::new();
+    match s.persistence.as_ref().filter(|p| p.enabled) {
+        Some(p) => {
+            if chart == Chart::Redis {
+                let on = if p.aof.is_some() { "yes" } else { "no" };
+                lines.push(format!("appendonly {on}"));
+            }
+            if let Some(aof) = &p.aof {
+                if let Some(f) = aof.fsync {
+                    lines.push(format!("appendfsync {}", fsync(f)));
+                }
+                lines.push(format!(
+                    "auto-aof-rewrite-percentage {}",
+                    aof.rewrite_percentage
+                ));
+                lines.push(format!(
+                    "auto-aof-rewrite-min-size {}",
+                    aof.rewrite_min_size
+                ));
+            }
+            match &p.rdb_save {
+                Some(rules) if rules.is_empty() => lines.push("save \"\"".into()),
+                Some(rules) => {
+                    let joined: Vec<&str> = rules.iter().map(|r| r.0.as_str()).collect();
+                    lines.push(format!("save {}", joined.join(" ")));
+                }
+                None => {}
+            }
+        }
+        None => {
+            if chart == Chart::Redis {
+                lines.push("appendonly no".into());
+            }
+            lines.push("save \"\"".into());
+        }
+    }
+    if let Shape::Cluster(c) = &s.shape {
+        lines.push(format!("cluster-node-timeout {}", c.node_timeout_ms));
+    }
+    if let Some(m) = &plan.maxmemory {
+        lines.push(format!("maxmemory {m}"));
+    }
+    if let Some(m) = &s.memory {
+        lines.push(format!("maxmemory-policy {}", m.policy.as_str()));
+    }
+    if let Some(n) = s.redis.maxclients {
+        lines.push(format!("maxclients {n}"));
+    }
+    if let Some(d) = s.redis.repl_diskless_sync {
+        lines.push(format!(
+            "repl-diskless-sync {}",
+            if d { "yes" } else { "no" }
+        ));
+    }
+    lines.join("\n")
+}
+
+/// The values document and the lines written above it.
+pub fn values(plan: &Plan, chart: Chart) -> (Value, Vec<String>) {
+    let mut v = Map::new();
+    let mut notes = Vec::new();
+    v.insert("fullnameOverride".into(), json!(plan.name));
+    v.insert("commonLabels".into(), json!(labels_for_chart(plan)));
+    let image = Image::parse(&plan.spec.redis.image);
+    let port = plan.spec.redis.port;
+    let net_ports: Vec<u16> = match &plan.spec.shape {
+        Shape::Replication(_) => vec![port, 26379],
+        _ => vec![port],
+    };
+    match chart {
+        Chart::Redis => redis_chart(plan, image, &mut v, &mut notes),
+        Chart::RedisCluster => cluster_chart(plan, image, &mut v, &mut notes),
+    }
+    if let Some(t) = tls(plan) {
+        v.insert("tls".into(), json!(t));
+    }
+    v.insert(
+        "networkPolicy".into(),
+        json!(network_policy(plan, chart, &net_ports)),
+    );
+    if let Some(m) = metrics(plan, chart) {
+        v.insert("metrics".into(), json!(m));
+    }
+    v.insert(
+        "serviceAccount".into(),
+        json!({"automountServiceAccountToken": false}),
+    );
+    if let Some(b) = &plan.data_budget {
+        notes.push("PodDisruptionBudget:".into());
+        notes.extend(b.reasoning.iter().map(|l| format!("  {l}")));
+    }
+    if !plan.maxmemory_reasoning.is_empty() {
+        notes.push("maxmemory:".into());
+        notes.extend(plan.maxmemory_reasoning.iter().map(|l| format!("  {l}")));
+    }
+    (Value::Object(v), notes)
+}
+
+fn redis_chart(plan: &Plan, image: Image, v: &mut Map<String, Value>, notes: &mut Vec<String>) {
+    let uid = plan.run_as_user;
+    let role = |replica_count: Option<u32>, pdb: Pdb| Role {
+        replica_count,
+        automount_service_account_token: false,
+        resources: common::resources(plan.spec.resources.as_ref()),
+        pod_security_context: PodSecurity {
+            enabled: true,
+            fs_group: uid,
+        },
+        container_security_context: container_security(uid, Chart::Redis),
+        persistence: persistence(plan),
+        pdb,
+        pod_labels: BTreeMap::new(),
+    };
+    let no_pdb = Pdb {
+        create: false,
+        min_available: None,
+        max_unavailable: None,
+    };
+    v.insert("image".into(), json!(image));
+    match plan.spec.auth.as_ref().map(|a| &a.password_secret) {
+        Some(s) => v.insert(
+            "auth".into(),
+            json!({"enabled": true, "sentinel": true, "existingSecret": s.name, "existingSecretPasswordKey": s.key}),
+        ),
+        None => v.insert("auth".into(), json!({"enabled": false, "sentinel": false})),
+    };
+    v.insert(
+        "commonConfiguration".into(),
+        json!(redis_conf(plan, Chart::Redis)),
+    );
+    match &plan.spec.shape {
+        Shape::Replication(r) => {
+            let s = &r.sentinel;
+            v.insert("architecture".into(), json!("replication"));
+            notes.push(format!(
+                "With Sentinel the chart runs ONE StatefulSet `{}-node` of replica.replicaCount = {} pods, \
+                 each Redis + Sentinel: 1 primary + {} replicas (not 1 + replicaCount).",
+                plan.name,
+                r.replicas,
+                r.replicas.saturating_sub(1)
+            ));
+            notes.push(
+                "One PDB (replica.pdb) covers every node, so every Sentinel too; master.pdb is off.".into(),
+            );
+            // Under Sentinel there is no master StatefulSet; master.* is kept equal so
+            // nothing differs if the architecture is ever switched.
+            v.insert("master".into(), json!(role(None, no_pdb)));
+            v.insert("replica".into(), json!(role(Some(r.replicas), pdb(plan))));
+            let sentinel_image = match &s.image {
+                Some(i) => Image::parse(i),
+                None => image.sibling("redis-sentinel"),
+            };
+            v.insert(
+                "sentinel".into(),
+                json!(SentinelValues {
+                    enabled: true,
+                    image: sentinel_image,
+                    master_set: s.master_name.clone(),
+                    quorum: s.quorum,
+                    down_after_milliseconds: s.down_after_ms,
+                    failover_timeout: s.failover_timeout_ms,
+                    parallel_syncs: s.parallel_syncs,
+                    resources: common::resources(s.resources.as_ref()),
+                    container_security_context: container_security(uid, Chart::Redis),
+                }),
+            );
+        }
+        _ => {
+            v.insert("architecture".into(), json!("standalone"));
+            v.insert("master".into(), json!(role(None, no_pdb)));
+            notes.push(
+                "No PodDisruptionBudget: with one pod it would either block every drain or allow the only pod to go."
+                    .into(),
+            );
+        }
+    }
+}
+
+fn cluster_chart(plan: &Plan, image: Image, v: &mut Map<String, Value>, notes: &mut Vec<String>) {
+    let uid = plan.run_as_user;
+    let Shape::Cluster(c) = &plan.spec.shape else {
+        return;
+    };
+    let nodes = c.shards.saturating_mul(1 + c.replicas_per_shard);
+    notes.push(format!(
+        "cluster.nodes = shards x (1 + replicasPerShard) = {} x (1 + {}) = {nodes}",
+        c.shards, c.replicas_per_shard
+    ));
+    v.insert("image".into(), json!(image.sibling("redis-cluster")));
+    match plan.spec.auth.as_ref().map(|a| &a.password_secret) {
+        Some(s) => {
+            v.insert("usePassword".into(), json!(true));
+            v.insert("existingSecret".into(), json!(s.name));
+            v.insert("existingSecretPasswordKey".into(), json!(s.key));
+        }
+        None => {
+            v.insert("usePassword".into(), json!(false));
+        }
+    }
+    v.insert(
+        "cluster".into(),
+        json!({"init": true, "nodes": nodes, "replicas": c.replicas_per_shard}),
+    );
+    v.insert("persistence".into(), json!(persistence(plan)));
+    let aof = plan
+        .spec
+        .persistence
+        .as_ref()
+        .is_some_and(|p| p.enabled && p.aof.is_some());
+    let mut redis = Map::new();
+    redis.insert("automountServiceAccountToken".into(), json!(false));
+    redis.insert(
+        "useAOFPersistence".into(),
+        json!(if aof { "yes" } else { "no" }),
+    );
+    redis.insert(
+        "configmap".into(),
+        json!(redis_conf(plan, Chart::RedisCluster)),
+    );
+    if let Some(r) = common::resources(plan.spec.resources.as_ref()) {
+        redis.insert("resources".into(), json!(r));
+    }
+    v.insert("redis".into(), Value::Object(redis));
+    v.insert(
+        "podSecurityContext".into(),
+        json!(PodSecurity {
+            enabled: true,
+            fs_group: uid
+        }),
+    );
+    v.insert(
+        "containerSecurityContext".into(),
+        json!(container_security(uid, Chart::RedisCluster)),
+    );
+    v.insert("pdb".into(), json!(pdb(plan)));
+}

@@ -1,0 +1,377 @@
+//! The Helm target's "done when": every values file rkv writes (golden cases and
+//! profiles) passes the Bitnami redis chart's values schema, every key it sets exists in
+//! the chart's `values.yaml` (redis 23.1.1 or redis-cluster 13.0.5), every HelmRelease
+//! validates against the Flux CRD, and the helm/ kustomization builds with
+//! `kubectl kustomize` when that tool is installed.
+//!
+//! The chart data and the CRD are read from `../shared/` (never copied into the project).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rkv::compile::compile;
+use rkv::emit::Object;
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------------------
+// LOCAL HELPER, TO BE REPLACED by `rkv::validate::helm::{ValuesSchema, ChartValues}` and
+// `rkv::validate::crd` (branch `crd`, src/validate/) once that branch is merged.
+// ---------------------------------------------------------------------------------------
+mod stand_in {
+    use serde_json::Value;
+
+    /// Every violation of `schema` by `value`, as `pointer: message`.
+    pub fn violations(schema: &Value, value: &Value, draft4: bool) -> Vec<String> {
+        let mut o = jsonschema::options();
+        if draft4 {
+            o = o.with_draft(jsonschema::Draft::Draft4);
+        }
+        let v = o
+            .should_validate_formats(false)
+            .build(schema)
+            .expect("schema compiles");
+        v.iter_errors(value)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect()
+    }
+
+    /// Key paths of `values` absent from the chart's defaults; below an empty map, a
+    /// list or a scalar default anything goes (free-form).
+    pub fn unknown_keys(defaults: &Value, values: &Value, path: &str, out: &mut Vec<String>) {
+        let (Value::Object(known), Value::Object(given)) = (defaults, values) else {
+            return;
+        };
+        if known.is_empty() {
+            return;
+        }
+        for (k, v) in given {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            match known.get(k) {
+                Some(d) => unknown_keys(d, v, &p, out),
+                None => out.push(p),
+            }
+        }
+    }
+
+    /// A CRD's structural schema as draft-4 JSON Schema: `nullable` becomes a type
+    /// union, `x-kubernetes-int-or-string` an anyOf, and `metadata` is left open.
+    pub fn crd_schema(crd: &Value, version: &str) -> Value {
+        let versions = crd["spec"]["versions"].as_array().expect("versions");
+        let v = versions
+            .iter()
+            .find(|v| v["name"] == version)
+            .expect("version");
+        let mut s = v["schema"]["openAPIV3Schema"].clone();
+        translate(&mut s);
+        s
+    }
+
+    fn translate(s: &mut Value) {
+        let Value::Object(m) = s else { return };
+        if m.remove("x-kubernetes-int-or-string") == Some(Value::Bool(true)) {
+            m.remove("type");
+            m.insert(
+                "anyOf".into(),
+                serde_json::json!([{"type": "integer"}, {"type": "string"}]),
+            );
+        }
+        if m.remove("nullable") == Some(Value::Bool(true)) {
+            if let Some(Value::String(t)) = m.get("type").cloned() {
+                m.insert("type".into(), serde_json::json!([t, "null"]));
+            }
+        }
+        for (k, v) in m.iter_mut() {
+            match k.as_str() {
+                "properties" | "patternProperties" | "definitions" => {
+                    if let Value::Object(props) = v {
+                        for p in props.values_mut() {
+                            translate(p);
+                        }
+                    }
+                }
+                "items" | "additionalProperties" | "not" => translate(v),
+                "allOf" | "anyOf" | "oneOf" => {
+                    if let Value::Array(a) = v {
+                        a.iter_mut().for_each(translate);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+// --------------------------------- end of the stand-in --------------------------------
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+}
+
+fn shared_file(rel: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel);
+    if p.exists() { p } else { shared().join(rel) }
+}
+
+fn yaml(path: &Path) -> Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every spec with a Helm output: the golden cases and the profiles.
+fn specs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut v: Vec<PathBuf> = fs::read_dir(root.join("tests/golden"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("spec.yaml"))
+        .chain(
+            fs::read_dir(root.join("profiles"))
+                .unwrap()
+                .map(|e| e.unwrap().path()),
+        )
+        .filter(|p| p.exists())
+        .collect();
+    v.sort();
+    v
+}
+
+/// (spec, chart name, values, HelmRelease objects) for every variant that renders Helm.
+struct Rendered {
+    spec: PathBuf,
+    values: Vec<(String, Value)>,
+    releases: Vec<Object>,
+    dirs: Vec<String>,
+}
+
+fn rendered() -> Vec<Rendered> {
+    let mut out = Vec::new();
+    for spec in specs() {
+        let Ok(loaded) = rkv::spec::load_file(&spec) else {
+            continue;
+        };
+        let Ok(c) = compile(&loaded) else { continue };
+        let mut r = Rendered {
+            spec: spec.clone(),
+            values: Vec::new(),
+            releases: Vec::new(),
+            dirs: Vec::new(),
+        };
+        for v in &c.variants {
+            for o in &v.objects {
+                let Some(path) = &o.path else { continue };
+                if path.ends_with("/values.yaml") {
+                    let chart = match v.plan.spec.shape {
+                        rkv::spec::Shape::Cluster(_) => "redis-cluster",
+                        _ => "redis",
+                    };
+                    r.values.push((chart.to_string(), o.value.clone()));
+                    r.dirs
+                        .push(path.trim_end_matches("/values.yaml").to_string());
+                }
+                if o.kind() == "HelmRelease" {
+                    r.releases.push(o.clone());
+                }
+            }
+        }
+        if !r.values.is_empty() {
+            out.push(r);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_helm_shape_is_covered() {
+    let all = rendered();
+    let charts: Vec<&str> = all
+        .iter()
+        .flat_map(|r| r.values.iter().map(|(c, _)| c.as_str()))
+        .collect();
+    assert!(charts.contains(&"redis") && charts.contains(&"redis-cluster"));
+    assert!(all.len() >= 4, "golden cases and the bitnami-redis profile");
+}
+
+#[test]
+fn redis_values_pass_the_chart_schema() {
+    let schema: Value = serde_json::from_str(
+        &fs::read_to_string(shared_file("helm/bitnami-redis-23.1.1.values.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let mut failures = Vec::new();
+    for r in rendered() {
+        for (chart, values) in &r.values {
+            if chart != "redis" {
+                continue; // no schema ships with redis-cluster 13.0.5; its keys are checked below
+            }
+            for v in stand_in::violations(&schema, values, false) {
+                failures.push(format!("{}: {v}", r.spec.display()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_key_exists_in_the_charts_values_yaml() {
+    let redis = yaml(&shared_file("helm/bitnami-redis-23.1.1.values.yaml"));
+    let cluster = yaml(&shared_file(
+        "helm/bitnami-redis-cluster-13.0.5.values.yaml",
+    ));
+    let mut failures = Vec::new();
+    for r in rendered() {
+        for (chart, values) in &r.values {
+            let defaults = if chart == "redis" { &redis } else { &cluster };
+            let mut unknown = Vec::new();
+            stand_in::unknown_keys(defaults, values, "", &mut unknown);
+            for k in unknown {
+                failures.push(format!("{} ({chart}): unknown key `{k}`", r.spec.display()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_key_check_catches_a_misspelling() {
+    let redis = yaml(&shared_file("helm/bitnami-redis-23.1.1.values.yaml"));
+    let values = serde_json::json!({"replica": {"replicaCont": 3, "podLabels": {"free": "form"}}});
+    let mut unknown = Vec::new();
+    stand_in::unknown_keys(&redis, &values, "", &mut unknown);
+    assert_eq!(unknown, vec!["replica.replicaCont"]);
+}
+
+#[test]
+fn helm_releases_validate_against_the_flux_crd() {
+    let crd = yaml(&shared_file(
+        "crds/helm.toolkit.fluxcd.io_helmreleases.yaml",
+    ));
+    let schema = stand_in::crd_schema(&crd, "v2");
+    let mut failures = Vec::new();
+    let mut seen = 0;
+    for r in rendered() {
+        for hr in &r.releases {
+            seen += 1;
+            assert_eq!(hr.api_version(), "helm.toolkit.fluxcd.io/v2");
+            for v in stand_in::violations(&schema, &hr.value, true) {
+                failures.push(format!("{}: {v}", r.spec.display()));
+            }
+            // The CRD's CEL rule: exactly one of chart and chartRef.
+            let spec = &hr.value["spec"];
+            assert!(
+                spec.get("chart").is_none() != spec.get("chartRef").is_none(),
+                "{}: either chart or chartRef must be set",
+                r.spec.display()
+            );
+            let labels = &hr.value["metadata"]["labels"];
+            assert_eq!(labels["app.kubernetes.io/managed-by"], "rkv");
+        }
+    }
+    assert!(seen > 0);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn seed_facts_and_fixes_in_the_profile() {
+    let r = rendered()
+        .into_iter()
+        .find(|r| r.spec.ends_with("profiles/bitnami-redis.yaml"))
+        .expect("profiles/bitnami-redis.yaml renders Helm values");
+    let (_, v) = &r.values[0];
+    assert_eq!(v["architecture"], "replication");
+    assert_eq!(v["sentinel"]["enabled"], true);
+    // 1 primary + 2 replicas under Sentinel is replicaCount 3 (seed 003 writes 2).
+    assert_eq!(v["replica"]["replicaCount"], 3);
+    assert_eq!(v["replica"]["pdb"]["maxUnavailable"], 1);
+    assert_eq!(v["master"]["pdb"]["create"], false);
+    assert_eq!(v["replica"]["persistence"]["size"], "16Gi");
+    assert_eq!(v["replica"]["persistence"]["storageClass"], "standard");
+    assert_eq!(v["replica"]["podSecurityContext"]["fsGroup"], 1000);
+    assert_eq!(v["replica"]["containerSecurityContext"]["runAsUser"], 1000);
+    assert_eq!(v["networkPolicy"]["allowExternal"], false);
+    assert_eq!(v["fullnameOverride"], "redis");
+    let conf = v["commonConfiguration"].as_str().unwrap();
+    for line in [
+        "appendonly yes",
+        "appendfsync everysec",
+        "save 900 1 300 10 60 10000",
+        "auto-aof-rewrite-min-size 64mb",
+    ] {
+        assert!(conf.lines().any(|l| l == line), "{line} in {conf}");
+    }
+    let rules = v["metrics"]["prometheusRule"]["rules"].as_array().unwrap();
+    let names: Vec<&str> = rules.iter().filter_map(|r| r["alert"].as_str()).collect();
+    assert!(names.contains(&"RedisPersistenceFailure") && names.contains(&"RedisAOFFailure"));
+    // No `{{ }}` for Helm's `tpl` to choke on.
+    assert!(!serde_json::to_string(rules).unwrap().contains("{{"));
+}
+
+/// `kubectl kustomize` builds every helm/ directory (skipped when the tool is absent).
+#[test]
+fn helm_dirs_build_with_kubectl_kustomize() {
+    let kubectl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/.tools/bin/kubectl");
+    if !kubectl.exists() {
+        eprintln!("skipped: {} not installed", kubectl.display());
+        return;
+    }
+    for r in rendered() {
+        let loaded = rkv::spec::load_file(&r.spec).unwrap();
+        let c = compile(&loaded).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        rkv::write::fs::write_tree(&tmp.path().join("out"), &c.files).unwrap();
+        for d in &r.dirs {
+            let out = std::process::Command::new(&kubectl)
+                .arg("kustomize")
+                .arg(tmp.path().join("out").join(d))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{} {d}: {}",
+                r.spec.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("kind: ConfigMap") && text.contains("kind: HelmRelease"));
+            // kustomize renamed the ConfigMap and the HelmRelease's reference together.
+            let docs: Vec<Value> = text
+                .split("\n---\n")
+                .map(|d| serde_saphyr::from_str(d).unwrap())
+                .collect();
+            let cm = docs.iter().find(|d| d["kind"] == "ConfigMap").unwrap();
+            let hr = docs.iter().find(|d| d["kind"] == "HelmRelease").unwrap();
+            assert_eq!(cm["metadata"]["name"], hr["spec"]["valuesFrom"][0]["name"]);
+            assert_eq!(
+                cm["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+                "rkv"
+            );
+        }
+    }
+}
+
+/// The validators are not vacuous: a wrong type and a wrong enum value are caught.
+#[test]
+fn the_validators_reject_bad_documents() {
+    let schema: Value = serde_json::from_str(
+        &fs::read_to_string(shared_file("helm/bitnami-redis-23.1.1.values.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let bad = serde_json::json!({"replica": {"replicaCount": "3"}, "sentinel": {"enabled": "yes"}});
+    assert_eq!(stand_in::violations(&schema, &bad, false).len(), 2);
+    let crd = yaml(&shared_file(
+        "crds/helm.toolkit.fluxcd.io_helmreleases.yaml",
+    ));
+    let schema = stand_in::crd_schema(&crd, "v2");
+    let mut hr = rendered()
+        .into_iter()
+        .flat_map(|r| r.releases)
+        .next()
+        .unwrap()
+        .value;
+    hr["spec"]["chartRef"]["kind"] = serde_json::json!("HelmRepository");
+    hr["spec"]["valuesFrom"][0]["kind"] = serde_json::json!("Secrets");
+    assert_eq!(stand_in::violations(&schema, &hr, true).len(), 2);
+}
