@@ -154,6 +154,18 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     ("RKV015", "a value does not match the expected format"),
     ("RKV016", "two specs render to the same output folder"),
+    (
+        "RKV140",
+        "a cluster with mutual TLS has no client certificate Secret for its probes, exporter and Jobs",
+    ),
+    (
+        "RKV141",
+        "a cluster's bus port (redis.port + 10000) is above 65535",
+    ),
+    (
+        "RKV142",
+        "a cluster with TLS cannot also keep a plaintext port",
+    ),
 ];
 
 #[cfg(test)]
