@@ -223,7 +223,22 @@ fn init_job(ctx: &Ctx) -> Result<Object, EmitError> {
         }),
         ..Default::default()
     };
-    Object::new("Job", &job)
+    Ok(Object::new("Job", &job)?.with_comment(slot_comment(ctx)))
+}
+
+/// What `--cluster create` will do: the first S pods become primaries with these slots.
+fn slot_comment(ctx: &Ctx) -> Vec<String> {
+    let mut c = vec![format!(
+        "`redis-cli --cluster create` over {} pods, --cluster-replicas {}: {} primaries own the {} slots:",
+        ctx.names.pods.len(),
+        ctx.shape.replicas,
+        ctx.shape.shards,
+        ctx.plan.slots.iter().map(|r| r.len()).sum::<u32>(),
+    )];
+    for (pod, range) in ctx.names.pods.iter().zip(&ctx.plan.slots) {
+        c.push(format!("  {pod}: slots {range} ({} slots)", range.len()));
+    }
+    c
 }
 
 fn backup_pvc(ctx: &Ctx, b: &Backup) -> Result<Object, EmitError> {
