@@ -22,9 +22,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use minijinja::context;
 
-use super::{
-    CLIENT, CLIENT_TLS_DIR, CONF_DIR, Ctx, SERVER, TLS_DIR, fingerprint, render,
-};
+use super::{CLIENT, CLIENT_TLS_DIR, CONF_DIR, Ctx, SERVER, TLS_DIR, fingerprint, render};
 use crate::emit::common::{self, labels, meta, selector, selector_labels};
 use crate::emit::{EmitError, Object};
 use crate::spec::AntiAffinity;
@@ -57,16 +55,26 @@ fn settings(ctx: &Ctx) -> Vec<(String, String)> {
     let mut push = |k: &str, val: String| v.push((k.to_string(), val));
     match s.persistence.as_ref().filter(|p| p.enabled) {
         Some(p) => {
-            push("appendonly", if p.aof.is_some() { "yes" } else { "no" }.into());
+            push(
+                "appendonly",
+                if p.aof.is_some() { "yes" } else { "no" }.into(),
+            );
             if let Some(aof) = &p.aof {
                 if let Some(f) = aof.fsync {
                     push("appendfsync", format!("{f:?}").to_lowercase());
                 }
-                push("auto-aof-rewrite-percentage", aof.rewrite_percentage.to_string());
+                push(
+                    "auto-aof-rewrite-percentage",
+                    aof.rewrite_percentage.to_string(),
+                );
                 push("auto-aof-rewrite-min-size", aof.rewrite_min_size.clone());
             }
             if let Some(rules) = &p.rdb_save {
-                let joined = rules.iter().map(|r| r.0.as_str()).collect::<Vec<_>>().join(" ");
+                let joined = rules
+                    .iter()
+                    .map(|r| r.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 push("save", format!("\"{joined}\""));
             }
         }
@@ -114,7 +122,10 @@ fn redis_conf(ctx: &Ctx) -> Result<String, EmitError> {
 fn conf_map(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
     let cm = ConfigMap {
         metadata: meta(ctx.plan, &conf_name(ctx), SERVER),
-        data: Some(BTreeMap::from([("redis.conf".to_string(), conf.to_string())])),
+        data: Some(BTreeMap::from([(
+            "redis.conf".to_string(),
+            conf.to_string(),
+        )])),
         ..Default::default()
     };
     Object::new("ConfigMap", &cm)
@@ -145,7 +156,11 @@ fn port(name: &str, port: u16) -> ServicePort {
 
 /// The exporter's port, when there is an exporter.
 fn exporter<'a>(ctx: &'a Ctx) -> Option<&'a crate::spec::Exporter> {
-    ctx.plan.spec.monitoring.as_ref().and_then(|m| m.exporter.as_ref())
+    ctx.plan
+        .spec
+        .monitoring
+        .as_ref()
+        .and_then(|m| m.exporter.as_ref())
 }
 
 /// Headless, for peer discovery: every pod gets `<pod>.<name>.<ns>.svc` before it is
@@ -335,7 +350,11 @@ fn redis_container(ctx: &Ctx) -> Container {
 }
 
 fn exporter_container(ctx: &Ctx, e: &crate::spec::Exporter) -> Container {
-    let scheme = if ctx.tls().is_some() { "rediss" } else { "redis" };
+    let scheme = if ctx.tls().is_some() {
+        "rediss"
+    } else {
+        "redis"
+    };
     let value = |name: &str, v: String| EnvVar {
         name: name.into(),
         value: Some(v),
@@ -506,7 +525,10 @@ fn statefulset(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
         containers.push(exporter_container(ctx, e));
     }
     let annotations = BTreeMap::from([
-        ("kubectl.kubernetes.io/default-container".to_string(), "redis".to_string()),
+        (
+            "kubectl.kubernetes.io/default-container".to_string(),
+            "redis".to_string(),
+        ),
         // A redis.conf change must restart the pods: the fingerprint changes the template.
         ("rkv.dev/config-fingerprint".to_string(), fingerprint(conf)),
     ]);

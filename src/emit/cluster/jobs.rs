@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec,
-    Volume, VolumeMount, VolumeResourceRequirements,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -154,11 +154,14 @@ fn script_pod(
             ..Default::default()
         },
     ];
-    let mut mounts = vec![mount("scripts", SCRIPTS_DIR), VolumeMount {
-        name: "tmp".into(),
-        mount_path: "/tmp".into(),
-        ..Default::default()
-    }];
+    let mut mounts = vec![
+        mount("scripts", SCRIPTS_DIR),
+        VolumeMount {
+            name: "tmp".into(),
+            mount_path: "/tmp".into(),
+            ..Default::default()
+        },
+    ];
     if let Some(v) = client_tls_volume(ctx).filter(|_| talks_to_redis) {
         volumes.push(v);
         mounts.push(mount("client-tls", CLIENT_TLS_DIR));
@@ -178,7 +181,10 @@ fn script_pod(
             ..Default::default()
         });
     }
-    let env: Vec<_> = cli_auth(ctx).into_iter().filter(|_| talks_to_redis).collect();
+    let env: Vec<_> = cli_auth(ctx)
+        .into_iter()
+        .filter(|_| talks_to_redis)
+        .collect();
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(labels(ctx.plan, component)),

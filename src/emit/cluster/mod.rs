@@ -165,11 +165,7 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
 }
 
 /// Render one embedded template; a template error is a bug in rkv, reported as such.
-fn render(
-    what: &str,
-    template: &str,
-    ctx: minijinja::Value,
-) -> Result<String, EmitError> {
+fn render(what: &str, template: &str, ctx: minijinja::Value) -> Result<String, EmitError> {
     let mut env = minijinja::Environment::new();
     env.set_keep_trailing_newline(true);
     env.render_str(template, ctx)

@@ -15,8 +15,8 @@ use super::jobs::backup_name;
 use super::{Ctx, SERVER, camel};
 use crate::emit::common::{meta, selector_labels};
 use crate::emit::cr::monitoring::{
-    API_VERSION, Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule,
-    RuleGroup, ServiceMonitor, ServiceMonitorSpec,
+    API_VERSION, Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup,
+    ServiceMonitor, ServiceMonitorSpec,
 };
 use crate::emit::{EmitError, Object};
 use crate::plan::slots::CLUSTER_SLOTS;
@@ -95,7 +95,10 @@ fn alerts(ctx: &Ctx) -> Vec<Alert> {
     if ctx.plan.spec.backup.is_some() {
         v.push(Alert {
             name: "BackupFailed",
-            expr: format!("kube_job_status_failed{{job_name=~\"{}.*\"}} > 0", backup_name(ctx)),
+            expr: format!(
+                "kube_job_status_failed{{job_name=~\"{}.*\"}} > 0",
+                backup_name(ctx)
+            ),
             for_: "1h",
             severity: "warning",
             summary: "The Redis Cluster backup Job failed".into(),

@@ -59,7 +59,11 @@ fn pdb(ctx: &Ctx) -> Result<Option<Object>, EmitError> {
 
 fn np(ctx: &Ctx, suffix: &str, spec: NetworkPolicySpec) -> Result<Object, EmitError> {
     let n = NetworkPolicy {
-        metadata: meta(ctx.plan, &format!("{}-{suffix}", ctx.names.name), "network-policy"),
+        metadata: meta(
+            ctx.plan,
+            &format!("{}-{suffix}", ctx.names.name),
+            "network-policy",
+        ),
         spec: Some(spec),
     };
     Object::new("NetworkPolicy", &n)
@@ -70,7 +74,10 @@ fn components(ctx: &Ctx, components: &[&str]) -> LabelSelector {
     LabelSelector {
         match_labels: Some(BTreeMap::from([
             ("app.kubernetes.io/name".to_string(), "redis".to_string()),
-            ("app.kubernetes.io/instance".to_string(), ctx.names.name.clone()),
+            (
+                "app.kubernetes.io/instance".to_string(),
+                ctx.names.name.clone(),
+            ),
         ])),
         match_expressions: Some(vec![LabelSelectorRequirement {
             key: "app.kubernetes.io/component".into(),

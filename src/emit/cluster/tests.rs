@@ -119,7 +119,11 @@ fn derived(objs: &[Object]) -> Derived {
             .next()
             .unwrap()
             .to_string(),
-        slot_lines: job.comment.iter().filter(|l| l.contains(": slots ")).count(),
+        slot_lines: job
+            .comment
+            .iter()
+            .filter(|l| l.contains(": slots "))
+            .count(),
     }
 }
 
@@ -137,7 +141,10 @@ fn three_by_two_and_four_by_three_derive_every_number() {
     let b = derived(&cluster(4, 3));
     assert_eq!(b.replicas, 16);
     assert_eq!(b.min_available, 15);
-    assert_eq!(b.node_down, r#"count(up{service="cordum-redis"} == 1) < 16"#);
+    assert_eq!(
+        b.node_down,
+        r#"count(up{service="cordum-redis"} == 1) < 16"#
+    );
     assert_eq!(b.addresses, 16);
     assert_eq!(b.create_args, 16);
     assert_eq!(b.cluster_replicas, "3");
@@ -156,7 +163,11 @@ fn slots_and_backup_regex_are_derived() {
         r#"kube_job_status_failed{job_name=~"cordum-redis-backup.*"} > 0"#
     );
     let job = objs.iter().find(|o| o.kind() == "Job").unwrap();
-    assert!(job.comment.iter().any(|l| l.contains("cordum-redis-1: slots 5461-10922")));
+    assert!(
+        job.comment
+            .iter()
+            .any(|l| l.contains("cordum-redis-1: slots 5461-10922"))
+    );
     let retention = find(&objs, "CronJob", "cordum-backup-retention");
     assert_eq!(retention["spec"]["timeZone"], "Etc/UTC");
     assert_eq!(retention["spec"]["schedule"], "30 3 * * *");
@@ -168,7 +179,10 @@ fn no_budget_means_no_pdb() {
     for (s, r) in [(2, 1), (3, 0)] {
         let objs = unchecked(&spec(s, r));
         assert!(objs.iter().any(|o| o.kind() == "StatefulSet"));
-        assert!(!objs.iter().any(|o| o.kind() == "PodDisruptionBudget"), "{s}x{r}");
+        assert!(
+            !objs.iter().any(|o| o.kind() == "PodDisruptionBudget"),
+            "{s}x{r}"
+        );
     }
 }
 
@@ -181,7 +195,10 @@ fn namespace_moves_every_dns_name() {
     let objs = objects(&moved);
     let sts = find(&objs, "StatefulSet", "cordum-redis");
     let args = sts["spec"]["template"]["spec"]["containers"][0]["args"].to_string();
-    assert!(args.contains("$(POD_NAME).cordum-redis.other.svc.cluster.local"), "{args}");
+    assert!(
+        args.contains("$(POD_NAME).cordum-redis.other.svc.cluster.local"),
+        "{args}"
+    );
     let client = find(&objs, "ConfigMap", "cordum-redis-client");
     assert!(
         client["data"]["REDIS_CLUSTER_ADDRESSES"]
@@ -192,7 +209,12 @@ fn namespace_moves_every_dns_name() {
     for o in &objs {
         assert_eq!(o.namespace(), "other", "{} {}", o.kind(), o.name());
         let text = o.value.to_string();
-        assert!(!text.contains(".cordum.svc"), "{} {} names the old namespace", o.kind(), o.name());
+        assert!(
+            !text.contains(".cordum.svc"),
+            "{} {} names the old namespace",
+            o.kind(),
+            o.name()
+        );
     }
 }
 
