@@ -227,6 +227,18 @@ pub const CODES: &[(&str, &str)] = &[
         "RKV131",
         "no CRD in the `--crds` directory for a custom resource: it is not checked",
     ),
+    (
+        "RKV140",
+        "a cluster with mutual TLS has no client certificate Secret for its probes, exporter and Jobs",
+    ),
+    (
+        "RKV141",
+        "a cluster's bus port (redis.port + 10000) is above 65535",
+    ),
+    (
+        "RKV142",
+        "a cluster with TLS cannot also keep a plaintext port",
+    ),
     ("RKV170", "a store declared `durable` has no persistence"),
     ("RKV171", "AOF is on without an explicit `appendfsync`"),
     (

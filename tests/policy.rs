@@ -101,6 +101,13 @@ fn is_false(v: Option<&Value>) -> bool {
 /// True when an env var of this name looks like it holds a credential.
 fn looks_secret(env_name: &str) -> bool {
     let upper = env_name.to_ascii_uppercase();
+    // A variable that names a file or directory holds a path, not the credential itself.
+    if ["_FILE", "_PATH", "_DIR"]
+        .iter()
+        .any(|sfx| upper.ends_with(sfx))
+    {
+        return false;
+    }
     ["PASSWORD", "PASSWD", "SECRET", "TOKEN"]
         .iter()
         .any(|w| upper.contains(w))
@@ -484,7 +491,19 @@ fn check_group(l: &Loaded, what: &str, items: &[(usize, Option<String>)]) -> Vec
         if !is_namespaced(obj) {
             continue;
         }
-        used.entry(ns_of(n)).or_insert(*i);
+        // Delivery objects (Flux, Argo CD, their ConfigMaps) run no pods of their own:
+        // the chart or tree they deliver carries its NetworkPolicies.
+        if !matches!(
+            kind(obj),
+            "HelmRelease"
+                | "OCIRepository"
+                | "HelmRepository"
+                | "GitRepository"
+                | "Application"
+                | "ConfigMap"
+        ) {
+            used.entry(ns_of(n)).or_insert(*i);
+        }
         if let Some(sel) = deny_selector(obj) {
             denies.entry(ns_of(n)).or_default().push(sel);
         }

@@ -63,6 +63,7 @@ fn spec_level(l: &Loaded, out: &mut Vec<Diagnostic>) {
 
 fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     durability_and_helm(l, r, out);
+    cluster_level(l, r, out);
     let s = &r.spec;
     let tls = s.tls.as_ref();
     if s.auth.is_none() {
@@ -209,6 +210,56 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 chart.name(), chart.major(), helm.version
             ))
             .help(format!("pin a {}.x version, whose values.yaml and values.schema.json rkv's values are checked against", chart.major())),
+        );
+    }
+}
+
+/// Findings only the cluster shape has (RKV140-RKV149): what its pods, probes,
+/// exporter and Jobs need from TLS and ports.
+fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    let s = &r.spec;
+    if !matches!(s.shape, Shape::Cluster(_)) {
+        return;
+    }
+    if let Some(t) = &s.tls {
+        if t.mutual && t.client_secret.is_none() {
+            out.push(
+                l.diag(
+                    "RKV140",
+                    Severity::Error,
+                    &r.at("tls", "/mutual"),
+                    "mutual TLS is on but `tls.clientSecret` is not set",
+                )
+                .help("the probes, the exporter, the cluster-init and backup Jobs must present a client certificate: name the Secret in `tls.clientSecret` (or set `mutual: false`)"),
+            );
+        }
+        if t.plaintext_port {
+            out.push(
+                l.diag(
+                    "RKV142",
+                    Severity::Error,
+                    &r.at("tls", "/plaintextPort"),
+                    format!(
+                        "the cluster shape serves TLS on `redis.port` ({}) and has no second port for plaintext",
+                        s.redis.port
+                    ),
+                )
+                .help("set `plaintextPort: false`; cluster clients, the bus and replication all use TLS"),
+            );
+        }
+    }
+    let bus = u32::from(s.redis.port) + 10000;
+    if bus > 65535 {
+        out.push(
+            l.diag(
+                "RKV141",
+                Severity::Error,
+                &r.at("redis", "/port"),
+                format!(
+                    "the cluster bus listens on `redis.port` + 10000 = {bus}, which is not a TCP port"
+                ),
+            )
+            .help("use a `redis.port` of 55535 or less (the default is 6379, bus 16379)"),
         );
     }
 }

@@ -1,0 +1,571 @@
+//! The data plane: the StatefulSet (Redis + exporter sidecar), the headless and client
+//! Services, the redis.conf ConfigMap and the client-address ConfigMap.
+//!
+//! In: the cluster context. Out: those objects. Invariant: the pods' names, the headless
+//! Service and the announced hostnames all come from [`Names`](super::Names), so what the
+//! pods announce, what the init Job creates the cluster from and what clients are told
+//! are the same names.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy};
+use k8s_openapi::api::core::v1::{
+    Affinity, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
+    EnvVar, EnvVarSource, ExecAction, HTTPGetAction, KeyToPath, ObjectFieldSelector,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity, PodSpec,
+    PodTemplateSpec, Probe, SecretVolumeSource, Service, ServicePort, ServiceSpec,
+    TopologySpreadConstraint, Volume, VolumeMount, VolumeResourceRequirements,
+    WeightedPodAffinityTerm,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use minijinja::context;
+
+use super::{CLIENT, CLIENT_TLS_DIR, CONF_DIR, Ctx, SERVER, TLS_DIR, fingerprint, render};
+use crate::emit::common::{self, labels, meta, selector, selector_labels};
+use crate::emit::{EmitError, Object};
+use crate::spec::AntiAffinity;
+
+const REDIS_CONF: &str = include_str!("../templates/cluster-redis.conf.j2");
+/// Read-only for the owner and the pod's fsGroup: Redis and the exporter run as that group.
+const SECRET_MODE: i32 = 0o440;
+const HOSTNAME: &str = "kubernetes.io/hostname";
+
+pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
+    let conf = redis_conf(ctx)?;
+    Ok(vec![
+        statefulset(ctx, &conf)?,
+        headless_service(ctx)?,
+        client_service(ctx)?,
+        conf_map(ctx, &conf)?,
+        client_map(ctx)?,
+    ])
+}
+
+/// The redis.conf ConfigMap's name.
+fn conf_name(ctx: &Ctx) -> String {
+    format!("{}-config", ctx.names.name)
+}
+
+/// Spec settings that are not about cluster mode or TLS, as `(directive, value)` pairs.
+fn settings(ctx: &Ctx) -> Vec<(String, String)> {
+    let s = &ctx.plan.spec;
+    let mut v: Vec<(String, String)> = Vec::new();
+    let mut push = |k: &str, val: String| v.push((k.to_string(), val));
+    match s.persistence.as_ref().filter(|p| p.enabled) {
+        Some(p) => {
+            push(
+                "appendonly",
+                if p.aof.is_some() { "yes" } else { "no" }.into(),
+            );
+            if let Some(aof) = &p.aof {
+                if let Some(f) = aof.fsync {
+                    push("appendfsync", format!("{f:?}").to_lowercase());
+                }
+                push(
+                    "auto-aof-rewrite-percentage",
+                    aof.rewrite_percentage.to_string(),
+                );
+                push("auto-aof-rewrite-min-size", aof.rewrite_min_size.clone());
+            }
+            if let Some(rules) = &p.rdb_save {
+                let joined = rules
+                    .iter()
+                    .map(|r| r.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                push("save", format!("\"{joined}\""));
+            }
+        }
+        None => {
+            push("appendonly", "no".into());
+            push("save", "\"\"".into());
+        }
+    }
+    if let Some(m) = &ctx.plan.maxmemory {
+        push("maxmemory", m.clone());
+    }
+    if let Some(m) = &s.memory {
+        push("maxmemory-policy", m.policy.as_str().into());
+    }
+    if let Some(n) = s.redis.maxclients {
+        push("maxclients", n.to_string());
+    }
+    if let Some(d) = s.redis.repl_diskless_sync {
+        push("repl-diskless-sync", if d { "yes" } else { "no" }.into());
+    }
+    v
+}
+
+fn redis_conf(ctx: &Ctx) -> Result<String, EmitError> {
+    let tls = ctx.tls();
+    render(
+        "redis.conf",
+        REDIS_CONF,
+        context! {
+            name => ctx.names.name,
+            shards => ctx.shape.shards,
+            replicas => ctx.shape.replicas,
+            node_timeout_ms => ctx.shape.node_timeout_ms,
+            port => ctx.port,
+            tls => tls.is_some(),
+            tls_dir => TLS_DIR,
+            client_tls_dir => tls.and_then(|t| t.client_secret.as_ref()).map(|_| CLIENT_TLS_DIR),
+            mutual => tls.is_some_and(|t| t.mutual),
+            auth => ctx.plan.spec.auth.is_some(),
+            settings => settings(ctx),
+        },
+    )
+}
+
+fn conf_map(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
+    let cm = ConfigMap {
+        metadata: meta(ctx.plan, &conf_name(ctx), SERVER),
+        data: Some(BTreeMap::from([(
+            "redis.conf".to_string(),
+            conf.to_string(),
+        )])),
+        ..Default::default()
+    };
+    Object::new("ConfigMap", &cm)
+}
+
+/// `<name>-client`: what an application needs to find the cluster (seed 000 section 5 step 6).
+fn client_map(ctx: &Ctx) -> Result<Object, EmitError> {
+    let cm = ConfigMap {
+        metadata: meta(ctx.plan, &ctx.names.client_service, CLIENT),
+        data: Some(BTreeMap::from([(
+            "REDIS_CLUSTER_ADDRESSES".to_string(),
+            ctx.names.client_addresses(ctx.port),
+        )])),
+        ..Default::default()
+    };
+    Object::new("ConfigMap", &cm)
+}
+
+fn port(name: &str, port: u16) -> ServicePort {
+    ServicePort {
+        name: Some(name.into()),
+        port: port.into(),
+        target_port: Some(IntOrString::String(name.into())),
+        protocol: Some("TCP".into()),
+        ..Default::default()
+    }
+}
+
+/// The exporter's port, when there is an exporter.
+fn exporter<'a>(ctx: &'a Ctx) -> Option<&'a crate::spec::Exporter> {
+    ctx.plan
+        .spec
+        .monitoring
+        .as_ref()
+        .and_then(|m| m.exporter.as_ref())
+}
+
+/// Headless, for peer discovery: every pod gets `<pod>.<name>.<ns>.svc` before it is
+/// ready (`publishNotReadyAddresses`), which the init Job and a rebooting cluster need.
+/// It also carries the `metrics` port the ServiceMonitor scrapes, so the `service` label
+/// of the exporter's series is this Service's name.
+fn headless_service(ctx: &Ctx) -> Result<Object, EmitError> {
+    let mut ports = vec![port("redis", ctx.port), port("cluster-bus", ctx.bus_port)];
+    if let Some(e) = exporter(ctx) {
+        ports.push(port("metrics", e.port));
+    }
+    let s = Service {
+        metadata: meta(ctx.plan, &ctx.names.name, SERVER),
+        spec: Some(ServiceSpec {
+            cluster_ip: Some("None".into()),
+            publish_not_ready_addresses: Some(true),
+            selector: Some(selector_labels(ctx.plan, SERVER)),
+            ports: Some(ports),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Object::new("Service", &s)
+}
+
+/// A ClusterIP Service over the ready pods: one stable seed address for cluster clients,
+/// which then follow the hostnames the pods announce.
+fn client_service(ctx: &Ctx) -> Result<Object, EmitError> {
+    let s = Service {
+        metadata: meta(ctx.plan, &ctx.names.client_service, CLIENT),
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            selector: Some(selector_labels(ctx.plan, SERVER)),
+            ports: Some(vec![port("redis", ctx.port)]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Object::new("Service", &s)
+}
+
+/// The volume holding what redis-cli and the exporter present: the client Secret, or,
+/// without one, only the CA from the server Secret (enough to verify the server).
+pub(super) fn client_tls_volume(ctx: &Ctx) -> Option<Volume> {
+    let t = ctx.tls()?;
+    let source = match &t.client_secret {
+        Some(name) => SecretVolumeSource {
+            secret_name: Some(name.clone()),
+            default_mode: Some(SECRET_MODE),
+            ..Default::default()
+        },
+        None => SecretVolumeSource {
+            secret_name: Some(t.server_secret.clone()),
+            default_mode: Some(SECRET_MODE),
+            items: Some(vec![KeyToPath {
+                key: "ca.crt".into(),
+                path: "ca.crt".into(),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        },
+    };
+    Some(Volume {
+        name: "client-tls".into(),
+        secret: Some(source),
+        ..Default::default()
+    })
+}
+
+pub(super) fn mount(name: &str, path: &str) -> VolumeMount {
+    VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        read_only: Some(true),
+        ..Default::default()
+    }
+}
+
+/// `REDISCLI_AUTH` from the password Secret: redis-cli authenticates without the
+/// password in its argv.
+pub(super) fn cli_auth(ctx: &Ctx) -> Option<EnvVar> {
+    ctx.plan
+        .spec
+        .auth
+        .as_ref()
+        .map(|a| common::secret_env("REDISCLI_AUTH", &a.password_secret))
+}
+
+/// A probe running redis-cli against this pod; `accept` is what counts as alive.
+fn cli_probe(ctx: &Ctx, accept: &str) -> ExecAction {
+    let flags = ctx.cli_tls_flags().join(" ");
+    let sep = if flags.is_empty() { "" } else { " " };
+    ExecAction {
+        command: Some(vec![
+            "sh".into(),
+            "-c".into(),
+            format!(
+                "redis-cli{sep}{flags} -h 127.0.0.1 -p {} ping | grep -Eq '^({accept})'",
+                ctx.port
+            ),
+        ]),
+    }
+}
+
+fn redis_container(ctx: &Ctx) -> Container {
+    let plan = ctx.plan;
+    let mut env = vec![EnvVar {
+        name: "POD_NAME".into(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: "metadata.name".into(),
+                api_version: None,
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }];
+    let mut args = vec![
+        format!("{CONF_DIR}/redis.conf"),
+        "--cluster-announce-hostname".into(),
+        ctx.names.announce_hostname(),
+    ];
+    if let Some(auth) = &plan.spec.auth {
+        env.push(common::secret_env("REDIS_PASSWORD", &auth.password_secret));
+        // Expanded by the kubelet: the value never appears in the object.
+        args.extend([
+            "--requirepass".into(),
+            "$(REDIS_PASSWORD)".into(),
+            "--masterauth".into(),
+            "$(REDIS_PASSWORD)".into(),
+        ]);
+    }
+    env.extend(cli_auth(ctx));
+    let mut mounts = vec![
+        VolumeMount {
+            name: "data".into(),
+            mount_path: "/data".into(),
+            ..Default::default()
+        },
+        mount("config", CONF_DIR),
+    ];
+    if ctx.tls().is_some() {
+        mounts.push(mount("tls", TLS_DIR));
+        mounts.push(mount("client-tls", CLIENT_TLS_DIR));
+    }
+    Container {
+        name: "redis".into(),
+        image: Some(plan.spec.redis.image.clone()),
+        command: Some(vec!["redis-server".into()]),
+        args: Some(args),
+        env: Some(env),
+        ports: Some(vec![
+            ContainerPort {
+                name: Some("redis".into()),
+                container_port: ctx.port.into(),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            },
+            ContainerPort {
+                name: Some("cluster-bus".into()),
+                container_port: ctx.bus_port.into(),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            },
+        ]),
+        readiness_probe: Some(Probe {
+            exec: Some(cli_probe(ctx, "PONG")),
+            initial_delay_seconds: Some(5),
+            period_seconds: Some(10),
+            timeout_seconds: Some(5),
+            ..Default::default()
+        }),
+        // A node loading a large AOF answers LOADING: alive, so not restarted mid-load.
+        liveness_probe: Some(Probe {
+            exec: Some(cli_probe(ctx, "PONG|LOADING")),
+            initial_delay_seconds: Some(20),
+            period_seconds: Some(15),
+            timeout_seconds: Some(5),
+            failure_threshold: Some(5),
+            ..Default::default()
+        }),
+        resources: common::resources(plan.spec.resources.as_ref()),
+        security_context: Some(common::container_security()),
+        volume_mounts: Some(mounts),
+        ..Default::default()
+    }
+}
+
+fn exporter_container(ctx: &Ctx, e: &crate::spec::Exporter) -> Container {
+    let scheme = if ctx.tls().is_some() {
+        "rediss"
+    } else {
+        "redis"
+    };
+    let value = |name: &str, v: String| EnvVar {
+        name: name.into(),
+        value: Some(v),
+        ..Default::default()
+    };
+    let mut env = vec![
+        value("REDIS_ADDR", format!("{scheme}://localhost:{}", ctx.port)),
+        value("REDIS_EXPORTER_WEB_LISTEN_ADDRESS", format!(":{}", e.port)),
+    ];
+    if let Some(a) = &ctx.plan.spec.auth {
+        env.push(common::secret_env("REDIS_PASSWORD", &a.password_secret));
+    }
+    let mut mounts = Vec::new();
+    if let Some(t) = ctx.tls() {
+        env.push(value(
+            "REDIS_EXPORTER_TLS_CA_CERT_FILE",
+            format!("{CLIENT_TLS_DIR}/ca.crt"),
+        ));
+        if t.client_secret.is_some() {
+            env.push(value(
+                "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE",
+                format!("{CLIENT_TLS_DIR}/tls.crt"),
+            ));
+            env.push(value(
+                "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE",
+                format!("{CLIENT_TLS_DIR}/tls.key"),
+            ));
+        }
+        mounts.push(mount("client-tls", CLIENT_TLS_DIR));
+    }
+    let http = |path: &str| HTTPGetAction {
+        path: Some(path.into()),
+        port: IntOrString::String("metrics".into()),
+        ..Default::default()
+    };
+    Container {
+        name: "exporter".into(),
+        image: Some(e.image.clone()),
+        env: Some(env),
+        ports: Some(vec![ContainerPort {
+            name: Some("metrics".into()),
+            container_port: e.port.into(),
+            protocol: Some("TCP".into()),
+            ..Default::default()
+        }]),
+        liveness_probe: Some(Probe {
+            http_get: Some(http("/health")),
+            initial_delay_seconds: Some(10),
+            period_seconds: Some(20),
+            timeout_seconds: Some(3),
+            ..Default::default()
+        }),
+        resources: common::resources(e.resources.as_ref()),
+        security_context: Some(common::container_security()),
+        volume_mounts: (!mounts.is_empty()).then_some(mounts),
+        ..Default::default()
+    }
+}
+
+fn affinity(ctx: &Ctx) -> Option<Affinity> {
+    let p = ctx.plan.spec.placement.as_ref()?;
+    let term = PodAffinityTerm {
+        label_selector: Some(selector(ctx.plan, SERVER)),
+        topology_key: HOSTNAME.into(),
+        ..Default::default()
+    };
+    let anti = match p.anti_affinity {
+        AntiAffinity::Preferred => PodAntiAffinity {
+            preferred_during_scheduling_ignored_during_execution: Some(vec![
+                WeightedPodAffinityTerm {
+                    weight: 100,
+                    pod_affinity_term: term,
+                },
+            ]),
+            ..Default::default()
+        },
+        AntiAffinity::Required => PodAntiAffinity {
+            required_during_scheduling_ignored_during_execution: Some(vec![term]),
+            ..Default::default()
+        },
+    };
+    Some(Affinity {
+        pod_anti_affinity: Some(anti),
+        ..Default::default()
+    })
+}
+
+fn spread(ctx: &Ctx) -> Option<Vec<TopologySpreadConstraint>> {
+    let p = ctx.plan.spec.placement.as_ref()?;
+    p.topology_spread.then(|| {
+        vec![TopologySpreadConstraint {
+            max_skew: 1,
+            topology_key: HOSTNAME.into(),
+            when_unsatisfiable: "ScheduleAnyway".into(),
+            label_selector: Some(selector(ctx.plan, SERVER)),
+            ..Default::default()
+        }]
+    })
+}
+
+fn volumes(ctx: &Ctx) -> Vec<Volume> {
+    let mut v = vec![Volume {
+        name: "config".into(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: conf_name(ctx),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }];
+    if let Some(t) = ctx.tls() {
+        v.push(Volume {
+            name: "tls".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(t.server_secret.clone()),
+                default_mode: Some(SECRET_MODE),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    v.extend(client_tls_volume(ctx));
+    if !persistent(ctx) {
+        v.push(Volume {
+            name: "data".into(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Default::default()
+        });
+    }
+    v
+}
+
+fn persistent(ctx: &Ctx) -> bool {
+    ctx.plan
+        .spec
+        .persistence
+        .as_ref()
+        .is_some_and(|p| p.enabled)
+}
+
+fn claim(ctx: &Ctx) -> Option<PersistentVolumeClaim> {
+    let p = ctx.plan.spec.persistence.as_ref().filter(|p| p.enabled)?;
+    Some(PersistentVolumeClaim {
+        metadata: ObjectMeta {
+            name: Some("data".into()),
+            labels: Some(labels(ctx.plan, SERVER)),
+            ..Default::default()
+        },
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".into()]),
+            storage_class_name: p.storage_class.clone(),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_string(),
+                    Quantity(p.size.clone()),
+                )])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+fn statefulset(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
+    let plan = ctx.plan;
+    let mut containers = vec![redis_container(ctx)];
+    if let Some(e) = exporter(ctx) {
+        containers.push(exporter_container(ctx, e));
+    }
+    let annotations = BTreeMap::from([
+        (
+            "kubectl.kubernetes.io/default-container".to_string(),
+            "redis".to_string(),
+        ),
+        // A redis.conf change must restart the pods: the fingerprint changes the template.
+        ("rkv.dev/config-fingerprint".to_string(), fingerprint(conf)),
+    ]);
+    let replicas = i32::try_from(plan.data_pods).unwrap_or(i32::MAX);
+    let sts = StatefulSet {
+        metadata: meta(plan, &ctx.names.name, SERVER),
+        spec: StatefulSetSpec {
+            replicas: Some(replicas),
+            service_name: Some(ctx.names.name.clone()),
+            // Every pod must be up before the cluster can form: start them all at once.
+            pod_management_policy: Some("Parallel".into()),
+            selector: selector(plan, SERVER),
+            update_strategy: Some(StatefulSetUpdateStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: None,
+            }),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels(plan, SERVER)),
+                    annotations: Some(annotations),
+                    ..Default::default()
+                }),
+                spec: Some(PodSpec {
+                    automount_service_account_token: Some(false),
+                    enable_service_links: Some(false),
+                    security_context: Some(common::pod_security(plan.run_as_user)),
+                    affinity: affinity(ctx),
+                    topology_spread_constraints: spread(ctx),
+                    containers,
+                    volumes: Some(volumes(ctx)),
+                    ..Default::default()
+                }),
+            },
+            volume_claim_templates: claim(ctx).map(|c| vec![c]),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    Object::new("StatefulSet", &sts)
+}

@@ -1,0 +1,316 @@
+//! The cluster's Jobs: `<name>-cluster-init` (forms the cluster once), the hourly
+//! `<name>-backup` CronJob over every primary, the `<part-of>-backup-retention` CronJob,
+//! the backup PVC and the scripts ConfigMap they run.
+//!
+//! In: the cluster context. Out: those objects. Invariant: the scripts list the pods by
+//! the same DNS names the pods announce, and every Job pod carries this instance's
+//! labels, so the default-deny NetworkPolicy covers it and the allows name it exactly.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Volume,
+    VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use minijinja::context;
+
+use super::data::{cli_auth, client_tls_volume, mount};
+use super::{BACKUP, BACKUP_DIR, CLIENT_TLS_DIR, Ctx, INIT, RETENTION, SCRIPTS_DIR, render};
+use crate::emit::common::{self, labels, meta};
+use crate::emit::{EmitError, Object};
+use crate::spec::Backup;
+
+const INIT_SH: &str = include_str!("../templates/cluster-init.sh.j2");
+const BACKUP_SH: &str = include_str!("../templates/cluster-backup.sh.j2");
+const RETENTION_SH: &str = include_str!("../templates/backup-retention.sh.j2");
+
+/// How often the init script polls a pod, and how many times: 60 x 5 s = 5 minutes
+/// per pod at most, so a missing pod fails the Job with a clear line instead of hanging.
+const INIT_ATTEMPTS: u32 = 60;
+const INIT_INTERVAL_S: u32 = 5;
+/// Schedules in the spec are UTC (seed 000: retention "at 03:30 UTC").
+const TIME_ZONE: &str = "Etc/UTC";
+const SCRIPT_MODE: i32 = 0o555;
+
+pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
+    let backup = ctx.plan.spec.backup.as_ref();
+    let mut out = vec![scripts(ctx, backup)?, init_job(ctx)?];
+    if let Some(b) = backup {
+        out.push(backup_pvc(ctx, b)?);
+        out.push(backup_cronjob(ctx, b)?);
+        out.push(retention_cronjob(ctx, b)?);
+    }
+    Ok(out)
+}
+
+pub(super) fn init_name(ctx: &Ctx) -> String {
+    format!("{}-cluster-init", ctx.names.name)
+}
+
+/// `<name>-backup`: the CronJob and its PVC. The backup alert matches its Jobs by it.
+pub(super) fn backup_name(ctx: &Ctx) -> String {
+    format!("{}-backup", ctx.names.name)
+}
+
+/// `<part-of>-backup-retention`, as seed 000 names it (`cordum-backup-retention`).
+fn retention_name(ctx: &Ctx) -> String {
+    format!("{}-backup-retention", ctx.plan.part_of)
+}
+
+fn scripts_name(ctx: &Ctx) -> String {
+    format!("{}-scripts", ctx.names.name)
+}
+
+fn scripts(ctx: &Ctx, backup: Option<&Backup>) -> Result<Object, EmitError> {
+    let nodes = ctx.names.fqdns();
+    let flags = ctx.cli_tls_flags();
+    let mut data = BTreeMap::new();
+    data.insert(
+        "cluster-init.sh".to_string(),
+        render(
+            "cluster-init.sh",
+            INIT_SH,
+            context! {
+                name => ctx.names.name,
+                shards => ctx.shape.shards,
+                replicas => ctx.shape.replicas,
+                pods => nodes.len(),
+                port => ctx.port,
+                attempts => INIT_ATTEMPTS,
+                interval => INIT_INTERVAL_S,
+                nodes => nodes,
+                tls_flags => flags,
+            },
+        )?,
+    );
+    if let Some(b) = backup {
+        data.insert(
+            "backup.sh".to_string(),
+            render(
+                "backup.sh",
+                BACKUP_SH,
+                context! {
+                    name => ctx.names.name,
+                    port => ctx.port,
+                    nodes => nodes,
+                    tls_flags => flags,
+                    backup_dir => BACKUP_DIR,
+                },
+            )?,
+        );
+        data.insert(
+            "retention.sh".to_string(),
+            render(
+                "retention.sh",
+                RETENTION_SH,
+                context! {
+                    name => ctx.names.name,
+                    days => b.retention_days,
+                    minutes => u64::from(b.retention_days) * 24 * 60,
+                    backup_dir => BACKUP_DIR,
+                },
+            )?,
+        );
+    }
+    let mut m = meta(ctx.plan, &scripts_name(ctx), INIT);
+    // Flux must not substitute `${...}` in shell scripts.
+    m.annotations = Some(BTreeMap::from([(
+        "kustomize.toolkit.fluxcd.io/substitute".to_string(),
+        "disabled".to_string(),
+    )]));
+    let cm = ConfigMap {
+        metadata: m,
+        data: Some(data),
+        ..Default::default()
+    };
+    Object::new("ConfigMap", &cm)
+}
+
+/// A hardened pod running one script with redis-cli.
+fn script_pod(
+    ctx: &Ctx,
+    component: &str,
+    script: &str,
+    talks_to_redis: bool,
+    backup_volume: bool,
+) -> PodTemplateSpec {
+    let mut volumes = vec![
+        Volume {
+            name: "scripts".into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: scripts_name(ctx),
+                default_mode: Some(SCRIPT_MODE),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        Volume {
+            name: "tmp".into(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Default::default()
+        },
+    ];
+    let mut mounts = vec![
+        mount("scripts", SCRIPTS_DIR),
+        VolumeMount {
+            name: "tmp".into(),
+            mount_path: "/tmp".into(),
+            ..Default::default()
+        },
+    ];
+    if let Some(v) = client_tls_volume(ctx).filter(|_| talks_to_redis) {
+        volumes.push(v);
+        mounts.push(mount("client-tls", CLIENT_TLS_DIR));
+    }
+    if backup_volume {
+        volumes.push(Volume {
+            name: "backup".into(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: backup_name(ctx),
+                read_only: None,
+            }),
+            ..Default::default()
+        });
+        mounts.push(VolumeMount {
+            name: "backup".into(),
+            mount_path: BACKUP_DIR.into(),
+            ..Default::default()
+        });
+    }
+    let env: Vec<_> = cli_auth(ctx)
+        .into_iter()
+        .filter(|_| talks_to_redis)
+        .collect();
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels(ctx.plan, component)),
+            ..Default::default()
+        }),
+        spec: Some(PodSpec {
+            restart_policy: Some("Never".into()),
+            automount_service_account_token: Some(false),
+            enable_service_links: Some(false),
+            security_context: Some(common::pod_security(ctx.plan.run_as_user)),
+            containers: vec![Container {
+                name: component.into(),
+                image: Some(ctx.plan.spec.redis.image.clone()),
+                command: Some(vec!["sh".into(), format!("{SCRIPTS_DIR}/{script}")]),
+                env: (!env.is_empty()).then_some(env),
+                security_context: Some(common::container_security()),
+                volume_mounts: Some(mounts),
+                ..Default::default()
+            }],
+            volumes: Some(volumes),
+            ..Default::default()
+        }),
+    }
+}
+
+/// The Job keeps its name across runs: runbook G deletes and re-applies it by name.
+/// No TTL, so a finished Job stays as the record that the cluster was formed; the
+/// script is idempotent, so re-running it is always safe.
+fn init_job(ctx: &Ctx) -> Result<Object, EmitError> {
+    let mut m = meta(ctx.plan, &init_name(ctx), INIT);
+    // A Job's pod template is immutable: when the shape changes, Flux replaces the Job.
+    m.annotations = Some(BTreeMap::from([(
+        "kustomize.toolkit.fluxcd.io/force".to_string(),
+        "enabled".to_string(),
+    )]));
+    let job = Job {
+        metadata: m,
+        spec: Some(JobSpec {
+            backoff_limit: Some(3),
+            template: script_pod(ctx, INIT, "cluster-init.sh", true, false),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Ok(Object::new("Job", &job)?.with_comment(slot_comment(ctx)))
+}
+
+/// What `--cluster create` will do: the first S pods become primaries with these slots.
+fn slot_comment(ctx: &Ctx) -> Vec<String> {
+    let mut c = vec![format!(
+        "`redis-cli --cluster create` over {} pods, --cluster-replicas {}: {} primaries own the {} slots:",
+        ctx.names.pods.len(),
+        ctx.shape.replicas,
+        ctx.shape.shards,
+        ctx.plan.slots.iter().map(|r| r.len()).sum::<u32>(),
+    )];
+    for (pod, range) in ctx.names.pods.iter().zip(&ctx.plan.slots) {
+        c.push(format!("  {pod}: slots {range} ({} slots)", range.len()));
+    }
+    c
+}
+
+fn backup_pvc(ctx: &Ctx, b: &Backup) -> Result<Object, EmitError> {
+    let c = PersistentVolumeClaim {
+        metadata: meta(ctx.plan, &backup_name(ctx), BACKUP),
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".into()]),
+            storage_class_name: b.storage_class.clone(),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_string(),
+                    Quantity(b.size.clone()),
+                )])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Object::new("PersistentVolumeClaim", &c)
+}
+
+fn cronjob(
+    ctx: &Ctx,
+    name: &str,
+    component: &str,
+    schedule: &str,
+    script: &str,
+) -> Result<Object, EmitError> {
+    let cj = CronJob {
+        metadata: meta(ctx.plan, name, component),
+        spec: CronJobSpec {
+            schedule: schedule.into(),
+            time_zone: Some(TIME_ZONE.into()),
+            // Two runs must never write the same PVC at once.
+            concurrency_policy: Some("Forbid".into()),
+            successful_jobs_history_limit: Some(3),
+            failed_jobs_history_limit: Some(3),
+            job_template: JobTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels(ctx.plan, component)),
+                    ..Default::default()
+                }),
+                spec: Some(JobSpec {
+                    backoff_limit: Some(1),
+                    template: script_pod(ctx, component, script, component != RETENTION, true),
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    Object::new("CronJob", &cj)
+}
+
+fn backup_cronjob(ctx: &Ctx, b: &Backup) -> Result<Object, EmitError> {
+    cronjob(ctx, &backup_name(ctx), BACKUP, &b.schedule, "backup.sh")
+}
+
+fn retention_cronjob(ctx: &Ctx, b: &Backup) -> Result<Object, EmitError> {
+    cronjob(
+        ctx,
+        &retention_name(ctx),
+        RETENTION,
+        &b.retention_schedule,
+        "retention.sh",
+    )
+}

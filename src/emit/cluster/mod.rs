@@ -1,0 +1,204 @@
+//! The `cluster` shape: a Redis Cluster of S shards x (1 + R) pods, as seed 000's
+//! production overlay runs it.
+//!
+//! In: a plan whose shape is cluster. Out: the StatefulSet with its headless and client
+//! Services, the redis.conf and client-address ConfigMaps, the cluster-init Job, the
+//! backup and retention CronJobs with their PVC and scripts, the PrometheusRule and
+//! ServiceMonitor, the PodDisruptionBudget, the NetworkPolicies and, with cert-manager,
+//! the Certificates.
+//!
+//! Invariant: every value that depends on the shape (pod count, PDB, init arguments,
+//! alert thresholds, client addresses, DNS names) is derived here from the plan through
+//! [`Names`] and [`Shape`], never typed in, so an environment that changes shards,
+//! replicas, name or namespace changes every dependent value with it.
+
+mod data;
+mod jobs;
+mod monitoring;
+mod policy;
+mod tls;
+
+use super::{EmitError, Object};
+use crate::plan::model::Plan;
+use crate::spec::Shape as SpecShape;
+
+/// Component label of the Redis data pods.
+const SERVER: &str = "server";
+/// Component label of the cluster-init Job's pod.
+const INIT: &str = "cluster-init";
+/// Component label of the backup CronJob's pods.
+const BACKUP: &str = "backup";
+/// Component label of the retention CronJob's pods.
+const RETENTION: &str = "backup-retention";
+/// Component label of what clients read (client Service, address ConfigMap).
+const CLIENT: &str = "client";
+
+/// Where the server certificate Secret is mounted (seed 000 section 5 uses it there).
+const TLS_DIR: &str = "/etc/redis/tls";
+/// Where the client certificate Secret is mounted for probes, the exporter and jobs.
+const CLIENT_TLS_DIR: &str = "/etc/redis/client-tls";
+/// Where the redis.conf ConfigMap is mounted.
+const CONF_DIR: &str = "/etc/redis/conf";
+/// Where the scripts ConfigMap is mounted.
+const SCRIPTS_DIR: &str = "/scripts";
+/// Where the backup PVC is mounted.
+const BACKUP_DIR: &str = "/backup";
+/// Redis Cluster's bus listens on the data port + 10000 (RKV141 keeps it in range).
+const BUS_OFFSET: u16 = 10000;
+
+/// The numbers of the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shape {
+    shards: u32,
+    replicas: u32,
+    node_timeout_ms: u32,
+}
+
+/// Every name and DNS name the objects refer to each other by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Names {
+    /// The StatefulSet, the headless Service (peer discovery) and the PDB.
+    name: String,
+    namespace: String,
+    /// The ClusterIP Service clients bootstrap from.
+    client_service: String,
+    /// Pods `<name>-0` .. `<name>-(N-1)`.
+    pods: Vec<String>,
+}
+
+impl Names {
+    fn new(plan: &Plan, pods: u32) -> Names {
+        Names {
+            name: plan.name.clone(),
+            namespace: plan.namespace.clone(),
+            client_service: format!("{}-client", plan.name),
+            pods: (0..pods).map(|i| format!("{}-{i}", plan.name)).collect(),
+        }
+    }
+
+    /// `<pod>.<headless>.<ns>.svc.cluster.local`: what each pod announces.
+    fn fqdn(&self, pod: &str) -> String {
+        format!("{pod}.{}.{}.svc.cluster.local", self.name, self.namespace)
+    }
+
+    /// Every pod's FQDN, in ordinal order.
+    fn fqdns(&self) -> Vec<String> {
+        self.pods.iter().map(|p| self.fqdn(p)).collect()
+    }
+
+    /// `<pod>.<headless>.<ns>.svc:<port>` for every pod, as seed 000 section 5 step 6
+    /// hands them to clients (`REDIS_CLUSTER_ADDRESSES`).
+    fn client_addresses(&self, port: u16) -> String {
+        self.pods
+            .iter()
+            .map(|p| format!("{p}.{}.{}.svc:{port}", self.name, self.namespace))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// `--cluster-announce-hostname`, expanded per pod by the kubelet from `POD_NAME`.
+    fn announce_hostname(&self) -> String {
+        self.fqdn("$(POD_NAME)")
+    }
+}
+
+/// Everything the emitters of this shape share.
+struct Ctx<'a> {
+    plan: &'a Plan,
+    shape: Shape,
+    names: Names,
+    port: u16,
+    bus_port: u16,
+}
+
+impl Ctx<'_> {
+    fn tls(&self) -> Option<&crate::spec::Tls> {
+        self.plan.spec.tls.as_ref()
+    }
+
+    /// redis-cli flags for probes and jobs; the client certificate when there is one,
+    /// else only the CA (from the server Secret) to verify the server.
+    fn cli_tls_flags(&self) -> Vec<String> {
+        let Some(t) = self.tls() else {
+            return Vec::new();
+        };
+        let mut f = vec![
+            "--tls".to_string(),
+            "--cacert".into(),
+            format!("{CLIENT_TLS_DIR}/ca.crt"),
+        ];
+        if t.client_secret.is_some() {
+            f.extend([
+                "--cert".to_string(),
+                format!("{CLIENT_TLS_DIR}/tls.crt"),
+                "--key".into(),
+                format!("{CLIENT_TLS_DIR}/tls.key"),
+            ]);
+        }
+        f
+    }
+}
+
+pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+    let SpecShape::Cluster(c) = &plan.spec.shape else {
+        return Ok(Vec::new());
+    };
+    let port = plan.spec.redis.port;
+    let ctx = Ctx {
+        plan,
+        shape: Shape {
+            shards: c.shards,
+            replicas: c.replicas_per_shard,
+            node_timeout_ms: c.node_timeout_ms,
+        },
+        names: Names::new(plan, plan.data_pods),
+        port,
+        bus_port: port.saturating_add(BUS_OFFSET),
+    };
+    let mut out = Vec::new();
+    out.extend(data::emit(&ctx)?);
+    out.extend(jobs::emit(&ctx)?);
+    out.extend(monitoring::emit(&ctx)?);
+    out.extend(policy::emit(&ctx)?);
+    out.extend(tls::emit(&ctx)?);
+    Ok(out)
+}
+
+/// Render one embedded template; a template error is a bug in rkv, reported as such.
+fn render(what: &str, template: &str, ctx: minijinja::Value) -> Result<String, EmitError> {
+    let mut env = minijinja::Environment::new();
+    env.set_keep_trailing_newline(true);
+    env.render_str(template, ctx)
+        .map_err(|e| EmitError::Serialize {
+            what: what.to_string(),
+            source: <serde_json::Error as serde::ser::Error>::custom(e.to_string()),
+        })
+}
+
+/// 64-bit FNV-1a of a text: a stable fingerprint for the pod-template annotation that
+/// rolls the pods when redis.conf changes.
+fn fingerprint(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// `cordum` -> `Cordum`, `my-app` -> `MyApp`: alert name prefixes.
+fn camel(s: &str) -> String {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

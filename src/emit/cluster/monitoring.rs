@@ -1,0 +1,174 @@
+//! Monitoring of the cluster: the PrometheusRule with seed 000's six alerts and the
+//! ServiceMonitor that scrapes the exporter sidecars through the headless Service.
+//!
+//! In: the cluster context. Out: a PrometheusRule (when `monitoring.alerts`) and a
+//! ServiceMonitor (when `monitoring.serviceMonitor` and an exporter). Invariant: every
+//! number and name in an expression is derived: the pod count from S x (1 + R), the slot
+//! count from the slot table, the `service` label from the Service the ServiceMonitor
+//! selects, the Job regex from the backup CronJob's name, the alert prefix from part-of.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use super::jobs::backup_name;
+use super::{Ctx, SERVER, camel};
+use crate::emit::common::{meta, selector_labels};
+use crate::emit::cr::monitoring::{
+    API_VERSION, Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup,
+    ServiceMonitor, ServiceMonitorSpec,
+};
+use crate::emit::{EmitError, Object};
+use crate::plan::slots::CLUSTER_SLOTS;
+
+pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
+    let Some(m) = ctx.plan.spec.monitoring.as_ref() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    if m.alerts {
+        out.push(rule(ctx)?);
+    }
+    if m.service_monitor && m.exporter.is_some() {
+        out.push(service_monitor(ctx)?);
+    }
+    Ok(out)
+}
+
+/// The slots the ranges of the plan cover (16384 for every valid cluster).
+fn slots(ctx: &Ctx) -> u32 {
+    let covered: u32 = ctx.plan.slots.iter().map(|r| r.len()).sum();
+    if covered == 0 { CLUSTER_SLOTS } else { covered }
+}
+
+struct Alert {
+    name: &'static str,
+    expr: String,
+    for_: &'static str,
+    severity: &'static str,
+    summary: String,
+}
+
+fn alerts(ctx: &Ctx) -> Vec<Alert> {
+    let pods = ctx.plan.data_pods;
+    let slots = slots(ctx);
+    // The exporter's series carry the scraped Service's name: the headless Service.
+    let service = &ctx.names.name;
+    let mut v = vec![
+        Alert {
+            name: "ClusterDegraded",
+            expr: "min(redis_cluster_state) == 0".into(),
+            for_: "1m",
+            severity: "critical",
+            summary: "A Redis Cluster node reports cluster_state other than ok".into(),
+        },
+        Alert {
+            name: "ClusterNodeDown",
+            expr: format!("count(up{{service=\"{service}\"}} == 1) < {pods}"),
+            for_: "5m",
+            severity: "warning",
+            summary: format!("Fewer than {pods} Redis Cluster nodes are up"),
+        },
+        Alert {
+            name: "ClusterSlotsIncomplete",
+            expr: format!("min(redis_cluster_slots_ok) < {slots}"),
+            for_: "2m",
+            severity: "critical",
+            summary: format!("Not all {slots} hash slots are served"),
+        },
+        Alert {
+            name: "MemoryHigh",
+            // `> 0` drops nodes without maxmemory, whose ratio would be +Inf.
+            expr: "max(redis_memory_used_bytes / (redis_memory_max_bytes > 0)) > 0.8".into(),
+            for_: "10m",
+            severity: "warning",
+            summary: "A Redis node uses more than 80% of maxmemory".into(),
+        },
+        Alert {
+            name: "ReplicationBroken",
+            expr: "min(redis_connected_slaves and on (instance) redis_instance_info{role=\"master\"}) < 1".into(),
+            for_: "5m",
+            severity: "warning",
+            summary: "A Redis Cluster primary has no connected replica".into(),
+        },
+    ];
+    if ctx.plan.spec.backup.is_some() {
+        v.push(Alert {
+            name: "BackupFailed",
+            expr: format!(
+                "kube_job_status_failed{{job_name=~\"{}.*\"}} > 0",
+                backup_name(ctx)
+            ),
+            for_: "1h",
+            severity: "warning",
+            summary: "The Redis Cluster backup Job failed".into(),
+        });
+    }
+    v
+}
+
+fn rule(ctx: &Ctx) -> Result<Object, EmitError> {
+    let prefix = format!("{}Redis", camel(&ctx.plan.part_of));
+    let rules = alerts(ctx)
+        .into_iter()
+        .map(|a| Rule {
+            alert: format!("{prefix}{}", a.name),
+            expr: a.expr,
+            for_: Some(a.for_.into()),
+            labels: BTreeMap::from([("severity".to_string(), a.severity.to_string())]),
+            annotations: BTreeMap::from([("summary".to_string(), a.summary)]),
+        })
+        .collect();
+    let r = PrometheusRule {
+        api_version: API_VERSION,
+        kind: "PrometheusRule",
+        metadata: meta(ctx.plan, &ctx.names.name, SERVER),
+        spec: PrometheusRuleSpec {
+            groups: vec![RuleGroup {
+                name: format!("{}.rules", ctx.names.name),
+                rules,
+            }],
+        },
+    };
+    let pods = ctx.plan.data_pods;
+    let comment = vec![
+        format!(
+            "NodeDown threshold {pods} = {} shards x (1 + {} replicas); slots {} = the slot table's total.",
+            ctx.shape.shards,
+            ctx.shape.replicas,
+            slots(ctx)
+        ),
+        format!(
+            "`service=\"{}\"` is the headless Service the ServiceMonitor scrapes the exporters through.",
+            ctx.names.name
+        ),
+        "MemoryHigh and ReplicationBroken use redis_exporter's real series: seed 000's".into(),
+        "`redis_memory_used / redis_memory_max` and `redis_connected_slaves{role=\"master\"}` match no series.".into(),
+    ];
+    Ok(Object::new("PrometheusRule", &r)?.with_comment(comment))
+}
+
+fn service_monitor(ctx: &Ctx) -> Result<Object, EmitError> {
+    let sm = ServiceMonitor {
+        api_version: API_VERSION,
+        kind: "ServiceMonitor",
+        metadata: meta(ctx.plan, &ctx.names.name, SERVER),
+        spec: ServiceMonitorSpec {
+            // The headless Service carries component=server; the client Service does not.
+            selector: LabelSelector {
+                match_labels: Some(selector_labels(ctx.plan, SERVER)),
+                ..Default::default()
+            },
+            namespace_selector: Some(NamespaceSelector {
+                match_names: vec![ctx.names.namespace.clone()],
+            }),
+            endpoints: vec![Endpoint {
+                port: "metrics".into(),
+                path: Some("/metrics".into()),
+                interval: Some("30s".into()),
+                scrape_timeout: Some("10s".into()),
+            }],
+        },
+    };
+    Object::new("ServiceMonitor", &sm)
+}
