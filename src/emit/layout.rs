@@ -93,6 +93,23 @@ pub fn layout(
     variants: &[(Variant, Vec<Object>)],
 ) -> Result<Vec<OutFile>, EmitError> {
     let mut files = Vec::new();
+    // Objects placed with `Object::at_path` (an Argo CD Application beside the tree it
+    // syncs) are written where they ask and are not part of any kustomize tree.
+    let mut in_tree: Vec<(Variant, Vec<Object>)> = Vec::new();
+    for (variant, objects) in variants {
+        let mut tree = Vec::new();
+        for o in objects {
+            match &o.path {
+                Some(path) => files.push(OutFile {
+                    path: path.clone(),
+                    content: object_file(source, o)?,
+                }),
+                None => tree.push(o.clone()),
+            }
+        }
+        in_tree.push((variant.clone(), tree));
+    }
+    let variants = in_tree.as_slice();
     let base = variants
         .iter()
         .find(|(v, o)| *v == Variant::Base && !o.is_empty())
@@ -111,6 +128,9 @@ pub fn layout(
         }
     }
     files.sort();
+    if let Some(w) = files.windows(2).find(|w| w[0].path == w[1].path) {
+        return Err(EmitError::DuplicatePath(w[0].path.clone()));
+    }
     Ok(files)
 }
 

@@ -7,6 +7,7 @@
 
 pub mod cluster;
 pub mod common;
+pub mod cr;
 pub mod failover;
 pub mod layout;
 pub mod replication;
