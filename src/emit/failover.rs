@@ -12,8 +12,8 @@
 //! two PodDisruptionBudgets (the operator's own PDBs are disabled), and no Secret value
 //! is ever written.
 
-mod applier;
 mod application;
+mod applier;
 mod kafka;
 mod policy;
 mod redisfailover;
@@ -70,10 +70,7 @@ pub fn operator_selector(plan: &Plan, component: Option<&str>) -> BTreeMap<Strin
 
 /// `rfs-<name>.<namespace>.svc:26379`: the Sentinel Service the operator creates.
 pub fn sentinel_address(plan: &Plan) -> String {
-    format!(
-        "rfs-{}.{}.svc:{SENTINEL_PORT}",
-        plan.name, plan.namespace
-    )
+    format!("rfs-{}.{}.svc:{SENTINEL_PORT}", plan.name, plan.namespace)
 }
 
 /// A PodDisruptionBudget over `selector` with the plan's numbers and their arithmetic.

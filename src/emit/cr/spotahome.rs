@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, PersistentVolumeClaimSpec, PodSecurityContext, ResourceRequirements,
-    SecurityContext, TopologySpreadConstraint,
+    Affinity, PersistentVolumeClaimSpec, PodSecurityContext, ResourceRequirements, SecurityContext,
+    TopologySpreadConstraint,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;

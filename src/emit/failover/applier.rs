@@ -131,7 +131,10 @@ fn deployment(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
     let a = &wal.applier;
     let k = &wal.kafka;
     let mut vars = vec![
-        env("KAFKA_BOOTSTRAP_SERVERS", format!("{}:{}", k.bootstrap, k.port)),
+        env(
+            "KAFKA_BOOTSTRAP_SERVERS",
+            format!("{}:{}", k.bootstrap, k.port),
+        ),
         env("KAFKA_TOPIC", wal.topic.name.clone()),
         env("KAFKA_GROUP_ID", a.group.clone()),
         env("KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),

@@ -9,7 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Capabilities, PodSecurityContext, SeccompProfile, SecurityContext};
+use k8s_openapi::api::core::v1::{
+    Capabilities, PodSecurityContext, SeccompProfile, SecurityContext,
+};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicySpec,
@@ -20,9 +22,9 @@ use serde_json::{Value, json};
 use super::super::common::{labels, peer, tcp};
 use super::super::cr::strimzi::{
     API_VERSION, Acl, AclResource, Authorization, CLUSTER_LABEL, CertSecretSource,
-    ClientAuthentication, ClientTls, Connector, ContainerTemplate, KafkaMirrorMaker2,
-    KafkaTopic, KafkaTopicSpec, KafkaUser, KafkaUserSpec, MirrorMaker2Spec, Mm2Template,
-    PasswordSecret, PodTemplate, SourceCluster, TargetCluster, UserAuthentication,
+    ClientAuthentication, ClientTls, Connector, ContainerTemplate, KafkaMirrorMaker2, KafkaTopic,
+    KafkaTopicSpec, KafkaUser, KafkaUserSpec, MirrorMaker2Spec, Mm2Template, PasswordSecret,
+    PodTemplate, SourceCluster, TargetCluster, UserAuthentication,
 };
 use super::super::{EmitError, Object};
 use super::applier::{CA_KEY, PASSWORD_KEY, external_secret};
@@ -64,7 +66,12 @@ pub fn objects(plan: &Plan, wal: &Wal) -> Result<Vec<Object>, EmitError> {
                 plan,
                 wal,
                 &mirror_name(wal),
-                vec![acl("topic", &wal.topic.name, "literal", &["Read", "Describe", "DescribeConfigs"])],
+                vec![acl(
+                    "topic",
+                    &wal.topic.name,
+                    "literal",
+                    &["Read", "Describe", "DescribeConfigs"],
+                )],
             )?);
         }
         if site == m.to {
@@ -105,11 +112,16 @@ fn topic(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
             "restore window asked for: {w} h <= retention {} h",
             t.retention_hours
         )),
-        None => why.push("no restoreWindowHours in the spec: nothing to check the retention against".into()),
+        None => why.push(
+            "no restoreWindowHours in the spec: nothing to check the retention against".into(),
+        ),
     }
     why.push("partition key = Redis key: all ops of one key stay ordered in one partition".into());
     if t.partitions.is_none() {
-        why.push("partitions and replicas unset: the broker's (or the existing topic's) values stand".into());
+        why.push(
+            "partitions and replicas unset: the broker's (or the existing topic's) values stand"
+                .into(),
+        );
     }
     Object::new("KafkaTopic", &kt).map(|o| o.with_comment(why))
 }
@@ -189,7 +201,13 @@ fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Emit
                 "topic",
                 &wal.topic.name,
                 "literal",
-                &["Write", "Create", "Describe", "DescribeConfigs", "AlterConfigs"],
+                &[
+                    "Write",
+                    "Create",
+                    "Describe",
+                    "DescribeConfigs",
+                    "AlterConfigs",
+                ],
             ),
             acl("topic", &format!("{name}-"), "prefix", &["All"]),
             acl(
@@ -203,10 +221,26 @@ fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Emit
     )?);
     let store = &wal.secret_store;
     if let Some(key) = &m.source_password_key {
-        out.push(external_secret(plan, &k.namespace, &source_secret, COMPONENT, store, key, PASSWORD_KEY)?);
+        out.push(external_secret(
+            plan,
+            &k.namespace,
+            &source_secret,
+            COMPONENT,
+            store,
+            key,
+            PASSWORD_KEY,
+        )?);
     }
     if let Some(key) = &m.source_ca_key {
-        out.push(external_secret(plan, &k.namespace, &source_ca, COMPONENT, store, key, CA_KEY)?);
+        out.push(external_secret(
+            plan,
+            &k.namespace,
+            &source_ca,
+            COMPONENT,
+            store,
+            key,
+            CA_KEY,
+        )?);
     }
     let connector: BTreeMap<String, Value> = BTreeMap::from([
         // Keep the topic's name on the target: both appliers consume `redis-writes`,
@@ -293,7 +327,10 @@ fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Emit
         },
     };
     let why = vec![
-        format!("{} -> {}: `{}` keeps its name (IdentityReplicationPolicy)", m.from, m.to, wal.topic.name),
+        format!(
+            "{} -> {}: `{}` keeps its name (IdentityReplicationPolicy)",
+            m.from, m.to, wal.topic.name
+        ),
         "one worker: a restart only stretches the replication lag the WAL design accepts".into(),
     ];
     out.push(Object::new("KafkaMirrorMaker2", &mm2)?.with_comment(why));
@@ -330,7 +367,10 @@ fn mirror_policies(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Em
     let k = &wal.kafka;
     let pods = BTreeMap::from([
         (CLUSTER_LABEL.to_string(), name.clone()),
-        ("strimzi.io/kind".to_string(), "KafkaMirrorMaker2".to_string()),
+        (
+            "strimzi.io/kind".to_string(),
+            "KafkaMirrorMaker2".to_string(),
+        ),
     ]);
     let select = || {
         Some(LabelSelector {

@@ -67,8 +67,8 @@ pub fn policies(plan: &Plan, f: &Failover) -> Result<Vec<Object>, EmitError> {
     )?);
     let mut dns = common::allow_dns(plan)?;
     dns.value["metadata"]["name"] = format!("{}-failover-allow-dns", plan.name).into();
-    dns.value["spec"]["podSelector"] = serde_json::to_value(sel(both.clone()))
-        .map_err(|source| EmitError::Serialize {
+    dns.value["spec"]["podSelector"] =
+        serde_json::to_value(sel(both.clone())).map_err(|source| EmitError::Serialize {
             what: "NetworkPolicy".into(),
             source,
         })?;

@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     Affinity, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity, SeccompProfile,
-    SecurityContext, TopologySpreadConstraint, VolumeResourceRequirements,
-    WeightedPodAffinityTerm,
+    SecurityContext, TopologySpreadConstraint, VolumeResourceRequirements, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -86,7 +85,14 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
                 disable_pod_disruption_budget: Some(true),
             },
             sentinel: SentinelSettings {
-                image: sentinel.image.clone(),
+                // The operator's default Sentinel image is its own pinned Redis, not the
+                // Redis image of the CR: name one so both run the same server.
+                image: Some(
+                    sentinel
+                        .image
+                        .clone()
+                        .unwrap_or_else(|| s.redis.image.clone()),
+                ),
                 replicas: sentinel.replicas as i32,
                 resources: common::resources(sentinel.resources.as_ref()),
                 // Applied by the operator as `SENTINEL SET mymaster <key> <value>`.
@@ -200,7 +206,12 @@ fn affinity(plan: &Plan, component: &str) -> Option<Affinity> {
 }
 
 fn spread(plan: &Plan, component: &str) -> Vec<TopologySpreadConstraint> {
-    if !plan.spec.placement.as_ref().is_some_and(|p| p.topology_spread) {
+    if !plan
+        .spec
+        .placement
+        .as_ref()
+        .is_some_and(|p| p.topology_spread)
+    {
         return Vec::new();
     }
     vec![TopologySpreadConstraint {
@@ -221,7 +232,10 @@ mod tests {
 
     #[test]
     fn escapes_dots() {
-        assert_eq!(regex_escape("app.kubernetes.io/x"), "app\\.kubernetes\\.io/x");
+        assert_eq!(
+            regex_escape("app.kubernetes.io/x"),
+            "app\\.kubernetes\\.io/x"
+        );
         assert_eq!(regex_escape("app"), "app");
     }
 }
