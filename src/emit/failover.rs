@@ -122,3 +122,77 @@ fn operator_pdbs(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::compile::compile;
+    use crate::spec::{Variant, load_str};
+
+    fn site_objects(site: &str) -> Vec<super::Object> {
+        let text = include_str!("../../profiles/wal-failover.yaml").to_string();
+        let loaded = load_str("wal-failover.yaml", text).expect("profile loads");
+        let c = compile(&loaded).expect("profile compiles");
+        c.variants
+            .into_iter()
+            .find(|v| v.resolved.variant == Variant::Site(site.into()))
+            .expect("site")
+            .objects
+    }
+
+    #[test]
+    fn pdbs_select_the_operators_pods_and_the_operators_own_are_off() {
+        let objs = site_objects("dc");
+        let rf = objs.iter().find(|o| o.kind() == "RedisFailover").unwrap();
+        for part in ["redis", "sentinel"] {
+            assert_eq!(
+                rf.value["spec"][part]["disablePodDisruptionBudget"],
+                json!(true)
+            );
+            let pdb = objs
+                .iter()
+                .find(|o| o.kind() == "PodDisruptionBudget" && o.name() == format!("redis-{part}"))
+                .unwrap();
+            assert_eq!(
+                pdb.value["spec"]["selector"]["matchLabels"],
+                json!({"app.kubernetes.io/component": part, "app.kubernetes.io/name": "redis",
+                       "app.kubernetes.io/part-of": "redis-failover"})
+            );
+        }
+        // rkv's labels must not reach the operator's objects (rkv diff would prune them).
+        assert_eq!(
+            rf.value["spec"]["labelWhitelist"],
+            json!(["^app\\.kubernetes\\.io/part-of$"])
+        );
+    }
+
+    #[test]
+    fn mirror_only_on_the_target_site_and_no_secret_values() {
+        let dc = site_objects("dc");
+        let dr = site_objects("dr");
+        assert!(!dc.iter().any(|o| o.kind() == "KafkaMirrorMaker2"));
+        assert!(dr.iter().any(|o| o.kind() == "KafkaMirrorMaker2"));
+        for o in dc.iter().chain(&dr) {
+            assert_ne!(o.kind(), "Secret");
+        }
+        let d = dr.iter().find(|o| o.kind() == "Deployment").unwrap();
+        let env = d.value["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap();
+        let pw = env
+            .iter()
+            .find(|e| e["name"] == "KAFKA_SASL_PASSWORD")
+            .unwrap();
+        assert_eq!(pw.get("value"), None::<&Value>);
+        assert_eq!(
+            pw["valueFrom"]["secretKeyRef"]["name"],
+            json!("redis-applier-kafka-scram")
+        );
+        let app = dr.iter().find(|o| o.kind() == "Application").unwrap();
+        assert_eq!(
+            app.path.as_deref(),
+            Some("clusters/dr/apps/redis-application.yaml")
+        );
+    }
+}

@@ -332,6 +332,7 @@ fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Emit
             m.from, m.to, wal.topic.name
         ),
         "one worker: a restart only stretches the replication lag the WAL design accepts".into(),
+        "MM2 also copies the topic's config from the source: both sites' KafkaTopics carry the same spec".into(),
     ];
     out.push(Object::new("KafkaMirrorMaker2", &mm2)?.with_comment(why));
     out.extend(mirror_policies(plan, wal, m)?);

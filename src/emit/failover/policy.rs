@@ -90,15 +90,24 @@ pub fn policies(plan: &Plan, f: &Failover) -> Result<Vec<Object>, EmitError> {
                 from: Some(redis_from),
                 ports: Some(vec![tcp(redis_port)]),
             }]),
-            egress: Some(vec![NetworkPolicyEgressRule {
-                to: Some(vec![local(redis.clone())]),
-                ports: Some(vec![tcp(redis_port)]),
-            }]),
+            egress: Some(vec![
+                NetworkPolicyEgressRule {
+                    to: Some(vec![local(redis.clone())]),
+                    ports: Some(vec![tcp(redis_port)]),
+                },
+                // The operator's preStop hook on a Redis pod asks Sentinel for a
+                // `SENTINEL failover` when the primary shuts down (a graceful switch
+                // instead of waiting out down-after-milliseconds).
+                NetworkPolicyEgressRule {
+                    to: Some(vec![local(sentinel.clone())]),
+                    ports: Some(vec![tcp(SENTINEL_PORT)]),
+                },
+            ]),
         },
     )?);
     // Sentinel: Sentinels gossip among themselves and watch Redis; the applier asks
-    // them for the primary.
-    let mut sentinel_from = vec![local(sentinel.clone())];
+    // them for the primary; a stopping Redis primary asks them to fail over.
+    let mut sentinel_from = vec![local(sentinel.clone()), local(redis.clone())];
     if f.wal.is_some() {
         sentinel_from.push(local(applier_pods.clone()));
     }
