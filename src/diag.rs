@@ -239,6 +239,42 @@ pub const CODES: &[(&str, &str)] = &[
         "RKV142",
         "a cluster with TLS cannot also keep a plaintext port",
     ),
+    (
+        "RKV150",
+        "Spotahome reads the Redis password from key `password` of the auth Secret",
+    ),
+    (
+        "RKV151",
+        "Spotahome always names the Sentinel master group `mymaster`",
+    ),
+    (
+        "RKV152",
+        "a RedisFailover name longer than 48 characters is rejected by Spotahome",
+    ),
+    (
+        "RKV153",
+        "a relative EXPIRE replayed from the WAL drifts; use PEXPIREAT",
+    ),
+    (
+        "RKV154",
+        "WAL topic retention is shorter than the restore window",
+    ),
+    (
+        "RKV155",
+        "no operatorNamespace: the NetworkPolicies keep the operator out",
+    ),
+    (
+        "RKV156",
+        "the mirror has no source credentials (sourcePasswordKey, sourceCaKey)",
+    ),
+    (
+        "RKV157",
+        "Spotahome sets the Sentinel quorum to floor(n/2) + 1",
+    ),
+    (
+        "RKV158",
+        "fewer WAL partitions than appliers leaves appliers idle",
+    ),
     ("RKV170", "a store declared `durable` has no persistence"),
     ("RKV171", "AOF is on without an explicit `appendfsync`"),
     (

@@ -212,9 +212,9 @@ pub fn explain(plan: &Plan) -> Report {
     {
         let mut wal = vec![
                 format!(
-                    "topic `{}`: {} partitions keyed by Redis key, retention {} h: a Redis rebuilt from scratch replays at most the last {} h ({} days) of writes",
+                    "topic `{}`: {} keyed by Redis key, retention {} h: a Redis rebuilt from scratch replays at most the last {} h ({} days) of writes",
                     w.topic.name,
-                    w.topic.partitions,
+                    w.topic.partitions.map_or("partitions as the topic has them".to_string(), |p| format!("{p} partitions")),
                     w.topic.retention_hours,
                     w.topic.retention_hours,
                     w.topic.retention_hours / 24

@@ -491,8 +491,9 @@ fn check_group(l: &Loaded, what: &str, items: &[(usize, Option<String>)]) -> Vec
         if !is_namespaced(obj) {
             continue;
         }
-        // Delivery objects (Flux, Argo CD, their ConfigMaps) run no pods of their own:
-        // the chart or tree they deliver carries its NetworkPolicies.
+        // Objects that run no pods of their own (delivery objects, configuration an
+        // operator reads elsewhere) need no deny-all beside them: the tree or chart
+        // that runs pods carries its NetworkPolicies.
         if !matches!(
             kind(obj),
             "HelmRelease"
@@ -501,6 +502,12 @@ fn check_group(l: &Loaded, what: &str, items: &[(usize, Option<String>)]) -> Vec
                 | "GitRepository"
                 | "Application"
                 | "ConfigMap"
+                | "KafkaTopic"
+                | "KafkaUser"
+                | "ExternalSecret"
+                | "PrometheusRule"
+                | "ServiceMonitor"
+                | "Certificate"
         ) {
             used.entry(ns_of(n)).or_insert(*i);
         }

@@ -69,7 +69,11 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     if s.auth.is_none() {
         out.push(
             l.diag("RKV101", Severity::Warning, &r.origin("redis"), format!("`{}` runs Redis with no password", r.name))
-                .help("anyone the NetworkPolicies let in has full access: add `auth.passwordSecret: {name, key}` naming a Secret"),
+                .help(if matches!(s.shape, Shape::Failover(_)) {
+                    "anyone the NetworkPolicies let in has full access: add `auth.passwordSecret: {name, key: password}`; rkv sets the RedisFailover's `auth.secretPath` to that Secret, and Spotahome reads its key `password`"
+                } else {
+                    "anyone the NetworkPolicies let in has full access: add `auth.passwordSecret: {name, key}` naming a Secret"
+                }),
         );
     }
     if let Some(t) = tls
@@ -114,24 +118,25 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             out.push(d);
         }
     }
-    if let Shape::Failover(f) = &s.shape
-        && let Some(m) = f.wal.as_ref().and_then(|w| w.mirror.as_ref())
-    {
-        let sites = &l.topology.spec.sites;
-        for (field, site) in [("from", &m.from), ("to", &m.to)] {
-            if !sites.contains_key(site) {
-                out.push(
-                    l.diag(
-                        "RKV104",
-                        Severity::Error,
-                        &r.at("shape", &format!("/failover/wal/mirror/{field}")),
-                        format!("mirror `{field}` names `{site}`, which is not a site"),
-                    )
-                    .help(format!(
-                        "name one of the sites: {}",
-                        sites.keys().cloned().collect::<Vec<_>>().join(", ")
-                    )),
-                );
+    if let Shape::Failover(f) = &s.shape {
+        failover_findings(l, r, f, out);
+        if let Some(m) = f.wal.as_ref().and_then(|w| w.mirror.as_ref()) {
+            let sites = &l.topology.spec.sites;
+            for (field, site) in [("from", &m.from), ("to", &m.to)] {
+                if !sites.contains_key(site) {
+                    out.push(
+                        l.diag(
+                            "RKV104",
+                            Severity::Error,
+                            &r.at("shape", &format!("/failover/wal/mirror/{field}")),
+                            format!("mirror `{field}` names `{site}`, which is not a site"),
+                        )
+                        .help(format!(
+                            "name one of the sites: {}",
+                            sites.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )),
+                    );
+                }
             }
         }
     }
@@ -260,6 +265,163 @@ fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .help("use a `redis.port` of 55535 or less (the default is 6379, bus 16379)"),
+        );
+    }
+}
+
+/// The Spotahome operator's fixed Sentinel master group name.
+const SPOTAHOME_MASTER: &str = "mymaster";
+/// Spotahome refuses a RedisFailover whose name is longer (it prefixes `rfr-`/`rfs-`
+/// and appends suffixes to derive object names).
+const SPOTAHOME_MAX_NAME: usize = 48;
+
+/// Operator quirks and WAL findings of the `failover` shape (RKV150-RKV158).
+fn failover_findings(
+    l: &Loaded,
+    r: &Resolved,
+    f: &crate::spec::Failover,
+    out: &mut Vec<Diagnostic>,
+) {
+    let s = &r.spec;
+    if let Some(a) = s
+        .auth
+        .as_ref()
+        .filter(|a| a.password_secret.key != "password")
+    {
+        out.push(
+            l.diag(
+                "RKV150",
+                Severity::Error,
+                &r.at("auth", "/passwordSecret/key"),
+                format!(
+                    "the Spotahome operator reads key `password` of Secret `{}`, not `{}`",
+                    a.password_secret.name, a.password_secret.key
+                ),
+            )
+            .help("store the password under key `password` (the RedisFailover's `auth.secretPath` names only the Secret)"),
+        );
+    }
+    if let Some(m) = f
+        .sentinel
+        .master_name
+        .as_deref()
+        .filter(|m| *m != SPOTAHOME_MASTER)
+    {
+        out.push(
+            l.diag(
+                "RKV151",
+                Severity::Error,
+                &r.at("shape", "/failover/sentinel/masterName"),
+                format!("the Spotahome operator always names the master group `{SPOTAHOME_MASTER}`, not `{m}`"),
+            )
+            .help(format!("set `masterName: {SPOTAHOME_MASTER}` (or remove it): clients asking Sentinel for `{m}` would get no master")),
+        );
+    }
+    if r.name.len() > SPOTAHOME_MAX_NAME {
+        out.push(
+            l.diag(
+                "RKV152",
+                Severity::Error,
+                &r.origin("name"),
+                format!(
+                    "`{}` is {} characters; the Spotahome operator rejects a RedisFailover name longer than {SPOTAHOME_MAX_NAME}",
+                    r.name,
+                    r.name.len()
+                ),
+            )
+            .help("shorten the name: the operator derives `rfr-<name>`/`rfs-<name>` objects from it"),
+        );
+    }
+    let spotahome_quorum = f.sentinel.replicas / 2 + 1;
+    if f.sentinel.quorum != spotahome_quorum {
+        out.push(
+            l.diag(
+                "RKV157",
+                Severity::Error,
+                &r.at("shape", "/failover/sentinel/quorum"),
+                format!(
+                    "the Spotahome operator sets quorum = floor({}/2) + 1 = {spotahome_quorum}, not {}",
+                    f.sentinel.replicas, f.sentinel.quorum
+                ),
+            )
+            .help(format!("set `quorum: {spotahome_quorum}`: the budgets are computed from the quorum that will really run")),
+        );
+    }
+    if f.operator_namespace.is_none() {
+        out.push(
+            l.diag(
+                "RKV155",
+                Severity::Warning,
+                &r.at("shape", "/failover"),
+                "the NetworkPolicies keep the Spotahome operator out of Redis and Sentinel",
+            )
+            .help("add `operatorNamespace: <namespace the operator runs in>`: it must reach 6379 and 26379 to check and heal the failover"),
+        );
+    }
+    let Some(w) = &f.wal else { return };
+    out.push(
+        l.diag(
+            "RKV153",
+            Severity::Note,
+            &r.at("shape", "/failover/wal"),
+            "a relative EXPIRE replayed from the WAL expires later on each site than where it was written",
+        )
+        .help("an EXPIRE applied at T + lag (applier lag, MM2 lag, a replay after a restore) sets the key to die at T + lag + ttl; produce PEXPIREAT with the absolute time the op was written so every site and every replay agrees"),
+    );
+    if let Some(window) = w
+        .restore_window_hours
+        .filter(|window| *window > w.topic.retention_hours)
+    {
+        out.push(
+            l.diag(
+                "RKV154",
+                Severity::Error,
+                &r.at("shape", "/failover/wal/topic/retentionHours"),
+                format!(
+                    "topic `{}` keeps {} h of writes, shorter than the {window} h restore window asked for",
+                    w.topic.name, w.topic.retention_hours
+                ),
+            )
+            .help(format!(
+                "a rebuild replays the topic from the earliest offset: raise `retentionHours` to at least {window} (retention.ms = {window} x 3600000 = {})",
+                u64::from(window) * 3_600_000
+            )),
+        );
+    }
+    if let Some(m) = &w.mirror {
+        let missing: Vec<&str> = [
+            ("sourcePasswordKey", m.source_password_key.is_none()),
+            ("sourceCaKey", m.source_ca_key.is_none()),
+        ]
+        .iter()
+        .filter(|(_, absent)| *absent)
+        .map(|(n, _)| *n)
+        .collect();
+        if !missing.is_empty() {
+            out.push(
+                l.diag(
+                    "RKV156",
+                    Severity::Error,
+                    &r.at("shape", "/failover/wal/mirror"),
+                    format!("the mirror cannot authenticate to `{}`: no {}", m.from, missing.join(" and ")),
+                )
+                .help("name the secret-store keys of the source's mirror SCRAM password and cluster CA; rkv brings them into the Kafka namespace with ExternalSecrets"),
+            );
+        }
+    }
+    if let Some(p) = w.topic.partitions.filter(|p| *p < w.applier.replicas) {
+        out.push(
+            l.diag(
+                "RKV158",
+                Severity::Warning,
+                &r.at("shape", "/failover/wal/topic/partitions"),
+                format!(
+                    "{p} partition(s) for {} appliers: {} applier(s) get no partition and sit idle",
+                    w.applier.replicas,
+                    w.applier.replicas - p
+                ),
+            )
+            .help("a consumer group assigns each partition to one consumer: use at least as many partitions as appliers"),
         );
     }
 }

@@ -1,8 +1,198 @@
-//! The `failover` shape (issue: failover). Filled in by its emitter.
+//! The `failover` shape: a Spotahome `RedisFailover` per site, optionally fed by a Kafka
+//! write-ahead log (seed 001, ADR-0018).
+//!
+//! In: a plan whose shape is `failover`. Out: the RedisFailover, PodDisruptionBudgets
+//! over the pods the operator creates, NetworkPolicies, and with `wal` the
+//! `redis-applier` Deployment and PDB, the ExternalSecrets that bring its Kafka
+//! credentials, the Strimzi KafkaTopic / KafkaUser(s), and on the mirror's target site
+//! the KafkaMirrorMaker2; for a site with `argocd`, an Application beside its tree.
+//!
+//! Invariant: selectors that must match operator-created pods use the operator's own
+//! labels ([`operator_selector`]), every rkv-made pod is hardened, no pod is selected by
+//! two PodDisruptionBudgets (the operator's own PDBs are disabled), and no Secret value
+//! is ever written.
 
+mod application;
+mod applier;
+mod kafka;
+mod policy;
+mod redisfailover;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::common::meta;
 use super::{EmitError, Object};
-use crate::plan::model::Plan;
+use crate::plan::model::{Budget, Plan};
+use crate::spec::Shape;
 
-pub fn emit(_plan: &Plan) -> Result<Vec<Object>, EmitError> {
-    Ok(Vec::new())
+/// The master group name the Spotahome operator always uses.
+pub const MASTER_NAME: &str = "mymaster";
+/// Sentinel's port; the operator does not let it change.
+pub const SENTINEL_PORT: u16 = 26379;
+/// `app.kubernetes.io/part-of` on every pod the Spotahome operator creates.
+const OPERATOR_PART_OF: &str = "redis-failover";
+
+pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+    let Shape::Failover(f) = &plan.spec.shape else {
+        return Ok(Vec::new());
+    };
+    let mut out = vec![redisfailover::redis_failover(plan, f)?];
+    out.extend(operator_pdbs(plan)?);
+    out.extend(policy::policies(plan, f)?);
+    if let Some(wal) = &f.wal {
+        out.extend(applier::objects(plan, wal)?);
+        out.extend(kafka::objects(plan, wal)?);
+    }
+    out.extend(application::application(plan)?);
+    Ok(out)
+}
+
+/// The labels the Spotahome operator puts on the pods of `component` (`redis` or
+/// `sentinel`): its `generateSelectorLabels` (name = the CR's name, part-of =
+/// `redis-failover`). Selectors built on rkv's own labels would match nothing.
+pub fn operator_selector(plan: &Plan, component: Option<&str>) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), plan.name.clone()),
+        (
+            "app.kubernetes.io/part-of".to_string(),
+            OPERATOR_PART_OF.to_string(),
+        ),
+    ]);
+    if let Some(c) = component {
+        m.insert("app.kubernetes.io/component".into(), c.into());
+    }
+    m
+}
+
+/// `rfs-<name>.<namespace>.svc:26379`: the Sentinel Service the operator creates.
+pub fn sentinel_address(plan: &Plan) -> String {
+    format!("rfs-{}.{}.svc:{SENTINEL_PORT}", plan.name, plan.namespace)
+}
+
+/// A PodDisruptionBudget over `selector` with the plan's numbers and their arithmetic.
+pub(crate) fn pdb(
+    plan: &Plan,
+    name: &str,
+    component: &str,
+    selector: BTreeMap<String, String>,
+    budget: &Budget,
+) -> Result<Object, EmitError> {
+    let p = PodDisruptionBudget {
+        metadata: meta(plan, name, component),
+        spec: Some(PodDisruptionBudgetSpec {
+            min_available: budget.min_available.map(|n| IntOrString::Int(n as i32)),
+            max_unavailable: budget.max_unavailable.map(|n| IntOrString::Int(n as i32)),
+            selector: Some(LabelSelector {
+                match_labels: Some(selector),
+                ..Default::default()
+            }),
+            // A crash-looping pod must not block a node drain.
+            unhealthy_pod_eviction_policy: Some("AlwaysAllow".into()),
+        }),
+        ..Default::default()
+    };
+    Object::new("PodDisruptionBudget", &p).map(|o| o.with_comment(budget.reasoning.clone()))
+}
+
+/// PDBs over the Redis and Sentinel pods the operator creates (its own are disabled in
+/// the CR, so each pod has exactly one budget).
+fn operator_pdbs(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+    let mut out = Vec::new();
+    if let Some(b) = &plan.data_budget {
+        out.push(pdb(
+            plan,
+            &format!("{}-redis", plan.name),
+            "redis",
+            operator_selector(plan, Some("redis")),
+            b,
+        )?);
+    }
+    if let Some(b) = &plan.sentinel_budget {
+        out.push(pdb(
+            plan,
+            &format!("{}-sentinel", plan.name),
+            "sentinel",
+            operator_selector(plan, Some("sentinel")),
+            b,
+        )?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::compile::compile;
+    use crate::spec::{Variant, load_str};
+
+    fn site_objects(site: &str) -> Vec<super::Object> {
+        let text = include_str!("../../profiles/wal-failover.yaml").to_string();
+        let loaded = load_str("wal-failover.yaml", text).expect("profile loads");
+        let c = compile(&loaded).expect("profile compiles");
+        c.variants
+            .into_iter()
+            .find(|v| v.resolved.variant == Variant::Site(site.into()))
+            .expect("site")
+            .objects
+    }
+
+    #[test]
+    fn pdbs_select_the_operators_pods_and_the_operators_own_are_off() {
+        let objs = site_objects("dc");
+        let rf = objs.iter().find(|o| o.kind() == "RedisFailover").unwrap();
+        for part in ["redis", "sentinel"] {
+            assert_eq!(
+                rf.value["spec"][part]["disablePodDisruptionBudget"],
+                json!(true)
+            );
+            let pdb = objs
+                .iter()
+                .find(|o| o.kind() == "PodDisruptionBudget" && o.name() == format!("redis-{part}"))
+                .unwrap();
+            assert_eq!(
+                pdb.value["spec"]["selector"]["matchLabels"],
+                json!({"app.kubernetes.io/component": part, "app.kubernetes.io/name": "redis",
+                       "app.kubernetes.io/part-of": "redis-failover"})
+            );
+        }
+        // rkv's labels must not reach the operator's objects (rkv diff would prune them).
+        assert_eq!(
+            rf.value["spec"]["labelWhitelist"],
+            json!(["^app\\.kubernetes\\.io/part-of$"])
+        );
+    }
+
+    #[test]
+    fn mirror_only_on_the_target_site_and_no_secret_values() {
+        let dc = site_objects("dc");
+        let dr = site_objects("dr");
+        assert!(!dc.iter().any(|o| o.kind() == "KafkaMirrorMaker2"));
+        assert!(dr.iter().any(|o| o.kind() == "KafkaMirrorMaker2"));
+        for o in dc.iter().chain(&dr) {
+            assert_ne!(o.kind(), "Secret");
+        }
+        let d = dr.iter().find(|o| o.kind() == "Deployment").unwrap();
+        let env = d.value["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap();
+        let pw = env
+            .iter()
+            .find(|e| e["name"] == "KAFKA_SASL_PASSWORD")
+            .unwrap();
+        assert_eq!(pw.get("value"), None::<&Value>);
+        assert_eq!(
+            pw["valueFrom"]["secretKeyRef"]["name"],
+            json!("redis-applier-kafka-scram")
+        );
+        let app = dr.iter().find(|o| o.kind() == "Application").unwrap();
+        assert_eq!(
+            app.path.as_deref(),
+            Some("clusters/dr/apps/redis-application.yaml")
+        );
+    }
 }

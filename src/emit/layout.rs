@@ -125,6 +125,9 @@ pub fn layout(
         }
     }
     files.sort();
+    if let Some(w) = files.windows(2).find(|w| w[0].path == w[1].path) {
+        return Err(EmitError::DuplicatePath(w[0].path.clone()));
+    }
     Ok(files)
 }
 

@@ -728,6 +728,26 @@ pub fn replicated_budget(pods: u32) -> Result<ReplicatedBudget, ReplicatedBudget
     })
 }
 
+/// The PDB of `pods` interchangeable stateless workers (consumers of one group, such
+/// as `redis-applier`): keep all but one serving, so a drain costs at most one
+/// consumer-group rebalance at a time and never stops the replay.
+pub fn serving_budget(pods: u32) -> Result<ReplicatedBudget, ReplicatedBudgetError> {
+    if pods < 2 {
+        return Err(ReplicatedBudgetError::TooFewPods { pods });
+    }
+    Ok(ReplicatedBudget {
+        pods,
+        max_unavailable: 1,
+        reasoning: vec![
+            format!("pods = {pods} interchangeable consumers of one group"),
+            format!(
+                "maxUnavailable = 1: {} of {pods} keep consuming; each eviction costs one rebalance",
+                pods - 1
+            ),
+        ],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1251,5 +1271,13 @@ mod tests {
             }
             prop_assert_eq!(!b.is_valid(), n == 0 || q == 0 || q > n || b.allowed_disruptions == 0);
         }
+    }
+
+    #[test]
+    fn serving_budget_keeps_all_but_one() {
+        let b = serving_budget(3).unwrap();
+        assert_eq!(b.max_unavailable, 1);
+        assert!(b.reasoning.iter().any(|l| l.contains("2 of 3")));
+        assert!(serving_budget(1).is_err());
     }
 }

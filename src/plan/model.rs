@@ -44,6 +44,10 @@ pub struct Plan {
     pub slots: Vec<SlotRange>,
     /// The name of the spec file, for generated-file headers.
     pub source_name: String,
+    /// The site's or environment's Argo CD Application settings, when given.
+    pub argocd: Option<crate::spec::ArgoCd>,
+    /// The PodDisruptionBudget over the WAL applier, for `failover` with `wal`.
+    pub applier_budget: Option<Budget>,
 }
 
 /// A PodDisruptionBudget's numbers and the arithmetic behind them.
@@ -94,6 +98,18 @@ pub fn plan(r: &Resolved, source_name: &str) -> Plan {
         max_unavailable: None,
         reasoning: s.reasoning.clone(),
     });
+    let applier_budget = match &spec.shape {
+        Shape::Failover(f) => f
+            .wal
+            .as_ref()
+            .and_then(|w| disruption::serving_budget(w.applier.replicas).ok())
+            .map(|b| Budget {
+                min_available: None,
+                max_unavailable: Some(b.max_unavailable),
+                reasoning: b.reasoning,
+            }),
+        _ => None,
+    };
     Plan {
         variant: r.variant.clone(),
         name: r.name.clone(),
@@ -112,6 +128,8 @@ pub fn plan(r: &Resolved, source_name: &str) -> Plan {
         spec,
         outputs,
         source_name: source_name.to_string(),
+        argocd: r.argocd.clone(),
+        applier_budget,
     }
 }
 

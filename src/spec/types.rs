@@ -254,6 +254,11 @@ pub struct Failover {
     /// A Kafka write-ahead log replayed into Redis by `redis-applier`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wal: Option<Wal>,
+    /// Namespace the operator runs in: the NetworkPolicies let it reach Redis and
+    /// Sentinel (it checks and heals them); absent, they keep it out (a finding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = NAME))]
+    pub operator_namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -307,10 +312,14 @@ pub struct Kafka {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WalTopic {
     pub name: String,
+    /// Partitions; absent leaves the count to the broker (or an existing topic) untouched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 10000))]
-    pub partitions: u32,
+    pub partitions: Option<u32>,
+    /// Replication factor; absent leaves it to the broker (or an existing topic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 10))]
-    pub replicas: u32,
+    pub replicas: Option<u32>,
     /// `retention.ms` in hours: the restore window.
     #[schemars(range(min = 1))]
     pub retention_hours: u32,
@@ -340,6 +349,13 @@ pub struct Mirror {
     pub to: String,
     /// Bootstrap address of the source cluster as seen from the target site.
     pub source_bootstrap: String,
+    /// Key in the secret store of the SCRAM password of the source site's mirror
+    /// KafkaUser (rkv emits that user in the source site's tree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_password_key: Option<String>,
+    /// Key in the secret store of the source cluster's CA certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ca_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -720,6 +736,9 @@ pub struct ArgoCd {
     pub destination_server: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_name: Option<String>,
+    /// Path of the tree in the GitOps repository; default `clusters/<site>/apps/redis`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 fn argocd_ns() -> String {

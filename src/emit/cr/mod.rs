@@ -5,6 +5,10 @@
 //! sets exists in the upstream CRD's schema (the tests validate emitted objects against
 //! `../shared/crds/`).
 
+pub mod argocd;
 pub mod cert_manager;
+pub mod external_secrets;
 pub mod flux;
 pub mod monitoring;
+pub mod spotahome;
+pub mod strimzi;

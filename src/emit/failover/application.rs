@@ -1,0 +1,58 @@
+//! The Argo CD Application of one site, written beside (not inside) the tree it syncs.
+//!
+//! In: a site's plan with `argocd` settings. Out: an Application at
+//! `clusters/<site>/apps/<dir>-application.yaml`. Invariant: the path it syncs is the
+//! site's tree, so the Application never deploys itself.
+
+use super::super::common::labels;
+use super::super::cr::argocd::{
+    API_VERSION, Application, ApplicationSpec, Automated, Destination, Source, SyncPolicy,
+};
+use super::super::layout::dir_of;
+use super::super::{EmitError, Object};
+use crate::plan::model::Plan;
+use crate::spec::Variant;
+
+pub fn application(plan: &Plan) -> Result<Option<Object>, EmitError> {
+    let (Some(a), Variant::Site(site)) = (&plan.argocd, &plan.variant) else {
+        return Ok(None);
+    };
+    let tree = dir_of(&plan.variant);
+    let app = Application {
+        api_version: API_VERSION,
+        kind: "Application",
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: Some(format!("{}-{site}", plan.name)),
+            namespace: Some(a.namespace.clone()),
+            labels: Some(labels(plan, "gitops")),
+            ..Default::default()
+        },
+        spec: ApplicationSpec {
+            project: a.project.clone(),
+            source: Source {
+                repo_url: a.repo_url.clone(),
+                target_revision: a.target_revision.clone(),
+                path: a.path.clone().unwrap_or_else(|| tree.clone()),
+            },
+            destination: Destination {
+                server: a.destination_server.clone(),
+                name: a.destination_name.clone(),
+                namespace: plan.namespace.clone(),
+            },
+            sync_policy: SyncPolicy {
+                automated: Automated {
+                    prune: true,
+                    self_heal: true,
+                },
+                // Server-side apply: the CRs are large (RedisFailover embeds pod specs),
+                // beyond the client-side last-applied annotation's limit.
+                sync_options: vec!["ServerSideApply=true".into()],
+            },
+        },
+    };
+    let path = match tree.rsplit_once('/') {
+        Some((parent, dir)) => format!("{parent}/{dir}-application.yaml"),
+        None => format!("{tree}-application.yaml"),
+    };
+    Object::new("Application", &app).map(|o| Some(o.at_path(path)))
+}

@@ -1,0 +1,466 @@
+//! The Kafka side of the WAL: Strimzi CRs in the Kafka namespace of each site.
+//!
+//! In: the plan (its site) and the `wal` block. Out: the `redis-writes` KafkaTopic and
+//! the applier's KafkaUser on every site; on the mirror's source site the mirror's
+//! read-only KafkaUser; on its target site the mirror's KafkaUser, the ExternalSecrets
+//! for the source's credentials and CA, the KafkaMirrorMaker2 and its NetworkPolicies.
+//! Invariant: the topic keeps its name across sites (identity replication), so the
+//! applier on either site consumes the same `redis-writes` with the same per-key order.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    Capabilities, PodSecurityContext, SeccompProfile, SecurityContext,
+};
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use serde_json::{Value, json};
+
+use super::super::common::{labels, peer, tcp};
+use super::super::cr::strimzi::{
+    API_VERSION, Acl, AclResource, Authorization, CLUSTER_LABEL, CertSecretSource,
+    ClientAuthentication, ClientTls, Connector, ContainerTemplate, KafkaMirrorMaker2, KafkaTopic,
+    KafkaTopicSpec, KafkaUser, KafkaUserSpec, MirrorMaker2Spec, Mm2Template, PasswordSecret,
+    PodTemplate, SourceCluster, TargetCluster, UserAuthentication,
+};
+use super::super::{EmitError, Object};
+use super::applier::{CA_KEY, PASSWORD_KEY, external_secret};
+use crate::plan::model::Plan;
+use crate::spec::{Mirror, Variant, Wal};
+
+const COMPONENT: &str = "wal";
+const HOUR_MS: u64 = 3_600_000;
+/// Strimzi's Connect REST API port, which its cluster operator calls.
+const CONNECT_REST_PORT: u16 = 8083;
+
+fn kafka_meta(plan: &Plan, wal: &Wal, name: &str, cluster_label: bool) -> ObjectMeta {
+    let mut l = labels(plan, COMPONENT);
+    if cluster_label {
+        l.insert(CLUSTER_LABEL.into(), wal.kafka.cluster.clone());
+    }
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: Some(wal.kafka.namespace.clone()),
+        labels: Some(l),
+        ..Default::default()
+    }
+}
+
+/// The name of the mirror's KafkaUser and KafkaMirrorMaker2.
+pub fn mirror_name(wal: &Wal) -> String {
+    format!("{}-mirror", wal.topic.name)
+}
+
+pub fn objects(plan: &Plan, wal: &Wal) -> Result<Vec<Object>, EmitError> {
+    let mut out = vec![topic(plan, wal)?, applier_user(plan, wal)?];
+    let site = match &plan.variant {
+        Variant::Site(s) => Some(s.as_str()),
+        _ => None,
+    };
+    if let (Some(m), Some(site)) = (&wal.mirror, site) {
+        if site == m.from {
+            out.push(user(
+                plan,
+                wal,
+                &mirror_name(wal),
+                vec![acl(
+                    "topic",
+                    &wal.topic.name,
+                    "literal",
+                    &["Read", "Describe", "DescribeConfigs"],
+                )],
+            )?);
+        }
+        if site == m.to {
+            out.extend(mirror_target(plan, wal, m)?);
+        }
+    }
+    Ok(out)
+}
+
+fn topic(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
+    let t = &wal.topic;
+    let retention_ms = u64::from(t.retention_hours) * HOUR_MS;
+    let kt = KafkaTopic {
+        api_version: API_VERSION,
+        kind: "KafkaTopic",
+        metadata: kafka_meta(plan, wal, &t.name, true),
+        spec: KafkaTopicSpec {
+            topic_name: None,
+            partitions: t.partitions,
+            replicas: t.replicas,
+            config: BTreeMap::from([
+                // A WAL is replayed op by op: compaction would drop the ops before a key's
+                // last write and change what a replay produces.
+                ("cleanup.policy".to_string(), json!("delete")),
+                ("retention.ms".to_string(), json!(retention_ms)),
+            ]),
+        },
+    };
+    let mut why = vec![
+        format!(
+            "retention.ms = {} h x 3600000 ms = {retention_ms}: the topic is the only source for a rebuild",
+            t.retention_hours
+        ),
+        "a rebuild (wipe the PVCs, reset the group to --to-earliest, replay) reaches back at most this far".into(),
+    ];
+    match wal.restore_window_hours {
+        Some(w) => why.push(format!(
+            "restore window asked for: {w} h <= retention {} h",
+            t.retention_hours
+        )),
+        None => why.push(
+            "no restoreWindowHours in the spec: nothing to check the retention against".into(),
+        ),
+    }
+    why.push("partition key = Redis key: all ops of one key stay ordered in one partition".into());
+    if t.partitions.is_none() {
+        why.push(
+            "partitions and replicas unset: the broker's (or the existing topic's) values stand"
+                .into(),
+        );
+    }
+    Object::new("KafkaTopic", &kt).map(|o| o.with_comment(why))
+}
+
+fn acl(kind: &str, name: &str, pattern: &str, ops: &[&str]) -> Acl {
+    Acl {
+        resource: AclResource {
+            type_: kind.into(),
+            name: name.into(),
+            pattern_type: pattern.into(),
+        },
+        operations: ops.iter().map(|o| o.to_string()).collect(),
+    }
+}
+
+fn user(plan: &Plan, wal: &Wal, name: &str, acls: Vec<Acl>) -> Result<Object, EmitError> {
+    let u = KafkaUser {
+        api_version: API_VERSION,
+        kind: "KafkaUser",
+        metadata: kafka_meta(plan, wal, name, true),
+        spec: KafkaUserSpec {
+            authentication: UserAuthentication {
+                type_: "scram-sha-512".into(),
+            },
+            authorization: Authorization {
+                type_: "simple".into(),
+                acls,
+            },
+        },
+    };
+    Object::new("KafkaUser", &u)
+}
+
+/// The applier may read the topic and commit its group's offsets, nothing else.
+fn applier_user(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
+    let a = &wal.applier;
+    user(
+        plan,
+        wal,
+        &a.user,
+        vec![
+            acl("topic", &wal.topic.name, "literal", &["Read", "Describe"]),
+            acl("group", &a.group, "literal", &["Read"]),
+        ],
+    )
+}
+
+fn hardened_container() -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
+        run_as_non_root: Some(true),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The target site's half of the mirror.
+fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, EmitError> {
+    let name = mirror_name(wal);
+    let k = &wal.kafka;
+    let source_secret = format!("{name}-source");
+    let source_ca = format!("{name}-source-ca");
+    let local_ca = format!("{}-cluster-ca-cert", k.cluster);
+    let mut out = Vec::new();
+    // The mirror writes the topic (and creates it, with the source's partition count),
+    // and owns its Connect group and internal topics.
+    out.push(user(
+        plan,
+        wal,
+        &name,
+        vec![
+            acl(
+                "topic",
+                &wal.topic.name,
+                "literal",
+                &[
+                    "Write",
+                    "Create",
+                    "Describe",
+                    "DescribeConfigs",
+                    "AlterConfigs",
+                ],
+            ),
+            acl("topic", &format!("{name}-"), "prefix", &["All"]),
+            acl(
+                "topic",
+                &format!("mm2-offset-syncs.{}.internal", m.to),
+                "literal",
+                &["All"],
+            ),
+            acl("group", &name, "literal", &["Read"]),
+        ],
+    )?);
+    let store = &wal.secret_store;
+    if let Some(key) = &m.source_password_key {
+        out.push(external_secret(
+            plan,
+            &k.namespace,
+            &source_secret,
+            COMPONENT,
+            store,
+            key,
+            PASSWORD_KEY,
+        )?);
+    }
+    if let Some(key) = &m.source_ca_key {
+        out.push(external_secret(
+            plan,
+            &k.namespace,
+            &source_ca,
+            COMPONENT,
+            store,
+            key,
+            CA_KEY,
+        )?);
+    }
+    let connector: BTreeMap<String, Value> = BTreeMap::from([
+        // Keep the topic's name on the target: both appliers consume `redis-writes`,
+        // and a cutover needs no client change. Never mirror back the other way with
+        // this policy: identity names make a two-way mirror loop forever.
+        (
+            "replication.policy.class".to_string(),
+            json!("org.apache.kafka.connect.mirror.IdentityReplicationPolicy"),
+        ),
+        // MM2 writes each record to the partition it had on the source, key and all, so
+        // per-key order survives the mirror.
+        ("offset-syncs.topic.location".to_string(), json!("target")),
+        ("sync.topic.acls.enabled".to_string(), json!("false")),
+        ("refresh.topics.interval.seconds".to_string(), json!(60)),
+    ]);
+    let mm2 = KafkaMirrorMaker2 {
+        api_version: API_VERSION,
+        kind: "KafkaMirrorMaker2",
+        metadata: kafka_meta(plan, wal, &name, false),
+        spec: MirrorMaker2Spec {
+            replicas: 1,
+            target: TargetCluster {
+                alias: m.to.clone(),
+                bootstrap_servers: format!("{}:{}", k.bootstrap, k.port),
+                group_id: name.clone(),
+                config_storage_topic: format!("{name}-configs"),
+                status_storage_topic: format!("{name}-status"),
+                offset_storage_topic: format!("{name}-offsets"),
+                tls: ClientTls {
+                    trusted_certificates: vec![CertSecretSource {
+                        secret_name: local_ca,
+                        certificate: CA_KEY.into(),
+                    }],
+                },
+                authentication: ClientAuthentication {
+                    type_: "scram-sha-512".into(),
+                    username: name.clone(),
+                    password_secret: PasswordSecret {
+                        secret_name: name.clone(),
+                        password: PASSWORD_KEY.into(),
+                    },
+                },
+            },
+            mirrors: vec![super::super::cr::strimzi::Mirror {
+                source: SourceCluster {
+                    alias: m.from.clone(),
+                    bootstrap_servers: m.source_bootstrap.clone(),
+                    tls: ClientTls {
+                        trusted_certificates: vec![CertSecretSource {
+                            secret_name: source_ca,
+                            certificate: CA_KEY.into(),
+                        }],
+                    },
+                    authentication: ClientAuthentication {
+                        type_: "scram-sha-512".into(),
+                        username: name.clone(),
+                        password_secret: PasswordSecret {
+                            secret_name: source_secret,
+                            password: PASSWORD_KEY.into(),
+                        },
+                    },
+                },
+                source_connector: Connector {
+                    tasks_max: 1,
+                    config: connector,
+                },
+                topics_pattern: regex_literal(&wal.topic.name),
+            }],
+            template: Some(Mm2Template {
+                pod: PodTemplate {
+                    security_context: PodSecurityContext {
+                        run_as_non_root: Some(true),
+                        seccomp_profile: Some(SeccompProfile {
+                            type_: "RuntimeDefault".into(),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    },
+                },
+                connect_container: ContainerTemplate {
+                    security_context: hardened_container(),
+                },
+            }),
+        },
+    };
+    let why = vec![
+        format!(
+            "{} -> {}: `{}` keeps its name (IdentityReplicationPolicy)",
+            m.from, m.to, wal.topic.name
+        ),
+        "one worker: a restart only stretches the replication lag the WAL design accepts".into(),
+        "MM2 also copies the topic's config from the source: both sites' KafkaTopics carry the same spec".into(),
+    ];
+    out.push(Object::new("KafkaMirrorMaker2", &mm2)?.with_comment(why));
+    out.extend(mirror_policies(plan, wal, m)?);
+    Ok(out)
+}
+
+/// `redis-writes` as a regular expression matching only itself.
+fn regex_literal(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
+}
+
+/// The port of a `host:port` bootstrap address (9092, Kafka's default, if none).
+fn port_of(bootstrap: &str) -> u16 {
+    bootstrap
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or(9092)
+}
+
+/// Default deny for the MirrorMaker 2 pods in the Kafka namespace, plus exact allows:
+/// DNS, the local brokers, the source's bootstrap port, and the Strimzi operator (and
+/// the workers themselves) on the Connect REST port.
+fn mirror_policies(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, EmitError> {
+    let name = mirror_name(wal);
+    let k = &wal.kafka;
+    let pods = BTreeMap::from([
+        (CLUSTER_LABEL.to_string(), name.clone()),
+        (
+            "strimzi.io/kind".to_string(),
+            "KafkaMirrorMaker2".to_string(),
+        ),
+    ]);
+    let select = || {
+        Some(LabelSelector {
+            match_labels: Some(pods.clone()),
+            ..Default::default()
+        })
+    };
+    let np = |suffix: &str, spec: NetworkPolicySpec| -> Result<Object, EmitError> {
+        let p = NetworkPolicy {
+            metadata: kafka_meta(plan, wal, &format!("{name}-{suffix}"), false),
+            spec: Some(spec),
+        };
+        Object::new("NetworkPolicy", &p)
+    };
+    let dns = peer(
+        "kube-system",
+        &BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())]),
+    );
+    let mut udp53 = tcp(53);
+    udp53.protocol = Some("UDP".into());
+    let operator = NetworkPolicyPeer {
+        namespace_selector: Some(LabelSelector::default()),
+        pod_selector: Some(LabelSelector {
+            match_labels: Some(BTreeMap::from([(
+                "strimzi.io/kind".to_string(),
+                "cluster-operator".to_string(),
+            )])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let workers = NetworkPolicyPeer {
+        pod_selector: select(),
+        ..Default::default()
+    };
+    Ok(vec![
+        np(
+            "default-deny",
+            NetworkPolicySpec {
+                pod_selector: select(),
+                policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+                ..Default::default()
+            },
+        )?,
+        np(
+            "allow",
+            NetworkPolicySpec {
+                pod_selector: select(),
+                policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+                ingress: Some(vec![NetworkPolicyIngressRule {
+                    from: Some(vec![operator, workers.clone()]),
+                    ports: Some(vec![tcp(CONNECT_REST_PORT)]),
+                }]),
+                egress: Some(vec![
+                    NetworkPolicyEgressRule {
+                        to: Some(vec![dns]),
+                        ports: Some(vec![udp53, tcp(53)]),
+                    },
+                    NetworkPolicyEgressRule {
+                        to: Some(vec![peer(
+                            &k.namespace,
+                            &BTreeMap::from([(CLUSTER_LABEL.to_string(), k.cluster.clone())]),
+                        )]),
+                        ports: Some(vec![tcp(k.port)]),
+                    },
+                    // The source is another cluster: its address is not a pod here.
+                    NetworkPolicyEgressRule {
+                        to: None,
+                        ports: Some(vec![tcp(port_of(&m.source_bootstrap))]),
+                    },
+                    NetworkPolicyEgressRule {
+                        to: Some(vec![workers]),
+                        ports: Some(vec![tcp(CONNECT_REST_PORT)]),
+                    },
+                ]),
+            },
+        )?,
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_and_port() {
+        assert_eq!(regex_literal("redis-writes"), "redis-writes");
+        assert_eq!(regex_literal("a.b"), "a\\.b");
+        assert_eq!(port_of("x.example:9095"), 9095);
+        assert_eq!(port_of("x.example"), 9092);
+    }
+}

@@ -1,0 +1,241 @@
+//! The Spotahome `RedisFailover` CR of one site.
+//!
+//! In: the plan and its `failover` shape. Out: one RedisFailover named after the
+//! topology. Invariant: the CR's own labels do not reach the operator's objects (a
+//! label whitelist), so `rkv diff` never mistakes the operator's StatefulSet for an
+//! rkv object to prune.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    Affinity, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity, SeccompProfile,
+    SecurityContext, TopologySpreadConstraint, VolumeResourceRequirements, WeightedPodAffinityTerm,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use super::super::common::{self, meta};
+use super::super::cr::spotahome::{
+    API_VERSION, AuthSettings, ConfigCopy, EmbeddedMeta, EmbeddedPvc, Exporter, RedisFailover,
+    RedisFailoverSpec, RedisSettings, RedisStorage, SentinelSettings,
+};
+use super::super::{EmitError, Object};
+use super::operator_selector;
+use crate::plan::model::{Plan, redis_args};
+use crate::spec::{AntiAffinity, Failover};
+
+pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
+    let s = &plan.spec;
+    let storage = s
+        .persistence
+        .as_ref()
+        .filter(|p| p.enabled)
+        .map(|p| RedisStorage {
+            // The data is the read path of record: deleting the CR must not delete it.
+            keep_after_deletion: Some(true),
+            persistent_volume_claim: Some(EmbeddedPvc {
+                metadata: EmbeddedMeta {
+                    name: "redis-data".into(),
+                    labels: BTreeMap::new(),
+                },
+                spec: PersistentVolumeClaimSpec {
+                    access_modes: Some(vec!["ReadWriteOnce".into()]),
+                    storage_class_name: p.storage_class.clone(),
+                    resources: Some(VolumeResourceRequirements {
+                        requests: Some(BTreeMap::from([(
+                            "storage".to_string(),
+                            Quantity(p.size.clone()),
+                        )])),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            }),
+        });
+    let exporter = s
+        .monitoring
+        .as_ref()
+        .and_then(|m| m.exporter.as_ref())
+        .map(|e| Exporter {
+            enabled: true,
+            image: Some(e.image.clone()),
+            resources: common::resources(e.resources.as_ref()),
+            container_security_context: Some(container_security()),
+        });
+    let sentinel = &f.sentinel;
+    let rf = RedisFailover {
+        api_version: API_VERSION,
+        kind: "RedisFailover",
+        metadata: meta(plan, &plan.name, "failover"),
+        spec: RedisFailoverSpec {
+            redis: RedisSettings {
+                image: s.redis.image.clone(),
+                replicas: f.replicas as i32,
+                port: Some(s.redis.port.into()),
+                resources: common::resources(s.resources.as_ref()),
+                custom_config: redis_custom_config(plan),
+                storage,
+                exporter,
+                affinity: affinity(plan, "redis"),
+                topology_spread_constraints: spread(plan, "redis"),
+                security_context: Some(common::pod_security(plan.run_as_user)),
+                container_security_context: Some(container_security()),
+                // rkv writes its own PDB from the plan; two PDBs over one pod make the
+                // eviction API refuse every eviction of it.
+                disable_pod_disruption_budget: Some(true),
+            },
+            sentinel: SentinelSettings {
+                // The operator's default Sentinel image is its own pinned Redis, not the
+                // Redis image of the CR: name one so both run the same server.
+                image: Some(
+                    sentinel
+                        .image
+                        .clone()
+                        .unwrap_or_else(|| s.redis.image.clone()),
+                ),
+                replicas: sentinel.replicas as i32,
+                resources: common::resources(sentinel.resources.as_ref()),
+                // Applied by the operator as `SENTINEL SET mymaster <key> <value>`.
+                custom_config: vec![
+                    format!("down-after-milliseconds {}", sentinel.down_after_ms),
+                    format!("failover-timeout {}", sentinel.failover_timeout_ms),
+                    format!("parallel-syncs {}", sentinel.parallel_syncs),
+                ],
+                affinity: affinity(plan, "sentinel"),
+                topology_spread_constraints: spread(plan, "sentinel"),
+                security_context: Some(common::pod_security(plan.run_as_user)),
+                container_security_context: Some(container_security()),
+                config_copy: Some(ConfigCopy {
+                    container_security_context: Some(container_security()),
+                }),
+                disable_pod_disruption_budget: Some(true),
+            },
+            auth: s.auth.as_ref().map(|a| AuthSettings {
+                secret_path: a.password_secret.name.clone(),
+            }),
+            label_whitelist: label_whitelist(plan),
+        },
+    };
+    Object::new("RedisFailover", &rf)
+}
+
+/// rkv's hardened container context plus the RuntimeDefault seccomp profile, set on
+/// the container too because the operator may not copy the pod-level one everywhere.
+fn container_security() -> SecurityContext {
+    SecurityContext {
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..Default::default()
+        }),
+        ..common::container_security()
+    }
+}
+
+/// The operator copies every label of the CR onto what it creates unless a whitelist
+/// is given. rkv's `managed-by`/`instance` labels there would make `rkv diff` prune the
+/// operator's StatefulSet, so only the spec's extra labels (for example `app: redis`)
+/// pass; `part-of` is always listed so the whitelist is never empty (the operator
+/// overwrites that label with `redis-failover` anyway).
+fn label_whitelist(plan: &Plan) -> Vec<String> {
+    let mut w: Vec<String> = plan
+        .extra_labels
+        .keys()
+        .map(|k| format!("^{}$", regex_escape(k)))
+        .collect();
+    w.push("^app\\.kubernetes\\.io/part-of$".into());
+    w.sort();
+    w.dedup();
+    w
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if !c.is_ascii_alphanumeric() && c != '-' && c != '_' && c != '/' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The spec's Redis settings as `"<key> <value>"` lines the operator applies with
+/// `CONFIG SET`. The port is a CR field and the password comes from `auth.secretPath`,
+/// so neither is repeated here.
+fn redis_custom_config(plan: &Plan) -> Vec<String> {
+    redis_args(plan)
+        .chunks(2)
+        .filter_map(|kv| match kv {
+            [k, v] => Some((k.trim_start_matches("--"), v)),
+            _ => None,
+        })
+        .filter(|(k, _)| !matches!(*k, "port" | "requirepass"))
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect()
+}
+
+fn affinity(plan: &Plan, component: &str) -> Option<Affinity> {
+    let placement = plan.spec.placement.as_ref()?;
+    let term = PodAffinityTerm {
+        topology_key: "kubernetes.io/hostname".into(),
+        label_selector: Some(LabelSelector {
+            match_labels: Some(operator_selector(plan, Some(component))),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let anti = match placement.anti_affinity {
+        AntiAffinity::Required => PodAntiAffinity {
+            required_during_scheduling_ignored_during_execution: Some(vec![term]),
+            ..Default::default()
+        },
+        AntiAffinity::Preferred => PodAntiAffinity {
+            preferred_during_scheduling_ignored_during_execution: Some(vec![
+                WeightedPodAffinityTerm {
+                    weight: 100,
+                    pod_affinity_term: term,
+                },
+            ]),
+            ..Default::default()
+        },
+    };
+    Some(Affinity {
+        pod_anti_affinity: Some(anti),
+        ..Default::default()
+    })
+}
+
+fn spread(plan: &Plan, component: &str) -> Vec<TopologySpreadConstraint> {
+    if !plan
+        .spec
+        .placement
+        .as_ref()
+        .is_some_and(|p| p.topology_spread)
+    {
+        return Vec::new();
+    }
+    vec![TopologySpreadConstraint {
+        max_skew: 1,
+        topology_key: "kubernetes.io/hostname".into(),
+        when_unsatisfiable: "ScheduleAnyway".into(),
+        label_selector: Some(LabelSelector {
+            match_labels: Some(operator_selector(plan, Some(component))),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::regex_escape;
+
+    #[test]
+    fn escapes_dots() {
+        assert_eq!(
+            regex_escape("app.kubernetes.io/x"),
+            "app\\.kubernetes\\.io/x"
+        );
+        assert_eq!(regex_escape("app"), "app");
+    }
+}
