@@ -7,6 +7,7 @@
 
 pub mod cluster;
 pub mod common;
+pub mod cr;
 pub mod failover;
 pub mod layout;
 pub mod replication;
@@ -41,6 +42,13 @@ pub enum EmitError {
         what: String,
         #[source]
         source: serde_json::Error,
+    },
+    /// A text payload template failed to render (a bug in a template, never user input).
+    #[error("cannot render the template `{what}`")]
+    Template {
+        what: String,
+        #[source]
+        source: minijinja::Error,
     },
 }
 
