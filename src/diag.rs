@@ -154,6 +154,37 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     ("RKV015", "a value does not match the expected format"),
     ("RKV016", "two specs render to the same output folder"),
+    (
+        "RKV160",
+        "the eviction policy silently deletes data the store must keep (`allkeys-*` on sessions, any eviction on a durable store)",
+    ),
+    (
+        "RKV161",
+        "a cache with `noeviction` rejects writes once full",
+    ),
+    ("RKV162", "`maxmemory` is above the container memory limit"),
+    (
+        "RKV163",
+        "`maxmemory` leaves less than 10% of the limit for the fork, buffers and overhead",
+    ),
+    (
+        "RKV164",
+        "a durable store's memory limit is below twice its dataset (fork copy-on-write)",
+    ),
+    ("RKV165", "a durable store has persistence off"),
+    (
+        "RKV166",
+        "neither `maxmemory` nor a container memory limit bounds Redis",
+    ),
+    (
+        "RKV167",
+        "a label in `metadata.labels` is one the redis operator sets on its pods",
+    ),
+    (
+        "RKV168",
+        "the replication shape names no operator namespace for the NetworkPolicies",
+    ),
+    ("RKV169", "a memory quantity rkv cannot read"),
 ];
 
 #[cfg(test)]

@@ -108,6 +108,8 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             out.push(d);
         }
     }
+    memory_and_policy(l, r, out);
+    replication_operator(l, r, out);
     if let Shape::Failover(f) = &s.shape {
         if let Some(m) = f.wal.as_ref().and_then(|w| w.mirror.as_ref()) {
             let sites = &l.topology.spec.sites;
@@ -128,5 +130,184 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
+    }
+}
+
+/// Memory and eviction findings (RKV160-RKV166, RKV169), for every shape: the eviction
+/// policy against what the store holds (`use`), and `maxmemory` against the container
+/// limit with the arithmetic of [`crate::plan::memory::memory_findings`].
+pub fn memory_and_policy(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    use crate::plan::memory::{self, MemoryIssue};
+    use crate::spec::{EvictionPolicy as P, Use};
+
+    let s = &r.spec;
+    if let Some(m) = &s.memory {
+        let policy = m.policy.as_str();
+        let at = r.at("memory", "/policy");
+        let allkeys = matches!(m.policy, P::AllkeysLru | P::AllkeysLfu | P::AllkeysRandom);
+        match s.use_ {
+            Use::Session if allkeys => out.push(
+                l.diag(
+                    "RKV160",
+                    Severity::Warning,
+                    &at,
+                    format!(
+                        "`maxmemory-policy {policy}` on session storage evicts live sessions when memory is full: users are logged out, and nothing reports an error"
+                    ),
+                )
+                .help("use `noeviction` (writes fail loudly when full), or a `volatile-*` policy with a TTL on every session key so only expiring keys are evicted"),
+            ),
+            Use::Durable if m.policy != P::Noeviction => out.push(
+                l.diag(
+                    "RKV160",
+                    Severity::Warning,
+                    &at,
+                    format!(
+                        "`maxmemory-policy {policy}` on a durable store deletes records when memory is full, and nothing reports an error"
+                    ),
+                )
+                .help("use `noeviction`: writes fail with an OOM error instead, and the alert on memory fires before data is lost"),
+            ),
+            Use::Cache if m.policy == P::Noeviction => out.push(
+                l.diag(
+                    "RKV161",
+                    Severity::Warning,
+                    &at,
+                    "a cache with `maxmemory-policy noeviction` rejects every write with an OOM error once full instead of evicting",
+                )
+                .help("use `allkeys-lru` or `allkeys-lfu` so the cache makes room for new keys"),
+            ),
+            _ => {}
+        }
+    }
+
+    // Parse what the spec says; a value that cannot be read is a finding, not a guess.
+    let limit_at = r.at("resources", "/limits/memory");
+    let limit_text = s
+        .resources
+        .as_ref()
+        .and_then(|x| x.limits.as_ref())
+        .and_then(|x| x.memory.as_deref());
+    let unusable = |at: &str, e: memory::MemoryError, out: &mut Vec<Diagnostic>| {
+        out.push(
+            l.diag("RKV169", Severity::Error, at, e.to_string())
+                .help("memory checks and `maxmemory` need a value rkv can read"),
+        );
+    };
+    let limit = match limit_text.map(memory::parse_k8s_quantity) {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            unusable(&limit_at, e, out);
+            return;
+        }
+    };
+    let max_at = r.at("memory", "/maxmemory");
+    let maxmemory = match s.memory.as_ref().map(|m| m.maxmemory.as_str()) {
+        None => None,
+        Some("auto") => match limit.map(memory::derive_maxmemory) {
+            None => None,
+            Some(Ok(d)) => Some(d.maxmemory_bytes),
+            Some(Err(e)) => {
+                unusable(&limit_at, e, out);
+                return;
+            }
+        },
+        Some(text) => match memory::parse_redis_memory(text) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                unusable(&max_at, e, out);
+                return;
+            }
+        },
+    };
+    let estimate_at = r.at("memory", "/datasetEstimate");
+    let estimate = match s
+        .memory
+        .as_ref()
+        .and_then(|m| m.dataset_estimate.as_deref())
+        .map(memory::parse_k8s_quantity)
+    {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            unusable(&estimate_at, e, out);
+            return;
+        }
+    };
+    let persistence_on = s.persistence.as_ref().is_some_and(|p| {
+        p.enabled && (p.aof.is_some() || p.rdb_save.as_ref().is_none_or(|r| !r.is_empty()))
+    });
+    let durable = s.use_ == Use::Durable;
+    for issue in memory::memory_findings(limit, maxmemory, durable, persistence_on, estimate) {
+        let (code, at) = match &issue {
+            MemoryIssue::MaxmemoryAboveLimit { .. } => ("RKV162", max_at.clone()),
+            MemoryIssue::TooLittleHeadroom { .. } => ("RKV163", max_at.clone()),
+            MemoryIssue::ForkMayDoubleMemory { from_estimate, .. } => (
+                "RKV164",
+                if *from_estimate {
+                    estimate_at.clone()
+                } else {
+                    limit_at.clone()
+                },
+            ),
+            MemoryIssue::DurableWithoutPersistence => (
+                "RKV165",
+                if s.persistence.is_some() {
+                    r.origin("persistence")
+                } else {
+                    r.origin("use")
+                },
+            ),
+            MemoryIssue::NoMemoryBound => ("RKV166", r.origin("redis")),
+        };
+        let sev = match issue.severity() {
+            crate::plan::disruption::Severity::Error => Severity::Error,
+            crate::plan::disruption::Severity::Warning => Severity::Warning,
+        };
+        out.push(l.diag(code, sev, &at, issue.message()).help(issue.help()));
+    }
+}
+
+/// Findings about the OT-CONTAINER-KIT operator the replication shape runs on in the
+/// kustomize tree (RKV167, RKV168).
+pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    use crate::emit::cr::opstree::OPERATOR_LABELS;
+
+    let Shape::Replication(rep) = &r.spec.shape else {
+        return;
+    };
+    // The shape compiles to the operator's CRs only in the kustomize tree; the Helm
+    // target (the Bitnami chart) runs no operator.
+    if r.spec.outputs.as_ref().is_some_and(|o| !o.kustomize) {
+        return;
+    }
+    for key in r.labels.keys().filter(|k| OPERATOR_LABELS.contains(&k.as_str())) {
+        let at = format!("/metadata/labels/{}", crate::spec::tree::escape(key));
+        out.push(
+            l.diag(
+                "RKV167",
+                Severity::Error,
+                &at,
+                format!(
+                    "label `{key}` is one the redis operator sets on its pods: it copies the CR's labels over its own, which breaks its PodDisruptionBudget, Services and master lookup"
+                ),
+            )
+            .help(format!(
+                "remove `{key}` from `metadata.labels`; the operator already labels the pods `app: {}`",
+                r.name
+            )),
+        );
+    }
+    if rep.operator_namespace.is_none() {
+        out.push(
+            l.diag(
+                "RKV168",
+                Severity::Warning,
+                &r.at("shape", "/replication"),
+                "the default-deny NetworkPolicy also shuts out the redis operator: it cannot check roles, label the master or repair replication",
+            )
+            .help("set `shape.replication.operatorNamespace` to the namespace the operator runs in (seed 004: `redis-operator`)"),
+        );
     }
 }
