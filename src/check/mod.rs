@@ -282,7 +282,11 @@ pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>)
     if r.spec.outputs.as_ref().is_some_and(|o| !o.kustomize) {
         return;
     }
-    for key in r.labels.keys().filter(|k| OPERATOR_LABELS.contains(&k.as_str())) {
+    for key in r
+        .labels
+        .keys()
+        .filter(|k| OPERATOR_LABELS.contains(&k.as_str()))
+    {
         let at = format!("/metadata/labels/{}", crate::spec::tree::escape(key));
         out.push(
             l.diag(

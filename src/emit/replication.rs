@@ -219,7 +219,8 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
     ];
     match &plan.data_budget {
         Some(b) => comment.extend(b.reasoning.iter().cloned()),
-        None => comment.push("no budget: the disruption math refused this topology (see the findings)".into()),
+        None => comment
+            .push("no budget: the disruption math refused this topology (see the findings)".into()),
     }
     Object::new("RedisReplication", &cr).map(|o| o.with_comment(comment))
 }
@@ -277,7 +278,123 @@ fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
     )];
     match &plan.sentinel_budget {
         Some(b) => comment.extend(b.reasoning.iter().cloned()),
-        None => comment.push("no budget: the Sentinel math refused this topology (see the findings)".into()),
+        None => comment
+            .push("no budget: the Sentinel math refused this topology (see the findings)".into()),
     }
     Object::new("RedisSentinel", &cr).map(|o| o.with_comment(comment))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::cr::opstree::ROLE_LABEL;
+    use crate::plan::model::plan;
+    use crate::spec::{load_str, resolve::resolve};
+
+    fn platform_kv() -> Plan {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/profiles/platform-kv.yaml"
+        ))
+        .expect("profile");
+        let loaded = load_str("platform-kv.yaml", text).expect("loads");
+        let r = resolve(&loaded.topology);
+        plan(&r[0], "platform-kv.yaml")
+    }
+
+    fn find<'a>(objs: &'a [Object], kind: &str) -> &'a Object {
+        objs.iter().find(|o| o.kind() == kind).expect(kind)
+    }
+
+    #[test]
+    fn sentinel_numbers_are_strings_and_budgets_integers() {
+        let p = platform_kv();
+        let objs = emit(&p).expect("emits");
+        let s = &find(&objs, "RedisSentinel").value["spec"];
+        let c = &s["redisSentinelConfig"];
+        assert_eq!(c["quorum"], "2");
+        assert_eq!(c["downAfterMilliseconds"], "5000");
+        assert_eq!(c["failoverTimeout"], "10000");
+        assert_eq!(c["parallelSyncs"], "1");
+        assert_eq!(c["masterGroupName"], "platform-kv-master");
+        assert_eq!(c["redisReplicationName"], "platform-kv");
+        assert_eq!(s["pdb"]["minAvailable"], 2);
+        let r = &find(&objs, "RedisReplication").value["spec"];
+        assert_eq!(r["clusterSize"], 3);
+        assert_eq!(r["pdb"]["maxUnavailable"], 1);
+        assert!(
+            r["kubernetesConfig"].get("redisSecret").is_none(),
+            "no auth in the profile"
+        );
+    }
+
+    #[test]
+    fn nothing_the_operator_creates_is_rendered_twice() {
+        let p = platform_kv();
+        let objs = emit(&p).expect("emits");
+        assert!(objs.iter().all(|o| o.kind() != "PodDisruptionBudget"));
+        assert!(objs.iter().all(|o| o.kind() != "StatefulSet"));
+        let n = &p.name;
+        let operator_services = [
+            n.clone(),
+            format!("{n}-headless"),
+            format!("{n}-additional"),
+            format!("{n}-master"),
+            format!("{n}-replica"),
+            format!("{n}-metrics"),
+            format!("{n}-sentinel"),
+            format!("{n}-sentinel-headless"),
+            format!("{n}-sentinel-additional"),
+        ];
+        for o in objs.iter().filter(|o| o.kind() == "Service") {
+            assert!(
+                !operator_services.contains(&o.name().to_string()),
+                "{}",
+                o.name()
+            );
+            assert_eq!(o.value["spec"]["selector"][ROLE_LABEL], "master");
+        }
+    }
+
+    #[test]
+    fn redis_conf_carries_the_seed_settings() {
+        let conf = config::redis_conf(&platform_kv()).expect("renders");
+        for line in [
+            "maxmemory 896mb",
+            "maxmemory-policy allkeys-lru",
+            "save \"\"\nsave 900 1",
+            "appendonly yes",
+            "appendfsync everysec",
+            "repl-diskless-sync yes",
+            "maxclients 200",
+        ] {
+            assert!(conf.contains(line), "missing `{line}` in\n{conf}");
+        }
+        assert!(conf.ends_with('\n'));
+    }
+
+    #[test]
+    fn cluster_ip_exposure_adds_no_service() {
+        let mut p = platform_kv();
+        if let Some(e) = p.spec.exposure.as_mut() {
+            e.type_ = crate::spec::ServiceType::ClusterIP;
+        }
+        let objs = emit(&p).expect("emits");
+        assert!(objs.iter().all(|o| o.kind() != "Service"));
+        assert!(objs.iter().all(|o| !o.name().ends_with("allow-external")));
+    }
+
+    #[test]
+    fn every_policy_selects_this_topology() {
+        let objs = emit(&platform_kv()).expect("emits");
+        for o in objs.iter().filter(|o| o.kind() == "NetworkPolicy") {
+            let sel = &o.value["spec"]["podSelector"]["matchLabels"];
+            assert_eq!(
+                sel["app.kubernetes.io/instance"],
+                "platform-kv",
+                "{}",
+                o.name()
+            );
+        }
+    }
 }

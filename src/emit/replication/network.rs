@@ -163,18 +163,12 @@ fn external(plan: &Plan) -> Result<Option<Object>, EmitError> {
     let from = ranges
         .into_iter()
         .map(|cidr| NetworkPolicyPeer {
-            ip_block: Some(IPBlock {
-                cidr,
-                except: None,
-            }),
+            ip_block: Some(IPBlock { cidr, except: None }),
             ..Default::default()
         })
         .collect();
     let mut master = selector_labels(plan, SERVER);
-    master.insert(
-        crate::emit::cr::opstree::ROLE_LABEL.into(),
-        "master".into(),
-    );
+    master.insert(crate::emit::cr::opstree::ROLE_LABEL.into(), "master".into());
     policy(
         plan,
         "allow-external",

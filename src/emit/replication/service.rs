@@ -18,8 +18,8 @@ use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::SERVER;
-use crate::emit::cr::opstree::ROLE_LABEL;
 use crate::emit::common::{meta, selector_labels};
+use crate::emit::cr::opstree::ROLE_LABEL;
 use crate::emit::{EmitError, Object};
 use crate::plan::model::Plan;
 use crate::spec::ServiceType;
