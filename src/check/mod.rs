@@ -118,6 +118,8 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             out.push(d);
         }
     }
+    unreadable_memory(l, r, out);
+    replication_operator(l, r, out);
     if let Shape::Failover(f) = &s.shape {
         failover_findings(l, r, f, out);
         if let Some(m) = f.wal.as_ref().and_then(|w| w.mirror.as_ref()) {
@@ -422,6 +424,115 @@ fn failover_findings(
                 ),
             )
             .help("a consumer group assigns each partition to one consumer: use at least as many partitions as appliers"),
+        );
+    }
+}
+
+/// Memory quantities rkv cannot read (RKV169): the memory checks of
+/// [`topology`] and `maxmemory: auto` need numbers, so an unreadable one is a finding.
+pub fn unreadable_memory(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    use crate::plan::memory;
+    let s = &r.spec;
+    // Parse what the spec says; a value that cannot be read is a finding, not a guess.
+    let limit_at = r.at("resources", "/limits/memory");
+    let limit_text = s
+        .resources
+        .as_ref()
+        .and_then(|x| x.limits.as_ref())
+        .and_then(|x| x.memory.as_deref());
+    let unusable = |at: &str, e: memory::MemoryError, out: &mut Vec<Diagnostic>| {
+        out.push(
+            l.diag("RKV169", Severity::Error, at, e.to_string())
+                .help("memory checks and `maxmemory` need a value rkv can read"),
+        );
+    };
+    let limit = match limit_text.map(memory::parse_k8s_quantity) {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            unusable(&limit_at, e, out);
+            return;
+        }
+    };
+    let max_at = r.at("memory", "/maxmemory");
+    let maxmemory = match s.memory.as_ref().map(|m| m.maxmemory.as_str()) {
+        None => None,
+        Some("auto") => match limit.map(memory::derive_maxmemory) {
+            None => None,
+            Some(Ok(d)) => Some(d.maxmemory_bytes),
+            Some(Err(e)) => {
+                unusable(&limit_at, e, out);
+                return;
+            }
+        },
+        Some(text) => match memory::parse_redis_memory(text) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                unusable(&max_at, e, out);
+                return;
+            }
+        },
+    };
+    let estimate_at = r.at("memory", "/datasetEstimate");
+    let estimate = match s
+        .memory
+        .as_ref()
+        .and_then(|m| m.dataset_estimate.as_deref())
+        .map(memory::parse_k8s_quantity)
+    {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            unusable(&estimate_at, e, out);
+            return;
+        }
+    };
+    let _ = (maxmemory, estimate);
+}
+
+/// Findings about the OT-CONTAINER-KIT operator the replication shape runs on in the
+/// kustomize tree (RKV167, RKV168).
+pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    use crate::emit::cr::opstree::OPERATOR_LABELS;
+
+    let Shape::Replication(rep) = &r.spec.shape else {
+        return;
+    };
+    // The shape compiles to the operator's CRs only in the kustomize tree; the Helm
+    // target (the Bitnami chart) runs no operator.
+    if r.spec.outputs.as_ref().is_some_and(|o| !o.kustomize) {
+        return;
+    }
+    for key in r
+        .labels
+        .keys()
+        .filter(|k| OPERATOR_LABELS.contains(&k.as_str()))
+    {
+        let at = format!("/metadata/labels/{}", crate::spec::tree::escape(key));
+        out.push(
+            l.diag(
+                "RKV167",
+                Severity::Error,
+                &at,
+                format!(
+                    "label `{key}` is one the redis operator sets on its pods: it copies the CR's labels over its own, which breaks its PodDisruptionBudget, Services and master lookup"
+                ),
+            )
+            .help(format!(
+                "remove `{key}` from `metadata.labels`; the operator already labels the pods `app: {}`",
+                r.name
+            )),
+        );
+    }
+    if rep.operator_namespace.is_none() {
+        out.push(
+            l.diag(
+                "RKV168",
+                Severity::Warning,
+                &r.at("shape", "/replication"),
+                "the default-deny NetworkPolicy also shuts out the redis operator: it cannot check roles, label the master or repair replication",
+            )
+            .help("set `shape.replication.operatorNamespace` to the namespace the operator runs in (seed 004: `redis-operator`)"),
         );
     }
 }

@@ -44,6 +44,13 @@ pub enum EmitError {
         #[source]
         source: serde_json::Error,
     },
+    /// A text payload template failed to render (a bug in a template, never user input).
+    #[error("cannot render the template `{what}`")]
+    Template {
+        what: String,
+        #[source]
+        source: minijinja::Error,
+    },
 }
 
 impl Object {

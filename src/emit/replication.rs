@@ -1,8 +1,400 @@
-//! The `replication` shape (issue: replication). Filled in by its emitter.
+//! The `replication` shape: seed 004's platform-kv, one Redis primary with replicas and
+//! Sentinels, run by the OT-CONTAINER-KIT operator.
+//!
+//! In: a plan whose shape is replication. Out: a `RedisReplication` `<name>`, a
+//! `RedisSentinel` `<name>` (the operator names its StatefulSet and Service
+//! `<name>-sentinel`, the address clients ask Sentinel at), the ConfigMap with the Redis
+//! settings the CR points at, the external Service when the spec exposes Redis outside
+//! the cluster, and the NetworkPolicies.
+//!
+//! Invariant: rkv never renders an object the operator creates itself (StatefulSets,
+//! the `<name>`, `-headless`, `-additional`, `-master`, `-replica`, `-metrics` and
+//! `-sentinel*` Services, the PodDisruptionBudgets); it shapes them through the CR
+//! fields, and the PDB numbers in those fields come from the plan's math module.
 
+mod config;
+mod network;
+mod service;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    Affinity, EnvVarSource, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity, Probe,
+    SecretKeySelector, SecurityContext, TopologySpreadConstraint, VolumeResourceRequirements,
+    WeightedPodAffinityTerm,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+use super::common::{self, meta};
+use super::cr::opstree::{
+    API_VERSION, KubernetesConfig, Pdb, RedisConfig, RedisExporter, RedisReplication,
+    RedisReplicationSpec, RedisSecret, RedisSentinel, RedisSentinelConfig, RedisSentinelSpec,
+    Storage, VolumeClaimTemplate,
+};
 use super::{EmitError, Object};
-use crate::plan::model::Plan;
+use crate::plan::model::{Budget, Plan};
+use crate::spec::{AntiAffinity, Replication, Shape};
 
-pub fn emit(_plan: &Plan) -> Result<Vec<Object>, EmitError> {
-    Ok(Vec::new())
+/// Component label of the Redis pods (primary and replicas).
+pub const SERVER: &str = "server";
+/// Component label of the Sentinel pods.
+pub const SENTINEL: &str = "sentinel";
+/// The Sentinel port; the operator does not let it be changed.
+pub const SENTINEL_PORT: u16 = 26379;
+/// The Sentinel image when the spec names none: the operator's own image, the same
+/// Redis 7.0 line as seed 004's server.
+pub const DEFAULT_SENTINEL_IMAGE: &str = "quay.io/opstree/redis-sentinel:v7.0.15";
+/// Tags are pinned in the spec, so a node's cached image is the right one.
+const PULL_POLICY: &str = "IfNotPresent";
+
+pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+    let Shape::Replication(shape) = &plan.spec.shape else {
+        return Ok(Vec::new());
+    };
+    let mut out = vec![
+        config::config_map(plan)?,
+        replication(plan, shape)?,
+        sentinel(plan, shape)?,
+    ];
+    out.extend(service::external(plan)?);
+    out.extend(network::policies(plan, shape)?);
+    Ok(out)
+}
+
+/// The ConfigMap the RedisReplication's `redisConfig.additionalRedisConfig` names.
+pub fn config_name(plan: &Plan) -> String {
+    format!("{}-redis-config", plan.name)
+}
+
+fn pdb(budget: Option<&Budget>) -> Option<Pdb> {
+    let b = budget?;
+    let int = |v: Option<u32>| v.and_then(|n| i32::try_from(n).ok());
+    Some(Pdb {
+        enabled: true,
+        min_available: int(b.min_available),
+        max_unavailable: int(b.max_unavailable),
+    })
+}
+
+/// The operator's container security: the common hardening, except a writable root
+/// filesystem. Seed 004 says Redis needs it for RDB/AOF, which is not why (those go to
+/// the `/data` volume): the opstree entrypoint writes `/etc/redis/redis.conf` (and the
+/// Sentinel image `sentinel.conf`) into the image at start, so a read-only root fails.
+fn operator_container_security() -> SecurityContext {
+    SecurityContext {
+        read_only_root_filesystem: Some(false),
+        ..common::container_security()
+    }
+}
+
+/// Anti-affinity on `kubernetes.io/hostname` for one component's pods. Seed 004's term
+/// has no `labelSelector`, and a term without one matches no pod, so it spread nothing;
+/// this one selects the component's own pods.
+fn affinity(plan: &Plan, component: &str) -> Option<Affinity> {
+    let placement = plan.spec.placement.as_ref()?;
+    let term = PodAffinityTerm {
+        label_selector: Some(common::selector(plan, component)),
+        topology_key: "kubernetes.io/hostname".into(),
+        ..Default::default()
+    };
+    let anti = match placement.anti_affinity {
+        AntiAffinity::Preferred => PodAntiAffinity {
+            preferred_during_scheduling_ignored_during_execution: Some(vec![
+                WeightedPodAffinityTerm {
+                    weight: 100,
+                    pod_affinity_term: term,
+                },
+            ]),
+            ..Default::default()
+        },
+        AntiAffinity::Required => PodAntiAffinity {
+            required_during_scheduling_ignored_during_execution: Some(vec![term]),
+            ..Default::default()
+        },
+    };
+    Some(Affinity {
+        pod_anti_affinity: Some(anti),
+        ..Default::default()
+    })
+}
+
+fn spread(plan: &Plan, component: &str) -> Option<Vec<TopologySpreadConstraint>> {
+    plan.spec
+        .placement
+        .as_ref()
+        .filter(|p| p.topology_spread)
+        .map(|_| {
+            vec![TopologySpreadConstraint {
+                max_skew: 1,
+                topology_key: "kubernetes.io/hostname".into(),
+                when_unsatisfiable: "ScheduleAnyway".into(),
+                label_selector: Some(common::selector(plan, component)),
+                ..Default::default()
+            }]
+        })
+}
+
+/// Probe timings only: the operator fills in the handler (`redis-cli -h $(hostname)
+/// -p ${REDIS_PORT} ping`, with the password and TLS flags when they are set).
+fn probe(initial_delay: i32) -> Probe {
+    Probe {
+        initial_delay_seconds: Some(initial_delay),
+        period_seconds: Some(10),
+        // A PING can wait behind a fork on a busy primary: one second is too tight.
+        timeout_seconds: Some(5),
+        failure_threshold: Some(3),
+        ..Default::default()
+    }
+}
+
+fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
+    let s = &plan.spec;
+    let storage = s
+        .persistence
+        .as_ref()
+        .filter(|p| p.enabled)
+        .map(|p| Storage {
+            volume_claim_template: VolumeClaimTemplate {
+                spec: PersistentVolumeClaimSpec {
+                    access_modes: Some(vec!["ReadWriteOnce".into()]),
+                    storage_class_name: p.storage_class.clone(),
+                    resources: Some(VolumeResourceRequirements {
+                        requests: Some(BTreeMap::from([(
+                            "storage".to_string(),
+                            Quantity(p.size.clone()),
+                        )])),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            },
+        });
+    let exporter = s
+        .monitoring
+        .as_ref()
+        .and_then(|m| m.exporter.as_ref())
+        .map(|e| RedisExporter {
+            enabled: true,
+            image: e.image.clone(),
+            image_pull_policy: Some(PULL_POLICY.into()),
+            port: Some(e.port.into()),
+            resources: common::resources(e.resources.as_ref()),
+            security_context: Some(common::container_security()),
+        });
+    let cr = RedisReplication {
+        api_version: API_VERSION,
+        kind: "RedisReplication",
+        metadata: meta(plan, &plan.name, SERVER),
+        spec: RedisReplicationSpec {
+            cluster_size: i32::try_from(shape.replicas).unwrap_or(i32::MAX),
+            kubernetes_config: KubernetesConfig {
+                image: s.redis.image.clone(),
+                image_pull_policy: Some(PULL_POLICY.into()),
+                resources: common::resources(s.resources.as_ref()),
+                redis_secret: s.auth.as_ref().map(|a| RedisSecret {
+                    name: a.password_secret.name.clone(),
+                    key: a.password_secret.key.clone(),
+                }),
+            },
+            redis_config: Some(RedisConfig {
+                additional_redis_config: config_name(plan),
+            }),
+            storage,
+            redis_exporter: exporter,
+            liveness_probe: Some(probe(30)),
+            readiness_probe: Some(probe(10)),
+            pod_security_context: Some(common::pod_security(plan.run_as_user)),
+            security_context: Some(operator_container_security()),
+            affinity: affinity(plan, SERVER),
+            topology_spread_constraints: spread(plan, SERVER),
+            pdb: pdb(plan.data_budget.as_ref()),
+        },
+    };
+    let mut comment = vec![
+        format!(
+            "The operator creates the PodDisruptionBudget `{}-replication` from `pdb`:",
+            plan.name
+        ),
+        "rkv renders no PDB of its own over these pods (two PDBs over one pod make every eviction fail).".into(),
+    ];
+    match &plan.data_budget {
+        Some(b) => comment.extend(b.reasoning.iter().cloned()),
+        None => comment
+            .push("no budget: the disruption math refused this topology (see the findings)".into()),
+    }
+    Object::new("RedisReplication", &cr).map(|o| o.with_comment(comment))
+}
+
+fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
+    let s = &shape.sentinel;
+    let master = s
+        .master_name
+        .clone()
+        .unwrap_or_else(|| format!("{}-master", plan.name));
+    let cr = RedisSentinel {
+        api_version: API_VERSION,
+        kind: "RedisSentinel",
+        // Named like the replication: the operator appends `-sentinel` to the
+        // StatefulSet, Service and PDB names, so clients reach `<name>-sentinel:26379`.
+        metadata: meta(plan, &plan.name, SENTINEL),
+        spec: RedisSentinelSpec {
+            cluster_size: i32::try_from(s.replicas).unwrap_or(i32::MAX),
+            kubernetes_config: KubernetesConfig {
+                image: s
+                    .image
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_SENTINEL_IMAGE.into()),
+                image_pull_policy: Some(PULL_POLICY.into()),
+                resources: common::resources(s.resources.as_ref()),
+                redis_secret: None,
+            },
+            redis_sentinel_config: RedisSentinelConfig {
+                redis_replication_name: plan.name.clone(),
+                master_group_name: master,
+                redis_port: plan.spec.redis.port.to_string(),
+                quorum: s.quorum.to_string(),
+                parallel_syncs: s.parallel_syncs.to_string(),
+                failover_timeout: s.failover_timeout_ms.to_string(),
+                down_after_milliseconds: s.down_after_ms.to_string(),
+                redis_replication_password: plan.spec.auth.as_ref().map(|a| EnvVarSource {
+                    secret_key_ref: Some(SecretKeySelector {
+                        name: a.password_secret.name.clone(),
+                        key: a.password_secret.key.clone(),
+                        optional: Some(false),
+                    }),
+                    ..Default::default()
+                }),
+            },
+            pod_security_context: Some(common::pod_security(plan.run_as_user)),
+            security_context: Some(operator_container_security()),
+            affinity: affinity(plan, SENTINEL),
+            topology_spread_constraints: spread(plan, SENTINEL),
+            pdb: pdb(plan.sentinel_budget.as_ref()),
+        },
+    };
+    let mut comment = vec![format!(
+        "The operator creates the PodDisruptionBudget `{}-sentinel` from `pdb`:",
+        plan.name
+    )];
+    match &plan.sentinel_budget {
+        Some(b) => comment.extend(b.reasoning.iter().cloned()),
+        None => comment
+            .push("no budget: the Sentinel math refused this topology (see the findings)".into()),
+    }
+    Object::new("RedisSentinel", &cr).map(|o| o.with_comment(comment))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::cr::opstree::ROLE_LABEL;
+    use crate::plan::model::plan;
+    use crate::spec::{load_str, resolve::resolve};
+
+    fn platform_kv() -> Plan {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/profiles/platform-kv.yaml"
+        ))
+        .expect("profile");
+        let loaded = load_str("platform-kv.yaml", text).expect("loads");
+        let r = resolve(&loaded.topology);
+        plan(&r[0], "platform-kv.yaml")
+    }
+
+    fn find<'a>(objs: &'a [Object], kind: &str) -> &'a Object {
+        objs.iter().find(|o| o.kind() == kind).expect(kind)
+    }
+
+    #[test]
+    fn sentinel_numbers_are_strings_and_budgets_integers() {
+        let p = platform_kv();
+        let objs = emit(&p).expect("emits");
+        let s = &find(&objs, "RedisSentinel").value["spec"];
+        let c = &s["redisSentinelConfig"];
+        assert_eq!(c["quorum"], "2");
+        assert_eq!(c["downAfterMilliseconds"], "5000");
+        assert_eq!(c["failoverTimeout"], "10000");
+        assert_eq!(c["parallelSyncs"], "1");
+        assert_eq!(c["masterGroupName"], "platform-kv-master");
+        assert_eq!(c["redisReplicationName"], "platform-kv");
+        assert_eq!(s["pdb"]["minAvailable"], 2);
+        let r = &find(&objs, "RedisReplication").value["spec"];
+        assert_eq!(r["clusterSize"], 3);
+        assert_eq!(r["pdb"]["maxUnavailable"], 1);
+        assert!(
+            r["kubernetesConfig"].get("redisSecret").is_none(),
+            "no auth in the profile"
+        );
+    }
+
+    #[test]
+    fn nothing_the_operator_creates_is_rendered_twice() {
+        let p = platform_kv();
+        let objs = emit(&p).expect("emits");
+        assert!(objs.iter().all(|o| o.kind() != "PodDisruptionBudget"));
+        assert!(objs.iter().all(|o| o.kind() != "StatefulSet"));
+        let n = &p.name;
+        let operator_services = [
+            n.clone(),
+            format!("{n}-headless"),
+            format!("{n}-additional"),
+            format!("{n}-master"),
+            format!("{n}-replica"),
+            format!("{n}-metrics"),
+            format!("{n}-sentinel"),
+            format!("{n}-sentinel-headless"),
+            format!("{n}-sentinel-additional"),
+        ];
+        for o in objs.iter().filter(|o| o.kind() == "Service") {
+            assert!(
+                !operator_services.contains(&o.name().to_string()),
+                "{}",
+                o.name()
+            );
+            assert_eq!(o.value["spec"]["selector"][ROLE_LABEL], "master");
+        }
+    }
+
+    #[test]
+    fn redis_conf_carries_the_seed_settings() {
+        let conf = config::redis_conf(&platform_kv()).expect("renders");
+        for line in [
+            "maxmemory 896mb",
+            "maxmemory-policy allkeys-lru",
+            "save \"\"\nsave 900 1",
+            "appendonly yes",
+            "appendfsync everysec",
+            "repl-diskless-sync yes",
+            "maxclients 200",
+        ] {
+            assert!(conf.contains(line), "missing `{line}` in\n{conf}");
+        }
+        assert!(conf.ends_with('\n'));
+    }
+
+    #[test]
+    fn cluster_ip_exposure_adds_no_service() {
+        let mut p = platform_kv();
+        if let Some(e) = p.spec.exposure.as_mut() {
+            e.type_ = crate::spec::ServiceType::ClusterIP;
+        }
+        let objs = emit(&p).expect("emits");
+        assert!(objs.iter().all(|o| o.kind() != "Service"));
+        assert!(objs.iter().all(|o| !o.name().ends_with("allow-external")));
+    }
+
+    #[test]
+    fn every_policy_selects_this_topology() {
+        let objs = emit(&platform_kv()).expect("emits");
+        for o in objs.iter().filter(|o| o.kind() == "NetworkPolicy") {
+            let sel = &o.value["spec"]["podSelector"]["matchLabels"];
+            assert_eq!(
+                sel["app.kubernetes.io/instance"],
+                "platform-kv",
+                "{}",
+                o.name()
+            );
+        }
+    }
 }

@@ -274,6 +274,11 @@ pub struct Replication {
     #[schemars(range(min = 1, max = 15))]
     pub replicas: u32,
     pub sentinel: Sentinel,
+    /// Namespace the OT-CONTAINER-KIT operator runs in: it must reach Redis (6379) and
+    /// Sentinel (26379) through the default-deny NetworkPolicy to manage roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = NAME), length(min = 1, max = 63))]
+    pub operator_namespace: Option<String>,
 }
 
 /// The Kafka write-ahead log (seed 001, ADR-0018).

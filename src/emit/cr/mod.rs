@@ -10,5 +10,6 @@ pub mod cert_manager;
 pub mod external_secrets;
 pub mod flux;
 pub mod monitoring;
+pub mod opstree;
 pub mod spotahome;
 pub mod strimzi;
