@@ -49,6 +49,7 @@ pub enum Command {
     ArgocdGenerate(ArgocdArgs),
     /// KRM function (kustomize generators, kpt): read a ResourceList whose functionConfig
     /// is a spec on stdin, write it back with the rendered objects and the findings.
+    /// The binary named (or linked as) `rkv-krm` runs this without arguments.
     Krm,
 }
 
@@ -181,6 +182,19 @@ pub struct SchemaArgs {
 
 /// Run the command line; returns the exit code.
 pub fn main() -> i32 {
+    // Installed (or linked) as `rkv-krm`, the binary is the KRM function itself:
+    // kustomize's `exec` function spec runs a path and cannot pass arguments.
+    if std::env::args_os()
+        .next()
+        .and_then(|a| {
+            Path::new(&a)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .is_some_and(|name| name == "rkv-krm")
+    {
+        return krm();
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -90,12 +90,11 @@ pub enum ArgoError {
         diags: Vec<Diagnostic>,
         loaded: bool,
     },
-    #[error("`{file}`: {source}{}", .from.as_ref().map(|f| format!(" (asked for by {f})")).unwrap_or_default())]
+    #[error("`{file}`: {why}{}", .from.as_ref().map(|f| format!(" (asked for by {f})")).unwrap_or_default())]
     Pick {
         file: String,
         from: Option<String>,
-        #[source]
-        source: PickError,
+        why: PickError,
     },
     #[error(transparent)]
     Compile(CompileError),
@@ -133,7 +132,10 @@ pub fn request(
     let mut notes = Vec::new();
     // Parameters from the JSON list, by name.
     let mut json: BTreeMap<String, String> = BTreeMap::new();
-    if let Some(raw) = vars.get("ARGOCD_APP_PARAMETERS").filter(|s| !s.trim().is_empty()) {
+    if let Some(raw) = vars
+        .get("ARGOCD_APP_PARAMETERS")
+        .filter(|s| !s.trim().is_empty())
+    {
         let params: Vec<Param> =
             serde_json::from_str(raw).map_err(|e| ArgoError::Parameters(e.to_string()))?;
         for p in params {
@@ -236,10 +238,10 @@ pub fn find_specs(dir: &Path) -> Result<Vec<String>, ArgoError> {
         if !yaml || !small {
             continue;
         }
-        if std::fs::read_to_string(&path).is_ok_and(|t| is_spec(&t)) {
-            if let Some(name) = path.file_name() {
-                out.push(name.to_string_lossy().into_owned());
-            }
+        if let Some(name) = path.file_name()
+            && std::fs::read_to_string(&path).is_ok_and(|t| is_spec(&t))
+        {
+            out.push(name.to_string_lossy().into_owned());
         }
     }
     out.sort();
@@ -319,13 +321,12 @@ pub fn generate(
         e => ArgoError::Compile(e),
     })?;
     let want = req.variant.as_ref();
-    let v = pick_variant(&compiled, want.map(|s| s.value.as_str())).map_err(|source| {
-        ArgoError::Pick {
+    let v =
+        pick_variant(&compiled, want.map(|s| s.value.as_str())).map_err(|why| ArgoError::Pick {
             file: label.clone(),
             from: want.map(|s| s.from.clone()),
-            source,
-        }
-    })?;
+            why,
+        })?;
     let mut notes = req.notes.clone();
     let skipped = v.objects.iter().filter(|o| super::is_argocd_app(o)).count();
     if skipped > 0 {
@@ -333,14 +334,15 @@ pub fn generate(
             "left out {skipped} Argo CD Application(s) rkv emits for the committed tree: this Application deploys the objects itself"
         ));
     }
-    if let Some(ns) = vars.get("ARGOCD_APP_NAMESPACE").filter(|n| !n.is_empty()) {
-        if *ns != v.plan.namespace {
-            notes.push(format!(
-                "the Application's destination namespace is `{ns}` but `{label}` ({}) puts its objects in `{}`; every object carries its namespace, so the destination namespace does not move them",
-                v.resolved.variant.label(),
-                v.plan.namespace
-            ));
-        }
+    if let Some(ns) = vars
+        .get("ARGOCD_APP_NAMESPACE")
+        .filter(|n| !n.is_empty() && **n != v.plan.namespace)
+    {
+        notes.push(format!(
+            "the Application's destination namespace is `{ns}` but `{label}` ({}) puts its objects in `{}`; every object carries its namespace, so the destination namespace does not move them",
+            v.resolved.variant.label(),
+            v.plan.namespace
+        ));
     }
     let docs: Vec<&serde_json::Value> = cluster_objects(v).map(|o| &o.value).collect();
     let yaml = crate::write::to_yaml_stream(&docs).map_err(ArgoError::Yaml)?;
@@ -364,7 +366,9 @@ fn read_spec(path: &Path, label: &str) -> Result<String, ArgoError> {
     };
     let meta = std::fs::metadata(path).map_err(|e| {
         err(match e.kind() {
-            std::io::ErrorKind::NotFound => format!("cannot read `{label}`: no such file in the app path"),
+            std::io::ErrorKind::NotFound => {
+                format!("cannot read `{label}`: no such file in the app path")
+            }
             _ => format!("cannot read `{label}`: {e}"),
         })
     })?;
@@ -381,10 +385,10 @@ fn read_spec(path: &Path, label: &str) -> Result<String, ArgoError> {
     String::from_utf8(bytes).map_err(|_| err(format!("`{label}` is not UTF-8 text")))
 }
 
-/// Parameter announcements for the Argo CD UI (`spec.parameters.dynamic`): `env` with the
-/// spec's environments or sites in its tooltip, so a user picks a name that exists.
-/// Prints `[]` rather than failing when the app path has no single loadable spec: the
-/// UI then shows the static announcements alone.
+/// Parameter announcements for the Argo CD UI (`spec.parameters.dynamic`): `env`, with the
+/// spec's environments or sites in its tooltip so a user picks a name that exists. When
+/// the app path has no single loadable spec the tooltip says what `env` may name in general
+/// (generation then reports the real problem).
 pub fn announcements(dir: &Path, req: &Request) -> serde_json::Value {
     let names = spec_file(dir, req).ok().and_then(|p| {
         let text = std::fs::read_to_string(&p).ok()?;
@@ -397,22 +401,26 @@ pub fn announcements(dir: &Path, req: &Request) -> serde_json::Value {
                 .collect::<Vec<_>>(),
         )
     });
-    match names {
-        None => serde_json::json!([]),
-        Some(names) => {
-            let default = if names.iter().any(|n| n == "base") {
+    let (tooltip, default) = match names {
+        Some(names) => (
+            format!("one of: {}", names.join(", ")),
+            if names.iter().any(|n| n == "base") {
                 "base"
             } else {
                 ""
-            };
-            serde_json::json!([{
-                "name": "env",
-                "title": "Environment or site to render",
-                "tooltip": format!("one of: {}", names.join(", ")),
-                "string": default,
-            }])
-        }
-    }
+            },
+        ),
+        None => (
+            "`base`, an environment under spec.environments, or a site under spec.sites".into(),
+            "base",
+        ),
+    };
+    serde_json::json!([{
+        "name": "env",
+        "title": "Environment or site to render",
+        "tooltip": tooltip,
+        "string": default,
+    }])
 }
 
 #[cfg(test)]
@@ -440,8 +448,12 @@ mod tests {
         assert_eq!(r.variant.unwrap().value, "flag");
         let r = request(None, None, &all).unwrap();
         assert_eq!(r.variant.unwrap().value, "json");
-        let r = request(None, None, &vars(&[("PARAM_ENV", "param"), ("ARGOCD_ENV_RKV_ENV", "x")]))
-            .unwrap();
+        let r = request(
+            None,
+            None,
+            &vars(&[("PARAM_ENV", "param"), ("ARGOCD_ENV_RKV_ENV", "x")]),
+        )
+        .unwrap();
         assert_eq!(r.variant.unwrap().from, "PARAM_ENV");
         let r = request(None, None, &vars(&[("ARGOCD_ENV_RKV_SITE", "dr")])).unwrap();
         assert_eq!(r.variant.unwrap().value, "dr");
@@ -486,7 +498,10 @@ mod tests {
             &vars(&[("ARGOCD_APP_PARAMETERS", r#"[{"name":"env","array":["a"]}]"#)]),
         )
         .unwrap_err();
-        assert!(e.to_string().contains("must be a string, not an array"), "{e}");
+        assert!(
+            e.to_string().contains("must be a string, not an array"),
+            "{e}"
+        );
         let e = request(None, None, &vars(&[("ARGOCD_APP_PARAMETERS", "{")])).unwrap_err();
         assert!(matches!(e, ArgoError::Parameters(_)));
     }
@@ -522,7 +537,9 @@ mod tests {
 
     #[test]
     fn spec_detection_needs_kind_and_group() {
-        assert!(is_spec("apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\n"));
+        assert!(is_spec(
+            "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\n"
+        ));
         assert!(!is_spec("apiVersion: other.io/v1\nkind: RedisTopology\n"));
         assert!(!is_spec("kind: Kustomization\n# RedisTopology\n"));
         assert!(!is_spec("{{ RedisTopology }: ["));

@@ -91,7 +91,7 @@ impl Origin {
         }
     }
 
-    fn from_diag(&self, d: &Diagnostic) -> KrmResult {
+    fn of_diag(&self, d: &Diagnostic) -> KrmResult {
         let severity = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -123,8 +123,8 @@ pub fn run(input: &str) -> Result<Outcome, KrmError> {
     if input.len() > MAX_INPUT {
         return Err(KrmError::TooLarge);
     }
-    let list: Value =
-        serde_saphyr::from_str(input).map_err(|e| KrmError::NotYaml(e.without_snippet().to_string()))?;
+    let list: Value = serde_saphyr::from_str(input)
+        .map_err(|e| KrmError::NotYaml(e.without_snippet().to_string()))?;
     let api_version = str_at(&list, "/apiVersion").unwrap_or_default().to_string();
     let kind = str_at(&list, "/kind").unwrap_or_default();
     if kind != "ResourceList" || !api_version.starts_with("config.kubernetes.io/") {
@@ -203,7 +203,10 @@ fn generate(items: Vec<Value>, config: &Value) -> (Vec<Value>, Vec<KrmResult>) {
     if let Some(meta) = spec.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("annotations");
     }
-    let label = origin.file.clone().unwrap_or_else(|| "functionConfig".into());
+    let label = origin
+        .file
+        .clone()
+        .unwrap_or_else(|| "functionConfig".into());
     let text = match crate::write::to_yaml(&spec) {
         Ok(t) => t,
         Err(e) => {
@@ -213,12 +216,12 @@ fn generate(items: Vec<Value>, config: &Value) -> (Vec<Value>, Vec<KrmResult>) {
     };
     let loaded = match crate::spec::load_str(&label, text) {
         Ok(l) => l,
-        Err(diags) => return (items, diags.iter().map(|d| origin.from_diag(d)).collect()),
+        Err(diags) => return (items, diags.iter().map(|d| origin.of_diag(d)).collect()),
     };
     let compiled = match compile(&loaded) {
         Ok(c) => c,
         Err(CompileError::Findings(diags)) => {
-            return (items, diags.iter().map(|d| origin.from_diag(d)).collect());
+            return (items, diags.iter().map(|d| origin.of_diag(d)).collect());
         }
         Err(e) => {
             let r = origin.result("error", format!("rkv could not render the spec: {e}"), "");
@@ -228,7 +231,7 @@ fn generate(items: Vec<Value>, config: &Value) -> (Vec<Value>, Vec<KrmResult>) {
     let mut results: Vec<KrmResult> = compiled
         .findings
         .iter()
-        .map(|d| origin.from_diag(d))
+        .map(|d| origin.of_diag(d))
         .collect();
     let v = match pick_variant(&compiled, env.as_deref()) {
         Ok(v) => v,
@@ -245,7 +248,11 @@ fn generate(items: Vec<Value>, config: &Value) -> (Vec<Value>, Vec<KrmResult>) {
             return (items, results);
         }
     };
-    let dir = format!("{}/{}", loaded.topology.metadata.name, v.resolved.variant.label());
+    let dir = format!(
+        "{}/{}",
+        loaded.topology.metadata.name,
+        v.resolved.variant.label()
+    );
     let mut items = items;
     let mut added = 0;
     for o in cluster_objects(v) {
@@ -366,7 +373,11 @@ mod tests {
 
     #[test]
     fn wrong_function_config_fails_with_a_result() {
-        let o = run(&list("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}", "[]")).unwrap();
+        let o = run(&list(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}",
+            "[]",
+        ))
+        .unwrap();
         assert!(o.failed);
         let v = parse(&o);
         assert_eq!(v["results"][0]["severity"], "error");
