@@ -838,7 +838,9 @@ fn argocd_generate(a: ArgocdArgs) -> i32 {
     if a.discover {
         // Argo CD reads non-empty stdout as "this plugin handles the app": print the spec
         // the app would use, or nothing; never fail discovery.
-        if let Ok(p) = req.and_then(|r| argocd::spec_file(&dir, &r)) {
+        if let Ok(p) = req.and_then(|r| argocd::spec_file(&dir, &r))
+            && p.is_file()
+        {
             println!("{}", p.strip_prefix(&dir).unwrap_or(&p).display());
         }
         return 0;

@@ -243,6 +243,13 @@ fn argocd_discover_prints_the_spec_or_nothing() {
         .assert()
         .code(0)
         .stdout("");
+    // A `spec` parameter naming a file that is not there does not match either.
+    argocd(app.path())
+        .arg("--discover")
+        .env("PARAM_SPEC", "missing.yaml")
+        .assert()
+        .code(0)
+        .stdout("");
 }
 
 #[test]
@@ -284,6 +291,32 @@ fn plugin_yaml_runs_the_commands_this_binary_has() {
             .code(0)
             .stdout(predicate::str::is_empty().not());
     }
+}
+
+/// `kubectl kustomize deploy/argocd` builds the ConfigMap the sidecar mounts, holding
+/// plugin.yaml byte for byte.
+#[test]
+fn plugin_config_map_holds_plugin_yaml() {
+    let Some(kubectl) = tool("kubectl") else {
+        return;
+    };
+    let out = Process::new(&kubectl)
+        .arg("kustomize")
+        .arg(root().join("deploy/argocd"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = docs(&out.stdout);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0]["kind"], "ConfigMap");
+    assert_eq!(d[0]["metadata"]["name"], "rkv-cmp-plugin");
+    assert_eq!(d[0]["metadata"]["namespace"], "argocd");
+    let plugin = fs::read_to_string(root().join("deploy/argocd/plugin.yaml")).unwrap();
+    assert_eq!(d[0]["data"]["plugin.yaml"], plugin.as_str());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -546,4 +579,47 @@ fn krm_through_kpt_fn_eval() {
     assert!(all.contains("[error]"), "{all}");
     assert!(all.contains("spec.memory.maxmemory: RKV116"), "{all}");
     assert_eq!(files(), first, "a failing run must write nothing");
+}
+
+// ---------------------------------------------------------------------------------------
+// Robustness: the function gets its input from a pipeline, never trusted.
+
+mod no_panic {
+    use proptest::prelude::*;
+
+    fn inputs() -> Vec<String> {
+        let mut v: Vec<String> = super::krm_cases()
+            .iter()
+            .map(|c| std::fs::read_to_string(c.join("input.yaml")).unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// Mutated ResourceLists give an outcome or an input error, never a panic, and a
+        /// failed outcome always carries an error result.
+        #[test]
+        fn mutated_resource_lists(which in 0usize..5, edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..4, "[ -~\\t\\n]{0,3}"), 1..6)) {
+            let all = inputs();
+            let mut text: Vec<char> = all[which % all.len()].chars().collect();
+            for (at, op, s) in edits {
+                let i = at.index(text.len().max(1)).min(text.len());
+                match op {
+                    0 => { text.splice(i..i, s.chars()); }
+                    1 => { let end = (i + s.len()).min(text.len()); text.drain(i..end); }
+                    2 => { let end = (i + 1).min(text.len()); text.splice(i..end, s.chars()); }
+                    _ => { text.truncate(i); }
+                }
+            }
+            let text: String = text.into_iter().collect();
+            if let Ok(o) = rkv::gitops::krm::run(&text) {
+                if o.failed {
+                    prop_assert!(o.yaml.contains("severity: error"));
+                }
+            }
+        }
+    }
 }

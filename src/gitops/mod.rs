@@ -68,3 +68,28 @@ pub fn cluster_objects(v: &Variant) -> impl Iterator<Item = &crate::emit::Object
         .iter()
         .filter(|o| !o.api_version().is_empty() && !is_argocd_app(o))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::Object;
+
+    fn obj(api: &str, kind: &str) -> Object {
+        Object {
+            value: serde_json::json!({"apiVersion": api, "kind": kind, "metadata": {"name": "x"}}),
+            comment: Vec::new(),
+            path: None,
+        }
+    }
+
+    #[test]
+    fn only_argo_cd_applications_are_left_out() {
+        assert!(is_argocd_app(&obj("argoproj.io/v1alpha1", "Application")));
+        assert!(is_argocd_app(&obj(
+            "argoproj.io/v1alpha1",
+            "ApplicationSet"
+        )));
+        assert!(!is_argocd_app(&obj("argoproj.io/v1alpha1", "AppProject")));
+        assert!(!is_argocd_app(&obj("example.com/v1", "Application")));
+    }
+}
