@@ -43,6 +43,36 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+    /// Argo CD config management plugin: print one variant of the spec in the current
+    /// directory (the Application's path) as a YAML stream. See docs/gitops.md.
+    #[command(name = "argocd-generate")]
+    ArgocdGenerate(ArgocdArgs),
+    /// KRM function (kustomize generators, kpt): read a ResourceList whose functionConfig
+    /// is a spec on stdin, write it back with the rendered objects and the findings.
+    /// The binary named (or linked as) `rkv-krm` runs this without arguments.
+    Krm,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Without flags, reads Argo CD's environment: ARGOCD_APP_PARAMETERS, PARAM_SPEC/PARAM_ENV/PARAM_SITE, ARGOCD_ENV_RKV_SPEC/ARGOCD_ENV_RKV_ENV/ARGOCD_ENV_RKV_SITE (in that order)."
+)]
+pub struct ArgocdArgs {
+    /// The spec file, relative to the current directory [default: the only `kind:
+    /// RedisTopology` file in it].
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<String>,
+    /// The environment or site to print [default: base].
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Discovery: print the spec file name when the directory holds an rkv spec, nothing
+    /// otherwise (Argo CD's `discover.find.command`); always exit 0.
+    #[arg(long, conflicts_with = "parameters")]
+    pub discover: bool,
+    /// Print the parameter announcements for the Argo CD UI as JSON
+    /// (`parameters.dynamic.command`).
+    #[arg(long)]
+    pub parameters: bool,
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +182,19 @@ pub struct SchemaArgs {
 
 /// Run the command line; returns the exit code.
 pub fn main() -> i32 {
+    // Installed (or linked) as `rkv-krm`, the binary is the KRM function itself:
+    // kustomize's `exec` function spec runs a path and cannot pass arguments.
+    if std::env::args_os()
+        .next()
+        .and_then(|a| {
+            Path::new(&a)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .is_some_and(|name| name == "rkv-krm")
+    {
+        return krm();
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -170,6 +213,8 @@ pub fn main() -> i32 {
             clap_complete::generate(shell, &mut Cli::command(), "rkv", &mut std::io::stdout());
             0
         }
+        Command::ArgocdGenerate(a) => argocd_generate(a),
+        Command::Krm => krm(),
     }
 }
 
@@ -788,4 +833,76 @@ fn explain(a: ExplainArgs) -> i32 {
         ),
     }
     0
+}
+
+fn argocd_generate(a: ArgocdArgs) -> i32 {
+    use crate::gitops::argocd;
+    let vars: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    let dir = PathBuf::from(".");
+    let req = argocd::request(a.spec.as_deref(), a.env.as_deref(), &vars);
+    if a.discover {
+        // Argo CD reads non-empty stdout as "this plugin handles the app": print the spec
+        // the app would use, or nothing; never fail discovery.
+        if let Ok(p) = req.and_then(|r| argocd::spec_file(&dir, &r))
+            && p.is_file()
+        {
+            println!("{}", p.strip_prefix(&dir).unwrap_or(&p).display());
+        }
+        return 0;
+    }
+    let req = match req {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return e.exit_code();
+        }
+    };
+    if a.parameters {
+        println!("{}", argocd::announcements(&dir, &req));
+        return 0;
+    }
+    match argocd::generate(&dir, &req, &vars) {
+        Ok(g) => {
+            eprint!("{}", diag::render_text(&g.findings));
+            for n in &g.notes {
+                eprintln!("note: {n}");
+            }
+            let _ = std::io::stdout().lock().write_all(g.yaml.as_bytes());
+            0
+        }
+        Err(argocd::ArgoError::Findings { diags, loaded, .. }) => {
+            eprint!("{}", diag::render_text(&diags));
+            if loaded { 1 } else { 2 }
+        }
+        Err(e) => {
+            eprint_chain(&e);
+            e.exit_code()
+        }
+    }
+}
+
+fn krm() -> i32 {
+    use std::io::Read as _;
+    let mut input = String::new();
+    let limit = crate::gitops::krm::MAX_INPUT as u64 + 1;
+    if let Err(e) = std::io::stdin().take(limit).read_to_string(&mut input) {
+        eprintln!("error: cannot read the ResourceList on stdin");
+        eprintln!("Cause: {e}");
+        return 2;
+    }
+    match crate::gitops::krm::run(&input) {
+        Ok(o) => {
+            let _ = std::io::stdout().lock().write_all(o.yaml.as_bytes());
+            if o.failed {
+                eprintln!("error: the spec has errors; see `results` in the output");
+                1
+            } else {
+                0
+            }
+        }
+        Err(e) => {
+            eprint_chain(&e);
+            2
+        }
+    }
 }
