@@ -11,6 +11,7 @@ pub mod diag;
 pub mod diff;
 pub mod emit;
 pub mod explain;
+pub mod par;
 pub mod plan;
 pub mod spec;
 pub mod validate;
