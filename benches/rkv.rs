@@ -24,7 +24,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const RKV: &str = env!("CARGO_BIN_EXE_rkv");
+/// The binary under test: `RKV_BIN` if set (to compare two builds), else the one Cargo
+/// built for this benchmark.
+fn rkv_bin() -> String {
+    std::env::var("RKV_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_rkv").to_string())
+}
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const SEED: u64 = 0x5eed_0008;
 
@@ -41,7 +45,7 @@ struct Run {
 fn run_rkv(args: &[&str], log: &Path) -> Run {
     let err = std::fs::File::create(log).expect("create the stderr log");
     let start = Instant::now();
-    let child = Command::new(RKV)
+    let child = Command::new(rkv_bin())
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -186,8 +190,22 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "orders", "cart", "session", "rate", "feed", "search", "auth", "billing", "geo", "queue",
-    "inventory", "profile", "ledger", "notify", "media", "stats",
+    "orders",
+    "cart",
+    "session",
+    "rate",
+    "feed",
+    "search",
+    "auth",
+    "billing",
+    "geo",
+    "queue",
+    "inventory",
+    "profile",
+    "ledger",
+    "notify",
+    "media",
+    "stats",
 ];
 
 /// The shape of spec `i`: standalone, cluster (3..6 shards x 1..2 replicas),
@@ -229,13 +247,18 @@ fn fleet_spec(i: usize, rng: &mut Rng) -> (String, Value) {
             "limits": {"cpu": "1000m", "memory": format!("{limit_mib}Mi")},
         },
         "memory": {
-            "maxmemory": "auto",
+            // Half the limit leaves room for the fork of a save (no RKV118 warning).
+            "maxmemory": format!("{}mb", limit_mib / 2),
             "policy": if use_ == "cache" { "allkeys-lru" } else { "noeviction" },
         },
         "persistence": {"size": format!("{}Gi", limit_mib / 256 * 4), "aof": {}},
         "clients": [{"namespace": format!("app-{}", rng.range(0, 9)),
                      "podSelector": {"app.kubernetes.io/name": word}}],
-        "placement": {"antiAffinity": "preferred", "topologySpread": true},
+        // Mostly hard anti-affinity; one in four soft (RKV124 warns for those).
+        "placement": {
+            "antiAffinity": if rng.range(0, 3) == 0 { "preferred" } else { "required" },
+            "topologySpread": true,
+        },
     });
     if use_ == "durable" {
         spec["backup"] = json!({
@@ -354,7 +377,7 @@ fn bench_diff(objects: &[Value], concurrency: usize, runs: usize) -> (Stats, usi
             if i % 2 == 0 {
                 let mut live = o.clone();
                 if i % 4 == 0 {
-                    live["metadata"]["labels"]["bench"] = json!("old");
+                    live["metadata"]["labels"]["app.kubernetes.io/part-of"] = json!("old");
                 }
                 server.seed(live);
             }
@@ -420,7 +443,11 @@ fn parse_args() -> Result<Options, String> {
                     .next()
                     .ok_or("--fleet takes sizes such as 10,100,1000")?
                     .split(',')
-                    .map(|s| s.trim().parse().map_err(|_| format!("bad fleet size `{s}`")))
+                    .map(|s| {
+                        s.trim()
+                            .parse()
+                            .map_err(|_| format!("bad fleet size `{s}`"))
+                    })
                     .collect::<Result<_, _>>()?
             }
             "--only" => o.only = Some(args.next().ok_or("--only takes profiles|fleet|diff")?),
@@ -464,10 +491,14 @@ fn machine() -> String {
         shell("nproc", &[]),
         shell("uname", &["-sr"]),
         shell("rustc", &["--version"]),
-        Path::new(RKV)
-            .strip_prefix(ROOT)
-            .unwrap_or(Path::new(RKV))
-            .display(),
+        {
+            let bin = rkv_bin();
+            Path::new(&bin)
+                .strip_prefix(ROOT)
+                .unwrap_or(Path::new(&bin))
+                .display()
+                .to_string()
+        },
         shell("git", &["-C", ROOT, "rev-parse", "--short", "HEAD"]),
     )
 }
@@ -578,7 +609,9 @@ fn main() {
             "`rkv::diff::diff(&objects, LiveSource::Cluster, &opts)` over loopback HTTP; half the objects live (a quarter changed). {} runs, median wall.\n",
             o.runs.min(11)
         );
-        println!("| concurrency | requests | wall (median) | wall (min) | report |\n|---:|---:|---:|---:|---|");
+        println!(
+            "| concurrency | requests | wall (median) | wall (min) | report |\n|---:|---:|---:|---:|---|"
+        );
         for c in [1, 16] {
             eprintln!("diff at concurrency {c}...");
             let (s, requests, summary) = bench_diff(&objects, c, o.runs.min(11));

@@ -239,7 +239,8 @@ fn compile_all(
             return Err(2);
         }
     };
-    let (result, diags) = compile_files(&files, deny_warnings, crate::par::threads_for(files.len()));
+    let (result, diags) =
+        compile_files(&files, deny_warnings, crate::par::threads_for(files.len()));
     print_diags(&diags, format);
     result
 }
@@ -861,10 +862,7 @@ mod tests {
                 let (par, par_diags) = compile_files(files, false, threads);
                 assert_eq!(outcome(&par), outcome(&seq), "{threads} threads");
                 assert_eq!(par_diags, seq_diags, "{threads} threads");
-                assert_eq!(
-                    diag::render_text(&par_diags),
-                    diag::render_text(&seq_diags)
-                );
+                assert_eq!(diag::render_text(&par_diags), diag::render_text(&seq_diags));
             }
         }
         // The failing golden cases are in: the diagnostics are not trivially empty.

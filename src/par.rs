@@ -67,7 +67,11 @@ mod tests {
         let items: Vec<u64> = (0..1000).collect();
         let want: Vec<u64> = items.iter().map(|x| x * x).collect();
         for threads in [1, 2, 3, 8, 2000] {
-            assert_eq!(map_with(threads, &items, |x| x * x), want, "{threads} threads");
+            assert_eq!(
+                map_with(threads, &items, |x| x * x),
+                want,
+                "{threads} threads"
+            );
         }
         assert!(map_with(4, &[] as &[u64], |x| *x).is_empty());
     }

@@ -221,10 +221,7 @@ fn stage(dir: &Path, files: &[OutFile]) -> Result<Option<Staged>, WriteError> {
 /// Makes every staged file durable: one `syncfs` per filesystem directory the trees
 /// are staged in (usually one), else an `fsync` per file.
 fn sync(staged: &[&Staged]) -> Result<(), WriteError> {
-    let mut parents: Vec<&Path> = staged
-        .iter()
-        .filter_map(|s| s.tmp.parent())
-        .collect();
+    let mut parents: Vec<&Path> = staged.iter().filter_map(|s| s.tmp.parent()).collect();
     parents.sort();
     parents.dedup();
     if parents.iter().all(|p| syncfs(p).is_ok()) {
@@ -382,22 +379,37 @@ mod tests {
             .enumerate()
             .map(|(i, files)| (all.join(format!("p{i}")), &files[..]))
             .collect();
-        let changed: Vec<bool> = write_trees(&batch).into_iter().map(Result::unwrap).collect();
+        let changed: Vec<bool> = write_trees(&batch)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(changed, vec![true; 12]);
         assert_eq!(snapshot(&one), snapshot(&all));
         // Again: nothing changes; one tree edited: only it is rewritten.
-        let changed: Vec<bool> = write_trees(&batch).into_iter().map(Result::unwrap).collect();
+        let changed: Vec<bool> = write_trees(&batch)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(changed, vec![false; 12]);
         let edited = vec![f("x.yaml", "new\n")];
         let mut batch2 = batch.clone();
         batch2[5].1 = &edited;
-        let changed: Vec<bool> = write_trees(&batch2).into_iter().map(Result::unwrap).collect();
+        let changed: Vec<bool> = write_trees(&batch2)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(changed.iter().filter(|c| **c).count(), 1);
         assert!(changed[5]);
         assert_eq!(fs::read_to_string(all.join("p5/x.yaml")).unwrap(), "new\n");
         let leftovers = fs::read_dir(&all)
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.'))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
             .count();
         assert_eq!(leftovers, 0, "no staging directories left behind");
     }
@@ -417,7 +429,10 @@ mod tests {
         assert!(matches!(out[0], Ok(true)));
         assert!(matches!(out[1], Err(WriteError::Escape(_))));
         assert!(tmp.path().join("p0/a.yaml").exists());
-        assert!(!tmp.path().join("p2").exists(), "a tree after the failure is not written");
+        assert!(
+            !tmp.path().join("p2").exists(),
+            "a tree after the failure is not written"
+        );
         let names: Vec<String> = fs::read_dir(tmp.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
