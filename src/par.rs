@@ -12,6 +12,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How many threads a map over `n` items uses: one per available CPU, at most `n`.
 pub fn threads_for(n: usize) -> usize {
+    // Asking costs a few reads of /proc and /sys (cgroup quotas): not for one item.
+    if n <= 1 {
+        return 1;
+    }
     let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
     cpus.min(n).max(1)
 }
