@@ -14,7 +14,6 @@
 //! runs, fleet up to 1,000), `gen N DIR` (only write a fleet of N specs into DIR, for
 //! profiling).
 
-#[allow(dead_code)]
 #[path = "../tests/support/apiserver.rs"]
 mod apiserver;
 

@@ -245,16 +245,19 @@ fn compile_all(
     result
 }
 
+/// The compiled specs, or the exit code when any failed.
+type CompiledSpecs = Result<Vec<(Loaded, Compiled)>, i32>;
+
 /// Load and compile `files` on `threads` threads: the compiled specs (or the exit code)
 /// and every diagnostic, in the order of the files whatever the thread count.
 fn compile_files(
     files: &[PathBuf],
     deny_warnings: bool,
     threads: usize,
-) -> (Result<Vec<(Loaded, Compiled)>, i32>, Vec<Diagnostic>) {
+) -> (CompiledSpecs, Vec<Diagnostic>) {
     // Specs are independent: load and compile them in parallel, then report in the
     // order of the files, so output and diagnostics do not depend on the thread count.
-    let results = crate::par::map_with(threads, &files, |f| {
+    let results = crate::par::map_with(threads, files, |f| {
         spec::load_file(f).map(|loaded| {
             let compiled = compile(&loaded);
             (loaded, compiled)
@@ -833,9 +836,10 @@ mod tests {
         files
     }
 
-    fn outcome(
-        r: &Result<Vec<(Loaded, Compiled)>, i32>,
-    ) -> Result<Vec<(String, Vec<(String, String)>)>, i32> {
+    /// Each profile with its files (path, content), or the exit code.
+    type Outcome = Result<Vec<(String, Vec<(String, String)>)>, i32>;
+
+    fn outcome(r: &CompiledSpecs) -> Outcome {
         r.as_ref().map_err(|c| *c).map(|all| {
             all.iter()
                 .map(|(_, c)| {

@@ -417,8 +417,8 @@ mod tests {
     #[test]
     fn a_failing_tree_stops_the_trees_after_it() {
         let tmp = tempfile::tempdir().unwrap();
-        let good = vec![f("a.yaml", "1\n")];
-        let bad = vec![f("../escape.yaml", "1\n")];
+        let good = [f("a.yaml", "1\n")];
+        let bad = [f("../escape.yaml", "1\n")];
         let batch: Vec<(PathBuf, &[OutFile])> = vec![
             (tmp.path().join("p0"), &good[..]),
             (tmp.path().join("p1"), &bad[..]),
