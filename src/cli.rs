@@ -286,16 +286,40 @@ fn compile_all(
             return Err(2);
         }
     };
+    let (result, diags) =
+        compile_files(&files, deny_warnings, crate::par::threads_for(files.len()));
+    print_diags(&diags, format);
+    result
+}
+
+/// The compiled specs, or the exit code when any failed.
+type CompiledSpecs = Result<Vec<(Loaded, Compiled)>, i32>;
+
+/// Load and compile `files` on `threads` threads: the compiled specs (or the exit code)
+/// and every diagnostic, in the order of the files whatever the thread count.
+fn compile_files(
+    files: &[PathBuf],
+    deny_warnings: bool,
+    threads: usize,
+) -> (CompiledSpecs, Vec<Diagnostic>) {
+    // Specs are independent: load and compile them in parallel, then report in the
+    // order of the files, so output and diagnostics do not depend on the thread count.
+    let results = crate::par::map_with(threads, files, |f| {
+        spec::load_file(f).map(|loaded| {
+            let compiled = compile(&loaded);
+            (loaded, compiled)
+        })
+    });
     let mut all = Vec::new();
     let mut diags = Vec::new();
     let mut code = 0;
-    for f in &files {
-        match spec::load_file(f) {
+    for r in results {
+        match r {
             Err(d) => {
                 diags.extend(d);
                 code = 2;
             }
-            Ok(loaded) => match compile(&loaded) {
+            Ok((loaded, compiled)) => match compiled {
                 Ok(c) => {
                     diags.extend(c.findings.iter().cloned());
                     all.push((loaded, c));
@@ -332,8 +356,7 @@ fn compile_all(
     if deny_warnings && diags.iter().any(|d| d.severity == Severity::Warning) {
         code = code.max(1);
     }
-    print_diags(&diags, format);
-    if code != 0 { Err(code) } else { Ok(all) }
+    (if code != 0 { Err(code) } else { Ok(all) }, diags)
 }
 
 fn print_diags(diags: &[Diagnostic], format: Format) {
@@ -369,20 +392,30 @@ fn render(a: RenderArgs) -> i32 {
         )
     };
     let mut drift = Vec::new();
-    for (_, c) in &compiled {
-        let dir = a.output.join(&c.profile);
-        let result = if a.check {
-            wfs::check_tree(&dir, &c.files).map(|d| drift.extend(d))
-        } else {
-            wfs::write_tree(&dir, &c.files).map(|changed| {
-                if changed {
-                    eprintln!("wrote {} ({} files)", dir.display(), c.files.len());
+    let trees: Vec<(PathBuf, &[crate::emit::layout::OutFile])> = compiled
+        .iter()
+        .map(|(_, c)| (a.output.join(&c.profile), &c.files[..]))
+        .collect();
+    if a.check {
+        for d in crate::par::map(&trees, |(dir, files)| wfs::check_tree(dir, files)) {
+            match d {
+                Ok(d) => drift.extend(d),
+                Err(e) => {
+                    eprint_chain(&e);
+                    return 2;
                 }
-            })
-        };
-        if let Err(e) = result {
-            eprint_chain(&e);
-            return 2;
+            }
+        }
+    } else {
+        for ((dir, files), result) in trees.iter().zip(wfs::write_trees(&trees)) {
+            match result {
+                Ok(true) => eprintln!("wrote {} ({} files)", dir.display(), files.len()),
+                Ok(false) => {}
+                Err(e) => {
+                    eprint_chain(&e);
+                    return 2;
+                }
+            }
         }
     }
     // A full render owns the output directory: trees of specs that are gone are stale.
@@ -904,5 +937,61 @@ fn krm() -> i32 {
             eprint_chain(&e);
             2
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every profile and every golden case's spec (failing ones included), sorted.
+    fn all_specs() -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = spec_files(&[root.join("profiles")]).expect("profiles/");
+        for e in std::fs::read_dir(root.join("tests/golden")).expect("tests/golden") {
+            let spec = e.expect("a golden case").path().join("spec.yaml");
+            if spec.is_file() {
+                files.push(spec);
+            }
+        }
+        files.sort();
+        files
+    }
+
+    /// Each profile with its files (path, content), or the exit code.
+    type Outcome = Result<Vec<(String, Vec<(String, String)>)>, i32>;
+
+    fn outcome(r: &CompiledSpecs) -> Outcome {
+        r.as_ref().map_err(|c| *c).map(|all| {
+            all.iter()
+                .map(|(_, c)| {
+                    let files = c
+                        .files
+                        .iter()
+                        .map(|f| (f.path.clone(), f.content.clone()))
+                        .collect();
+                    (c.profile.clone(), files)
+                })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn parallel_compile_gives_the_same_files_and_diagnostics_as_sequential() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let profiles = spec_files(&[root.join("profiles")]).expect("profiles/");
+        let everything = all_specs();
+        assert!(everything.len() > profiles.len());
+        for files in [&profiles, &everything] {
+            let (seq, seq_diags) = compile_files(files, false, 1);
+            for threads in [2, 3, 8] {
+                let (par, par_diags) = compile_files(files, false, threads);
+                assert_eq!(outcome(&par), outcome(&seq), "{threads} threads");
+                assert_eq!(par_diags, seq_diags, "{threads} threads");
+                assert_eq!(diag::render_text(&par_diags), diag::render_text(&seq_diags));
+            }
+        }
+        // The failing golden cases are in: the diagnostics are not trivially empty.
+        assert!(!compile_files(&everything, false, 2).1.is_empty());
     }
 }

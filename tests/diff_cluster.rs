@@ -202,6 +202,37 @@ async fn prune_lists_only_this_instance() {
 }
 
 #[tokio::test]
+async fn several_instances_prune_each_with_one_list_per_kind_and_namespace() {
+    let server = FakeApiServer::start(builtin_resources()).await;
+    let of = |name: &str, instance: &str| {
+        let mut c = configmap(name, "x\n");
+        c["metadata"]["labels"]["app.kubernetes.io/instance"] = json!(instance);
+        c
+    };
+    server.seed(of("a-stale", "a"));
+    server.seed(of("b-stale", "b"));
+    server.seed(of("c-other", "c"));
+    let report = run(&server, &[of("a-conf", "a"), of("b-conf", "b")], |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        actions(&report),
+        [
+            ("ConfigMap/redis/a-conf".to_string(), Action::Create),
+            ("ConfigMap/redis/a-stale".to_string(), Action::Prune),
+            ("ConfigMap/redis/b-conf".to_string(), Action::Create),
+            ("ConfigMap/redis/b-stale".to_string(), Action::Prune),
+        ]
+    );
+    let lists = server
+        .log()
+        .into_iter()
+        .filter(|l| l.starts_with("GET /api/v1/namespaces/redis/configmaps?"))
+        .count();
+    assert_eq!(lists, 1, "one LIST for both instances");
+}
+
+#[tokio::test]
 async fn no_change_means_no_changes() {
     let server = FakeApiServer::start(builtin_resources()).await;
     let rendered = [

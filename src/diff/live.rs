@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use super::error::operator_for;
 use super::{
     DiffError, DiffOptions, FIELD_MANAGER, INSTANCE_LABEL, MANAGED_BY_LABEL, MissingKind, ObjKey,
-    Pair, group_of,
+    Pair, group_of, label,
 };
 
 /// What every error message needs to know about the cluster.
@@ -308,27 +308,35 @@ pub(crate) async fn fetch(
         .map(|r| r.key.namespace.as_str())
         .collect();
     let mut tasks: Vec<Task> = resolved.iter().map(Task::Object).collect();
-    for instance in instances {
-        let selector = format!("{MANAGED_BY_LABEL}=rkv,{INSTANCE_LABEL}={instance}");
-        for r in kinds.values() {
-            if !r.caps.supports_operation(verbs::LIST) {
-                continue;
-            }
-            if r.caps.scope == Scope::Namespaced {
-                for ns in &namespaces {
-                    tasks.push(Task::List {
-                        ar: &r.ar,
-                        namespace: Some(ns),
-                        selector: selector.clone(),
-                    });
-                }
-            } else {
+    // One LIST per kind and namespace, whatever the number of instances: for one
+    // instance the server filters by it; for several, rkv's objects are listed once and
+    // filtered below (a LIST per instance would make the requests instances x kinds x
+    // namespaces: 2,400 of 2,600 requests for 200 objects of 20 topologies).
+    let selector = match instances.iter().next() {
+        Some(instance) if instances.len() == 1 => {
+            format!("{MANAGED_BY_LABEL}=rkv,{INSTANCE_LABEL}={instance}")
+        }
+        _ => format!("{MANAGED_BY_LABEL}=rkv"),
+    };
+    // Without an instance there is nothing rkv could prune.
+    for r in kinds.values().filter(|_| !instances.is_empty()) {
+        if !r.caps.supports_operation(verbs::LIST) {
+            continue;
+        }
+        if r.caps.scope == Scope::Namespaced {
+            for ns in &namespaces {
                 tasks.push(Task::List {
                     ar: &r.ar,
-                    namespace: None,
+                    namespace: Some(ns),
                     selector: selector.clone(),
                 });
             }
+        } else {
+            tasks.push(Task::List {
+                ar: &r.ar,
+                namespace: None,
+                selector: selector.clone(),
+            });
         }
     }
 
@@ -351,6 +359,7 @@ pub(crate) async fn fetch(
                 for item in items {
                     if let Some(key) = ObjKey::of(&item)
                         && !rendered_keys.contains(&key)
+                        && label(&item, INSTANCE_LABEL).is_some_and(|i| instances.contains(i))
                     {
                         pruned.entry(key).or_insert(item);
                     }

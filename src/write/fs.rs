@@ -116,8 +116,70 @@ pub fn check_tree(dir: &Path, files: &[OutFile]) -> Result<Vec<Drift>, WriteErro
 
 /// Replace `dir` with exactly `files`; returns false when it already held them.
 pub fn write_tree(dir: &Path, files: &[OutFile]) -> Result<bool, WriteError> {
+    write_trees(&[(dir.to_path_buf(), files)])
+        .pop()
+        .unwrap_or(Ok(false))
+}
+
+/// Replace each `dir` with exactly its files, as [`write_tree`] does for one.
+///
+/// Returns, in the order of `trees`, whether each tree changed, and stops at the first
+/// tree that fails: the list then ends with its error, the trees before it are in place
+/// and the ones after it are untouched (as if written one by one in order).
+///
+/// The trees are staged beside their destinations in parallel, made durable with one
+/// `syncfs(2)` of their filesystem, then exchanged in order. One sync per render instead
+/// of an `fsync` per file: on a journaling filesystem every `fsync` is a journal commit
+/// and a disk flush (about 5 ms on the benchmark machine), which made a render of 1,000
+/// specs (15,000 files) take over a minute of waiting. The data still reaches the disk
+/// before any tree is exchanged, so the invariant above holds across a power loss too.
+pub fn write_trees(trees: &[(PathBuf, &[OutFile])]) -> Vec<Result<bool, WriteError>> {
+    let staged = crate::par::map(trees, |(dir, files)| stage(dir, files));
+    let failed = staged.iter().position(Result::is_err);
+    let mut out = Vec::with_capacity(trees.len());
+    let mut ready = Vec::new();
+    for (i, s) in staged.into_iter().enumerate() {
+        match s {
+            Ok(s) if failed.is_none_or(|f| i < f) => {
+                out.push(Ok(s.is_some()));
+                ready.extend(s.map(|s| (i, s)));
+            }
+            // Staged after the failing tree: it must not land, as if never written.
+            Ok(Some(s)) => discard(&s),
+            Ok(None) => {}
+            Err(e) if failed == Some(i) => out.push(Err(e)),
+            Err(_) => {}
+        }
+    }
+    let staged: Vec<&Staged> = ready.iter().map(|(_, s)| s).collect();
+    if let Err(e) = sync(&staged) {
+        staged.into_iter().for_each(discard);
+        return vec![Err(e)];
+    }
+    for (k, (i, s)) in ready.iter().enumerate() {
+        if let Err(e) = commit(s) {
+            ready[k + 1..].iter().for_each(|(_, s)| discard(s));
+            out.truncate(*i);
+            out.push(Err(e));
+            break;
+        }
+    }
+    out
+}
+
+/// A tree written beside its destination, waiting to replace it.
+struct Staged {
+    dir: PathBuf,
+    tmp: PathBuf,
+    old: PathBuf,
+    files: Vec<PathBuf>,
+}
+
+/// Writes `files` into `.<dir name>.rkv-new` beside `dir`; `None` when `dir` already
+/// holds exactly them.
+fn stage(dir: &Path, files: &[OutFile]) -> Result<Option<Staged>, WriteError> {
     if check_tree(dir, files)?.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
     let parent = dir.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io("create", parent))?;
@@ -133,8 +195,10 @@ pub fn write_tree(dir: &Path, files: &[OutFile]) -> Result<bool, WriteError> {
         }
     }
     fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
+    let mut written = Vec::with_capacity(files.len());
     for f in files {
         if f.path.split('/').any(|s| s == ".." || s.is_empty()) || f.path.starts_with('/') {
+            let _ = fs::remove_dir_all(&tmp);
             return Err(WriteError::Escape(f.path.clone()));
         }
         let p = tmp.join(&f.path);
@@ -144,22 +208,75 @@ pub fn write_tree(dir: &Path, files: &[OutFile]) -> Result<bool, WriteError> {
         let mut file = fs::File::create(&p).map_err(io("create", &p))?;
         file.write_all(f.content.as_bytes())
             .map_err(io("write", &p))?;
-        file.sync_all().map_err(io("write", &p))?;
+        written.push(p);
     }
+    Ok(Some(Staged {
+        dir: dir.to_path_buf(),
+        tmp,
+        old,
+        files: written,
+    }))
+}
+
+/// Makes every staged file durable: one `syncfs` per filesystem directory the trees
+/// are staged in (usually one), else an `fsync` per file.
+fn sync(staged: &[&Staged]) -> Result<(), WriteError> {
+    let mut parents: Vec<&Path> = staged.iter().filter_map(|s| s.tmp.parent()).collect();
+    parents.sort();
+    parents.dedup();
+    if parents.iter().all(|p| syncfs(p).is_ok()) {
+        return Ok(());
+    }
+    crate::par::map(staged, |s| {
+        s.files.iter().try_for_each(|p| {
+            fs::File::open(p)
+                .and_then(|f| f.sync_all())
+                .map_err(io("write", p))
+        })
+    })
+    .into_iter()
+    .collect()
+}
+
+#[cfg(target_os = "linux")]
+fn syncfs(dir: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd as _;
+    let d = fs::File::open(dir)?;
+    // SAFETY: `d` is an open descriptor for the duration of the call.
+    if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn syncfs(_: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other("no syncfs"))
+}
+
+/// Puts a staged tree in place of its destination.
+fn commit(s: &Staged) -> Result<(), WriteError> {
+    let (dir, tmp, old) = (&s.dir, &s.tmp, &s.old);
     if dir.exists() {
-        if exchange(&tmp, dir).is_err() {
+        if exchange(tmp, dir).is_err() {
             // No atomic exchange on this system or filesystem: two renames, old kept until the end.
-            fs::rename(dir, &old).map_err(io("rename", dir))?;
-            fs::rename(&tmp, dir).map_err(io("rename", &tmp))?;
-            fs::remove_dir_all(&old).map_err(io("remove", &old))?;
-            return Ok(true);
+            fs::rename(dir, old).map_err(io("rename", dir))?;
+            fs::rename(tmp, dir).map_err(io("rename", tmp))?;
+            fs::remove_dir_all(old).map_err(io("remove", old))?;
+            return Ok(());
         }
         // After the exchange `tmp` holds the previous tree.
-        fs::remove_dir_all(&tmp).map_err(io("remove", &tmp))?;
+        fs::remove_dir_all(tmp).map_err(io("remove", tmp))?;
     } else {
-        fs::rename(&tmp, dir).map_err(io("rename", &tmp))?;
+        fs::rename(tmp, dir).map_err(io("rename", tmp))?;
     }
-    Ok(true)
+    Ok(())
+}
+
+/// Removes a staged tree that will not be put in place.
+fn discard(s: &Staged) {
+    let _ = fs::remove_dir_all(&s.tmp);
 }
 
 /// Remove a directory rkv no longer renders to.
@@ -235,5 +352,91 @@ mod tests {
             write_tree(&tmp.path().join("p"), &[f("../x", "1")]),
             Err(WriteError::Escape(_))
         ));
+    }
+
+    /// Every file under `dir` with its content, by relative path.
+    fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        read_tree(dir).unwrap()
+    }
+
+    #[test]
+    fn many_trees_at_once_equal_one_by_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let trees: Vec<Vec<OutFile>> = (0..12)
+            .map(|i| {
+                (0..=i)
+                    .map(|j| f(&format!("d{}/f{j}.yaml", j % 3), &format!("{i}-{j}\n")))
+                    .collect()
+            })
+            .collect();
+        let one = tmp.path().join("one");
+        let all = tmp.path().join("all");
+        for (i, files) in trees.iter().enumerate() {
+            assert!(write_tree(&one.join(format!("p{i}")), files).unwrap());
+        }
+        let batch: Vec<(PathBuf, &[OutFile])> = trees
+            .iter()
+            .enumerate()
+            .map(|(i, files)| (all.join(format!("p{i}")), &files[..]))
+            .collect();
+        let changed: Vec<bool> = write_trees(&batch)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(changed, vec![true; 12]);
+        assert_eq!(snapshot(&one), snapshot(&all));
+        // Again: nothing changes; one tree edited: only it is rewritten.
+        let changed: Vec<bool> = write_trees(&batch)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(changed, vec![false; 12]);
+        let edited = vec![f("x.yaml", "new\n")];
+        let mut batch2 = batch.clone();
+        batch2[5].1 = &edited;
+        let changed: Vec<bool> = write_trees(&batch2)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(changed.iter().filter(|c| **c).count(), 1);
+        assert!(changed[5]);
+        assert_eq!(fs::read_to_string(all.join("p5/x.yaml")).unwrap(), "new\n");
+        let leftovers = fs::read_dir(&all)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count();
+        assert_eq!(leftovers, 0, "no staging directories left behind");
+    }
+
+    #[test]
+    fn a_failing_tree_stops_the_trees_after_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let good = [f("a.yaml", "1\n")];
+        let bad = [f("../escape.yaml", "1\n")];
+        let batch: Vec<(PathBuf, &[OutFile])> = vec![
+            (tmp.path().join("p0"), &good[..]),
+            (tmp.path().join("p1"), &bad[..]),
+            (tmp.path().join("p2"), &good[..]),
+        ];
+        let out = write_trees(&batch);
+        assert_eq!(out.len(), 2, "stops at the failing tree");
+        assert!(matches!(out[0], Ok(true)));
+        assert!(matches!(out[1], Err(WriteError::Escape(_))));
+        assert!(tmp.path().join("p0/a.yaml").exists());
+        assert!(
+            !tmp.path().join("p2").exists(),
+            "a tree after the failure is not written"
+        );
+        let names: Vec<String> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["p0"], "no staging directories left behind");
     }
 }
