@@ -11,103 +11,28 @@ use std::path::{Path, PathBuf};
 
 use rkv::compile::compile;
 use rkv::emit::Object;
+use rkv::validate::crd::{CrdSet, Rejection};
+use rkv::validate::helm::{ChartValues, ValuesSchema};
 use serde_json::Value;
 
-// ---------------------------------------------------------------------------------------
-// LOCAL HELPER, TO BE REPLACED by `rkv::validate::helm::{ValuesSchema, ChartValues}` and
-// `rkv::validate::crd` (branch `crd`, src/validate/) once that branch is merged.
-// ---------------------------------------------------------------------------------------
-mod stand_in {
-    use serde_json::Value;
+fn redis_schema() -> ValuesSchema {
+    ValuesSchema::load(&shared_file("helm/bitnami-redis-23.1.1.values.schema.json")).unwrap()
+}
 
-    /// Every violation of `schema` by `value`, as `pointer: message`.
-    pub fn violations(schema: &Value, value: &Value, draft4: bool) -> Vec<String> {
-        let mut o = jsonschema::options();
-        if draft4 {
-            o = o.with_draft(jsonschema::Draft::Draft4);
-        }
-        let v = o
-            .should_validate_formats(false)
-            .build(schema)
-            .expect("schema compiles");
-        v.iter_errors(value)
-            .map(|e| format!("{}: {e}", e.instance_path()))
-            .collect()
-    }
+fn crds() -> CrdSet {
+    CrdSet::load_dir(&shared().join("crds")).unwrap()
+}
 
-    /// Key paths of `values` absent from the chart's defaults; below an empty map, a
-    /// list or a scalar default anything goes (free-form).
-    pub fn unknown_keys(defaults: &Value, values: &Value, path: &str, out: &mut Vec<String>) {
-        let (Value::Object(known), Value::Object(given)) = (defaults, values) else {
-            return;
-        };
-        if known.is_empty() {
-            return;
-        }
-        for (k, v) in given {
-            let p = if path.is_empty() {
-                k.clone()
-            } else {
-                format!("{path}.{k}")
-            };
-            match known.get(k) {
-                Some(d) => unknown_keys(d, v, &p, out),
-                None => out.push(p),
-            }
-        }
-    }
-
-    /// A CRD's structural schema as draft-4 JSON Schema: `nullable` becomes a type
-    /// union, `x-kubernetes-int-or-string` an anyOf, and `metadata` is left open.
-    pub fn crd_schema(crd: &Value, version: &str) -> Value {
-        let versions = crd["spec"]["versions"].as_array().expect("versions");
-        let v = versions
-            .iter()
-            .find(|v| v["name"] == version)
-            .expect("version");
-        let mut s = v["schema"]["openAPIV3Schema"].clone();
-        translate(&mut s);
-        s
-    }
-
-    fn translate(s: &mut Value) {
-        let Value::Object(m) = s else { return };
-        if m.remove("x-kubernetes-int-or-string") == Some(Value::Bool(true)) {
-            m.remove("type");
-            m.insert(
-                "anyOf".into(),
-                serde_json::json!([{"type": "integer"}, {"type": "string"}]),
-            );
-        }
-        if m.remove("nullable") == Some(Value::Bool(true)) {
-            if let Some(Value::String(t)) = m.get("type").cloned() {
-                m.insert("type".into(), serde_json::json!([t, "null"]));
-            }
-        }
-        for (k, v) in m.iter_mut() {
-            match k.as_str() {
-                "properties" | "patternProperties" | "definitions" => {
-                    if let Value::Object(props) = v {
-                        for p in props.values_mut() {
-                            translate(p);
-                        }
-                    }
-                }
-                "items" | "additionalProperties" | "not" => translate(v),
-                "allOf" | "anyOf" | "oneOf" => {
-                    if let Value::Array(a) = v {
-                        a.iter_mut().for_each(translate);
-                    }
-                }
-                _ => {}
-            }
-        }
+fn crd_violations(set: &CrdSet, obj: &Value) -> Vec<String> {
+    match set.validate(obj) {
+        Ok(()) => Vec::new(),
+        Err(Rejection::Invalid(v)) => v.iter().map(ToString::to_string).collect(),
+        Err(e) => vec![e.to_string()],
     }
 }
-// --------------------------------- end of the stand-in --------------------------------
 
 fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
 }
 
 fn shared_file(rel: &str) -> PathBuf {
@@ -115,11 +40,6 @@ fn shared_file(rel: &str) -> PathBuf {
         .join("../shared")
         .join(rel);
     if p.exists() { p } else { shared().join(rel) }
-}
-
-fn yaml(path: &Path) -> Value {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Every spec with a Helm output: the golden cases and the profiles.
@@ -197,17 +117,14 @@ fn every_helm_shape_is_covered() {
 
 #[test]
 fn redis_values_pass_the_chart_schema() {
-    let schema: Value = serde_json::from_str(
-        &fs::read_to_string(shared_file("helm/bitnami-redis-23.1.1.values.schema.json")).unwrap(),
-    )
-    .unwrap();
+    let schema = redis_schema();
     let mut failures = Vec::new();
     for r in rendered() {
         for (chart, values) in &r.values {
             if chart != "redis" {
                 continue; // no schema ships with redis-cluster 13.0.5; its keys are checked below
             }
-            for v in stand_in::violations(&schema, values, false) {
+            for v in schema.validate(values).err().unwrap_or_default() {
                 failures.push(format!("{}: {v}", r.spec.display()));
             }
         }
@@ -217,17 +134,16 @@ fn redis_values_pass_the_chart_schema() {
 
 #[test]
 fn every_key_exists_in_the_charts_values_yaml() {
-    let redis = yaml(&shared_file("helm/bitnami-redis-23.1.1.values.yaml"));
-    let cluster = yaml(&shared_file(
+    let redis = ChartValues::load(&shared_file("helm/bitnami-redis-23.1.1.values.yaml")).unwrap();
+    let cluster = ChartValues::load(&shared_file(
         "helm/bitnami-redis-cluster-13.0.5.values.yaml",
-    ));
+    ))
+    .unwrap();
     let mut failures = Vec::new();
     for r in rendered() {
         for (chart, values) in &r.values {
             let defaults = if chart == "redis" { &redis } else { &cluster };
-            let mut unknown = Vec::new();
-            stand_in::unknown_keys(defaults, values, "", &mut unknown);
-            for k in unknown {
+            for k in defaults.unknown_keys(values) {
                 failures.push(format!("{} ({chart}): unknown key `{k}`", r.spec.display()));
             }
         }
@@ -237,26 +153,21 @@ fn every_key_exists_in_the_charts_values_yaml() {
 
 #[test]
 fn the_key_check_catches_a_misspelling() {
-    let redis = yaml(&shared_file("helm/bitnami-redis-23.1.1.values.yaml"));
+    let redis = ChartValues::load(&shared_file("helm/bitnami-redis-23.1.1.values.yaml")).unwrap();
     let values = serde_json::json!({"replica": {"replicaCont": 3, "podLabels": {"free": "form"}}});
-    let mut unknown = Vec::new();
-    stand_in::unknown_keys(&redis, &values, "", &mut unknown);
-    assert_eq!(unknown, vec!["replica.replicaCont"]);
+    assert_eq!(redis.unknown_keys(&values), vec!["replica.replicaCont"]);
 }
 
 #[test]
 fn helm_releases_validate_against_the_flux_crd() {
-    let crd = yaml(&shared_file(
-        "crds/helm.toolkit.fluxcd.io_helmreleases.yaml",
-    ));
-    let schema = stand_in::crd_schema(&crd, "v2");
+    let set = crds();
     let mut failures = Vec::new();
     let mut seen = 0;
     for r in rendered() {
         for hr in &r.releases {
             seen += 1;
             assert_eq!(hr.api_version(), "helm.toolkit.fluxcd.io/v2");
-            for v in stand_in::violations(&schema, &hr.value, true) {
+            for v in crd_violations(&set, &hr.value) {
                 failures.push(format!("{}: {v}", r.spec.display()));
             }
             // The CRD's CEL rule: exactly one of chart and chartRef.
@@ -312,9 +223,18 @@ fn seed_facts_and_fixes_in_the_profile() {
 /// `kubectl kustomize` builds every helm/ directory (skipped when the tool is absent).
 #[test]
 fn helm_dirs_build_with_kubectl_kustomize() {
-    let kubectl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/.tools/bin/kubectl");
+    let kubectl = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/kubectl");
     if !kubectl.exists() {
-        eprintln!("skipped: {} not installed", kubectl.display());
+        // scripts/test installs it; under CI a missing tool is a failure, not a skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is missing: run scripts/install-tools",
+            kubectl.display()
+        );
+        eprintln!(
+            "skipped: {} not installed (run scripts/install-tools)",
+            kubectl.display()
+        );
         return;
     }
     for r in rendered() {
@@ -355,16 +275,16 @@ fn helm_dirs_build_with_kubectl_kustomize() {
 /// The validators are not vacuous: a wrong type and a wrong enum value are caught.
 #[test]
 fn the_validators_reject_bad_documents() {
-    let schema: Value = serde_json::from_str(
-        &fs::read_to_string(shared_file("helm/bitnami-redis-23.1.1.values.schema.json")).unwrap(),
-    )
-    .unwrap();
     let bad = serde_json::json!({"replica": {"replicaCount": "3"}, "sentinel": {"enabled": "yes"}});
-    assert_eq!(stand_in::violations(&schema, &bad, false).len(), 2);
-    let crd = yaml(&shared_file(
-        "crds/helm.toolkit.fluxcd.io_helmreleases.yaml",
-    ));
-    let schema = stand_in::crd_schema(&crd, "v2");
+    assert_eq!(
+        redis_schema()
+            .validate(&bad)
+            .err()
+            .unwrap_or_default()
+            .len(),
+        2
+    );
+    let set = crds();
     let mut hr = rendered()
         .into_iter()
         .flat_map(|r| r.releases)
@@ -373,5 +293,5 @@ fn the_validators_reject_bad_documents() {
         .value;
     hr["spec"]["chartRef"]["kind"] = serde_json::json!("HelmRepository");
     hr["spec"]["valuesFrom"][0]["kind"] = serde_json::json!("Secrets");
-    assert_eq!(stand_in::violations(&schema, &hr, true).len(), 2);
+    assert_eq!(crd_violations(&set, &hr).len(), 2);
 }
