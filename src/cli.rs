@@ -798,6 +798,10 @@ fn diff(a: DiffArgs) -> i32 {
             Format::Json => d::Format::Json,
         },
         color: use_color(),
+        progress: {
+            use std::io::IsTerminal as _;
+            std::io::stderr().is_terminal()
+        },
     };
     let live = match a.live {
         Some(f) => LiveSource::File(f),

@@ -341,12 +341,24 @@ pub(crate) async fn fetch(
     }
 
     let (env, client) = (&env, &client);
+    let total = tasks.len();
+    let mut done = 0usize;
     let mut results: Vec<(usize, Result<Outcome, DiffError>)> =
         stream::iter(tasks.into_iter().enumerate())
             .map(|(i, task)| async move { (i, run(env, client, task).await) })
             .buffer_unordered(opts.concurrency.max(1))
+            .inspect(|_| {
+                done += 1;
+                if opts.progress {
+                    eprint!("\rrkv diff: {done}/{total} requests");
+                }
+            })
             .collect()
             .await;
+    if opts.progress {
+        // Clear the progress line so the report starts on a clean line.
+        eprint!("\r{}\r", " ".repeat(40));
+    }
     results.sort_by_key(|(i, _)| *i);
 
     let rendered_keys: BTreeSet<&ObjKey> = resolved.iter().map(|r| &r.key).collect();

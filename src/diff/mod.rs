@@ -80,6 +80,9 @@ pub struct DiffOptions {
     pub format: Format,
     /// ANSI colours in text output (the CLI decides from the TTY and `NO_COLOR`).
     pub color: bool,
+    /// A `requests done/total` line on stderr while requests run (the CLI sets it when
+    /// stderr is a terminal).
+    pub progress: bool,
 }
 
 impl Default for DiffOptions {
@@ -92,6 +95,7 @@ impl Default for DiffOptions {
             timeout: Duration::from_secs(10),
             format: Format::Text,
             color: false,
+            progress: false,
         }
     }
 }

@@ -279,3 +279,38 @@ pub fn resources(
         ..Default::default()
     })
 }
+
+/// Pod anti-affinity on `kubernetes.io/hostname` among the pods `selector` matches:
+/// soft (weight 100) or hard, as the spec's placement says; `None` without placement.
+pub fn anti_affinity(
+    placement: Option<&crate::spec::Placement>,
+    selector: LabelSelector,
+) -> Option<k8s_openapi::api::core::v1::Affinity> {
+    use k8s_openapi::api::core::v1::{
+        Affinity, PodAffinityTerm, PodAntiAffinity, WeightedPodAffinityTerm,
+    };
+    let term = PodAffinityTerm {
+        label_selector: Some(selector),
+        topology_key: "kubernetes.io/hostname".into(),
+        ..Default::default()
+    };
+    let anti = match placement?.anti_affinity {
+        crate::spec::AntiAffinity::Preferred => PodAntiAffinity {
+            preferred_during_scheduling_ignored_during_execution: Some(vec![
+                WeightedPodAffinityTerm {
+                    weight: 100,
+                    pod_affinity_term: term,
+                },
+            ]),
+            ..Default::default()
+        },
+        crate::spec::AntiAffinity::Required => PodAntiAffinity {
+            required_during_scheduling_ignored_during_execution: Some(vec![term]),
+            ..Default::default()
+        },
+    };
+    Some(Affinity {
+        pod_anti_affinity: Some(anti),
+        ..Default::default()
+    })
+}

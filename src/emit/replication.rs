@@ -19,9 +19,8 @@ mod service;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, EnvVarSource, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity, Probe,
-    SecretKeySelector, SecurityContext, TopologySpreadConstraint, VolumeResourceRequirements,
-    WeightedPodAffinityTerm,
+    Affinity, EnvVarSource, PersistentVolumeClaimSpec, Probe, SecretKeySelector, SecurityContext,
+    TopologySpreadConstraint, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
@@ -33,7 +32,7 @@ use super::cr::opstree::{
 };
 use super::{EmitError, Object};
 use crate::plan::model::{Budget, Plan};
-use crate::spec::{AntiAffinity, Replication, Shape};
+use crate::spec::{Replication, Shape};
 
 /// Component label of the Redis pods (primary and replicas).
 pub const SERVER: &str = "server";
@@ -91,31 +90,10 @@ fn operator_container_security() -> SecurityContext {
 /// has no `labelSelector`, and a term without one matches no pod, so it spread nothing;
 /// this one selects the component's own pods.
 fn affinity(plan: &Plan, component: &str) -> Option<Affinity> {
-    let placement = plan.spec.placement.as_ref()?;
-    let term = PodAffinityTerm {
-        label_selector: Some(common::selector(plan, component)),
-        topology_key: "kubernetes.io/hostname".into(),
-        ..Default::default()
-    };
-    let anti = match placement.anti_affinity {
-        AntiAffinity::Preferred => PodAntiAffinity {
-            preferred_during_scheduling_ignored_during_execution: Some(vec![
-                WeightedPodAffinityTerm {
-                    weight: 100,
-                    pod_affinity_term: term,
-                },
-            ]),
-            ..Default::default()
-        },
-        AntiAffinity::Required => PodAntiAffinity {
-            required_during_scheduling_ignored_during_execution: Some(vec![term]),
-            ..Default::default()
-        },
-    };
-    Some(Affinity {
-        pod_anti_affinity: Some(anti),
-        ..Default::default()
-    })
+    common::anti_affinity(
+        plan.spec.placement.as_ref(),
+        common::selector(plan, component),
+    )
 }
 
 fn spread(plan: &Plan, component: &str) -> Option<Vec<TopologySpreadConstraint>> {

@@ -200,59 +200,59 @@ pub fn run_as_user(image: &str) -> i64 {
 /// `redis-server` arguments for the spec's settings; the password comes from the
 /// environment (`$(REDIS_PASSWORD)` is expanded by the kubelet), never from the spec.
 pub fn redis_args(plan: &Plan) -> Vec<String> {
-    let s = &plan.spec;
-    let mut a: Vec<String> = Vec::new();
-    let mut push = |k: &str, v: String| {
+    let mut a = vec!["--port".to_string(), plan.spec.redis.port.to_string()];
+    for (k, v) in redis_settings(plan) {
         a.push(format!("--{k}"));
         a.push(v);
-    };
-    push("port", s.redis.port.to_string());
+    }
+    if plan.spec.auth.is_some() {
+        a.push("--requirepass".into());
+        a.push("$(REDIS_PASSWORD)".into());
+    }
+    a
+}
+
+/// The spec's Redis settings as `(directive, value)` pairs, in redis.conf order: the
+/// persistence rules, `maxmemory` (derived here), the eviction policy, client limits.
+/// `save` is one value (`"900 1 300 10"`), empty when snapshots are off.
+pub fn redis_settings(plan: &Plan) -> Vec<(&'static str, String)> {
+    let s = &plan.spec;
+    let mut v: Vec<(&'static str, String)> = Vec::new();
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
     match s.persistence.as_ref().filter(|p| p.enabled) {
         Some(p) => {
-            push(
-                "appendonly",
-                if p.aof.is_some() { "yes" } else { "no" }.into(),
-            );
+            v.push(("appendonly", yes_no(p.aof.is_some())));
             if let Some(aof) = &p.aof {
                 if let Some(f) = aof.fsync {
-                    push("appendfsync", format!("{f:?}").to_lowercase());
+                    v.push(("appendfsync", format!("{f:?}").to_lowercase()));
                 }
-                push(
+                v.push((
                     "auto-aof-rewrite-percentage",
                     aof.rewrite_percentage.to_string(),
-                );
-                push("auto-aof-rewrite-min-size", aof.rewrite_min_size.clone());
+                ));
+                v.push(("auto-aof-rewrite-min-size", aof.rewrite_min_size.clone()));
             }
             if let Some(rules) = &p.rdb_save {
-                push(
-                    "save",
-                    rules
-                        .iter()
-                        .map(|r| r.0.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                );
+                let joined = rules.iter().map(|r| r.0.as_str()).collect::<Vec<_>>();
+                v.push(("save", joined.join(" ")));
             }
         }
         None => {
-            push("appendonly", "no".into());
-            push("save", String::new());
+            v.push(("appendonly", "no".into()));
+            v.push(("save", String::new()));
         }
     }
     if let Some(m) = &plan.maxmemory {
-        push("maxmemory", m.clone());
+        v.push(("maxmemory", m.clone()));
     }
     if let Some(m) = &s.memory {
-        push("maxmemory-policy", m.policy.as_str().into());
+        v.push(("maxmemory-policy", m.policy.as_str().into()));
     }
     if let Some(n) = s.redis.maxclients {
-        push("maxclients", n.to_string());
+        v.push(("maxclients", n.to_string()));
     }
     if let Some(d) = s.redis.repl_diskless_sync {
-        push("repl-diskless-sync", if d { "yes" } else { "no" }.into());
+        v.push(("repl-diskless-sync", yes_no(d)));
     }
-    if s.auth.is_some() {
-        push("requirepass", "$(REDIS_PASSWORD)".into());
-    }
-    a
+    v
 }

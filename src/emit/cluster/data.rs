@@ -12,10 +12,9 @@ use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetUpdate
 use k8s_openapi::api::core::v1::{
     Affinity, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
     EnvVar, EnvVarSource, ExecAction, HTTPGetAction, KeyToPath, ObjectFieldSelector,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity, PodSpec,
-    PodTemplateSpec, Probe, SecretVolumeSource, Service, ServicePort, ServiceSpec,
-    TopologySpreadConstraint, Volume, VolumeMount, VolumeResourceRequirements,
-    WeightedPodAffinityTerm,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Probe,
+    SecretVolumeSource, Service, ServicePort, ServiceSpec, TopologySpreadConstraint, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -25,7 +24,6 @@ use minijinja::context;
 use super::{CLIENT, CLIENT_TLS_DIR, CONF_DIR, Ctx, SERVER, TLS_DIR, fingerprint, render};
 use crate::emit::common::{self, labels, meta, selector, selector_labels};
 use crate::emit::{EmitError, Object};
-use crate::spec::AntiAffinity;
 
 const REDIS_CONF: &str = include_str!("../templates/cluster-redis.conf.j2");
 /// Read-only for the owner and the pod's fsGroup: Redis and the exporter run as that group.
@@ -50,52 +48,14 @@ fn conf_name(ctx: &Ctx) -> String {
 
 /// Spec settings that are not about cluster mode or TLS, as `(directive, value)` pairs.
 fn settings(ctx: &Ctx) -> Vec<(String, String)> {
-    let s = &ctx.plan.spec;
-    let mut v: Vec<(String, String)> = Vec::new();
-    let mut push = |k: &str, val: String| v.push((k.to_string(), val));
-    match s.persistence.as_ref().filter(|p| p.enabled) {
-        Some(p) => {
-            push(
-                "appendonly",
-                if p.aof.is_some() { "yes" } else { "no" }.into(),
-            );
-            if let Some(aof) = &p.aof {
-                if let Some(f) = aof.fsync {
-                    push("appendfsync", format!("{f:?}").to_lowercase());
-                }
-                push(
-                    "auto-aof-rewrite-percentage",
-                    aof.rewrite_percentage.to_string(),
-                );
-                push("auto-aof-rewrite-min-size", aof.rewrite_min_size.clone());
-            }
-            if let Some(rules) = &p.rdb_save {
-                let joined = rules
-                    .iter()
-                    .map(|r| r.0.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                push("save", format!("\"{joined}\""));
-            }
-        }
-        None => {
-            push("appendonly", "no".into());
-            push("save", "\"\"".into());
-        }
-    }
-    if let Some(m) = &ctx.plan.maxmemory {
-        push("maxmemory", m.clone());
-    }
-    if let Some(m) = &s.memory {
-        push("maxmemory-policy", m.policy.as_str().into());
-    }
-    if let Some(n) = s.redis.maxclients {
-        push("maxclients", n.to_string());
-    }
-    if let Some(d) = s.redis.repl_diskless_sync {
-        push("repl-diskless-sync", if d { "yes" } else { "no" }.into());
-    }
-    v
+    crate::plan::model::redis_settings(ctx.plan)
+        .into_iter()
+        // redis.conf needs the `save` rules quoted as one argument (`save ""` disables).
+        .map(|(k, v)| match k {
+            "save" => (k.to_string(), format!("\"{v}\"")),
+            _ => (k.to_string(), v),
+        })
+        .collect()
 }
 
 fn redis_conf(ctx: &Ctx) -> Result<String, EmitError> {
@@ -415,31 +375,7 @@ fn exporter_container(ctx: &Ctx, e: &crate::spec::Exporter) -> Container {
 }
 
 fn affinity(ctx: &Ctx) -> Option<Affinity> {
-    let p = ctx.plan.spec.placement.as_ref()?;
-    let term = PodAffinityTerm {
-        label_selector: Some(selector(ctx.plan, SERVER)),
-        topology_key: HOSTNAME.into(),
-        ..Default::default()
-    };
-    let anti = match p.anti_affinity {
-        AntiAffinity::Preferred => PodAntiAffinity {
-            preferred_during_scheduling_ignored_during_execution: Some(vec![
-                WeightedPodAffinityTerm {
-                    weight: 100,
-                    pod_affinity_term: term,
-                },
-            ]),
-            ..Default::default()
-        },
-        AntiAffinity::Required => PodAntiAffinity {
-            required_during_scheduling_ignored_during_execution: Some(vec![term]),
-            ..Default::default()
-        },
-    };
-    Some(Affinity {
-        pod_anti_affinity: Some(anti),
-        ..Default::default()
-    })
+    common::anti_affinity(ctx.plan.spec.placement.as_ref(), selector(ctx.plan, SERVER))
 }
 
 fn spread(ctx: &Ctx) -> Option<Vec<TopologySpreadConstraint>> {

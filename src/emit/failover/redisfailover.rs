@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity, SeccompProfile,
-    SecurityContext, TopologySpreadConstraint, VolumeResourceRequirements, WeightedPodAffinityTerm,
+    Affinity, PersistentVolumeClaimSpec, SeccompProfile, SecurityContext, TopologySpreadConstraint,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -22,7 +22,7 @@ use super::super::cr::spotahome::{
 use super::super::{EmitError, Object};
 use super::operator_selector;
 use crate::plan::model::{Plan, redis_args};
-use crate::spec::{AntiAffinity, Failover};
+use crate::spec::Failover;
 
 pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
     let s = &plan.spec;
@@ -175,34 +175,11 @@ fn redis_custom_config(plan: &Plan) -> Vec<String> {
 }
 
 fn affinity(plan: &Plan, component: &str) -> Option<Affinity> {
-    let placement = plan.spec.placement.as_ref()?;
-    let term = PodAffinityTerm {
-        topology_key: "kubernetes.io/hostname".into(),
-        label_selector: Some(LabelSelector {
-            match_labels: Some(operator_selector(plan, Some(component))),
-            ..Default::default()
-        }),
+    let selector = LabelSelector {
+        match_labels: Some(operator_selector(plan, Some(component))),
         ..Default::default()
     };
-    let anti = match placement.anti_affinity {
-        AntiAffinity::Required => PodAntiAffinity {
-            required_during_scheduling_ignored_during_execution: Some(vec![term]),
-            ..Default::default()
-        },
-        AntiAffinity::Preferred => PodAntiAffinity {
-            preferred_during_scheduling_ignored_during_execution: Some(vec![
-                WeightedPodAffinityTerm {
-                    weight: 100,
-                    pod_affinity_term: term,
-                },
-            ]),
-            ..Default::default()
-        },
-    };
-    Some(Affinity {
-        pod_anti_affinity: Some(anti),
-        ..Default::default()
-    })
+    common::anti_affinity(plan.spec.placement.as_ref(), selector)
 }
 
 fn spread(plan: &Plan, component: &str) -> Vec<TopologySpreadConstraint> {
