@@ -615,10 +615,10 @@ mod no_panic {
                 }
             }
             let text: String = text.into_iter().collect();
-            if let Ok(o) = rkv::gitops::krm::run(&text) {
-                if o.failed {
-                    prop_assert!(o.yaml.contains("severity: error"));
-                }
+            if let Ok(o) = rkv::gitops::krm::run(&text)
+                && o.failed
+            {
+                prop_assert!(o.yaml.contains("severity: error"));
             }
         }
     }

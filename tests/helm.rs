@@ -79,10 +79,10 @@ mod stand_in {
                 serde_json::json!([{"type": "integer"}, {"type": "string"}]),
             );
         }
-        if m.remove("nullable") == Some(Value::Bool(true)) {
-            if let Some(Value::String(t)) = m.get("type").cloned() {
-                m.insert("type".into(), serde_json::json!([t, "null"]));
-            }
+        if m.remove("nullable") == Some(Value::Bool(true))
+            && let Some(Value::String(t)) = m.get("type").cloned()
+        {
+            m.insert("type".into(), serde_json::json!([t, "null"]));
         }
         for (k, v) in m.iter_mut() {
             match k.as_str() {
