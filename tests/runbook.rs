@@ -107,16 +107,33 @@ fn known(tree: &Path) -> Known {
                     k.add("Secret", if t.is_empty() { name } else { t });
                 }
                 "StatefulSet" => {
+                    let claims: Vec<String> = d
+                        .pointer("/spec/volumeClaimTemplates")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .map(|c| s(c, "/metadata/name").to_string())
+                        .collect();
                     for i in 0..count(&d, "/spec/replicas") {
                         k.add("Pod", format!("{name}-{i}"));
+                        for c in &claims {
+                            k.add("PersistentVolumeClaim", format!("{c}-{name}-{i}"));
+                        }
                     }
                 }
                 "RedisFailover" => {
                     k.add("StatefulSet", format!("rfr-{name}"));
                     k.add("Deployment", format!("rfs-{name}"));
                     k.add("Service", format!("rfs-{name}"));
+                    let claim = s(
+                        &d,
+                        "/spec/redis/storage/persistentVolumeClaim/metadata/name",
+                    );
                     for i in 0..count(&d, "/spec/redis/replicas") {
                         k.add("Pod", format!("rfr-{name}-{i}"));
+                        if !claim.is_empty() {
+                            k.add("PersistentVolumeClaim", format!("{claim}-rfr-{name}-{i}"));
+                        }
                     }
                 }
                 "RedisReplication" => {

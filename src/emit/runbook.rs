@@ -55,6 +55,8 @@ struct Topo {
     maker: String,
     /// The StatefulSet (own or operator-made) holding the data pods.
     data_set: Option<String>,
+    /// The data PVCs by exact name.
+    pvcs: Vec<String>,
 }
 
 fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
@@ -182,6 +184,25 @@ fn inventory(plan: &Plan, objects: &[Object]) -> (Vec<Row>, Topo) {
                 for i in 0..replicas {
                     let pod = format!("{name}-{i}");
                     rows.insert(row("Pod", &pod, ns, &format!("StatefulSet `{name}`")));
+                    for vct in o
+                        .value
+                        .pointer("/spec/volumeClaimTemplates")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        // The StatefulSet controller names each claim <template>-<pod>.
+                        let pvc = format!("{}-{pod}", s(vct, "/metadata/name"));
+                        rows.insert(row(
+                            "PersistentVolumeClaim",
+                            &pvc,
+                            ns,
+                            &format!("StatefulSet `{name}`"),
+                        ));
+                        if redis.is_some() {
+                            topo.pvcs.push(pvc);
+                        }
+                    }
                     if redis.is_some() {
                         topo.data_pods.push(pod);
                     }
@@ -194,6 +215,10 @@ fn inventory(plan: &Plan, objects: &[Object]) -> (Vec<Row>, Topo) {
                     topo.data_set = Some(name.to_string());
                     topo.namespace = ns.to_string();
                 }
+            }
+            // The backup PVC holds dumps, not the live data.
+            "PersistentVolumeClaim" if !name.ends_with("-backup") => {
+                topo.pvcs.push(name.to_string());
             }
             "Deployment" => {
                 if let Some(c) = redis_container(o) {
@@ -218,9 +243,18 @@ fn inventory(plan: &Plan, objects: &[Object]) -> (Vec<Row>, Topo) {
                     ns,
                     &format!("{note}; Sentinel port 26379"),
                 ));
+                let claim = s(
+                    &o.value,
+                    "/spec/redis/storage/persistentVolumeClaim/metadata/name",
+                );
                 for i in 0..n(&o.value, "/spec/redis/replicas").unwrap_or(0) {
                     let pod = format!("{sts}-{i}");
                     rows.insert(row("Pod", &pod, ns, &note));
+                    if !claim.is_empty() {
+                        let pvc = format!("{claim}-{pod}");
+                        rows.insert(row("PersistentVolumeClaim", &pvc, ns, &note));
+                        topo.pvcs.push(pvc);
+                    }
                     topo.data_pods.push(pod);
                 }
                 topo.exec = format!("pod/{sts}-0");
@@ -426,9 +460,29 @@ fn diagram(out: &mut String, plan: &Plan, objects: &[Object], t: &Topo) {
             })
             .collect()
     };
-    if let Some(first) = data.first() {
-        for d in data.iter().skip(1) {
-            let _ = writeln!(out, "    {first} <-. replication .-> {d}");
+    match &plan.spec.shape {
+        Shape::Cluster(_) => {
+            // Which pod serves which slots is decided at init, not in the manifests.
+            let ranges: Vec<String> = plan
+                .slots
+                .iter()
+                .map(|r| format!("{}-{}", r.start, r.end))
+                .collect();
+            let _ = writeln!(
+                out,
+                "    slots[/\"cluster bus: hash slots {} over the primaries\"/]",
+                ranges.join(", ")
+            );
+            for d in &data {
+                let _ = writeln!(out, "    slots -.- {d}");
+            }
+        }
+        _ => {
+            if let Some(first) = data.first() {
+                for d in data.iter().skip(1) {
+                    let _ = writeln!(out, "    {first} -. replication .- {d}");
+                }
+            }
         }
     }
     if let Some((target, _)) = &t.sentinel_exec {
@@ -629,6 +683,34 @@ fn section(out: &mut String, v: &Variant) {
         let _ = writeln!(out, "No Redis workload in this variant.\n");
     } else {
         let _ = writeln!(out, "```sh\n{}\n```\n", cli(plan, &t, ""));
+        let services: Vec<String> = objects
+            .iter()
+            .filter(|o| o.kind() == "Service")
+            .map(|o| {
+                let ports: Vec<String> = o
+                    .value
+                    .pointer("/spec/ports")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p.get("port").and_then(Value::as_u64))
+                    .map(|p| p.to_string())
+                    .collect();
+                format!(
+                    "- `{}.{}.svc` port {}",
+                    o.name(),
+                    o.namespace(),
+                    ports.join(", ")
+                )
+            })
+            .collect();
+        if !services.is_empty() {
+            let _ = writeln!(
+                out,
+                "Services (DNS name, ports); clients reach them only from the namespaces and pods the NetworkPolicies allow:\n\n{}\n",
+                services.join("\n")
+            );
+        }
         if t.tls.is_some() {
             let _ = writeln!(
                 out,
@@ -707,17 +789,25 @@ fn section(out: &mut String, v: &Variant) {
     let _ = writeln!(out);
 }
 
+/// The data PVCs in backticks, or who makes them.
+fn pvc_list(t: &Topo) -> String {
+    if t.pvcs.is_empty() {
+        format!("made by {}", t.maker)
+    } else {
+        t.pvcs
+            .iter()
+            .map(|p| code(p))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 fn dr(out: &mut String, plan: &Plan, objects: &[Object], t: &Topo) {
     if t.exec.is_empty() {
         let _ = writeln!(out, "No Redis workload in this variant.\n");
         return;
     }
     let ns = &t.namespace;
-    let first = t
-        .data_pods
-        .first()
-        .cloned()
-        .unwrap_or_else(|| t.exec.clone());
     let set = t.data_set.clone().unwrap_or_default();
     let sentinel = matches!(plan.spec.shape, Shape::Failover(_) | Shape::Replication(_));
     let cluster = matches!(plan.spec.shape, Shape::Cluster(_));
@@ -812,10 +902,10 @@ fn dr(out: &mut String, plan: &Plan, objects: &[Object], t: &Topo) {
             .unwrap_or("");
         let _ = write!(
             full,
-            "Restore from the backups CronJob `{}` writes to PVC `{pvc}`: recreate the pods with empty volumes, copy the newest dump of each primary onto its pod's `/data` before Redis starts (scale the StatefulSet to 0, mount the PVCs in a helper pod, copy, scale back){}.",
+            "The CronJob `{}` writes dumps to PVC `{pvc}`. To restore: scale the data pods to 0, mount the new data PVCs and `{pvc}` in a helper pod, copy the newest dump of each primary to its pod's `/data/dump.rdb` (remove any AOF directory so Redis loads the RDB), then scale back{}.",
             cron.name(),
             if cluster {
-                ", then re-create the cluster only if `CLUSTER INFO` is not `ok` (the dumps keep slot ownership in nodes.conf only if it was backed up)"
+                ". A dump holds keys, not the slot map: with the data PVCs gone `nodes.conf` is gone too, so let the init Job create the cluster empty first, then load each shard's dump on the primary that now owns that shard's slots"
             } else {
                 ""
             }
@@ -833,8 +923,8 @@ fn dr(out: &mut String, plan: &Plan, objects: &[Object], t: &Topo) {
     } else {
         let _ = write!(
             full,
-            "No backup is configured: only the PVCs (`{}`) hold the data. If every volume is lost, the data is lost.",
-            t.data_pods.join("`, `")
+            "No backup is configured: only the data PVCs ({}) hold the data. If every volume is lost, the data is lost.",
+            pvc_list(t)
         );
     }
     w(out, "Full loss", full);
@@ -887,8 +977,9 @@ fn dr(out: &mut String, plan: &Plan, objects: &[Object], t: &Topo) {
             out,
             "Persistence failures",
             format!(
-                "- **Disk full**: `{}` shows `rdb_last_bgsave_status:err` / `aof_last_write_status:err` and writes fail (`MISCONF`). Grow the PVC (`kubectl -n {ns} edit pvc <name>` if the StorageClass allows expansion) or delete old files; then `BGREWRITEAOF`.\n- **Fork failure** (`Can't save in background: fork`): the pod has no memory headroom for copy-on-write; raise the memory limit (rkv's maxmemory is 7/8 of it) or lower maxmemory.\n- **AOF corruption** (Redis refuses to start, `Bad file format reading the append only file`): stop the pod, run `redis-check-aof --fix` on the AOF in a helper pod mounting its PVC (first pod: `{first}`), then start it; a replica can instead be wiped and resynced from the primary.",
-                cli(plan, t, "INFO persistence")
+                "- **Disk full**: `{}` shows `rdb_last_bgsave_status:err` / `aof_last_write_status:err` and writes fail (`MISCONF`). Grow the full PVC ({pvcs}: `kubectl -n {ns} edit pvc <name>`, if the StorageClass allows expansion) or free space; then `BGREWRITEAOF`.\n- **Fork failure** (`Can't save in background: fork`): the pod has no memory headroom for copy-on-write; raise the memory limit (rkv's maxmemory is 7/8 of it) or lower maxmemory.\n- **AOF corruption** (Redis refuses to start, `Bad file format reading the append only file`): stop the pod, run `redis-check-aof --fix` on the AOF in a helper pod mounting that pod's PVC, then start it; a replica can instead be wiped and resynced from the primary.",
+                cli(plan, t, "INFO persistence"),
+                pvcs = pvc_list(t),
             ),
         );
     }
