@@ -71,6 +71,78 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+fn parse(f: &Path) -> Vec<Value> {
+    let text = fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    serde_saphyr::from_str_multiple::<Value, Vec<Value>>(&text)
+        .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+}
+
+/// Set `value` at a JSON pointer (`add` / `replace` of a JSON 6902 patch).
+fn set(doc: &mut Value, pointer: &str, value: Value) {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    let last = last.replace("~1", "/").replace("~0", "~");
+    match doc.pointer_mut(parent) {
+        Some(Value::Object(m)) => {
+            m.insert(last, value);
+        }
+        Some(Value::Array(a)) => match last.parse::<usize>() {
+            Ok(i) if i < a.len() => a[i] = value,
+            _ => a.push(value),
+        },
+        _ => {}
+    }
+}
+
+/// The objects an overlay's JSON 6902 patches change, as they are after the patch: the
+/// tree's files hold only the base object, and a patched replica count names new pods.
+fn patched(tree: &Path, docs: &[Value]) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut dirs = Vec::new();
+    let mut stack = vec![tree.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else if e.file_name() == "kustomization.yaml" {
+                dirs.push(d.clone());
+            }
+        }
+    }
+    for dir in dirs {
+        for k in parse(&dir.join("kustomization.yaml")) {
+            for p in k
+                .get("patches")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let (kind, name) = (s(p, "/target/kind"), s(p, "/target/name"));
+                let Some(ops) = parse(&dir.join(s(p, "/path"))).into_iter().next() else {
+                    continue;
+                };
+                let Some(ops) = ops.as_array() else { continue };
+                for base in docs
+                    .iter()
+                    .filter(|d| s(d, "/kind") == kind && s(d, "/metadata/name") == name)
+                {
+                    let mut d = base.clone();
+                    for op in ops {
+                        if matches!(s(op, "/op"), "add" | "replace")
+                            && let Some(v) = op.get("value")
+                        {
+                            set(&mut d, s(op, "/path"), v.clone());
+                        }
+                    }
+                    out.push(d);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Everything the YAML of one profile's tree names.
 fn known(tree: &Path) -> Known {
     let mut files = Vec::new();
@@ -78,89 +150,86 @@ fn known(tree: &Path) -> Known {
     let mut k = Known::default();
     let mut values = Vec::new();
     let mut releases = Vec::new();
-    for f in files {
-        let text = fs::read_to_string(&f).expect("read");
-        let docs: Vec<Value> = serde_saphyr::from_str_multiple::<Value, Vec<Value>>(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        for d in docs {
-            // JSON 6902 patches are lists; `$patch: delete` documents remove, not add.
-            if !d.is_object() || d.get("$patch").is_some() {
-                continue;
+    let mut all: Vec<Value> = files.iter().flat_map(|f| parse(f)).collect();
+    all.extend(patched(tree, &all));
+    for d in all {
+        // JSON 6902 patches are lists; `$patch: delete` documents remove, not add.
+        if !d.is_object() || d.get("$patch").is_some() {
+            continue;
+        }
+        let (kind, name, ns) = (
+            s(&d, "/kind"),
+            s(&d, "/metadata/name"),
+            s(&d, "/metadata/namespace"),
+        );
+        if kind.is_empty() {
+            values.push(d);
+            continue;
+        }
+        k.add(kind, name);
+        if !ns.is_empty() {
+            k.namespaces.insert(ns.to_string());
+        }
+        secrets(&d, &mut k);
+        match kind {
+            "ExternalSecret" => {
+                let t = s(&d, "/spec/target/name");
+                k.add("Secret", if t.is_empty() { name } else { t });
             }
-            let (kind, name, ns) = (
-                s(&d, "/kind"),
-                s(&d, "/metadata/name"),
-                s(&d, "/metadata/namespace"),
-            );
-            if kind.is_empty() {
-                values.push(d);
-                continue;
+            "StatefulSet" => {
+                let claims: Vec<String> = d
+                    .pointer("/spec/volumeClaimTemplates")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|c| s(c, "/metadata/name").to_string())
+                    .collect();
+                for i in 0..count(&d, "/spec/replicas") {
+                    k.add("Pod", format!("{name}-{i}"));
+                    for c in &claims {
+                        k.add("PersistentVolumeClaim", format!("{c}-{name}-{i}"));
+                    }
+                }
             }
-            k.add(kind, name);
-            if !ns.is_empty() {
+            "RedisFailover" => {
+                k.add("StatefulSet", format!("rfr-{name}"));
+                k.add("Deployment", format!("rfs-{name}"));
+                k.add("Service", format!("rfs-{name}"));
+                let claim = s(
+                    &d,
+                    "/spec/redis/storage/persistentVolumeClaim/metadata/name",
+                );
+                for i in 0..count(&d, "/spec/redis/replicas") {
+                    k.add("Pod", format!("rfr-{name}-{i}"));
+                    if !claim.is_empty() {
+                        k.add("PersistentVolumeClaim", format!("{claim}-rfr-{name}-{i}"));
+                    }
+                }
+            }
+            "RedisReplication" => {
+                k.add("StatefulSet", name);
+                k.add("Service", name);
+                k.add("Service", format!("{name}-headless"));
+                for i in 0..count(&d, "/spec/clusterSize") {
+                    k.add("Pod", format!("{name}-{i}"));
+                }
+            }
+            "RedisSentinel" => {
+                k.add("StatefulSet", format!("{name}-sentinel"));
+                k.add("Service", format!("{name}-sentinel"));
+                for i in 0..count(&d, "/spec/clusterSize") {
+                    k.add("Pod", format!("{name}-sentinel-{i}"));
+                }
+            }
+            "HelmRelease" => {
+                let ns = match s(&d, "/spec/targetNamespace") {
+                    "" => ns,
+                    t => t,
+                };
                 k.namespaces.insert(ns.to_string());
+                releases.push(name.to_string());
             }
-            secrets(&d, &mut k);
-            match kind {
-                "ExternalSecret" => {
-                    let t = s(&d, "/spec/target/name");
-                    k.add("Secret", if t.is_empty() { name } else { t });
-                }
-                "StatefulSet" => {
-                    let claims: Vec<String> = d
-                        .pointer("/spec/volumeClaimTemplates")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .map(|c| s(c, "/metadata/name").to_string())
-                        .collect();
-                    for i in 0..count(&d, "/spec/replicas") {
-                        k.add("Pod", format!("{name}-{i}"));
-                        for c in &claims {
-                            k.add("PersistentVolumeClaim", format!("{c}-{name}-{i}"));
-                        }
-                    }
-                }
-                "RedisFailover" => {
-                    k.add("StatefulSet", format!("rfr-{name}"));
-                    k.add("Deployment", format!("rfs-{name}"));
-                    k.add("Service", format!("rfs-{name}"));
-                    let claim = s(
-                        &d,
-                        "/spec/redis/storage/persistentVolumeClaim/metadata/name",
-                    );
-                    for i in 0..count(&d, "/spec/redis/replicas") {
-                        k.add("Pod", format!("rfr-{name}-{i}"));
-                        if !claim.is_empty() {
-                            k.add("PersistentVolumeClaim", format!("{claim}-rfr-{name}-{i}"));
-                        }
-                    }
-                }
-                "RedisReplication" => {
-                    k.add("StatefulSet", name);
-                    k.add("Service", name);
-                    k.add("Service", format!("{name}-headless"));
-                    for i in 0..count(&d, "/spec/clusterSize") {
-                        k.add("Pod", format!("{name}-{i}"));
-                    }
-                }
-                "RedisSentinel" => {
-                    k.add("StatefulSet", format!("{name}-sentinel"));
-                    k.add("Service", format!("{name}-sentinel"));
-                    for i in 0..count(&d, "/spec/clusterSize") {
-                        k.add("Pod", format!("{name}-sentinel-{i}"));
-                    }
-                }
-                "HelmRelease" => {
-                    let ns = match s(&d, "/spec/targetNamespace") {
-                        "" => ns,
-                        t => t,
-                    };
-                    k.namespaces.insert(ns.to_string());
-                    releases.push(name.to_string());
-                }
-                _ => {}
-            }
+            _ => {}
         }
     }
     // The Bitnami chart with Sentinel: StatefulSet <fullname>-node, Services <fullname>
@@ -265,6 +334,32 @@ fn every_runbook_name_exists_in_its_tree() {
         }
     }
     assert!(profiles > 0, "no profile under generated/");
+    assert!(
+        failures.is_empty(),
+        "names not in the tree:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_golden_runbook_name_exists_in_its_expected_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for e in fs::read_dir(&root).expect("tests/golden") {
+        let tree = e.expect("entry").path().join("expected");
+        let Ok(text) = fs::read_to_string(tree.join("RUNBOOK.md")) else {
+            continue;
+        };
+        checked += names_rows(&text).len();
+        for b in unknown(&text, &known(&tree)) {
+            failures.push(format!("{}: {b}", tree.display()));
+        }
+    }
+    assert!(
+        checked > 100,
+        "only {checked} names read from the golden runbooks"
+    );
     assert!(
         failures.is_empty(),
         "names not in the tree:\n{}",
