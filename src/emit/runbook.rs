@@ -534,7 +534,7 @@ fn diagram(out: &mut String, plan: &Plan, objects: &[Object], t: &Topo) {
             "    applier[\"Deployment {} ({} pods)\"]",
             objects
                 .iter()
-                .find(|o| o.kind() == "Deployment")
+                .find(|o| is_applier(o))
                 .map(Object::name)
                 .unwrap_or(""),
             w.applier.replicas
@@ -696,8 +696,19 @@ fn section(out: &mut String, v: &Variant) {
                     .filter_map(|p| p.get("port").and_then(Value::as_u64))
                     .map(|p| p.to_string())
                     .collect();
+                let host = s(
+                    &o.value,
+                    "/metadata/annotations/external-dns.alpha.kubernetes.io~1hostname",
+                );
+                let outside = match (s(&o.value, "/spec/type"), host) {
+                    ("LoadBalancer", "") => {
+                        " (LoadBalancer: outside the cluster at its external IP)".to_string()
+                    }
+                    ("LoadBalancer", h) => format!(" (LoadBalancer: outside the cluster at `{h}`)"),
+                    _ => String::new(),
+                };
                 format!(
-                    "- `{}.{}.svc` port {}",
+                    "- `{}.{}.svc` port {}{outside}",
                     o.name(),
                     o.namespace(),
                     ports.join(", ")
@@ -789,6 +800,12 @@ fn section(out: &mut String, v: &Variant) {
     let _ = writeln!(out);
 }
 
+/// The WAL applier Deployment (by its component label, not its name).
+fn is_applier(o: &Object) -> bool {
+    o.kind() == "Deployment"
+        && s(&o.value, "/metadata/labels/app.kubernetes.io~1component") == "applier"
+}
+
 /// The data PVCs in backticks, or who makes them.
 fn pvc_list(t: &Topo) -> String {
     if t.pvcs.is_empty() {
@@ -878,7 +895,7 @@ fn dr(out: &mut String, plan: &Plan, objects: &[Object], t: &Topo) {
     {
         let applier = objects
             .iter()
-            .find(|o| o.kind() == "Deployment")
+            .find(|o| is_applier(o))
             .map(Object::name)
             .unwrap_or("");
         let _ = write!(
@@ -913,12 +930,13 @@ fn dr(out: &mut String, plan: &Plan, objects: &[Object], t: &Topo) {
     } else if plan.spec.backup.is_some() {
         let _ = write!(
             full,
-            "Restore the newest backup (schedule `{}`) onto the primary's volume before Redis starts, then let the replicas resync.",
+            "The spec sets a backup schedule (`{}`), but this target renders no backup job: until one runs, the data PVCs ({}) are the only copy, and losing them all loses the data.",
             plan.spec
                 .backup
                 .as_ref()
                 .map(|b| b.schedule.as_str())
-                .unwrap_or("")
+                .unwrap_or(""),
+            pvc_list(t)
         );
     } else {
         let _ = write!(
