@@ -1017,6 +1017,17 @@ pub fn runbook(profile: &str, source_name: &str, variants: &[Variant]) -> Option
         out,
         "Every name below is read from the generated manifests. Names in the `Names` tables exist in this tree, or are made from it by the operator or chart named in the note.\n"
     );
+    let _ = writeln!(out, "Variants:\n");
+    for v in variants {
+        let _ = writeln!(
+            out,
+            "- {}: {} ({} data pods)",
+            variant_title(&v.plan.variant),
+            v.plan.shape_name,
+            v.plan.data_pods
+        );
+    }
+    let _ = writeln!(out);
     // One section per variant, in the compiled order (base, environments, sites).
     for v in variants {
         section(&mut out, v);
@@ -1025,4 +1036,45 @@ pub fn runbook(profile: &str, source_name: &str, variants: &[Variant]) -> Option
         path: PATH.into(),
         content: out,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_found_wherever_an_object_references_them() {
+        let v = json!({
+            "spec": {
+                "env": [{"valueFrom": {"secretKeyRef": {"name": "a", "key": "k"}}}],
+                "volumes": [{"secret": {"secretName": "b"}}],
+                "auth": {"secretPath": "c"},
+                "kubernetesConfig": {"redisSecret": {"name": "d", "key": "k"}},
+                "existingSecret": "e"
+            }
+        });
+        let mut out = BTreeSet::new();
+        referenced_secrets(&v, &mut out);
+        assert_eq!(
+            out.into_iter().collect::<Vec<_>>(),
+            ["a", "b", "c", "d", "e"]
+        );
+    }
+
+    #[test]
+    fn a_secret_referenced_twice_is_one_row() {
+        let row = |note: &str| Row {
+            kind: "Secret".into(),
+            name: "s".into(),
+            namespace: "n".into(),
+            note: note.into(),
+        };
+        let rows: BTreeSet<Row> = [row("referenced by A `x`"), row("referenced by B `y`")]
+            .into_iter()
+            .collect();
+        let merged = merge(rows);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].note, "referenced by A `x`, B `y`");
+    }
 }
