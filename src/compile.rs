@@ -76,7 +76,10 @@ pub fn compile(loaded: &Loaded) -> Result<Compiled, CompileError> {
         .iter()
         .map(|v| (v.resolved.variant.clone(), v.objects.clone()))
         .collect();
-    let files = layout::layout(&source_name, &pairs)?;
+    let mut files = layout::layout(&source_name, &pairs)?;
+    // The runbook sits beside the trees (no variant directory is named RUNBOOK.md).
+    files.extend(emit::runbook::runbook(&profile, &source_name, &variants));
+    files.sort();
     Ok(Compiled {
         profile,
         variants,

@@ -12,6 +12,7 @@ pub mod failover;
 pub mod helm;
 pub mod layout;
 pub mod replication;
+pub mod runbook;
 pub mod standalone;
 
 use serde::Serialize;

@@ -1,0 +1,416 @@
+//! The runbooks name only what exists.
+//!
+//! In: every `generated/<profile>/RUNBOOK.md` (or under `$RKV_GENERATED_DIR`) and the YAML
+//! of the same tree. Out: one failure listing every name of a `### Names` table that the
+//! tree does not have. A name exists when it is an object of that kind in the tree, a pod
+//! of a StatefulSet (`<sts>-<i>`, i < replicas), an object or pod an operator CR or the
+//! Bitnami chart makes from the tree (derived here independently of the emitter), a
+//! Secret some object references, or a namespace some object is in. The derivation is
+//! written again here on purpose: reusing the emitter's would prove nothing.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// What a tree holds: (kind, name) pairs and namespaces.
+#[derive(Debug, Default)]
+struct Known {
+    names: BTreeSet<(String, String)>,
+    namespaces: BTreeSet<String>,
+}
+
+impl Known {
+    fn add(&mut self, kind: &str, name: impl Into<String>) {
+        self.names.insert((kind.to_string(), name.into()));
+    }
+}
+
+fn s<'a>(v: &'a Value, p: &str) -> &'a str {
+    v.pointer(p).and_then(Value::as_str).unwrap_or("")
+}
+
+fn count(v: &Value, p: &str) -> u64 {
+    v.pointer(p).and_then(Value::as_u64).unwrap_or(0)
+}
+
+fn secrets(v: &Value, out: &mut Known) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match (k.as_str(), x) {
+                    ("secretName" | "existingSecret" | "secretPath", Value::String(n)) => {
+                        out.add("Secret", n.clone())
+                    }
+                    ("secretKeyRef" | "redisSecret" | "secretRef", Value::Object(r)) => {
+                        if let Some(Value::String(n)) = r.get("name") {
+                            out.add("Secret", n.clone());
+                        }
+                    }
+                    _ => {}
+                }
+                secrets(x, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| secrets(x, out)),
+        _ => {}
+    }
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let p = e.expect("dir entry").path();
+        if p.is_dir() {
+            yaml_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml")
+            && p.file_name().is_some_and(|n| n != "kustomization.yaml")
+        {
+            out.push(p);
+        }
+    }
+}
+
+fn parse(f: &Path) -> Vec<Value> {
+    let text = fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    serde_saphyr::from_str_multiple::<Value, Vec<Value>>(&text)
+        .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+}
+
+/// Set `value` at a JSON pointer (`add` / `replace` of a JSON 6902 patch).
+fn set(doc: &mut Value, pointer: &str, value: Value) {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    let last = last.replace("~1", "/").replace("~0", "~");
+    match doc.pointer_mut(parent) {
+        Some(Value::Object(m)) => {
+            m.insert(last, value);
+        }
+        Some(Value::Array(a)) => match last.parse::<usize>() {
+            Ok(i) if i < a.len() => a[i] = value,
+            _ => a.push(value),
+        },
+        _ => {}
+    }
+}
+
+/// The objects an overlay's JSON 6902 patches change, as they are after the patch: the
+/// tree's files hold only the base object, and a patched replica count names new pods.
+fn patched(tree: &Path, docs: &[Value]) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut dirs = Vec::new();
+    let mut stack = vec![tree.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else if e.file_name() == "kustomization.yaml" {
+                dirs.push(d.clone());
+            }
+        }
+    }
+    for dir in dirs {
+        for k in parse(&dir.join("kustomization.yaml")) {
+            for p in k
+                .get("patches")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let (kind, name) = (s(p, "/target/kind"), s(p, "/target/name"));
+                let Some(ops) = parse(&dir.join(s(p, "/path"))).into_iter().next() else {
+                    continue;
+                };
+                let Some(ops) = ops.as_array() else { continue };
+                for base in docs
+                    .iter()
+                    .filter(|d| s(d, "/kind") == kind && s(d, "/metadata/name") == name)
+                {
+                    let mut d = base.clone();
+                    for op in ops {
+                        if matches!(s(op, "/op"), "add" | "replace")
+                            && let Some(v) = op.get("value")
+                        {
+                            set(&mut d, s(op, "/path"), v.clone());
+                        }
+                    }
+                    out.push(d);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Everything the YAML of one profile's tree names.
+fn known(tree: &Path) -> Known {
+    let mut files = Vec::new();
+    yaml_files(tree, &mut files);
+    let mut k = Known::default();
+    let mut values = Vec::new();
+    let mut releases = Vec::new();
+    let mut all: Vec<Value> = files.iter().flat_map(|f| parse(f)).collect();
+    all.extend(patched(tree, &all));
+    for d in all {
+        // JSON 6902 patches are lists; `$patch: delete` documents remove, not add.
+        if !d.is_object() || d.get("$patch").is_some() {
+            continue;
+        }
+        let (kind, name, ns) = (
+            s(&d, "/kind"),
+            s(&d, "/metadata/name"),
+            s(&d, "/metadata/namespace"),
+        );
+        if kind.is_empty() {
+            values.push(d);
+            continue;
+        }
+        k.add(kind, name);
+        if !ns.is_empty() {
+            k.namespaces.insert(ns.to_string());
+        }
+        secrets(&d, &mut k);
+        match kind {
+            "ExternalSecret" => {
+                let t = s(&d, "/spec/target/name");
+                k.add("Secret", if t.is_empty() { name } else { t });
+            }
+            "StatefulSet" => {
+                let claims: Vec<String> = d
+                    .pointer("/spec/volumeClaimTemplates")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|c| s(c, "/metadata/name").to_string())
+                    .collect();
+                for i in 0..count(&d, "/spec/replicas") {
+                    k.add("Pod", format!("{name}-{i}"));
+                    for c in &claims {
+                        k.add("PersistentVolumeClaim", format!("{c}-{name}-{i}"));
+                    }
+                }
+            }
+            "RedisFailover" => {
+                k.add("StatefulSet", format!("rfr-{name}"));
+                k.add("Deployment", format!("rfs-{name}"));
+                k.add("Service", format!("rfs-{name}"));
+                let claim = s(
+                    &d,
+                    "/spec/redis/storage/persistentVolumeClaim/metadata/name",
+                );
+                for i in 0..count(&d, "/spec/redis/replicas") {
+                    k.add("Pod", format!("rfr-{name}-{i}"));
+                    if !claim.is_empty() {
+                        k.add("PersistentVolumeClaim", format!("{claim}-rfr-{name}-{i}"));
+                    }
+                }
+            }
+            "RedisReplication" => {
+                k.add("StatefulSet", name);
+                k.add("Service", name);
+                k.add("Service", format!("{name}-headless"));
+                for i in 0..count(&d, "/spec/clusterSize") {
+                    k.add("Pod", format!("{name}-{i}"));
+                }
+            }
+            "RedisSentinel" => {
+                k.add("StatefulSet", format!("{name}-sentinel"));
+                k.add("Service", format!("{name}-sentinel"));
+                for i in 0..count(&d, "/spec/clusterSize") {
+                    k.add("Pod", format!("{name}-sentinel-{i}"));
+                }
+            }
+            "HelmRelease" => {
+                let ns = match s(&d, "/spec/targetNamespace") {
+                    "" => ns,
+                    t => t,
+                };
+                k.namespaces.insert(ns.to_string());
+                releases.push(name.to_string());
+            }
+            _ => {}
+        }
+    }
+    // The Bitnami chart with Sentinel: StatefulSet <fullname>-node, Services <fullname>
+    // and <fullname>-headless.
+    for v in &values {
+        secrets(v, &mut k);
+        for r in &releases {
+            let full = match s(v, "/fullnameOverride") {
+                "" => r.as_str(),
+                f => f,
+            };
+            if v.pointer("/sentinel/enabled").and_then(Value::as_bool) == Some(true) {
+                k.add("StatefulSet", format!("{full}-node"));
+                k.add("Service", full);
+                k.add("Service", format!("{full}-headless"));
+                for i in 0..count(v, "/replica/replicaCount") {
+                    k.add("Pod", format!("{full}-node-{i}"));
+                }
+            }
+        }
+    }
+    k
+}
+
+/// The rows of every `### Names` table: (kind, name, namespace).
+fn names_rows(runbook: &str) -> Vec<(String, String, String)> {
+    let mut rows = Vec::new();
+    let mut inside = false;
+    for line in runbook.lines() {
+        if line.starts_with('#') {
+            inside = line.starts_with("### Names");
+            continue;
+        }
+        if !inside || !line.starts_with('|') {
+            continue;
+        }
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        let unquote = |c: &str| {
+            c.strip_prefix('`')
+                .and_then(|c| c.strip_suffix('`'))
+                .map(str::to_string)
+        };
+        if let (Some(kind), Some(name)) = (cells.first(), cells.get(1).and_then(|c| unquote(c))) {
+            let ns = cells.get(2).and_then(|c| unquote(c)).unwrap_or_default();
+            rows.push((kind.to_string(), name, ns));
+        }
+    }
+    rows
+}
+
+/// Every name of the runbook's Names tables the tree does not have.
+fn unknown(runbook: &str, k: &Known) -> Vec<String> {
+    let mut bad = Vec::new();
+    for (kind, name, ns) in names_rows(runbook) {
+        let ok = match kind.as_str() {
+            "Namespace" => k.namespaces.contains(&name),
+            _ => k.names.contains(&(kind.clone(), name.clone())),
+        };
+        if !ok || name.is_empty() {
+            bad.push(format!("{kind} `{name}`"));
+        }
+        if !ns.is_empty() && !k.namespaces.contains(&ns) {
+            bad.push(format!("namespace `{ns}` of {kind} `{name}`"));
+        }
+    }
+    bad
+}
+
+fn generated() -> PathBuf {
+    std::env::var_os("RKV_GENERATED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("generated"))
+}
+
+#[test]
+fn every_runbook_name_exists_in_its_tree() {
+    let mut failures = Vec::new();
+    let mut profiles = 0;
+    for e in fs::read_dir(generated()).expect("generated/") {
+        let tree = e.expect("entry").path();
+        if !tree.is_dir() {
+            continue;
+        }
+        profiles += 1;
+        let text = fs::read_to_string(tree.join("RUNBOOK.md"))
+            .unwrap_or_else(|e| panic!("{}/RUNBOOK.md: {e}", tree.display()));
+        let rows = names_rows(&text);
+        // A runbook whose tables the parser cannot read would pass vacuously.
+        assert!(
+            rows.len() >= 5,
+            "{}: only {} names read",
+            tree.display(),
+            rows.len()
+        );
+        assert!(
+            rows.iter().any(|r| r.0 == "Pod"),
+            "{}: no pod named",
+            tree.display()
+        );
+        for b in unknown(&text, &known(&tree)) {
+            failures.push(format!("{}: {b}", tree.display()));
+        }
+    }
+    assert!(profiles > 0, "no profile under generated/");
+    assert!(
+        failures.is_empty(),
+        "names not in the tree:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_golden_runbook_name_exists_in_its_expected_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for e in fs::read_dir(&root).expect("tests/golden") {
+        let tree = e.expect("entry").path().join("expected");
+        let Ok(text) = fs::read_to_string(tree.join("RUNBOOK.md")) else {
+            continue;
+        };
+        checked += names_rows(&text).len();
+        for b in unknown(&text, &known(&tree)) {
+            failures.push(format!("{}: {b}", tree.display()));
+        }
+    }
+    assert!(
+        checked > 100,
+        "only {checked} names read from the golden runbooks"
+    );
+    assert!(
+        failures.is_empty(),
+        "names not in the tree:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn a_bogus_name_is_reported() {
+    let mut k = Known::default();
+    k.add("StatefulSet", "cordum-redis");
+    k.add("Pod", "cordum-redis-0");
+    k.add("Secret", "cordum-redis-secret");
+    k.namespaces.insert("cordum".into());
+    let runbook = "\
+### Names (production)
+
+| Kind | Name | Namespace | Note |
+|---|---|---|---|
+| StatefulSet | `cordum-redis` | `cordum` |  |
+| Pod | `cordum-redis-0` | `cordum` |  |
+| Pod | `cordum-redis-6` | `cordum` | one past the replicas |
+| Secret | `cordum-redis-password` | `cordum` | never referenced |
+| Service | `cordum-redis` | `elsewhere` |  |
+| Namespace | `cordum` |  |  |
+
+### Connect (production)
+
+| Pod | `not-checked-outside-names` | | |
+";
+    assert_eq!(
+        unknown(runbook, &k),
+        vec![
+            "Pod `cordum-redis-6`",
+            "Secret `cordum-redis-password`",
+            "Service `cordum-redis`",
+            "namespace `elsewhere` of Service `cordum-redis`",
+        ]
+    );
+}
+
+#[test]
+fn operator_pods_are_derived_from_the_cr() {
+    let dir = tempfile::tempdir().expect("tmp");
+    fs::write(
+        dir.path().join("redisfailover-redis.yaml"),
+        "apiVersion: databases.spotahome.com/v1\nkind: RedisFailover\nmetadata: {name: redis, namespace: redis}\nspec: {redis: {replicas: 2}}\n",
+    )
+    .expect("write");
+    let k = known(dir.path());
+    let rb =
+        "### Names\n| Pod | `rfr-redis-1` | `redis` | |\n| Pod | `rfr-redis-2` | `redis` | |\n";
+    assert_eq!(unknown(rb, &k), vec!["Pod `rfr-redis-2`"]);
+}
