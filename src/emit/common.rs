@@ -206,6 +206,17 @@ pub fn allow_clients(
     component: &str,
     ports: &[u16],
 ) -> Result<Option<Object>, EmitError> {
+    allow_clients_named(plan, "allow-clients", component, ports)
+}
+
+/// [`allow_clients`] as a policy named `<name>-<suffix>`, for a second set of ports on
+/// another component (the Sentinels).
+pub fn allow_clients_named(
+    plan: &Plan,
+    suffix: &str,
+    component: &str,
+    ports: &[u16],
+) -> Result<Option<Object>, EmitError> {
     if plan.spec.clients.is_empty() {
         return Ok(None);
     }
@@ -217,7 +228,7 @@ pub fn allow_clients(
         .collect();
     policy(
         plan,
-        "allow-clients",
+        suffix,
         NetworkPolicySpec {
             pod_selector: Some(selector(plan, component)),
             policy_types: Some(vec!["Ingress".into()]),
@@ -313,4 +324,26 @@ pub fn anti_affinity(
         pod_anti_affinity: Some(anti),
         ..Default::default()
     })
+}
+
+/// A ReadWriteOnce claim of `size` (a Kubernetes quantity) on `storage_class`, or the
+/// cluster's default class when `None`.
+pub fn rwo_claim(
+    size: &str,
+    storage_class: Option<String>,
+) -> k8s_openapi::api::core::v1::PersistentVolumeClaimSpec {
+    use k8s_openapi::api::core::v1::{PersistentVolumeClaimSpec, VolumeResourceRequirements};
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    PersistentVolumeClaimSpec {
+        access_modes: Some(vec!["ReadWriteOnce".into()]),
+        storage_class_name: storage_class,
+        resources: Some(VolumeResourceRequirements {
+            requests: Some(BTreeMap::from([(
+                "storage".to_string(),
+                Quantity(size.to_string()),
+            )])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
 }

@@ -16,13 +16,9 @@ mod config;
 mod network;
 mod service;
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::core::v1::{
-    Affinity, EnvVarSource, PersistentVolumeClaimSpec, Probe, SecretKeySelector, SecurityContext,
-    TopologySpreadConstraint, VolumeResourceRequirements,
+    Affinity, EnvVarSource, Probe, SecretKeySelector, SecurityContext, TopologySpreadConstraint,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::common::{self, meta};
 use super::cr::opstree::{
@@ -133,18 +129,7 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
         .filter(|p| p.enabled)
         .map(|p| Storage {
             volume_claim_template: VolumeClaimTemplate {
-                spec: PersistentVolumeClaimSpec {
-                    access_modes: Some(vec!["ReadWriteOnce".into()]),
-                    storage_class_name: p.storage_class.clone(),
-                    resources: Some(VolumeResourceRequirements {
-                        requests: Some(BTreeMap::from([(
-                            "storage".to_string(),
-                            Quantity(p.size.clone()),
-                        )])),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                },
+                spec: crate::emit::common::rwo_claim(&p.size, p.storage_class.clone()),
             },
         });
     let exporter = s

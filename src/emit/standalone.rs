@@ -5,15 +5,12 @@
 //! PVC and the NetworkPolicies. No PodDisruptionBudget: with one pod any budget either
 //! blocks every drain or allows the only pod to go, so it would only mislead.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, ExecAction, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, Service, ServicePort,
-    ServiceSpec, TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
+    Container, ContainerPort, ExecAction, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource,
+    PodSpec, PodTemplateSpec, Probe, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume,
+    VolumeMount,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -161,18 +158,10 @@ fn pvc(plan: &Plan) -> Result<Option<Object>, EmitError> {
     };
     let c = PersistentVolumeClaim {
         metadata: meta(plan, &data_claim(plan), COMPONENT),
-        spec: Some(PersistentVolumeClaimSpec {
-            access_modes: Some(vec!["ReadWriteOnce".into()]),
-            storage_class_name: p.storage_class.clone(),
-            resources: Some(VolumeResourceRequirements {
-                requests: Some(BTreeMap::from([(
-                    "storage".to_string(),
-                    Quantity(p.size.clone()),
-                )])),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
+        spec: Some(crate::emit::common::rwo_claim(
+            &p.size,
+            p.storage_class.clone(),
+        )),
         ..Default::default()
     };
     Object::new("PersistentVolumeClaim", &c).map(Some)

@@ -11,10 +11,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Volume,
-    VolumeMount, VolumeResourceRequirements,
+    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Volume, VolumeMount,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use minijinja::context;
 
@@ -250,18 +248,10 @@ fn slot_comment(ctx: &Ctx) -> Vec<String> {
 fn backup_pvc(ctx: &Ctx, b: &Backup) -> Result<Object, EmitError> {
     let c = PersistentVolumeClaim {
         metadata: meta(ctx.plan, &backup_name(ctx), BACKUP),
-        spec: Some(PersistentVolumeClaimSpec {
-            access_modes: Some(vec!["ReadWriteOnce".into()]),
-            storage_class_name: b.storage_class.clone(),
-            resources: Some(VolumeResourceRequirements {
-                requests: Some(BTreeMap::from([(
-                    "storage".to_string(),
-                    Quantity(b.size.clone()),
-                )])),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
+        spec: Some(crate::emit::common::rwo_claim(
+            &b.size,
+            b.storage_class.clone(),
+        )),
         ..Default::default()
     };
     Object::new("PersistentVolumeClaim", &c)

@@ -8,10 +8,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, PersistentVolumeClaimSpec, SeccompProfile, SecurityContext, TopologySpreadConstraint,
-    VolumeResourceRequirements,
+    Affinity, SeccompProfile, SecurityContext, TopologySpreadConstraint,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::super::common::{self, meta};
@@ -38,18 +36,7 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
                     name: "redis-data".into(),
                     labels: BTreeMap::new(),
                 },
-                spec: PersistentVolumeClaimSpec {
-                    access_modes: Some(vec!["ReadWriteOnce".into()]),
-                    storage_class_name: p.storage_class.clone(),
-                    resources: Some(VolumeResourceRequirements {
-                        requests: Some(BTreeMap::from([(
-                            "storage".to_string(),
-                            Quantity(p.size.clone()),
-                        )])),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                },
+                spec: crate::emit::common::rwo_claim(&p.size, p.storage_class.clone()),
             }),
         });
     let exporter = s

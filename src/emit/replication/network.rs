@@ -68,29 +68,7 @@ fn operator(shape: &Replication) -> Option<NetworkPolicyPeer> {
 
 /// The spec's clients to the Sentinels, to discover the primary.
 fn sentinel_clients(plan: &Plan) -> Result<Option<Object>, EmitError> {
-    if plan.spec.clients.is_empty() {
-        return Ok(None);
-    }
-    let from = plan
-        .spec
-        .clients
-        .iter()
-        .map(|c| peer(&c.namespace, &c.pod_selector))
-        .collect();
-    policy(
-        plan,
-        "allow-sentinel-clients",
-        NetworkPolicySpec {
-            pod_selector: Some(selector(plan, SENTINEL)),
-            policy_types: Some(vec!["Ingress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(from),
-                ports: Some(vec![tcp(SENTINEL_PORT)]),
-            }]),
-            ..Default::default()
-        },
-    )
-    .map(Some)
+    common::allow_clients_named(plan, "allow-sentinel-clients", SENTINEL, &[SENTINEL_PORT])
 }
 
 /// Redis pods: replication between them, Sentinel's checks and the operator's role
