@@ -470,17 +470,7 @@ fn render_stdout(compiled: &[(Loaded, Compiled)], env: Option<&str>) -> i32 {
             None => c.variants.first(),
         };
         let Some(v) = pick else {
-            let names: Vec<&str> = c
-                .variants
-                .iter()
-                .map(|v| v.resolved.variant.label())
-                .collect();
-            eprintln!(
-                "error: `{}` has no environment or site `{}`; it has: {}",
-                l.source.file,
-                env.unwrap_or_default(),
-                names.join(", ")
-            );
+            unknown_variant(&l.source.file, c, env.unwrap_or_default());
             return 2;
         };
         // Documents that are not Kubernetes objects (Helm values) are files, not stream items.
@@ -849,17 +839,7 @@ fn explain(a: ExplainArgs) -> i32 {
         .map(|v| crate::explain::explain(&v.plan))
         .collect();
     if reports.is_empty() {
-        let names: Vec<&str> = c
-            .variants
-            .iter()
-            .map(|v| v.resolved.variant.label())
-            .collect();
-        eprintln!(
-            "error: `{}` has no environment or site `{}`; it has: {}",
-            l.source.file,
-            a.env.unwrap_or_default(),
-            names.join(", ")
-        );
+        unknown_variant(&l.source.file, c, a.env.as_deref().unwrap_or_default());
         return 2;
     }
     match a.format {
@@ -942,6 +922,19 @@ fn krm() -> i32 {
             2
         }
     }
+}
+
+/// Say that `file` has no environment or site `name`, listing the ones it has.
+fn unknown_variant(file: &str, c: &Compiled, name: &str) {
+    let names: Vec<&str> = c
+        .variants
+        .iter()
+        .map(|v| v.resolved.variant.label())
+        .collect();
+    eprintln!(
+        "error: `{file}` has no environment or site `{name}`; it has: {}",
+        names.join(", ")
+    );
 }
 
 #[cfg(test)]
