@@ -218,7 +218,6 @@ pub const CODES: &[(&str, &str)] = &[
         "RKV124",
         "soft (preferred) anti-affinity: one node loss can take a shard or a Sentinel majority",
     ),
-    ("RKV125", "two PodDisruptionBudgets select the same pods"),
     (
         "RKV130",
         "a rendered custom resource does not match its CRD's schema (`validate --crds`)",

@@ -15,5 +15,6 @@ pub mod gitops;
 pub mod par;
 pub mod plan;
 pub mod spec;
+pub mod target;
 pub mod validate;
 pub mod write;

@@ -149,6 +149,7 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
 fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     use crate::emit::helm::values::{Chart, Image};
     use crate::spec::Use;
+    use crate::target::helm::ChartVersion;
     let s = &r.spec;
     let durable = s.use_ == Use::Durable;
     let persistent = s.persistence.as_ref().filter(|p| p.enabled);
@@ -205,12 +206,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             .help(format!("set `sentinel.replicas: {}` (the chart's `replica.replicaCount` counts every node, primary included)", rep.replicas)),
         );
     }
-    let major = helm.version.split('.').next().and_then(|m| {
-        m.trim_start_matches(['v', '=', '^', '~'])
-            .parse::<u32>()
-            .ok()
-    });
-    if major != Some(chart.major()) {
+    if !ChartVersion::parse(&helm.version).pins_major(u64::from(chart.major())) {
         out.push(
             l.diag("RKV176", Severity::Warning, &r.at("outputs", "/helm/version"), format!(
                 "rkv writes values for the `{}` chart {}.x; version `{}` may read them differently",
@@ -534,5 +530,31 @@ pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>)
             )
             .help("set `shape.replication.operatorNamespace` to the namespace the operator runs in (seed 004: `redis-operator`)"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(spec: &str) -> Vec<&'static str> {
+        let loaded = crate::spec::load_str("t.yaml", spec.to_string()).expect("spec loads");
+        let resolved = crate::spec::resolve::resolve(&loaded.topology);
+        check(&loaded, &resolved).iter().map(|d| d.code).collect()
+    }
+
+    fn helm_spec(version: &str) -> String {
+        format!(
+            "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {{name: kv, namespace: kv}}\nspec:\n  use: cache\n  shape: {{standalone: {{}}}}\n  redis: {{image: bitnami/redis:7.2}}\n  auth: {{passwordSecret: {{name: kv, key: password}}}}\n  outputs:\n    kustomize: false\n    helm: {{release: kv, namespace: kv, version: \"{version}\", repository: oci://registry-1.docker.io/bitnamicharts}}\n"
+        )
+    }
+
+    #[test]
+    fn a_range_the_helm_emitter_supports_is_no_rkv176() {
+        // The emitter writes this as the OCIRepository's `ref.semver`; it stays on 23.x.
+        assert!(!codes(&helm_spec(">=23.0.0 <24.0.0")).contains(&"RKV176"));
+        assert!(!codes(&helm_spec("23.1.1")).contains(&"RKV176"));
+        assert!(codes(&helm_spec(">=23.0.0")).contains(&"RKV176"));
+        assert!(codes(&helm_spec("13.0.5")).contains(&"RKV176"));
     }
 }

@@ -36,6 +36,7 @@ use super::cr::flux::{
 use super::{EmitError, Object, common};
 use crate::plan::model::Plan;
 use crate::spec::Variant;
+use crate::target::helm::ChartVersion;
 use values::Chart;
 
 const COMPONENT: &str = "helm-release";
@@ -175,25 +176,17 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     ])
 }
 
-/// An exact version (`23.1.1`, `23.1.1-rc.1`) is a tag; anything else (`23.x`,
-/// `>=23.0.0 <24.0.0`) a semver range.
+/// An exact version is pulled by tag, a range by semver (see [`ChartVersion`]).
 fn oci_ref(version: &str) -> OciRef {
-    let core = version.split(['-', '+']).next().unwrap_or("");
-    let parts: Vec<&str> = core.split('.').collect();
-    let exact = parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.parse::<u64>().is_ok());
-    if exact {
-        OciRef {
-            tag: Some(version.to_string()),
+    match ChartVersion::parse(version) {
+        ChartVersion::Exact(v) => OciRef {
+            tag: Some(v.to_string()),
             semver: None,
-        }
-    } else {
-        OciRef {
+        },
+        ChartVersion::Range(v) => OciRef {
             tag: None,
-            semver: Some(version.to_string()),
-        }
+            semver: Some(v.to_string()),
+        },
     }
 }
 

@@ -11,6 +11,7 @@ pub mod cr;
 pub mod failover;
 pub mod helm;
 pub mod layout;
+pub mod pdb;
 pub mod replication;
 pub mod runbook;
 pub mod standalone;
@@ -38,6 +39,10 @@ pub enum EmitError {
     /// Two objects would be written to the same file.
     #[error("two objects render to `{0}`")]
     DuplicatePath(String),
+    /// Two PodDisruptionBudgets of one variant can select the same pod (a bug in an
+    /// emitter: the eviction API would refuse to evict that pod).
+    #[error("PodDisruptionBudgets `{0}` and `{1}` can select the same pods")]
+    OverlappingBudgets(String, String),
     /// A typed value failed to serialize (a bug in an emitter, never user input).
     #[error("cannot serialize {what}")]
     Serialize {
@@ -139,5 +144,6 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
         objects.extend(helm::emit(plan)?);
     }
     objects.sort_by_key(Object::id);
+    pdb::no_overlap(&objects)?;
     Ok(objects)
 }
