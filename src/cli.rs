@@ -392,7 +392,7 @@ fn render(a: RenderArgs) -> i32 {
         )
     };
     let mut drift = Vec::new();
-    let trees: Vec<(PathBuf, &[crate::emit::layout::OutFile])> = compiled
+    let trees: Vec<(PathBuf, &[crate::bundle::OutFile])> = compiled
         .iter()
         .map(|(_, c)| (a.output.join(&c.profile), &c.files[..]))
         .collect();

@@ -3,12 +3,13 @@
 //! In: a loaded spec. Out: the files of its tree and its findings. Invariant: no files
 //! when any finding is an error.
 
+use crate::bundle::{Object, OutFile};
 use crate::diag::Diagnostic;
-use crate::emit::layout::{self, OutFile};
-use crate::emit::{self, EmitError, Object};
+use crate::emit::{self, EmitError};
 use crate::plan::model::{self, Plan};
 use crate::spec::resolve::resolve;
 use crate::spec::{Loaded, Resolved};
+use crate::write::layout::{self, LayoutError};
 use crate::{check, spec};
 
 /// One variant, compiled.
@@ -38,6 +39,9 @@ pub enum CompileError {
     /// An emitter failed.
     #[error(transparent)]
     Emit(#[from] EmitError),
+    /// The objects could not be laid out as files.
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
 }
 
 /// The file name shown in generated headers and the profile folder name.

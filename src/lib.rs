@@ -4,6 +4,7 @@
 //! [`spec`] (load) -> [`check`] -> [`plan`] -> [`emit`] -> [`write`]; [`compile`] runs it
 //! for one spec, [`cli`] is the command line over it.
 
+pub mod bundle;
 pub mod check;
 pub mod cli;
 pub mod compile;

@@ -24,7 +24,7 @@ fn cases() -> Vec<PathBuf> {
 }
 
 /// What `rkv` says about the spec, and with which exit code.
-fn outcome(case: &Path) -> (String, Option<Vec<rkv::emit::layout::OutFile>>) {
+fn outcome(case: &Path) -> (String, Option<Vec<rkv::bundle::OutFile>>) {
     let spec = case.join("spec.yaml");
     let text = fs::read_to_string(&spec).expect("spec.yaml");
     match rkv::spec::load_str("spec.yaml", text) {

@@ -147,9 +147,8 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
 /// The runbooks' prevention advice (seeds 002, 003) and what the Helm target can render
 /// (RKV170-RKV176).
 fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
-    use crate::emit::helm::values::{Chart, Image};
     use crate::spec::Use;
-    use crate::target::helm::ChartVersion;
+    use crate::target::helm::{Chart, ChartVersion, Image};
     let s = &r.spec;
     let durable = s.use_ == Use::Durable;
     let persistent = s.persistence.as_ref().filter(|p| p.enabled);
@@ -206,7 +205,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             .help(format!("set `sentinel.replicas: {}` (the chart's `replica.replicaCount` counts every node, primary included)", rep.replicas)),
         );
     }
-    if !ChartVersion::parse(&helm.version).pins_major(u64::from(chart.major())) {
+    if !ChartVersion::parse(&helm.version).pins_major(chart.major()) {
         out.push(
             l.diag("RKV176", Severity::Warning, &r.at("outputs", "/helm/version"), format!(
                 "rkv writes values for the `{}` chart {}.x; version `{}` may read them differently",
@@ -489,7 +488,7 @@ pub fn unreadable_memory(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
 /// Findings about the OT-CONTAINER-KIT operator the replication shape runs on in the
 /// kustomize tree (RKV167, RKV168).
 pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
-    use crate::emit::cr::opstree::OPERATOR_LABELS;
+    use crate::target::opstree::OPERATOR_LABELS;
 
     let Shape::Replication(rep) = &r.spec.shape else {
         return;

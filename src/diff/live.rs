@@ -500,7 +500,7 @@ async fn fetch_object(env: &Env, client: &Client, r: &Resolved) -> Result<Pair, 
         Api::all_with(client.clone(), &r.ar)
     };
     let resource = resource_name(&r.ar, namespaced.then_some(r.key.namespace.as_str()));
-    let object = Some(super::display_key(&r.key));
+    let object = Some(r.key.to_string());
     let get = Req {
         verb: "get",
         resource: resource.clone(),

@@ -34,6 +34,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub(crate) use crate::bundle::{ObjKey, group_of};
 pub use error::{DiffError, MissingKind};
 pub use report::{Action, DiffReport, ObjectDiff, Summary};
 
@@ -100,41 +101,6 @@ impl Default for DiffOptions {
     }
 }
 
-/// Identity of an object: the API group (not the version: a live object may be served
-/// at another version), kind, namespace (empty for cluster-scoped objects) and name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct ObjKey {
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
-    pub group: String,
-}
-
-impl ObjKey {
-    /// The key of `obj`, or `None` when it lacks `apiVersion`, `kind` or `metadata.name`.
-    pub(crate) fn of(obj: &Value) -> Option<ObjKey> {
-        let api_version = obj.get("apiVersion")?.as_str()?;
-        let kind = obj.get("kind")?.as_str()?;
-        let meta = obj.get("metadata")?;
-        let name = meta.get("name")?.as_str()?;
-        let namespace = meta.get("namespace").and_then(Value::as_str).unwrap_or("");
-        Some(ObjKey {
-            kind: kind.to_string(),
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-            group: group_of(api_version).to_string(),
-        })
-    }
-}
-
-/// The group of an `apiVersion` (`apps/v1` -> `apps`, `v1` -> ``).
-pub(crate) fn group_of(api_version: &str) -> &str {
-    match api_version.rsplit_once('/') {
-        Some((group, _)) => group,
-        None => "",
-    }
-}
-
 /// One object before normalization: the live state, the state after the rollout, and
 /// whether "after" is the server's merged answer or just the rendered object.
 #[derive(Debug, Clone)]
@@ -166,7 +132,7 @@ fn instances(rendered: &[Value]) -> Result<BTreeSet<String>, DiffError> {
         if !seen.insert(key.clone()) {
             return Err(DiffError::InvalidRendered {
                 index,
-                reason: format!("`{}` is rendered twice", display_key(&key)),
+                reason: format!("`{key}` is rendered twice"),
             });
         }
         if let Some(instance) = label(obj, INSTANCE_LABEL) {
@@ -174,15 +140,6 @@ fn instances(rendered: &[Value]) -> Result<BTreeSet<String>, DiffError> {
         }
     }
     Ok(out)
-}
-
-/// `kind/namespace/name`, or `kind/name` for a cluster-scoped object.
-pub(crate) fn display_key(key: &ObjKey) -> String {
-    if key.namespace.is_empty() {
-        format!("{}/{}", key.kind, key.name)
-    } else {
-        format!("{}/{}/{}", key.kind, key.namespace, key.name)
-    }
 }
 
 /// Compares `rendered` with the live objects of `live` and reports what would change.

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use similar::TextDiff;
 
 use super::normalize::{align, fold_string_data, is_secret, mask_secrets, project, strip};
-use super::{DiffError, DiffOptions, Format, ObjKey, Pair, display_key};
+use super::{DiffError, DiffOptions, Format, ObjKey, Pair};
 
 /// What a rollout does to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -240,7 +240,7 @@ fn object_diff(pair: Pair, show_secrets: bool) -> Result<ObjectDiff, DiffError> 
     let yaml = |v: &Option<Value>| -> Result<String, DiffError> {
         match v {
             Some(v) => crate::write::to_yaml(v).map_err(|source| DiffError::Print {
-                object: display_key(&key),
+                object: key.to_string(),
                 source: Box::new(source),
             }),
             None => Ok(String::new()),
@@ -272,7 +272,7 @@ fn object_diff(pair: Pair, show_secrets: bool) -> Result<ObjectDiff, DiffError> 
 }
 
 fn unified(before: &str, after: &str, key: &ObjKey) -> String {
-    let id = display_key(key);
+    let id = key.to_string();
     TextDiff::from_lines(before, after)
         .unified_diff()
         .context_radius(3)

@@ -140,7 +140,7 @@ fn policy(plan: &Plan, suffix: &str, spec: NetworkPolicySpec) -> Result<Object, 
         metadata: meta(plan, &format!("{}-{suffix}", plan.name), "network-policy"),
         spec: Some(spec),
     };
-    Object::new("NetworkPolicy", &np)
+    Object::new("NetworkPolicy", &np).map_err(EmitError::from)
 }
 
 /// All pods of this topology (every component).

@@ -95,7 +95,9 @@ pub(crate) fn pdb(
         }),
         ..Default::default()
     };
-    Object::new("PodDisruptionBudget", &p).map(|o| o.with_comment(budget.reasoning.clone()))
+    Object::new("PodDisruptionBudget", &p)
+        .map_err(EmitError::from)
+        .map(|o| o.with_comment(budget.reasoning.clone()))
 }
 
 /// PDBs over the Redis and Sentinel pods the operator creates (its own are disabled in

@@ -29,25 +29,16 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
-use super::cr::flux::{
+use super::{EmitError, Object, common};
+use crate::bundle::helm_dir;
+use crate::plan::model::Plan;
+use crate::target::flux::{
     ChartRef, HelmRelease, HelmReleaseSpec, Install, LayerSelector, OciRef, OciRepository,
     OciRepositorySpec, Remediation, Upgrade, ValuesReference,
 };
-use super::{EmitError, Object, common};
-use crate::plan::model::Plan;
-use crate::spec::Variant;
-use crate::target::helm::ChartVersion;
-use values::Chart;
+use crate::target::helm::{Chart, ChartVersion};
 
 const COMPONENT: &str = "helm-release";
-
-/// Where this variant's Helm files go.
-pub fn dir(variant: &Variant) -> String {
-    match variant {
-        Variant::Base => "helm".into(),
-        other => format!("helm/{}", other.label()),
-    }
-}
 
 pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     let Some(h) = &plan.outputs.helm else {
@@ -57,7 +48,7 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     let Some(chart) = Chart::of(&plan.spec.shape) else {
         return Ok(Vec::new());
     };
-    let dir = dir(&plan.variant);
+    let dir = helm_dir(&plan.variant);
     let values_cm = format!("{}-values", h.release);
     let (doc, notes) = values::values(plan, chart);
     let mut comment = vec![format!(
@@ -248,24 +239,5 @@ mod tests {
         );
         assert_eq!(oci_ref("23.x").semver.as_deref(), Some("23.x"));
         assert_eq!(oci_ref("23.1.1-rc.1").tag.as_deref(), Some("23.1.1-rc.1"));
-    }
-
-    #[test]
-    fn images_split_like_the_charts_take_them() {
-        let i = values::Image::parse("bitnami/redis:7.2");
-        assert_eq!(
-            (i.registry.as_str(), i.repository.as_str(), i.tag.as_str()),
-            ("docker.io", "bitnami/redis", "7.2")
-        );
-        let i =
-            values::Image::parse("registry.example.com:5000/mirror/bitnami/redis:7.2.4@sha256:ab");
-        assert_eq!(i.registry, "registry.example.com:5000");
-        assert_eq!(i.repository, "mirror/bitnami/redis");
-        assert_eq!(i.tag, "7.2.4");
-        assert_eq!(i.digest, "sha256:ab");
-        assert_eq!(
-            i.sibling("redis-sentinel").repository,
-            "mirror/bitnami/redis-sentinel"
-        );
     }
 }

@@ -21,14 +21,14 @@ use k8s_openapi::api::core::v1::{
 };
 
 use super::common::{self, meta};
-use super::cr::opstree::{
+use super::{EmitError, Object};
+use crate::plan::model::{Budget, Plan};
+use crate::spec::{Replication, Shape};
+use crate::target::opstree::{
     API_VERSION, KubernetesConfig, Pdb, RedisConfig, RedisExporter, RedisReplication,
     RedisReplicationSpec, RedisSecret, RedisSentinel, RedisSentinelConfig, RedisSentinelSpec,
     Storage, VolumeClaimTemplate,
 };
-use super::{EmitError, Object};
-use crate::plan::model::{Budget, Plan};
-use crate::spec::{Replication, Shape};
 
 /// Component label of the Redis pods (primary and replicas).
 pub const SERVER: &str = "server";
@@ -185,7 +185,9 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
         None => comment
             .push("no budget: the disruption math refused this topology (see the findings)".into()),
     }
-    Object::new("RedisReplication", &cr).map(|o| o.with_comment(comment))
+    Object::new("RedisReplication", &cr)
+        .map_err(EmitError::from)
+        .map(|o| o.with_comment(comment))
 }
 
 fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
@@ -244,15 +246,17 @@ fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
         None => comment
             .push("no budget: the Sentinel math refused this topology (see the findings)".into()),
     }
-    Object::new("RedisSentinel", &cr).map(|o| o.with_comment(comment))
+    Object::new("RedisSentinel", &cr)
+        .map_err(EmitError::from)
+        .map(|o| o.with_comment(comment))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::cr::opstree::ROLE_LABEL;
     use crate::plan::model::plan;
     use crate::spec::{load_str, resolve::resolve};
+    use crate::target::opstree::ROLE_LABEL;
 
     fn platform_kv() -> Plan {
         let text = std::fs::read_to_string(concat!(

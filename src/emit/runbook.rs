@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::Object;
-use super::layout::{OutFile, dir_of};
+use crate::bundle::{OutFile, tree_dir};
 use crate::compile::Variant;
 use crate::plan::model::{Budget, Plan};
 use crate::spec::{Shape, Variant as Which};
@@ -615,7 +615,7 @@ fn section(out: &mut String, v: &Variant) {
     let (rows, t) = inventory(plan, objects);
     let label = plan.variant.label();
     let dir = if plan.outputs.kustomize {
-        format!("{}/", dir_of(&plan.variant))
+        format!("{}/", tree_dir(&plan.variant))
     } else {
         "helm/".into()
     };

@@ -128,7 +128,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         },
         ..Default::default()
     };
-    Object::new("Deployment", &d)
+    Object::new("Deployment", &d).map_err(EmitError::from)
 }
 
 fn service(plan: &Plan) -> Result<Object, EmitError> {
@@ -149,7 +149,7 @@ fn service(plan: &Plan) -> Result<Object, EmitError> {
         }),
         ..Default::default()
     };
-    Object::new("Service", &s)
+    Object::new("Service", &s).map_err(EmitError::from)
 }
 
 fn pvc(plan: &Plan) -> Result<Option<Object>, EmitError> {
@@ -164,5 +164,7 @@ fn pvc(plan: &Plan) -> Result<Option<Object>, EmitError> {
         )),
         ..Default::default()
     };
-    Object::new("PersistentVolumeClaim", &c).map(Some)
+    Object::new("PersistentVolumeClaim", &c)
+        .map_err(EmitError::from)
+        .map(Some)
 }

@@ -55,7 +55,7 @@ pub fn pick_variant<'a>(c: &'a Compiled, name: Option<&str>) -> Result<&'a Varia
 /// Is this an Argo CD `Application` (or `ApplicationSet`)? rkv emits one per site to deploy
 /// the committed tree; when Argo CD renders the spec itself, the user's own Application
 /// does that job, and applying the emitted one too would make a second, competing app.
-pub fn is_argocd_app(o: &crate::emit::Object) -> bool {
+pub fn is_argocd_app(o: &crate::bundle::Object) -> bool {
     o.api_version().starts_with("argoproj.io/")
         && matches!(o.kind(), "Application" | "ApplicationSet")
 }
@@ -63,7 +63,7 @@ pub fn is_argocd_app(o: &crate::emit::Object) -> bool {
 /// The cluster objects of a variant, in render order: what `rkv render --stdout` prints,
 /// less Argo CD Applications (see [`is_argocd_app`]). Documents that are not Kubernetes
 /// objects (Helm values files) have no `apiVersion` and are files, not stream items.
-pub fn cluster_objects(v: &Variant) -> impl Iterator<Item = &crate::emit::Object> {
+pub fn cluster_objects(v: &Variant) -> impl Iterator<Item = &crate::bundle::Object> {
     v.objects
         .iter()
         .filter(|o| !o.api_version().is_empty() && !is_argocd_app(o))
@@ -72,7 +72,7 @@ pub fn cluster_objects(v: &Variant) -> impl Iterator<Item = &crate::emit::Object
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::Object;
+    use crate::bundle::Object;
 
     fn obj(api: &str, kind: &str) -> Object {
         Object {

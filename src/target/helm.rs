@@ -1,15 +1,110 @@
-//! Facts about the Helm charts rkv writes values for, and how a chart version reads.
+//! Facts about the Helm charts rkv writes values for: which Bitnami chart runs a shape,
+//! the major version rkv's values are written for, how the charts take an image, and
+//! how a chart version reads.
 //!
-//! In: the spec's `outputs.helm.version` text. Out: a [`ChartVersion`]: an exact version
+//! In: the spec's shape, image and `outputs.helm.version`. Out: [`Chart`], [`Image`] and
+//! a [`ChartVersion`]: an exact version
 //! (an OCI tag) or a semver range (what Flux's OCIRepository `ref.semver` takes), and the
 //! major versions it can select. Invariant: one parser serves the check (RKV176: does
 //! the version stay on the major rkv's values are written for?) and the emitter (tag or
 //! range?), so the two cannot disagree about what a version means.
 //!
-//! Ranges follow the Masterminds semver constraints Flux evaluates: `||` between
+//! Version ranges follow the Masterminds semver constraints Flux evaluates: `||` between
 //! alternatives, commas or spaces between the comparators of one alternative,
 //! `=`, `!=`, `>`, `>=`, `<`, `<=`, `~`, `~>`, `^`, hyphen ranges (`1.2 - 1.4.5`), and
 //! `x`/`X`/`*` wildcards. Only the major versions matter here.
+
+use serde::Serialize;
+
+use crate::spec::Shape;
+
+/// Which Bitnami chart renders the topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chart {
+    /// `redis`: `architecture: standalone`, or `replication` with Sentinel.
+    Redis,
+    /// `redis-cluster`: S shards x (1 + R) nodes.
+    RedisCluster,
+}
+
+impl Chart {
+    /// The chart for a shape; `None` for the failover shape (an operator CR, no chart).
+    pub fn of(shape: &Shape) -> Option<Chart> {
+        match shape {
+            Shape::Standalone(_) | Shape::Replication(_) => Some(Chart::Redis),
+            Shape::Cluster(_) => Some(Chart::RedisCluster),
+            Shape::Failover(_) => None,
+        }
+    }
+
+    /// The chart's name in its repository.
+    pub fn name(self) -> &'static str {
+        match self {
+            Chart::Redis => "redis",
+            Chart::RedisCluster => "redis-cluster",
+        }
+    }
+
+    /// The major version whose values rkv writes.
+    pub fn major(self) -> u64 {
+        match self {
+            Chart::Redis => 23,
+            Chart::RedisCluster => 13,
+        }
+    }
+}
+
+/// A container image as the Bitnami charts take it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Image {
+    pub registry: String,
+    pub repository: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub tag: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub digest: String,
+}
+
+impl Image {
+    /// Split `[registry/]repository[:tag][@digest]`; the registry defaults to Docker Hub.
+    pub fn parse(image: &str) -> Image {
+        let (rest, digest) = match image.split_once('@') {
+            Some((r, d)) => (r, d.to_string()),
+            None => (image, String::new()),
+        };
+        let (path, tag) = match rest.rsplit_once(':') {
+            Some((p, t)) if !t.contains('/') => (p, t.to_string()),
+            _ => (rest, String::new()),
+        };
+        let (registry, repository) = match path.split_once('/') {
+            Some((first, repo))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (first.to_string(), repo.to_string())
+            }
+            _ => ("docker.io".to_string(), path.to_string()),
+        };
+        Image {
+            registry,
+            repository,
+            tag,
+            digest,
+        }
+    }
+
+    /// The sibling image of the same release (`bitnami/redis` -> `bitnami/redis-sentinel`).
+    pub fn sibling(&self, name: &str) -> Image {
+        let repository = match self.repository.rsplit_once('/') {
+            Some((org, _)) => format!("{org}/{name}"),
+            None => name.to_string(),
+        };
+        Image {
+            repository,
+            ..self.clone()
+        }
+    }
+}
 
 /// A chart version as the spec gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +286,24 @@ fn comparator(c: &str) -> Option<(u64, Option<u64>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_split_like_the_charts_take_them() {
+        let i = Image::parse("bitnami/redis:7.2");
+        assert_eq!(
+            (i.registry.as_str(), i.repository.as_str(), i.tag.as_str()),
+            ("docker.io", "bitnami/redis", "7.2")
+        );
+        let i = Image::parse("registry.example.com:5000/mirror/bitnami/redis:7.2.4@sha256:ab");
+        assert_eq!(i.registry, "registry.example.com:5000");
+        assert_eq!(i.repository, "mirror/bitnami/redis");
+        assert_eq!(i.tag, "7.2.4");
+        assert_eq!(i.digest, "sha256:ab");
+        assert_eq!(
+            i.sibling("redis-sentinel").repository,
+            "mirror/bitnami/redis-sentinel"
+        );
+    }
 
     #[test]
     fn exact_versions_are_tags_everything_else_a_range() {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
 
-use crate::emit::layout::OutFile;
+use crate::bundle::OutFile;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {

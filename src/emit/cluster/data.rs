@@ -86,7 +86,7 @@ fn conf_map(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
         )])),
         ..Default::default()
     };
-    Object::new("ConfigMap", &cm)
+    Object::new("ConfigMap", &cm).map_err(EmitError::from)
 }
 
 /// `<name>-client`: what an application needs to find the cluster (seed 000 section 5 step 6).
@@ -99,7 +99,7 @@ fn client_map(ctx: &Ctx) -> Result<Object, EmitError> {
         )])),
         ..Default::default()
     };
-    Object::new("ConfigMap", &cm)
+    Object::new("ConfigMap", &cm).map_err(EmitError::from)
 }
 
 fn port(name: &str, port: u16) -> ServicePort {
@@ -141,7 +141,7 @@ fn headless_service(ctx: &Ctx) -> Result<Object, EmitError> {
         }),
         ..Default::default()
     };
-    Object::new("Service", &s)
+    Object::new("Service", &s).map_err(EmitError::from)
 }
 
 /// A ClusterIP Service over the ready pods: one stable seed address for cluster clients,
@@ -157,7 +157,7 @@ fn client_service(ctx: &Ctx) -> Result<Object, EmitError> {
         }),
         ..Default::default()
     };
-    Object::new("Service", &s)
+    Object::new("Service", &s).map_err(EmitError::from)
 }
 
 /// The volume holding what redis-cli and the exporter present: the client Secret, or,
@@ -493,5 +493,5 @@ fn statefulset(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
         },
         ..Default::default()
     };
-    Object::new("StatefulSet", &sts)
+    Object::new("StatefulSet", &sts).map_err(EmitError::from)
 }

@@ -169,9 +169,9 @@ fn render(what: &str, template: &str, ctx: minijinja::Value) -> Result<String, E
     let mut env = minijinja::Environment::new();
     env.set_keep_trailing_newline(true);
     env.render_str(template, ctx)
-        .map_err(|e| EmitError::Serialize {
+        .map_err(|source| EmitError::Template {
             what: what.to_string(),
-            source: <serde_json::Error as serde::ser::Error>::custom(e.to_string()),
+            source,
         })
 }
 

@@ -14,12 +14,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use super::jobs::backup_name;
 use super::{Ctx, SERVER, camel};
 use crate::emit::common::{meta, selector_labels};
-use crate::emit::cr::monitoring::{
+use crate::emit::{EmitError, Object};
+use crate::plan::slots::CLUSTER_SLOTS;
+use crate::target::monitoring::{
     API_VERSION, Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup,
     ServiceMonitor, ServiceMonitorSpec,
 };
-use crate::emit::{EmitError, Object};
-use crate::plan::slots::CLUSTER_SLOTS;
 
 pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
     let Some(m) = ctx.plan.spec.monitoring.as_ref() else {
@@ -170,5 +170,5 @@ fn service_monitor(ctx: &Ctx) -> Result<Object, EmitError> {
             }],
         },
     };
-    Object::new("ServiceMonitor", &sm)
+    Object::new("ServiceMonitor", &sm).map_err(EmitError::from)
 }

@@ -66,7 +66,7 @@ fn np(ctx: &Ctx, suffix: &str, spec: NetworkPolicySpec) -> Result<Object, EmitEr
         ),
         spec: Some(spec),
     };
-    Object::new("NetworkPolicy", &n)
+    Object::new("NetworkPolicy", &n).map_err(EmitError::from)
 }
 
 /// Pods of this instance whose component is one of `components`, in its namespace.

@@ -8,10 +8,10 @@
 
 use super::{CLIENT, Ctx, SERVER};
 use crate::emit::common::meta;
-use crate::emit::cr::cert_manager::{
+use crate::emit::{EmitError, Object};
+use crate::target::cert_manager::{
     API_VERSION, Certificate, CertificateSpec, IssuerRef, PrivateKey,
 };
-use crate::emit::{EmitError, Object};
 
 pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
     let Some(t) = ctx.tls() else {

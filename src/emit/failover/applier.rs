@@ -15,13 +15,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::super::common::{self, labels, meta, selector, selector_labels};
-use super::super::cr::external_secrets::{
-    API_VERSION, Data, ExternalSecret, ExternalSecretSpec, RemoteRef, SecretStoreRef, Target,
-};
 use super::super::{EmitError, Object};
 use super::{MASTER_NAME, pdb, sentinel_address};
 use crate::plan::model::Plan;
 use crate::spec::{SecretKeyRef, Wal};
+use crate::target::external_secrets::{
+    API_VERSION, Data, ExternalSecret, ExternalSecretSpec, RemoteRef, SecretStoreRef, Target,
+};
 
 pub const COMPONENT: &str = "applier";
 /// Where the Kafka cluster CA is mounted in the applier.
@@ -116,7 +116,7 @@ pub fn external_secret(
             }],
         },
     };
-    Object::new("ExternalSecret", &es)
+    Object::new("ExternalSecret", &es).map_err(EmitError::from)
 }
 
 fn env(name: &str, value: impl Into<String>) -> EnvVar {
@@ -240,5 +240,5 @@ fn deployment(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
         },
         ..Default::default()
     };
-    Object::new("Deployment", &d)
+    Object::new("Deployment", &d).map_err(EmitError::from)
 }

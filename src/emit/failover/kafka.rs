@@ -20,16 +20,16 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde_json::{Value, json};
 
 use super::super::common::{labels, peer, tcp};
-use super::super::cr::strimzi::{
+use super::super::{EmitError, Object};
+use super::applier::{CA_KEY, PASSWORD_KEY, external_secret};
+use crate::plan::model::Plan;
+use crate::spec::{Mirror, Variant, Wal};
+use crate::target::strimzi::{
     API_VERSION, Acl, AclResource, Authorization, CLUSTER_LABEL, CertSecretSource,
     ClientAuthentication, ClientTls, Connector, ContainerTemplate, KafkaMirrorMaker2, KafkaTopic,
     KafkaTopicSpec, KafkaUser, KafkaUserSpec, MirrorMaker2Spec, Mm2Template, PasswordSecret,
     PodTemplate, SourceCluster, TargetCluster, UserAuthentication,
 };
-use super::super::{EmitError, Object};
-use super::applier::{CA_KEY, PASSWORD_KEY, external_secret};
-use crate::plan::model::Plan;
-use crate::spec::{Mirror, Variant, Wal};
 
 const COMPONENT: &str = "wal";
 const HOUR_MS: u64 = 3_600_000;
@@ -123,7 +123,9 @@ fn topic(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
                 .into(),
         );
     }
-    Object::new("KafkaTopic", &kt).map(|o| o.with_comment(why))
+    Object::new("KafkaTopic", &kt)
+        .map_err(EmitError::from)
+        .map(|o| o.with_comment(why))
 }
 
 fn acl(kind: &str, name: &str, pattern: &str, ops: &[&str]) -> Acl {
@@ -152,7 +154,7 @@ fn user(plan: &Plan, wal: &Wal, name: &str, acls: Vec<Acl>) -> Result<Object, Em
             },
         },
     };
-    Object::new("KafkaUser", &u)
+    Object::new("KafkaUser", &u).map_err(EmitError::from)
 }
 
 /// The applier may read the topic and commit its group's offsets, nothing else.
@@ -284,7 +286,7 @@ fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Emit
                     },
                 },
             },
-            mirrors: vec![super::super::cr::strimzi::Mirror {
+            mirrors: vec![crate::target::strimzi::Mirror {
                 source: SourceCluster {
                     alias: m.from.clone(),
                     bootstrap_servers: m.source_bootstrap.clone(),
@@ -384,7 +386,7 @@ fn mirror_policies(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Em
             metadata: kafka_meta(plan, wal, &format!("{name}-{suffix}"), false),
             spec: Some(spec),
         };
-        Object::new("NetworkPolicy", &p)
+        Object::new("NetworkPolicy", &p).map_err(EmitError::from)
     };
     let dns = peer(
         "kube-system",

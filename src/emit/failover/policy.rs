@@ -16,6 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use super::super::common::{self, meta, peer, selector_labels, tcp};
 use super::super::{EmitError, Object};
 use super::{SENTINEL_PORT, applier, operator_selector};
+use crate::bundle::SerializeError;
 use crate::plan::model::Plan;
 use crate::spec::Failover;
 
@@ -24,7 +25,7 @@ fn policy(plan: &Plan, suffix: &str, spec: NetworkPolicySpec) -> Result<Object, 
         metadata: meta(plan, &format!("{}-{suffix}", plan.name), "network-policy"),
         spec: Some(spec),
     };
-    Object::new("NetworkPolicy", &np)
+    Object::new("NetworkPolicy", &np).map_err(EmitError::from)
 }
 
 fn sel(m: BTreeMap<String, String>) -> Option<LabelSelector> {
@@ -68,7 +69,7 @@ pub fn policies(plan: &Plan, f: &Failover) -> Result<Vec<Object>, EmitError> {
     let mut dns = common::allow_dns(plan)?;
     dns.value["metadata"]["name"] = format!("{}-failover-allow-dns", plan.name).into();
     dns.value["spec"]["podSelector"] =
-        serde_json::to_value(sel(both.clone())).map_err(|source| EmitError::Serialize {
+        serde_json::to_value(sel(both.clone())).map_err(|source| SerializeError {
             what: "NetworkPolicy".into(),
             source,
         })?;

@@ -13,14 +13,14 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::super::common::{self, meta};
-use super::super::cr::spotahome::{
-    API_VERSION, AuthSettings, ConfigCopy, EmbeddedMeta, EmbeddedPvc, Exporter, RedisFailover,
-    RedisFailoverSpec, RedisSettings, RedisStorage, SentinelSettings,
-};
 use super::super::{EmitError, Object};
 use super::operator_selector;
 use crate::plan::model::{Plan, redis_args};
 use crate::spec::Failover;
+use crate::target::spotahome::{
+    API_VERSION, AuthSettings, ConfigCopy, EmbeddedMeta, EmbeddedPvc, Exporter, RedisFailover,
+    RedisFailoverSpec, RedisSettings, RedisStorage, SentinelSettings,
+};
 
 pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
     let s = &plan.spec;
@@ -103,7 +103,7 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
             label_whitelist: label_whitelist(plan),
         },
     };
-    Object::new("RedisFailover", &rf)
+    Object::new("RedisFailover", &rf).map_err(EmitError::from)
 }
 
 /// rkv's hardened container context plus the RuntimeDefault seccomp profile, set on

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::values::Chart;
 use crate::plan::model::Plan;
+use crate::target::helm::Chart;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rule {

@@ -63,7 +63,7 @@ pub fn config_map(plan: &Plan) -> Result<Object, EmitError> {
         data: Some(BTreeMap::from([(KEY.to_string(), redis_conf(plan)?)])),
         ..Default::default()
     };
-    Object::new("ConfigMap", &cm).map(|o| {
+    Object::new("ConfigMap", &cm).map_err(EmitError::from).map(|o| {
         o.with_comment(vec![
             "Redis reads this at start only, and the operator does not restart pods when it changes:".into(),
             "after a change, delete the replica pods one at a time, then fail over and delete the old primary.".into(),

@@ -48,7 +48,7 @@ fn policy(plan: &Plan, suffix: &str, spec: NetworkPolicySpec) -> Result<Object, 
         metadata: meta(plan, &format!("{}-{suffix}", plan.name), "network-policy"),
         spec: Some(spec),
     };
-    Object::new("NetworkPolicy", &np)
+    Object::new("NetworkPolicy", &np).map_err(EmitError::from)
 }
 
 /// Pods of `component` of this topology, in its own namespace.
@@ -146,7 +146,7 @@ fn external(plan: &Plan) -> Result<Option<Object>, EmitError> {
         })
         .collect();
     let mut master = selector_labels(plan, SERVER);
-    master.insert(crate::emit::cr::opstree::ROLE_LABEL.into(), "master".into());
+    master.insert(crate::target::opstree::ROLE_LABEL.into(), "master".into());
     policy(
         plan,
         "allow-external",

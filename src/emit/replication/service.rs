@@ -19,10 +19,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::SERVER;
 use crate::emit::common::{meta, selector_labels};
-use crate::emit::cr::opstree::ROLE_LABEL;
 use crate::emit::{EmitError, Object};
 use crate::plan::model::Plan;
 use crate::spec::ServiceType;
+use crate::target::opstree::ROLE_LABEL;
 
 /// The external Service's name.
 pub fn external_name(plan: &Plan) -> String {
@@ -84,5 +84,7 @@ pub fn external(plan: &Plan) -> Result<Option<Object>, EmitError> {
     if let Some(reason) = e.accept_insecure.as_ref().filter(|_| insecure) {
         comment.push(format!("Exposed without auth or TLS, accepted: {reason}"));
     }
-    Object::new("Service", &svc).map(|o| Some(o.with_comment(comment)))
+    Object::new("Service", &svc)
+        .map_err(EmitError::from)
+        .map(|o| Some(o.with_comment(comment)))
 }

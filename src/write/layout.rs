@@ -14,24 +14,23 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{EmitError, Object};
+use super::to_yaml;
+use crate::bundle::{Object, OutFile, tree_dir};
 use crate::spec::Variant;
-use crate::write::to_yaml;
 
-/// One file of the tree, path relative to `generated/<profile>/`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct OutFile {
-    pub path: String,
-    pub content: String,
-}
-
-/// Where a variant's kustomize directory lives.
-pub fn dir_of(variant: &Variant) -> String {
-    match variant {
-        Variant::Base => "base".into(),
-        Variant::Environment(e) => format!("overlays/{e}"),
-        Variant::Site(s) => format!("clusters/{s}/apps/redis"),
-    }
+/// Why the objects could not be laid out (a bug in an emitter, never user input).
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutError {
+    /// Two objects would be written to the same file.
+    #[error("two objects render to `{0}`")]
+    DuplicatePath(String),
+    /// A document could not be written as YAML.
+    #[error("cannot write {what} as YAML")]
+    Yaml {
+        what: String,
+        #[source]
+        source: serde_saphyr::SerializeError,
+    },
 }
 
 #[derive(Serialize)]
@@ -62,10 +61,10 @@ struct Target {
     namespace: String,
 }
 
-fn yaml<T: Serialize>(what: &str, v: &T) -> Result<String, EmitError> {
-    to_yaml(v).map_err(|e| EmitError::Serialize {
+fn yaml<T: Serialize>(what: &str, v: &T) -> Result<String, LayoutError> {
+    to_yaml(v).map_err(|source| LayoutError::Yaml {
         what: what.to_string(),
-        source: <serde_json::Error as serde::ser::Error>::custom(e.to_string()),
+        source,
     })
 }
 
@@ -76,7 +75,7 @@ fn header(source: &str) -> String {
 }
 
 /// An object's file: the header, its comment lines, then the object.
-pub fn object_file(source: &str, o: &Object) -> Result<String, EmitError> {
+pub fn object_file(source: &str, o: &Object) -> Result<String, LayoutError> {
     let mut s = header(source);
     for line in &o.comment {
         s.push_str("# ");
@@ -91,7 +90,7 @@ pub fn object_file(source: &str, o: &Object) -> Result<String, EmitError> {
 pub fn layout(
     source: &str,
     variants: &[(Variant, Vec<Object>)],
-) -> Result<Vec<OutFile>, EmitError> {
+) -> Result<Vec<OutFile>, LayoutError> {
     let mut files = Vec::new();
     // Objects placed at their own path (Helm files, Argo CD Applications) are written
     // there as they are; only the rest make up the variants' kustomize trees.
@@ -100,7 +99,7 @@ pub fn layout(
     for o in placed {
         let path = o.path.clone().unwrap_or_default();
         if files.iter().any(|f: &OutFile| f.path == path) {
-            return Err(EmitError::DuplicatePath(path));
+            return Err(LayoutError::DuplicatePath(path));
         }
         files.push(OutFile {
             path,
@@ -116,7 +115,7 @@ pub fn layout(
         if objects.is_empty() {
             continue;
         }
-        let dir = dir_of(variant);
+        let dir = tree_dir(variant);
         match (variant, base) {
             (Variant::Environment(_), Some(base)) => {
                 overlay(source, &dir, base, objects, &mut files)?
@@ -126,7 +125,7 @@ pub fn layout(
     }
     files.sort();
     if let Some(w) = files.windows(2).find(|w| w[0].path == w[1].path) {
-        return Err(EmitError::DuplicatePath(w[0].path.clone()));
+        return Err(LayoutError::DuplicatePath(w[0].path.clone()));
     }
     Ok(files)
 }
@@ -146,7 +145,7 @@ fn split_placed(
     (placed, rest)
 }
 
-fn kustomization(source: &str, k: &Kustomization) -> Result<String, EmitError> {
+fn kustomization(source: &str, k: &Kustomization) -> Result<String, LayoutError> {
     Ok(format!("{}{}", header(source), yaml("Kustomization", k)?))
 }
 
@@ -155,7 +154,7 @@ fn standalone_dir(
     dir: &str,
     objects: &[Object],
     files: &mut Vec<OutFile>,
-) -> Result<(), EmitError> {
+) -> Result<(), LayoutError> {
     let mut resources = Vec::new();
     for o in objects {
         resources.push(o.file_name());
@@ -198,13 +197,13 @@ fn overlay(
     base: &[Object],
     objects: &[Object],
     files: &mut Vec<OutFile>,
-) -> Result<(), EmitError> {
-    let by_id: BTreeMap<_, _> = base.iter().map(|o| (o.id(), o)).collect();
-    let env_ids: BTreeMap<_, _> = objects.iter().map(|o| (o.id(), o)).collect();
+) -> Result<(), LayoutError> {
+    let by_id: BTreeMap<_, _> = base.iter().map(|o| (o.key(), o)).collect();
+    let env_ids: BTreeMap<_, _> = objects.iter().map(|o| (o.key(), o)).collect();
     let mut resources = vec!["../../base".to_string()];
     let mut patches = Vec::new();
     for o in objects {
-        match by_id.get(&o.id()) {
+        match by_id.get(&o.key()) {
             None => {
                 resources.push(o.file_name());
                 files.push(OutFile {
@@ -234,7 +233,7 @@ fn overlay(
         }
     }
     for b in base {
-        if !env_ids.contains_key(&b.id()) {
+        if !env_ids.contains_key(&b.key()) {
             let name = format!("delete-{}", b.file_name());
             let mut meta = json!({"name": b.name()});
             if !b.namespace().is_empty() {
