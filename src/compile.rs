@@ -1,4 +1,4 @@
-//! The pipeline, end to end for one spec: load -> check -> plan -> emit -> layout.
+//! The pipeline, end to end for one spec: resolve -> plan -> check -> emit -> layout.
 //!
 //! In: a loaded spec. Out: the files of its tree and its findings. Invariant: no files
 //! when any finding is an error.
@@ -61,14 +61,20 @@ pub fn names(file: &str) -> (String, String) {
 /// Check, plan and emit every variant of a loaded spec.
 pub fn compile(loaded: &Loaded) -> Result<Compiled, CompileError> {
     let (source_name, profile) = names(&loaded.source.file);
-    let resolved = resolve(&loaded.topology);
-    let findings = check::check(loaded, &resolved);
+    // Plan every variant once; the checks read the same plans the emitters do.
+    let planned: Vec<(Resolved, Plan)> = resolve(&loaded.topology)
+        .into_iter()
+        .map(|r| {
+            let plan = model::plan(&r, &source_name);
+            (r, plan)
+        })
+        .collect();
+    let findings = check::check(loaded, &planned);
     if findings.iter().any(Diagnostic::is_error) {
         return Err(CompileError::Findings(findings));
     }
     let mut variants = Vec::new();
-    for r in resolved {
-        let plan = model::plan(&r, &source_name);
+    for (r, plan) in planned {
         let objects = emit::emit(&plan)?;
         variants.push(Variant {
             resolved: r,

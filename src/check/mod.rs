@@ -1,22 +1,24 @@
 //! The check stage: semantic findings about a loaded spec and each resolved topology.
 //!
-//! In: a [`Loaded`] spec and its [`Resolved`] variants. Out: every finding (not just the
+//! In: a [`Loaded`] spec and its [`Resolved`] variants, each with the [`Plan`] made from
+//! it (planning is total, so it runs first and once). Out: every finding (not just the
 //! first), each with a stable code, a severity, the place in the file and a help line.
-//! Invariant: an error finding means no plan is made and nothing is written.
+//! Invariant: an error finding means nothing is emitted or written.
 
 pub mod topology;
 
 use crate::diag::{Diagnostic, Severity};
+use crate::plan::model::Plan;
 use crate::spec::{Loaded, Resolved, ServiceType, Shape};
+use crate::target::spotahome;
 
-/// All findings for a spec.
-pub fn check(loaded: &Loaded, variants: &[Resolved]) -> Vec<Diagnostic> {
+/// All findings for a spec, from each variant and the plan made from it.
+pub fn check(loaded: &Loaded, variants: &[(Resolved, Plan)]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     spec_level(loaded, &mut out);
-    for r in variants {
+    for (r, plan) in variants {
         variant_level(loaded, r, &mut out);
-        let plan = crate::plan::model::plan(r, "");
-        topology::check(loaded, r, &plan, &mut out);
+        topology::check(loaded, r, plan, &mut out);
     }
     // The same finding from several variants that share a section is reported once.
     let mut seen = Vec::new();
@@ -266,12 +268,6 @@ fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The Spotahome operator's fixed Sentinel master group name.
-const SPOTAHOME_MASTER: &str = "mymaster";
-/// Spotahome refuses a RedisFailover whose name is longer (it prefixes `rfr-`/`rfs-`
-/// and appends suffixes to derive object names).
-const SPOTAHOME_MAX_NAME: usize = 48;
-
 /// Operator quirks and WAL findings of the `failover` shape (RKV150-RKV158).
 fn failover_findings(
     l: &Loaded,
@@ -283,7 +279,7 @@ fn failover_findings(
     if let Some(a) = s
         .auth
         .as_ref()
-        .filter(|a| a.password_secret.key != "password")
+        .filter(|a| a.password_secret.key != spotahome::PASSWORD_KEY)
     {
         out.push(
             l.diag(
@@ -302,34 +298,35 @@ fn failover_findings(
         .sentinel
         .master_name
         .as_deref()
-        .filter(|m| *m != SPOTAHOME_MASTER)
+        .filter(|m| *m != spotahome::MASTER_NAME)
     {
         out.push(
             l.diag(
                 "RKV151",
                 Severity::Error,
                 &r.at("shape", "/failover/sentinel/masterName"),
-                format!("the Spotahome operator always names the master group `{SPOTAHOME_MASTER}`, not `{m}`"),
+                format!("the Spotahome operator always names the master group `{}`, not `{m}`", spotahome::MASTER_NAME),
             )
-            .help(format!("set `masterName: {SPOTAHOME_MASTER}` (or remove it): clients asking Sentinel for `{m}` would get no master")),
+            .help(format!("set `masterName: {}` (or remove it): clients asking Sentinel for `{m}` would get no master", spotahome::MASTER_NAME)),
         );
     }
-    if r.name.len() > SPOTAHOME_MAX_NAME {
+    if r.name.len() > spotahome::MAX_NAME {
         out.push(
             l.diag(
                 "RKV152",
                 Severity::Error,
                 &r.origin("name"),
                 format!(
-                    "`{}` is {} characters; the Spotahome operator rejects a RedisFailover name longer than {SPOTAHOME_MAX_NAME}",
+                    "`{}` is {} characters; the Spotahome operator rejects a RedisFailover name longer than {}",
                     r.name,
-                    r.name.len()
+                    r.name.len(),
+                    spotahome::MAX_NAME
                 ),
             )
             .help("shorten the name: the operator derives `rfr-<name>`/`rfs-<name>` objects from it"),
         );
     }
-    let spotahome_quorum = f.sentinel.replicas / 2 + 1;
+    let spotahome_quorum = spotahome::quorum(f.sentinel.replicas);
     if f.sentinel.quorum != spotahome_quorum {
         out.push(
             l.diag(
@@ -538,8 +535,14 @@ mod tests {
 
     fn codes(spec: &str) -> Vec<&'static str> {
         let loaded = crate::spec::load_str("t.yaml", spec.to_string()).expect("spec loads");
-        let resolved = crate::spec::resolve::resolve(&loaded.topology);
-        check(&loaded, &resolved).iter().map(|d| d.code).collect()
+        let planned: Vec<_> = crate::spec::resolve::resolve(&loaded.topology)
+            .into_iter()
+            .map(|r| {
+                let plan = crate::plan::model::plan(&r, "t.yaml");
+                (r, plan)
+            })
+            .collect();
+        check(&loaded, &planned).iter().map(|d| d.code).collect()
     }
 
     fn helm_spec(version: &str) -> String {

@@ -28,13 +28,7 @@ use super::common::meta;
 use super::{EmitError, Object};
 use crate::plan::model::{Budget, Plan};
 use crate::spec::Shape;
-
-/// The master group name the Spotahome operator always uses.
-pub const MASTER_NAME: &str = "mymaster";
-/// Sentinel's port; the operator does not let it change.
-pub const SENTINEL_PORT: u16 = 26379;
-/// `app.kubernetes.io/part-of` on every pod the Spotahome operator creates.
-const OPERATOR_PART_OF: &str = "redis-failover";
+use crate::target::spotahome;
 
 pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     let Shape::Failover(f) = &plan.spec.shape else {
@@ -51,26 +45,19 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     Ok(out)
 }
 
-/// The labels the Spotahome operator puts on the pods of `component` (`redis` or
-/// `sentinel`): its `generateSelectorLabels` (name = the CR's name, part-of =
-/// `redis-failover`). Selectors built on rkv's own labels would match nothing.
+/// The labels the Spotahome operator puts on this topology's pods of `component`.
 pub fn operator_selector(plan: &Plan, component: Option<&str>) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::from([
-        ("app.kubernetes.io/name".to_string(), plan.name.clone()),
-        (
-            "app.kubernetes.io/part-of".to_string(),
-            OPERATOR_PART_OF.to_string(),
-        ),
-    ]);
-    if let Some(c) = component {
-        m.insert("app.kubernetes.io/component".into(), c.into());
-    }
-    m
+    spotahome::pod_labels(&plan.name, component)
 }
 
 /// `rfs-<name>.<namespace>.svc:26379`: the Sentinel Service the operator creates.
 pub fn sentinel_address(plan: &Plan) -> String {
-    format!("rfs-{}.{}.svc:{SENTINEL_PORT}", plan.name, plan.namespace)
+    format!(
+        "{}.{}.svc:{}",
+        spotahome::sentinel_name(&plan.name),
+        plan.namespace,
+        spotahome::SENTINEL_PORT
+    )
 }
 
 /// A PodDisruptionBudget over `selector` with the plan's numbers and their arithmetic.

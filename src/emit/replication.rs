@@ -25,20 +25,15 @@ use super::{EmitError, Object};
 use crate::plan::model::{Budget, Plan};
 use crate::spec::{Replication, Shape};
 use crate::target::opstree::{
-    API_VERSION, KubernetesConfig, Pdb, RedisConfig, RedisExporter, RedisReplication,
-    RedisReplicationSpec, RedisSecret, RedisSentinel, RedisSentinelConfig, RedisSentinelSpec,
-    Storage, VolumeClaimTemplate,
+    API_VERSION, DEFAULT_SENTINEL_IMAGE, KubernetesConfig, Pdb, RedisConfig, RedisExporter,
+    RedisReplication, RedisReplicationSpec, RedisSecret, RedisSentinel, RedisSentinelConfig,
+    RedisSentinelSpec, Storage, VolumeClaimTemplate,
 };
 
 /// Component label of the Redis pods (primary and replicas).
 pub const SERVER: &str = "server";
 /// Component label of the Sentinel pods.
 pub const SENTINEL: &str = "sentinel";
-/// The Sentinel port; the operator does not let it be changed.
-pub const SENTINEL_PORT: u16 = 26379;
-/// The Sentinel image when the spec names none: the operator's own image, the same
-/// Redis 7.0 line as seed 004's server.
-pub const DEFAULT_SENTINEL_IMAGE: &str = "quay.io/opstree/redis-sentinel:v7.0.15";
 /// Tags are pinned in the spec, so a node's cached image is the right one.
 const PULL_POLICY: &str = "IfNotPresent";
 

@@ -117,7 +117,7 @@ pub fn plan(r: &Resolved, source_name: &str) -> Plan {
         part_of: r.part_of.clone(),
         extra_labels: r.labels.clone(),
         shape_name: spec.shape.name(),
-        run_as_user: run_as_user(&spec.redis.image),
+        run_as_user: crate::target::image_uid(&spec.redis.image),
         maxmemory,
         maxmemory_reasoning,
         data_pods,
@@ -185,15 +185,6 @@ fn maxmemory(spec: &TopologySpec) -> (Option<String>, Vec<String>) {
             Err(_) => (None, Vec::new()),
         },
         _ => (None, Vec::new()),
-    }
-}
-
-/// The uid an image's Redis user has; the pod runs as it so the data volume is writable.
-pub fn run_as_user(image: &str) -> i64 {
-    if image.contains("opstree") || image.contains("bitnami") {
-        1000
-    } else {
-        999
     }
 }
 

@@ -19,3 +19,13 @@ pub mod monitoring;
 pub mod opstree;
 pub mod spotahome;
 pub mod strimzi;
+
+/// The uid the Redis user of an image has (999 in the official image, 1000 in the
+/// OT-CONTAINER-KIT and Bitnami ones); the pod runs as it so the data volume is writable.
+pub fn image_uid(image: &str) -> i64 {
+    if image.contains("opstree") || image.contains("bitnami") {
+        1000
+    } else {
+        999
+    }
+}

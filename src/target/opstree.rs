@@ -29,9 +29,33 @@ pub const API_VERSION: &str = "redis.redis.opstreelabs.in/v1beta2";
 /// role check; its own `<n>-master` Service selects by it.
 pub const ROLE_LABEL: &str = "redis-role";
 
+/// The Sentinel port; the operator does not let it be changed.
+pub const SENTINEL_PORT: u16 = 26379;
+
+/// The Sentinel image when the spec names none: the operator's own image, the same
+/// Redis 7.0 line as seed 004's server.
+pub const DEFAULT_SENTINEL_IMAGE: &str = "quay.io/opstree/redis-sentinel:v7.0.15";
+
+/// The key of the `additionalRedisConfig` ConfigMap the operator's image includes from
+/// `/etc/redis/external.conf.d/`.
+pub const ADDITIONAL_CONFIG_KEY: &str = "redis-additional.conf";
+
+/// The master group name the operator's Sentinel uses when the CR names none.
+pub const DEFAULT_MASTER_GROUP: &str = "myMaster";
+
 /// Labels the operator sets on pods itself; a CR label with the same key overrides
 /// them and breaks the operator's own selectors (PDB, Services, master lookup).
 pub const OPERATOR_LABELS: &[&str] = &["app", "redis_setup_type", "role", ROLE_LABEL];
+
+/// The StatefulSet (and Service) the operator makes for RedisSentinel `name`.
+pub fn sentinel_statefulset(name: &str) -> String {
+    format!("{name}-sentinel")
+}
+
+/// The headless Service the operator makes for RedisReplication `name`.
+pub fn headless_service(name: &str) -> String {
+    format!("{name}-headless")
+}
 
 /// `RedisReplication`: one primary and its replicas in one StatefulSet.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -15,6 +15,47 @@ use serde::Serialize;
 
 pub const API_VERSION: &str = "databases.spotahome.com/v1";
 
+/// The master group name the operator always gives Sentinel.
+pub const MASTER_NAME: &str = "mymaster";
+/// The longest RedisFailover name the operator accepts: it derives `rfr-<name>`,
+/// `rfs-<name>` and suffixed object names from it.
+pub const MAX_NAME: usize = 48;
+/// Sentinel's port; the operator does not let it change.
+pub const SENTINEL_PORT: u16 = 26379;
+/// The key of the `auth.secretPath` Secret the operator reads the password from.
+pub const PASSWORD_KEY: &str = "password";
+/// `app.kubernetes.io/part-of` on every pod the operator creates.
+const PART_OF: &str = "redis-failover";
+
+/// The quorum the operator configures for `sentinels` Sentinels: floor(n/2) + 1.
+pub fn quorum(sentinels: u32) -> u32 {
+    sentinels / 2 + 1
+}
+
+/// The labels the operator puts on the pods of RedisFailover `name`, of `component`
+/// (`redis` or `sentinel`) or both: its `generateSelectorLabels` (name = the CR's name,
+/// part-of = `redis-failover`). Selectors built on rkv's own labels would match nothing.
+pub fn pod_labels(name: &str, component: Option<&str>) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), name.to_string()),
+        ("app.kubernetes.io/part-of".to_string(), PART_OF.to_string()),
+    ]);
+    if let Some(c) = component {
+        m.insert("app.kubernetes.io/component".into(), c.into());
+    }
+    m
+}
+
+/// The StatefulSet of Redis pods the operator makes: `rfr-<name>`, pods `rfr-<name>-<i>`.
+pub fn redis_statefulset(name: &str) -> String {
+    format!("rfr-{name}")
+}
+
+/// The Sentinel Deployment and Service the operator makes: `rfs-<name>`.
+pub fn sentinel_name(name: &str) -> String {
+    format!("rfs-{name}")
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RedisFailover {

@@ -16,6 +16,16 @@ pub const API_VERSION: &str = "kafka.strimzi.io/v1";
 /// The label that ties a topic or user to its Kafka cluster.
 pub const CLUSTER_LABEL: &str = "strimzi.io/cluster";
 
+/// The key Strimzi's `<cluster>-cluster-ca-cert` Secret holds the CA under.
+pub const CA_KEY: &str = "ca.crt";
+/// The key of the SCRAM password in the Secret the User Operator writes.
+pub const PASSWORD_KEY: &str = "password";
+
+/// The Secret holding the cluster CA of Kafka cluster `cluster`.
+pub fn cluster_ca_secret(cluster: &str) -> String {
+    format!("{cluster}-cluster-ca-cert")
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KafkaTopic {

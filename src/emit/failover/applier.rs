@@ -16,20 +16,18 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::super::common::{self, labels, meta, selector, selector_labels};
 use super::super::{EmitError, Object};
-use super::{MASTER_NAME, pdb, sentinel_address};
+use super::{pdb, sentinel_address};
 use crate::plan::model::Plan;
 use crate::spec::{SecretKeyRef, Wal};
 use crate::target::external_secrets::{
     API_VERSION, Data, ExternalSecret, ExternalSecretSpec, RemoteRef, SecretStoreRef, Target,
 };
+use crate::target::spotahome;
+use crate::target::strimzi::{CA_KEY, PASSWORD_KEY};
 
 pub const COMPONENT: &str = "applier";
 /// Where the Kafka cluster CA is mounted in the applier.
 const CA_DIR: &str = "/etc/kafka-ca";
-/// The key Strimzi's `<cluster>-cluster-ca-cert` Secret holds the CA under.
-pub const CA_KEY: &str = "ca.crt";
-/// The key of the SCRAM password in the Secret the User Operator writes.
-pub const PASSWORD_KEY: &str = "password";
 /// Distroless `nonroot`: the applier image has no shell and needs no other uid.
 const APPLIER_UID: i64 = 65532;
 
@@ -149,7 +147,7 @@ fn deployment(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
         ),
         env("KAFKA_CA_FILE", format!("{CA_DIR}/{CA_KEY}")),
         env("REDIS_SENTINEL_ADDRS", sentinel_address(plan)),
-        env("REDIS_MASTER_NAME", MASTER_NAME),
+        env("REDIS_MASTER_NAME", spotahome::MASTER_NAME),
         env("HTTP_ADDR", format!(":{}", a.port)),
     ];
     if let Some(auth) = &plan.spec.auth {

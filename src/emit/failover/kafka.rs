@@ -21,14 +21,15 @@ use serde_json::{Value, json};
 
 use super::super::common::{labels, peer, tcp};
 use super::super::{EmitError, Object};
-use super::applier::{CA_KEY, PASSWORD_KEY, external_secret};
+use super::applier::external_secret;
 use crate::plan::model::Plan;
 use crate::spec::{Mirror, Variant, Wal};
 use crate::target::strimzi::{
-    API_VERSION, Acl, AclResource, Authorization, CLUSTER_LABEL, CertSecretSource,
+    API_VERSION, Acl, AclResource, Authorization, CA_KEY, CLUSTER_LABEL, CertSecretSource,
     ClientAuthentication, ClientTls, Connector, ContainerTemplate, KafkaMirrorMaker2, KafkaTopic,
-    KafkaTopicSpec, KafkaUser, KafkaUserSpec, MirrorMaker2Spec, Mm2Template, PasswordSecret,
-    PodTemplate, SourceCluster, TargetCluster, UserAuthentication,
+    KafkaTopicSpec, KafkaUser, KafkaUserSpec, MirrorMaker2Spec, Mm2Template, PASSWORD_KEY,
+    PasswordSecret, PodTemplate, SourceCluster, TargetCluster, UserAuthentication,
+    cluster_ca_secret,
 };
 
 const COMPONENT: &str = "wal";
@@ -190,7 +191,7 @@ fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Emit
     let k = &wal.kafka;
     let source_secret = format!("{name}-source");
     let source_ca = format!("{name}-source-ca");
-    let local_ca = format!("{}-cluster-ca-cert", k.cluster);
+    let local_ca = cluster_ca_secret(&k.cluster);
     let mut out = Vec::new();
     // The mirror writes the topic (and creates it, with the source's partition count),
     // and owns its Connect group and internal topics.

@@ -15,10 +15,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::super::common::{self, meta, peer, selector_labels, tcp};
 use super::super::{EmitError, Object};
-use super::{SENTINEL_PORT, applier, operator_selector};
+use super::{applier, operator_selector};
 use crate::bundle::SerializeError;
 use crate::plan::model::Plan;
 use crate::spec::Failover;
+use crate::target::spotahome::SENTINEL_PORT;
 
 fn policy(plan: &Plan, suffix: &str, spec: NetworkPolicySpec) -> Result<Object, EmitError> {
     let np = NetworkPolicy {

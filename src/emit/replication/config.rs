@@ -14,10 +14,9 @@ use super::{SERVER, config_name};
 use crate::emit::common::meta;
 use crate::emit::{EmitError, Object};
 use crate::plan::model::Plan;
+use crate::target::opstree::ADDITIONAL_CONFIG_KEY;
 
 const TEMPLATE: &str = include_str!("../templates/replication-redis.conf.j2");
-/// The file name the operator's image includes.
-pub const KEY: &str = "redis-additional.conf";
 
 /// The text of `redis-additional.conf`.
 pub fn redis_conf(plan: &Plan) -> Result<String, EmitError> {
@@ -60,7 +59,10 @@ pub fn redis_conf(plan: &Plan) -> Result<String, EmitError> {
 pub fn config_map(plan: &Plan) -> Result<Object, EmitError> {
     let cm = ConfigMap {
         metadata: meta(plan, &config_name(plan), SERVER),
-        data: Some(BTreeMap::from([(KEY.to_string(), redis_conf(plan)?)])),
+        data: Some(BTreeMap::from([(
+            ADDITIONAL_CONFIG_KEY.to_string(),
+            redis_conf(plan)?,
+        )])),
         ..Default::default()
     };
     Object::new("ConfigMap", &cm).map_err(EmitError::from).map(|o| {

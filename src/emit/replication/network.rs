@@ -25,11 +25,12 @@ use k8s_openapi::api::networking::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::{SENTINEL, SENTINEL_PORT, SERVER};
+use super::{SENTINEL, SERVER};
 use crate::emit::common::{self, meta, peer, selector, selector_labels, tcp};
 use crate::emit::{EmitError, Object};
 use crate::plan::model::Plan;
 use crate::spec::{Replication, ServiceType};
+use crate::target::opstree::SENTINEL_PORT;
 
 pub fn policies(plan: &Plan, shape: &Replication) -> Result<Vec<Object>, EmitError> {
     let port = plan.spec.redis.port;
