@@ -5,7 +5,8 @@
 
 use crate::bundle::{Object, OutFile};
 use crate::diag::Diagnostic;
-use crate::emit::{self, EmitError};
+use crate::emit::inventory::Inventory;
+use crate::emit::{self, EmitError, runbook};
 use crate::plan::model::{self, Plan};
 use crate::spec::resolve::resolve;
 use crate::spec::{Loaded, Resolved};
@@ -18,6 +19,8 @@ pub struct Variant {
     pub resolved: Resolved,
     pub plan: Plan,
     pub objects: Vec<Object>,
+    /// What the objects run, as the emitters tell it (the runbook reads it).
+    pub inventory: Inventory,
 }
 
 /// A compiled spec.
@@ -75,11 +78,12 @@ pub fn compile(loaded: &Loaded) -> Result<Compiled, CompileError> {
     }
     let mut variants = Vec::new();
     for (r, plan) in planned {
-        let objects = emit::emit(&plan)?;
+        let emitted = emit::emit(&plan)?;
         variants.push(Variant {
             resolved: r,
             plan,
-            objects,
+            objects: emitted.objects,
+            inventory: emitted.inventory,
         });
     }
     let pairs: Vec<(spec::Variant, Vec<Object>)> = variants
@@ -87,8 +91,16 @@ pub fn compile(loaded: &Loaded) -> Result<Compiled, CompileError> {
         .map(|v| (v.resolved.variant.clone(), v.objects.clone()))
         .collect();
     let mut files = layout::layout(&source_name, &pairs)?;
+    let sections: Vec<runbook::Section<'_>> = variants
+        .iter()
+        .map(|v| runbook::Section {
+            plan: &v.plan,
+            objects: &v.objects,
+            inventory: &v.inventory,
+        })
+        .collect();
     // The runbook sits beside the trees (no variant directory is named RUNBOOK.md).
-    files.extend(emit::runbook::runbook(&profile, &source_name, &variants));
+    files.extend(runbook::runbook(&profile, &source_name, &sections));
     files.sort();
     Ok(Compiled {
         profile,

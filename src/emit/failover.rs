@@ -25,14 +25,15 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::common::meta;
-use super::{EmitError, Object};
+use super::inventory::{Exec, Inventory, Made, Maker, RedisAccess, SentinelAccess};
+use super::{EmitError, Emitted, Object};
 use crate::plan::model::{Budget, Plan};
-use crate::spec::Shape;
+use crate::spec::{Failover, Shape};
 use crate::target::spotahome;
 
-pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
     let Shape::Failover(f) = &plan.spec.shape else {
-        return Ok(Vec::new());
+        return Ok(Emitted::default());
     };
     let mut out = vec![redisfailover::redis_failover(plan, f)?];
     out.extend(operator_pdbs(plan)?);
@@ -42,7 +43,63 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
         out.extend(kafka::objects(plan, wal)?);
     }
     out.extend(application::application(plan)?);
-    Ok(out)
+    Ok(Emitted {
+        objects: out,
+        inventory: inventory(plan, f),
+    })
+}
+
+/// What the operator makes from the RedisFailover, by its naming rules.
+fn inventory(plan: &Plan, f: &Failover) -> Inventory {
+    let ns = &plan.namespace;
+    let note = format!("operator-made from RedisFailover `{}`", plan.name);
+    let sts = spotahome::redis_statefulset(&plan.name);
+    let rfs = spotahome::sentinel_name(&plan.name);
+    let mut made = vec![
+        Made::new("StatefulSet", &sts, ns, &note),
+        Made::new("Deployment", &rfs, ns, &note),
+        Made::new(
+            "Service",
+            &rfs,
+            ns,
+            &format!("{note}; Sentinel port {}", spotahome::SENTINEL_PORT),
+        ),
+    ];
+    let persistent = plan.spec.persistence.as_ref().is_some_and(|p| p.enabled);
+    let mut data_pods = Vec::new();
+    let mut claims = Vec::new();
+    for i in 0..f.replicas {
+        let pod = format!("{sts}-{i}");
+        made.push(Made::new("Pod", &pod, ns, &note));
+        if persistent {
+            let claim = format!("{}-{pod}", redisfailover::DATA_CLAIM);
+            made.push(Made::new("PersistentVolumeClaim", &claim, ns, &note));
+            claims.push(claim);
+        }
+        data_pods.push(pod);
+    }
+    Inventory {
+        maker: Maker::Spotahome,
+        made,
+        redis: Some(RedisAccess {
+            exec: Exec::new(format!("pod/{sts}-0"), Some("redis")),
+            tls_flags: None,
+            cli_auth_env: false,
+        }),
+        sentinels: Some(SentinelAccess {
+            exec: Exec::new(format!("deploy/{rfs}"), Some("sentinel")),
+            master: f
+                .sentinel
+                .master_name
+                .clone()
+                .unwrap_or_else(|| spotahome::MASTER_NAME.into()),
+        }),
+        data_set: Some(sts),
+        data_pods,
+        claims,
+        applier: f.wal.as_ref().map(|_| applier::name(plan)),
+        ..Inventory::default()
+    }
 }
 
 /// The labels the Spotahome operator puts on this topology's pods of `component`.

@@ -29,9 +29,11 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
-use super::{EmitError, Object, common};
+use super::inventory::{Exec, Inventory, Made, Maker, RedisAccess, SentinelAccess};
+use super::{EmitError, Emitted, Object, common};
 use crate::bundle::helm_dir;
 use crate::plan::model::Plan;
+use crate::spec::Shape;
 use crate::target::flux::{
     ChartRef, HelmRelease, HelmReleaseSpec, Install, LayerSelector, OciRef, OciRepository,
     OciRepositorySpec, Remediation, Upgrade, ValuesReference,
@@ -40,13 +42,13 @@ use crate::target::helm::{Chart, ChartVersion};
 
 const COMPONENT: &str = "helm-release";
 
-pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
     let Some(h) = &plan.outputs.helm else {
-        return Ok(Vec::new());
+        return Ok(Emitted::default());
     };
     // The failover shape has no chart; the checks refuse it (RKV173) before a plan exists.
     let Some(chart) = Chart::of(&plan.spec.shape) else {
-        return Ok(Vec::new());
+        return Ok(Emitted::default());
     };
     let dir = helm_dir(&plan.variant);
     let values_cm = format!("{}-values", h.release);
@@ -157,14 +159,72 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
             }],
         }],
     };
-    Ok(vec![
-        values,
-        source,
-        release,
-        Object::new("Kustomization", &kustomization)?.at_path(format!("{dir}/kustomization.yaml")),
-        Object::new("kustomize configuration", &name_ref)?
-            .at_path(format!("{dir}/kustomizeconfig.yaml")),
-    ])
+    Ok(Emitted {
+        objects: vec![
+            values,
+            source,
+            release,
+            Object::new("Kustomization", &kustomization)?
+                .at_path(format!("{dir}/kustomization.yaml")),
+            Object::new("kustomize configuration", &name_ref)?
+                .at_path(format!("{dir}/kustomizeconfig.yaml")),
+        ],
+        inventory: inventory(plan, &h.release),
+    })
+}
+
+/// What the chart makes from the release (`fullnameOverride` is the topology's name),
+/// in the namespace it releases into.
+fn inventory(plan: &Plan, release: &str) -> Inventory {
+    let ns = &plan.namespace;
+    let full = &plan.name;
+    let mut made = Vec::new();
+    // The Secrets the values name (`existingSecret`s): the chart reads them, rkv does not make them.
+    let note = "referenced by the Helm values";
+    if let Some(a) = &plan.spec.auth {
+        made.push(Made::new("Secret", &a.password_secret.name, ns, note));
+    }
+    if let Some(t) = &plan.spec.tls {
+        made.push(Made::new("Secret", &t.server_secret, ns, note));
+    }
+    let mut inventory = Inventory {
+        maker: Maker::BitnamiChart,
+        ..Inventory::default()
+    };
+    if let Shape::Replication(r) = &plan.spec.shape {
+        // With Sentinel: one StatefulSet <fullname>-node whose pods run Redis and
+        // Sentinel side by side.
+        let note = format!("chart-made from HelmRelease `{release}`");
+        let sts = format!("{full}-node");
+        made.push(Made::new("StatefulSet", &sts, ns, &note));
+        made.push(Made::new(
+            "Service",
+            full,
+            ns,
+            &format!("{note}; ports 6379 and 26379"),
+        ));
+        made.push(Made::new("Service", &format!("{full}-headless"), ns, &note));
+        let pods: Vec<String> = (0..r.replicas).map(|i| format!("{sts}-{i}")).collect();
+        made.extend(pods.iter().map(|p| Made::new("Pod", p, ns, &note)));
+        inventory.redis = Some(RedisAccess {
+            exec: Exec::new(format!("pod/{sts}-0"), Some("redis")),
+            tls_flags: None,
+            cli_auth_env: false,
+        });
+        inventory.sentinels = Some(SentinelAccess {
+            exec: Exec::new(format!("pod/{sts}-0"), Some("sentinel")),
+            master: r
+                .sentinel
+                .master_name
+                .clone()
+                .unwrap_or_else(|| "mymaster".into()),
+        });
+        inventory.data_set = Some(sts);
+        inventory.data_pods = pods.clone();
+        inventory.sentinel_pods = pods;
+    }
+    inventory.made = made;
+    inventory
 }
 
 /// An exact version is pulled by tag, a range by semver (see [`ChartVersion`]).

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod common;
 pub mod failover;
 pub mod helm;
+pub mod inventory;
 pub mod pdb;
 pub mod replication;
 pub mod runbook;
@@ -16,6 +17,7 @@ pub mod standalone;
 pub use crate::bundle::Object;
 use crate::bundle::SerializeError;
 use crate::plan::model::Plan;
+use inventory::Inventory;
 
 /// Why a value could not become an object.
 #[derive(Debug, thiserror::Error)]
@@ -36,22 +38,36 @@ pub enum EmitError {
     },
 }
 
-/// Every object of one plan, for every target the plan asks for.
-pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
-    let mut objects = Vec::new();
+/// What one variant's emitters made: its objects and what they run.
+#[derive(Debug, Clone, Default)]
+pub struct Emitted {
+    pub objects: Vec<Object>,
+    pub inventory: Inventory,
+}
+
+impl Emitted {
+    fn extend(&mut self, other: Emitted) {
+        self.objects.extend(other.objects);
+        self.inventory = std::mem::take(&mut self.inventory).merge(other.inventory);
+    }
+}
+
+/// Every object of one plan, for every target the plan asks for, with its inventory.
+pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
+    let mut out = Emitted::default();
     if plan.outputs.kustomize {
         match plan.shape_name {
-            "standalone" => objects.extend(standalone::emit(plan)?),
-            "cluster" => objects.extend(cluster::emit(plan)?),
-            "failover" => objects.extend(failover::emit(plan)?),
-            "replication" => objects.extend(replication::emit(plan)?),
+            "standalone" => out.extend(standalone::emit(plan)?),
+            "cluster" => out.extend(cluster::emit(plan)?),
+            "failover" => out.extend(failover::emit(plan)?),
+            "replication" => out.extend(replication::emit(plan)?),
             _ => {}
         }
     }
     if plan.outputs.helm.is_some() {
-        objects.extend(helm::emit(plan)?);
+        out.extend(helm::emit(plan)?);
     }
-    objects.sort_by_cached_key(|o| o.key().render_order());
-    pdb::no_overlap(&objects)?;
-    Ok(objects)
+    out.objects.sort_by_cached_key(|o| o.key().render_order());
+    pdb::no_overlap(&out.objects)?;
+    Ok(out)
 }

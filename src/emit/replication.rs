@@ -21,9 +21,11 @@ use k8s_openapi::api::core::v1::{
 };
 
 use super::common::{self, meta};
-use super::{EmitError, Object};
+use super::inventory::{Exec, Inventory, Made, Maker, RedisAccess, SentinelAccess};
+use super::{EmitError, Emitted, Object};
 use crate::plan::model::{Budget, Plan};
 use crate::spec::{Replication, Shape};
+use crate::target::opstree;
 use crate::target::opstree::{
     API_VERSION, DEFAULT_SENTINEL_IMAGE, KubernetesConfig, Pdb, RedisConfig, RedisExporter,
     RedisReplication, RedisReplicationSpec, RedisSecret, RedisSentinel, RedisSentinelConfig,
@@ -37,9 +39,9 @@ pub const SENTINEL: &str = "sentinel";
 /// Tags are pinned in the spec, so a node's cached image is the right one.
 const PULL_POLICY: &str = "IfNotPresent";
 
-pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
     let Shape::Replication(shape) = &plan.spec.shape else {
-        return Ok(Vec::new());
+        return Ok(Emitted::default());
     };
     let mut out = vec![
         config::config_map(plan)?,
@@ -48,7 +50,63 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     ];
     out.extend(service::external(plan)?);
     out.extend(network::policies(plan, shape)?);
-    Ok(out)
+    Ok(Emitted {
+        objects: out,
+        inventory: inventory(plan, shape),
+    })
+}
+
+/// What the operator makes from the two CRs, by its naming rules.
+fn inventory(plan: &Plan, shape: &Replication) -> Inventory {
+    let (name, ns) = (&plan.name, &plan.namespace);
+    let note = format!("operator-made from RedisReplication `{name}`");
+    let mut made = vec![
+        Made::new("StatefulSet", name, ns, &note),
+        Made::new("Service", name, ns, &note),
+        Made::new("Service", &opstree::headless_service(name), ns, &note),
+    ];
+    let data_pods: Vec<String> = (0..shape.replicas).map(|i| format!("{name}-{i}")).collect();
+    made.extend(data_pods.iter().map(|p| Made::new("Pod", p, ns, &note)));
+    let note = format!("operator-made from RedisSentinel `{name}`");
+    let sts = opstree::sentinel_statefulset(name);
+    made.push(Made::new("StatefulSet", &sts, ns, &note));
+    made.push(Made::new(
+        "Service",
+        &sts,
+        ns,
+        &format!("{note}; port {}", opstree::SENTINEL_PORT),
+    ));
+    let sentinel_pods: Vec<String> = (0..shape.sentinel.replicas)
+        .map(|i| format!("{sts}-{i}"))
+        .collect();
+    made.extend(sentinel_pods.iter().map(|p| Made::new("Pod", p, ns, &note)));
+    Inventory {
+        maker: Maker::Opstree,
+        made,
+        redis: Some(RedisAccess {
+            exec: Exec::new(format!("pod/{name}-0"), None),
+            tls_flags: None,
+            cli_auth_env: false,
+        }),
+        sentinels: Some(SentinelAccess {
+            exec: Exec::new(format!("pod/{sts}-0"), None),
+            master: master_group(plan, shape),
+        }),
+        data_set: Some(name.clone()),
+        data_pods,
+        sentinel_pods,
+        services: service::entry(plan).into_iter().collect(),
+        ..Inventory::default()
+    }
+}
+
+/// The Sentinel master group: the spec's, else `<name>-master`.
+fn master_group(plan: &Plan, shape: &Replication) -> String {
+    shape
+        .sentinel
+        .master_name
+        .clone()
+        .unwrap_or_else(|| format!("{}-master", plan.name))
 }
 
 /// The ConfigMap the RedisReplication's `redisConfig.additionalRedisConfig` names.
@@ -187,10 +245,7 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
 
 fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
     let s = &shape.sentinel;
-    let master = s
-        .master_name
-        .clone()
-        .unwrap_or_else(|| format!("{}-master", plan.name));
+    let master = master_group(plan, shape);
     let cr = RedisSentinel {
         api_version: API_VERSION,
         kind: "RedisSentinel",
@@ -271,7 +326,7 @@ mod tests {
     #[test]
     fn sentinel_numbers_are_strings_and_budgets_integers() {
         let p = platform_kv();
-        let objs = emit(&p).expect("emits");
+        let objs = emit(&p).expect("emits").objects;
         let s = &find(&objs, "RedisSentinel").value["spec"];
         let c = &s["redisSentinelConfig"];
         assert_eq!(c["quorum"], "2");
@@ -293,7 +348,7 @@ mod tests {
     #[test]
     fn nothing_the_operator_creates_is_rendered_twice() {
         let p = platform_kv();
-        let objs = emit(&p).expect("emits");
+        let objs = emit(&p).expect("emits").objects;
         assert!(objs.iter().all(|o| o.kind() != "PodDisruptionBudget"));
         assert!(objs.iter().all(|o| o.kind() != "StatefulSet"));
         let n = &p.name;
@@ -341,14 +396,14 @@ mod tests {
         if let Some(e) = p.spec.exposure.as_mut() {
             e.type_ = crate::spec::ServiceType::ClusterIP;
         }
-        let objs = emit(&p).expect("emits");
+        let objs = emit(&p).expect("emits").objects;
         assert!(objs.iter().all(|o| o.kind() != "Service"));
         assert!(objs.iter().all(|o| !o.name().ends_with("allow-external")));
     }
 
     #[test]
     fn every_policy_selects_this_topology() {
-        let objs = emit(&platform_kv()).expect("emits");
+        let objs = emit(&platform_kv()).expect("emits").objects;
         for o in objs.iter().filter(|o| o.kind() == "NetworkPolicy") {
             let sel = &o.value["spec"]["podSelector"]["matchLabels"];
             assert_eq!(

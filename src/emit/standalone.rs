@@ -15,12 +15,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::common::{self, labels, meta, selector, selector_labels};
-use super::{EmitError, Object};
+use super::inventory::{Exec, Inventory, RedisAccess, ServiceEntry};
+use super::{EmitError, Emitted, Object};
 use crate::plan::model::{Plan, redis_args};
 
 const COMPONENT: &str = "server";
 
-pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
     let mut out = vec![deployment(plan)?, service(plan)?];
     if let Some(pvc) = pvc(plan)? {
         out.push(pvc);
@@ -32,7 +33,36 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
         COMPONENT,
         &[plan.spec.redis.port],
     )?);
-    Ok(out)
+    Ok(Emitted {
+        objects: out,
+        inventory: inventory(plan),
+    })
+}
+
+/// One pod of a Deployment (its name is random), reached through the Deployment.
+fn inventory(plan: &Plan) -> Inventory {
+    let persistent = plan.spec.persistence.as_ref().is_some_and(|p| p.enabled);
+    Inventory {
+        redis: Some(RedisAccess {
+            exec: Exec::new(format!("deploy/{}", plan.name), Some("redis")),
+            tls_flags: None,
+            cli_auth_env: plan.spec.auth.is_some(),
+        }),
+        claims: if persistent {
+            vec![data_claim(plan)]
+        } else {
+            Vec::new()
+        },
+        services: vec![ServiceEntry {
+            name: plan.name.clone(),
+            namespace: plan.namespace.clone(),
+            ports: vec![plan.spec.redis.port],
+            type_: Some("ClusterIP"),
+            hostname: None,
+            external: false,
+        }],
+        ..Inventory::default()
+    }
 }
 
 fn data_claim(plan: &Plan) -> String {

@@ -27,6 +27,9 @@ const REDIS_CONF: &str = include_str!("../templates/cluster-redis.conf.j2");
 /// Read-only for the owner and the pod's fsGroup: Redis and the exporter run as that group.
 const SECRET_MODE: i32 = 0o440;
 const HOSTNAME: &str = "kubernetes.io/hostname";
+/// The data volume: the claim template when persistent (each pod's claim is then
+/// `data-<pod>`), an emptyDir when not.
+pub(super) const DATA_VOLUME: &str = "data";
 
 pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
     let conf = redis_conf(ctx)?;
@@ -113,7 +116,7 @@ fn port(name: &str, port: u16) -> ServicePort {
 }
 
 /// The exporter's port, when there is an exporter.
-fn exporter<'a>(ctx: &'a Ctx) -> Option<&'a crate::spec::Exporter> {
+pub(super) fn exporter<'a>(ctx: &'a Ctx) -> Option<&'a crate::spec::Exporter> {
     ctx.plan
         .spec
         .monitoring
@@ -254,7 +257,7 @@ fn redis_container(ctx: &Ctx) -> Container {
     env.extend(cli_auth(ctx));
     let mut mounts = vec![
         VolumeMount {
-            name: "data".into(),
+            name: DATA_VOLUME.into(),
             mount_path: "/data".into(),
             ..Default::default()
         },
@@ -412,7 +415,7 @@ fn volumes(ctx: &Ctx) -> Vec<Volume> {
     v.extend(client_tls_volume(ctx));
     if !persistent(ctx) {
         v.push(Volume {
-            name: "data".into(),
+            name: DATA_VOLUME.into(),
             empty_dir: Some(EmptyDirVolumeSource::default()),
             ..Default::default()
         });
@@ -432,7 +435,7 @@ fn claim(ctx: &Ctx) -> Option<PersistentVolumeClaim> {
     let p = ctx.plan.spec.persistence.as_ref().filter(|p| p.enabled)?;
     Some(PersistentVolumeClaim {
         metadata: ObjectMeta {
-            name: Some("data".into()),
+            name: Some(DATA_VOLUME.into()),
             labels: Some(labels(ctx.plan, SERVER)),
             ..Default::default()
         },

@@ -18,7 +18,8 @@ mod monitoring;
 mod policy;
 mod tls;
 
-use super::{EmitError, Object};
+use super::inventory::{Backup, Exec, Inventory, Made, Maker, RedisAccess, ServiceEntry};
+use super::{EmitError, Emitted};
 use crate::plan::model::Plan;
 use crate::spec::Shape as SpecShape;
 
@@ -139,9 +140,9 @@ impl Ctx<'_> {
     }
 }
 
-pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
     let SpecShape::Cluster(c) = &plan.spec.shape else {
-        return Ok(Vec::new());
+        return Ok(Emitted::default());
     };
     let port = plan.spec.redis.port;
     let ctx = Ctx {
@@ -161,7 +162,75 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     out.extend(monitoring::emit(&ctx)?);
     out.extend(policy::emit(&ctx)?);
     out.extend(tls::emit(&ctx)?);
-    Ok(out)
+    Ok(Emitted {
+        objects: out,
+        inventory: inventory(&ctx),
+    })
+}
+
+/// The StatefulSet's pods and claims, the Services, alerts and Jobs, by the names the
+/// objects above were given.
+fn inventory(ctx: &Ctx) -> Inventory {
+    let plan = ctx.plan;
+    let n = &ctx.names;
+    let persistent = plan.spec.persistence.as_ref().is_some_and(|p| p.enabled);
+    let note = format!("StatefulSet `{}`", n.name);
+    let mut made = Vec::new();
+    let mut claims = Vec::new();
+    for pod in &n.pods {
+        made.push(Made::new("Pod", pod, &n.namespace, &note));
+        if persistent {
+            // The StatefulSet controller names each claim <template>-<pod>.
+            let claim = format!("{}-{pod}", data::DATA_VOLUME);
+            made.push(Made::new(
+                "PersistentVolumeClaim",
+                &claim,
+                &n.namespace,
+                &note,
+            ));
+            claims.push(claim);
+        }
+    }
+    let mut headless_ports = vec![ctx.port, ctx.bus_port];
+    headless_ports.extend(data::exporter(ctx).map(|e| e.port));
+    let service = |name: &str, ports: Vec<u16>, type_: Option<&'static str>| ServiceEntry {
+        name: name.to_string(),
+        namespace: n.namespace.clone(),
+        ports,
+        type_,
+        hostname: None,
+        external: false,
+    };
+    Inventory {
+        maker: Maker::Rkv,
+        made,
+        redis: Some(RedisAccess {
+            exec: Exec::new(format!("pod/{}", n.pods.first().map_or("", |p| p)), Some("redis")),
+            // The client certificate's mount, as the redis container has it.
+            tls_flags: ctx.tls().map(|_| {
+                format!(
+                    "--tls --cacert {CLIENT_TLS_DIR}/ca.crt --cert {CLIENT_TLS_DIR}/tls.crt --key {CLIENT_TLS_DIR}/tls.key"
+                )
+            }),
+            cli_auth_env: plan.spec.auth.is_some(),
+        }),
+        sentinels: None,
+        data_set: Some(n.name.clone()),
+        data_pods: n.pods.clone(),
+        sentinel_pods: Vec::new(),
+        claims,
+        services: vec![
+            service(&n.name, headless_ports, None),
+            service(&n.client_service, vec![ctx.port], Some("ClusterIP")),
+        ],
+        alerts: monitoring::rules(ctx),
+        backup: plan.spec.backup.as_ref().map(|_| Backup {
+            cronjob: jobs::backup_name(ctx),
+            claim: jobs::backup_name(ctx),
+        }),
+        init_job: Some(jobs::init_name(ctx)),
+        applier: None,
+    }
 }
 
 /// Render one embedded template; a template error is a bug in rkv, reported as such.

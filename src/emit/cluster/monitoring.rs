@@ -107,9 +107,13 @@ fn alerts(ctx: &Ctx) -> Vec<Alert> {
     v
 }
 
-fn rule(ctx: &Ctx) -> Result<Object, EmitError> {
+/// The PrometheusRule's rules, when `monitoring.alerts` asks for them.
+pub(super) fn rules(ctx: &Ctx) -> Vec<Rule> {
+    if !ctx.plan.spec.monitoring.as_ref().is_some_and(|m| m.alerts) {
+        return Vec::new();
+    }
     let prefix = format!("{}Redis", camel(&ctx.plan.part_of));
-    let rules = alerts(ctx)
+    alerts(ctx)
         .into_iter()
         .map(|a| Rule {
             alert: format!("{prefix}{}", a.name),
@@ -118,7 +122,11 @@ fn rule(ctx: &Ctx) -> Result<Object, EmitError> {
             labels: BTreeMap::from([("severity".to_string(), a.severity.to_string())]),
             annotations: BTreeMap::from([("summary".to_string(), a.summary)]),
         })
-        .collect();
+        .collect()
+}
+
+fn rule(ctx: &Ctx) -> Result<Object, EmitError> {
+    let rules = rules(ctx);
     let r = PrometheusRule {
         api_version: API_VERSION,
         kind: "PrometheusRule",

@@ -22,6 +22,9 @@ use crate::target::spotahome::{
     RedisFailoverSpec, RedisSettings, RedisStorage, SentinelSettings,
 };
 
+/// The claim template of the Redis pods: the claims are `redis-data-<pod>`.
+pub const DATA_CLAIM: &str = "redis-data";
+
 pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
     let s = &plan.spec;
     let storage = s
@@ -33,7 +36,7 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
             keep_after_deletion: Some(true),
             persistent_volume_claim: Some(EmbeddedPvc {
                 metadata: EmbeddedMeta {
-                    name: "redis-data".into(),
+                    name: DATA_CLAIM.into(),
                     labels: BTreeMap::new(),
                 },
                 spec: crate::emit::common::rwo_claim(&p.size, p.storage_class.clone()),

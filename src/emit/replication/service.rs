@@ -19,6 +19,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::SERVER;
 use crate::emit::common::{meta, selector_labels};
+use crate::emit::inventory::ServiceEntry;
 use crate::emit::{EmitError, Object};
 use crate::plan::model::Plan;
 use crate::spec::ServiceType;
@@ -29,14 +30,31 @@ pub fn external_name(plan: &Plan) -> String {
     format!("{}-external", plan.name)
 }
 
+/// The external Service's type, when the spec exposes Redis outside the cluster.
+fn exposed_type(plan: &Plan) -> Option<&'static str> {
+    match plan.spec.exposure.as_ref()?.type_ {
+        ServiceType::ClusterIP => None,
+        ServiceType::LoadBalancer => Some("LoadBalancer"),
+        ServiceType::NodePort => Some("NodePort"),
+    }
+}
+
+/// The external Service, as the runbook lists it.
+pub fn entry(plan: &Plan) -> Option<ServiceEntry> {
+    let type_ = exposed_type(plan)?;
+    Some(ServiceEntry {
+        name: external_name(plan),
+        namespace: plan.namespace.clone(),
+        ports: vec![plan.spec.redis.port],
+        type_: Some(type_),
+        hostname: plan.spec.exposure.as_ref()?.hostname.clone(),
+        external: true,
+    })
+}
+
 pub fn external(plan: &Plan) -> Result<Option<Object>, EmitError> {
-    let Some(e) = &plan.spec.exposure else {
+    let (Some(e), Some(type_)) = (&plan.spec.exposure, exposed_type(plan)) else {
         return Ok(None);
-    };
-    let type_ = match e.type_ {
-        ServiceType::ClusterIP => return Ok(None),
-        ServiceType::LoadBalancer => "LoadBalancer",
-        ServiceType::NodePort => "NodePort",
     };
     let port = plan.spec.redis.port;
     let mut metadata = meta(plan, &external_name(plan), SERVER);
