@@ -1,9 +1,41 @@
 //! rkv: compile a Redis topology spec into Kubernetes manifests.
 //!
-//! The pipeline, one module per stage:
-//! [`spec`] (load) -> [`check`] -> [`plan`] -> [`emit`] -> [`write`]; [`compile`] runs it
-//! for one spec, [`cli`] is the command line over it.
+//! The pipeline, one module per stage: [`spec`] (load, resolve) -> [`plan`] (derived
+//! facts) -> [`check`] (findings about the spec and its plans) -> [`emit`] (objects and
+//! what they run) -> [`write`] (the tree, YAML, files); [`diff`] compares the objects
+//! with a live cluster. [`compile`] runs the pipeline for one spec, [`gitops`] runs it
+//! inside Argo CD and KRM pipelines, [`cli`] is the command line over all of it.
+//! Beside the stages: [`diag`] (findings as data), [`target`] (facts about the charts
+//! and operators rkv writes for, and their typed resources), [`bundle`] (what the stages
+//! after planning pass along: objects, keys, files), [`explain`], [`validate`], [`par`].
+//!
+//! # The dependency rule
+//!
+//! A module uses only the modules listed beside it (and its own submodules); a stage
+//! never uses a later one, and no two modules use each other. `architecture::tests`
+//! reads this table and checks every `crate::`, `super::` and `self::` path in the
+//! non-test code of `src/` against it, and that no two submodules use each other.
+//!
+//! | module | may use |
+//! |---|---|
+//! | `diag` | |
+//! | `par` | |
+//! | `spec` | `diag` |
+//! | `target` | `spec` |
+//! | `bundle` | `spec` |
+//! | `plan` | `spec` `target` |
+//! | `check` | `diag` `spec` `target` `plan` |
+//! | `emit` | `spec` `target` `plan` `bundle` |
+//! | `write` | `spec` `target` `bundle` `par` |
+//! | `validate` | |
+//! | `explain` | `spec` `plan` |
+//! | `compile` | `diag` `spec` `plan` `check` `bundle` `emit` `write` |
+//! | `diff` | `bundle` `write` |
+//! | `gitops` | `diag` `spec` `bundle` `write` `compile` |
+//! | `cli` | `diag` `spec` `bundle` `write` `compile` `diff` `explain` `gitops` `par` `validate` |
 
+#[cfg(test)]
+mod architecture;
 pub mod bundle;
 pub mod check;
 pub mod cli;
