@@ -27,7 +27,6 @@ pub mod values;
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
 
 use super::inventory::{Exec, Inventory, Made, Maker, RedisAccess, SentinelAccess};
 use super::{EmitError, Emitted, Object, common};
@@ -39,6 +38,9 @@ use crate::target::flux::{
     OciRepositorySpec, Remediation, Upgrade, ValuesReference,
 };
 use crate::target::helm::{Chart, ChartVersion};
+use crate::target::kustomize::{
+    Configuration, FieldSpec, Generator, GeneratorOptions, Kustomization, NameReference,
+};
 
 const COMPONENT: &str = "helm-release";
 
@@ -131,25 +133,24 @@ pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
     let mut labels = common::labels(plan, "helm-values");
     labels.retain(|_, v| !v.is_empty());
     let kustomization = Kustomization {
-        api_version: "kustomize.config.k8s.io/v1beta1",
-        kind: "Kustomization",
         resources: vec![release_file, source_file],
         config_map_generator: vec![Generator {
             name: values_cm,
             namespace: h.namespace.clone(),
             files: vec!["values.yaml".into()],
         }],
-        generator_options: GeneratorOptions {
+        generator_options: Some(GeneratorOptions {
             labels,
             // The values hold redis.conf text: Flux variable substitution must not touch it.
             annotations: BTreeMap::from([(
                 "kustomize.toolkit.fluxcd.io/substitute".to_string(),
                 "disabled".to_string(),
             )]),
-        },
+        }),
         configurations: vec!["kustomizeconfig.yaml".into()],
+        ..Kustomization::default()
     };
-    let name_ref = NameReferences {
+    let name_ref = Configuration {
         name_reference: vec![NameReference {
             kind: "ConfigMap",
             version: "v1",
@@ -239,51 +240,6 @@ fn oci_ref(version: &str) -> OciRef {
             semver: Some(v.to_string()),
         },
     }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Kustomization {
-    api_version: &'static str,
-    kind: &'static str,
-    resources: Vec<String>,
-    config_map_generator: Vec<Generator>,
-    generator_options: GeneratorOptions,
-    configurations: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct Generator {
-    name: String,
-    namespace: String,
-    files: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct GeneratorOptions {
-    labels: BTreeMap<String, String>,
-    annotations: BTreeMap<String, String>,
-}
-
-/// kustomize's `configurations` file: where else a ConfigMap's name is referenced.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NameReferences {
-    name_reference: Vec<NameReference>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NameReference {
-    kind: &'static str,
-    version: &'static str,
-    field_specs: Vec<FieldSpec>,
-}
-
-#[derive(Serialize)]
-struct FieldSpec {
-    path: &'static str,
-    kind: &'static str,
 }
 
 #[cfg(test)]

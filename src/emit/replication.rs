@@ -27,9 +27,9 @@ use crate::plan::model::{Budget, Plan};
 use crate::spec::{Replication, Shape};
 use crate::target::opstree;
 use crate::target::opstree::{
-    API_VERSION, DEFAULT_SENTINEL_IMAGE, KubernetesConfig, Pdb, RedisConfig, RedisExporter,
-    RedisReplication, RedisReplicationSpec, RedisSecret, RedisSentinel, RedisSentinelConfig,
-    RedisSentinelSpec, Storage, VolumeClaimTemplate,
+    DEFAULT_SENTINEL_IMAGE, KubernetesConfig, Pdb, RedisConfig, RedisExporter, RedisReplication,
+    RedisReplicationSpec, RedisSecret, RedisSentinel, RedisSentinelConfig, RedisSentinelSpec,
+    Storage, VolumeClaimTemplate,
 };
 
 /// Component label of the Redis pods (primary and replicas).
@@ -198,8 +198,6 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
             security_context: Some(common::container_security()),
         });
     let cr = RedisReplication {
-        api_version: API_VERSION,
-        kind: "RedisReplication",
         metadata: meta(plan, &plan.name, SERVER),
         spec: RedisReplicationSpec {
             cluster_size: i32::try_from(shape.replicas).unwrap_or(i32::MAX),
@@ -247,8 +245,6 @@ fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
     let s = &shape.sentinel;
     let master = master_group(plan, shape);
     let cr = RedisSentinel {
-        api_version: API_VERSION,
-        kind: "RedisSentinel",
         // Named like the replication: the operator appends `-sentinel` to the
         // StatefulSet, Service and PDB names, so clients reach `<name>-sentinel:26379`.
         metadata: meta(plan, &plan.name, SENTINEL),

@@ -17,7 +17,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::common::{self, labels, meta, selector, selector_labels};
 use super::inventory::{Exec, Inventory, RedisAccess, ServiceEntry};
 use super::{EmitError, Emitted, Object};
-use crate::plan::model::{Plan, redis_args};
+use crate::plan::model::Plan;
+use crate::plan::settings::redis_args;
 
 const COMPONENT: &str = "server";
 

@@ -3,18 +3,17 @@
 //! In: a source (repository, revision, path) and a destination cluster. Out: a CR Argo CD
 //! syncs. Invariant: exactly one of destination `server` and `name` is set.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
+
+use super::{Cr, Resource};
 
 pub const API_VERSION: &str = "argoproj.io/v1alpha1";
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Application {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: ApplicationSpec,
+pub type Application = Cr<ApplicationSpec>;
+
+impl Resource for ApplicationSpec {
+    const API_VERSION: &'static str = API_VERSION;
+    const KIND: &'static str = "Application";
 }
 
 #[derive(Debug, Clone, Serialize)]

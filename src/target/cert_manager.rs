@@ -4,19 +4,18 @@
 //! Invariant: field names are the CRD's, absent options are not serialized; the key
 //! material never passes through rkv, only the name of the Secret cert-manager fills.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
+
+use super::{Cr, Resource};
 
 pub const API_VERSION: &str = "cert-manager.io/v1";
 
 /// A certificate cert-manager issues into `spec.secretName` (`tls.crt`, `tls.key`, `ca.crt`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Certificate {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: CertificateSpec,
+pub type Certificate = Cr<CertificateSpec>;
+
+impl Resource for CertificateSpec {
+    const API_VERSION: &'static str = API_VERSION;
+    const KIND: &'static str = "Certificate";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

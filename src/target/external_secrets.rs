@@ -3,18 +3,17 @@
 //! In: a store reference and the keys to fetch. Out: a CR that makes a Secret in its
 //! namespace from the store. Invariant: only references are written, never a value.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
+
+use super::{Cr, Resource};
 
 pub const API_VERSION: &str = "external-secrets.io/v1";
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExternalSecret {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: ExternalSecretSpec,
+pub type ExternalSecret = Cr<ExternalSecretSpec>;
+
+impl Resource for ExternalSecretSpec {
+    const API_VERSION: &'static str = API_VERSION;
+    const KIND: &'static str = "ExternalSecret";
 }
 
 #[derive(Debug, Clone, Serialize)]

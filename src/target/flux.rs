@@ -6,28 +6,16 @@
 //! `chart.spec`, because the chart comes from an OCIRepository), and exactly one of
 //! `chart`/`chartRef` is ever set (the CRD's CEL rule).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
-/// A Helm release Flux's helm-controller installs and upgrades.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HelmRelease {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: HelmReleaseSpec,
-}
+use super::{Cr, Resource};
 
-impl HelmRelease {
-    pub fn new(metadata: ObjectMeta, spec: HelmReleaseSpec) -> Self {
-        HelmRelease {
-            api_version: "helm.toolkit.fluxcd.io/v2",
-            kind: "HelmRelease",
-            metadata,
-            spec,
-        }
-    }
+/// A Helm release Flux's helm-controller installs and upgrades.
+pub type HelmRelease = Cr<HelmReleaseSpec>;
+
+impl Resource for HelmReleaseSpec {
+    const API_VERSION: &'static str = "helm.toolkit.fluxcd.io/v2";
+    const KIND: &'static str = "HelmRelease";
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,24 +75,11 @@ pub struct ValuesReference {
 }
 
 /// An OCI artifact source: here the chart, pulled as a Helm chart layer.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OciRepository {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: OciRepositorySpec,
-}
+pub type OciRepository = Cr<OciRepositorySpec>;
 
-impl OciRepository {
-    pub fn new(metadata: ObjectMeta, spec: OciRepositorySpec) -> Self {
-        OciRepository {
-            api_version: "source.toolkit.fluxcd.io/v1",
-            kind: "OCIRepository",
-            metadata,
-            spec,
-        }
-    }
+impl Resource for OciRepositorySpec {
+    const API_VERSION: &'static str = "source.toolkit.fluxcd.io/v1";
+    const KIND: &'static str = "OCIRepository";
 }
 
 #[derive(Debug, Clone, Serialize)]

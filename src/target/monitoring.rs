@@ -7,19 +7,19 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
+
+use super::{Cr, Resource};
 
 pub const API_VERSION: &str = "monitoring.coreos.com/v1";
 
 /// A set of alerting rules Prometheus loads.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PrometheusRule {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: PrometheusRuleSpec,
+pub type PrometheusRule = Cr<PrometheusRuleSpec>;
+
+impl Resource for PrometheusRuleSpec {
+    const API_VERSION: &'static str = API_VERSION;
+    const KIND: &'static str = "PrometheusRule";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,14 +50,31 @@ pub struct Rule {
     pub annotations: BTreeMap<String, String>,
 }
 
+impl Rule {
+    /// An alert with a `severity` label and a `summary` annotation.
+    pub fn alert(
+        alert: &str,
+        expr: String,
+        for_: Option<&str>,
+        severity: &str,
+        summary: &str,
+    ) -> Rule {
+        Rule {
+            alert: alert.into(),
+            expr,
+            for_: for_.map(str::to_string),
+            labels: BTreeMap::from([("severity".to_string(), severity.to_string())]),
+            annotations: BTreeMap::from([("summary".to_string(), summary.to_string())]),
+        }
+    }
+}
+
 /// Tells Prometheus to scrape the endpoints of the Services it selects.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceMonitor {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: ServiceMonitorSpec,
+pub type ServiceMonitor = Cr<ServiceMonitorSpec>;
+
+impl Resource for ServiceMonitorSpec {
+    const API_VERSION: &'static str = API_VERSION;
+    const KIND: &'static str = "ServiceMonitor";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -19,8 +19,9 @@ use k8s_openapi::api::core::v1::{
     Affinity, EnvVarSource, PersistentVolumeClaimSpec, PodSecurityContext, Probe,
     ResourceRequirements, SecurityContext, TopologySpreadConstraint,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
+
+use super::{Cr, Resource};
 
 /// The API version of both resources.
 pub const API_VERSION: &str = "redis.redis.opstreelabs.in/v1beta2";
@@ -58,13 +59,11 @@ pub fn headless_service(name: &str) -> String {
 }
 
 /// `RedisReplication`: one primary and its replicas in one StatefulSet.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RedisReplication {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: RedisReplicationSpec,
+pub type RedisReplication = Cr<RedisReplicationSpec>;
+
+impl Resource for RedisReplicationSpec {
+    const API_VERSION: &'static str = API_VERSION;
+    const KIND: &'static str = "RedisReplication";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -168,13 +167,11 @@ pub struct Pdb {
 }
 
 /// `RedisSentinel`: Sentinels watching one RedisReplication.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RedisSentinel {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: RedisSentinelSpec,
+pub type RedisSentinel = Cr<RedisSentinelSpec>;
+
+impl Resource for RedisSentinelSpec {
+    const API_VERSION: &'static str = API_VERSION;
+    const KIND: &'static str = "RedisSentinel";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

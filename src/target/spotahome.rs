@@ -10,8 +10,9 @@ use k8s_openapi::api::core::v1::{
     Affinity, PersistentVolumeClaimSpec, PodSecurityContext, ResourceRequirements, SecurityContext,
     TopologySpreadConstraint,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
+
+use super::{Cr, Resource};
 
 pub const API_VERSION: &str = "databases.spotahome.com/v1";
 
@@ -56,13 +57,11 @@ pub fn sentinel_name(name: &str) -> String {
     format!("rfs-{name}")
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RedisFailover {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: RedisFailoverSpec,
+pub type RedisFailover = Cr<RedisFailoverSpec>;
+
+impl Resource for RedisFailoverSpec {
+    const API_VERSION: &'static str = API_VERSION;
+    const KIND: &'static str = "RedisFailover";
 }
 
 #[derive(Debug, Clone, Serialize)]

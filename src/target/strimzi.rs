@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
+
+use super::{Cr, Resource};
 use serde_json::Value;
 
 pub const API_VERSION: &str = "kafka.strimzi.io/v1";
@@ -26,13 +27,11 @@ pub fn cluster_ca_secret(cluster: &str) -> String {
     format!("{cluster}-cluster-ca-cert")
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KafkaTopic {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: KafkaTopicSpec,
+pub type KafkaTopic = Cr<KafkaTopicSpec>;
+
+impl Resource for KafkaTopicSpec {
+    const API_VERSION: &'static str = API_VERSION;
+    const KIND: &'static str = "KafkaTopic";
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,13 +49,11 @@ pub struct KafkaTopicSpec {
     pub config: BTreeMap<String, Value>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KafkaUser {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: KafkaUserSpec,
+pub type KafkaUser = Cr<KafkaUserSpec>;
+
+impl Resource for KafkaUserSpec {
+    const API_VERSION: &'static str = API_VERSION;
+    const KIND: &'static str = "KafkaUser";
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -102,13 +99,11 @@ pub struct AclResource {
     pub pattern_type: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KafkaMirrorMaker2 {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: ObjectMeta,
-    pub spec: MirrorMaker2Spec,
+pub type KafkaMirrorMaker2 = Cr<MirrorMaker2Spec>;
+
+impl Resource for MirrorMaker2Spec {
+    const API_VERSION: &'static str = API_VERSION;
+    const KIND: &'static str = "KafkaMirrorMaker2";
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::to_yaml;
 use crate::bundle::{Object, OutFile, tree_dir};
 use crate::spec::Variant;
+use crate::target::kustomize::{Kustomization, Patch, Target};
 
 /// Why the objects could not be laid out (a bug in an emitter, never user input).
 #[derive(Debug, thiserror::Error)]
@@ -31,34 +32,6 @@ pub enum LayoutError {
         #[source]
         source: serde_saphyr::SerializeError,
     },
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Kustomization {
-    api_version: &'static str,
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    resources: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    patches: Vec<PatchRef>,
-}
-
-#[derive(Serialize)]
-struct PatchRef {
-    path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target: Option<Target>,
-}
-
-#[derive(Serialize)]
-struct Target {
-    group: String,
-    version: String,
-    kind: String,
-    name: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    namespace: String,
 }
 
 fn yaml<T: Serialize>(what: &str, v: &T) -> Result<String, LayoutError> {
@@ -165,10 +138,8 @@ fn standalone_dir(
     }
     resources.sort();
     let k = Kustomization {
-        api_version: "kustomize.config.k8s.io/v1beta1",
-        kind: "Kustomization",
         resources,
-        patches: vec![],
+        ..Kustomization::default()
     };
     files.push(OutFile {
         path: format!("{dir}/kustomization.yaml"),
@@ -225,7 +196,7 @@ fn overlay(
                     path: format!("{dir}/{name}"),
                     content,
                 });
-                patches.push(PatchRef {
+                patches.push(Patch {
                     path: name,
                     target: Some(target(o)),
                 });
@@ -244,7 +215,7 @@ fn overlay(
                 path: format!("{dir}/{name}"),
                 content: format!("{}{}", header(source), yaml("patch", &del)?),
             });
-            patches.push(PatchRef {
+            patches.push(Patch {
                 path: name,
                 target: None,
             });
@@ -253,10 +224,9 @@ fn overlay(
     resources[1..].sort();
     patches.sort_by(|a, b| a.path.cmp(&b.path));
     let k = Kustomization {
-        api_version: "kustomize.config.k8s.io/v1beta1",
-        kind: "Kustomization",
         resources,
         patches,
+        ..Kustomization::default()
     };
     files.push(OutFile {
         path: format!("{dir}/kustomization.yaml"),

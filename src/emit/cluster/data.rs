@@ -22,6 +22,7 @@ use minijinja::context;
 use super::{CLIENT, CLIENT_TLS_DIR, CONF_DIR, Ctx, SERVER, TLS_DIR, fingerprint, render};
 use crate::emit::common::{self, labels, meta, selector, selector_labels};
 use crate::emit::{EmitError, Object};
+use crate::plan::settings;
 
 const REDIS_CONF: &str = include_str!("../templates/cluster-redis.conf.j2");
 /// Read-only for the owner and the pod's fsGroup: Redis and the exporter run as that group.
@@ -47,14 +48,16 @@ fn conf_name(ctx: &Ctx) -> String {
     format!("{}-config", ctx.names.name)
 }
 
-/// Spec settings that are not about cluster mode or TLS, as `(directive, value)` pairs.
-fn settings(ctx: &Ctx) -> Vec<(String, String)> {
-    crate::plan::model::redis_settings(ctx.plan)
+/// The Redis settings as `(directive, value)` pairs, less the node timeout, which the
+/// template writes with the rest of cluster mode.
+fn settings(ctx: &Ctx) -> Vec<(&'static str, String)> {
+    settings::settings(ctx.plan)
         .into_iter()
+        .filter(|s| s.key != settings::CLUSTER_NODE_TIMEOUT)
         // redis.conf needs the `save` rules quoted as one argument (`save ""` disables).
-        .map(|(k, v)| match k {
-            "save" => (k.to_string(), format!("\"{v}\"")),
-            _ => (k.to_string(), v),
+        .map(|s| match s.key {
+            "save" => (s.key, format!("\"{}\"", s.value())),
+            _ => (s.key, s.value()),
         })
         .collect()
 }

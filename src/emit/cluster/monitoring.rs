@@ -7,8 +7,6 @@
 //! count from the slot table, the `service` label from the Service the ServiceMonitor
 //! selects, the Job regex from the backup CronJob's name, the alert prefix from part-of.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::jobs::backup_name;
@@ -17,7 +15,7 @@ use crate::emit::common::{meta, selector_labels};
 use crate::emit::{EmitError, Object};
 use crate::plan::slots::CLUSTER_SLOTS;
 use crate::target::monitoring::{
-    API_VERSION, Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup,
+    Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup,
     ServiceMonitor, ServiceMonitorSpec,
 };
 
@@ -115,12 +113,14 @@ pub(super) fn rules(ctx: &Ctx) -> Vec<Rule> {
     let prefix = format!("{}Redis", camel(&ctx.plan.part_of));
     alerts(ctx)
         .into_iter()
-        .map(|a| Rule {
-            alert: format!("{prefix}{}", a.name),
-            expr: a.expr,
-            for_: Some(a.for_.into()),
-            labels: BTreeMap::from([("severity".to_string(), a.severity.to_string())]),
-            annotations: BTreeMap::from([("summary".to_string(), a.summary)]),
+        .map(|a| {
+            Rule::alert(
+                &format!("{prefix}{}", a.name),
+                a.expr,
+                Some(a.for_),
+                a.severity,
+                &a.summary,
+            )
         })
         .collect()
 }
@@ -128,8 +128,6 @@ pub(super) fn rules(ctx: &Ctx) -> Vec<Rule> {
 fn rule(ctx: &Ctx) -> Result<Object, EmitError> {
     let rules = rules(ctx);
     let r = PrometheusRule {
-        api_version: API_VERSION,
-        kind: "PrometheusRule",
         metadata: meta(ctx.plan, &ctx.names.name, SERVER),
         spec: PrometheusRuleSpec {
             groups: vec![RuleGroup {
@@ -158,8 +156,6 @@ fn rule(ctx: &Ctx) -> Result<Object, EmitError> {
 
 fn service_monitor(ctx: &Ctx) -> Result<Object, EmitError> {
     let sm = ServiceMonitor {
-        api_version: API_VERSION,
-        kind: "ServiceMonitor",
         metadata: meta(ctx.plan, &ctx.names.name, SERVER),
         spec: ServiceMonitorSpec {
             // The headless Service carries component=server; the client Service does not.

@@ -10,7 +10,7 @@ use crate::bundle::tree_dir;
 use crate::plan::model::Plan;
 use crate::spec::Variant;
 use crate::target::argocd::{
-    API_VERSION, Application, ApplicationSpec, Automated, Destination, Source, SyncPolicy,
+    Application, ApplicationSpec, Automated, Destination, Source, SyncPolicy,
 };
 
 pub fn application(plan: &Plan) -> Result<Option<Object>, EmitError> {
@@ -19,8 +19,6 @@ pub fn application(plan: &Plan) -> Result<Option<Object>, EmitError> {
     };
     let tree = tree_dir(&plan.variant);
     let app = Application {
-        api_version: API_VERSION,
-        kind: "Application",
         metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
             name: Some(format!("{}-{site}", plan.name)),
             namespace: Some(a.namespace.clone()),

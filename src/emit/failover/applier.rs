@@ -20,7 +20,7 @@ use super::{pdb, sentinel_address};
 use crate::plan::model::Plan;
 use crate::spec::{SecretKeyRef, Wal};
 use crate::target::external_secrets::{
-    API_VERSION, Data, ExternalSecret, ExternalSecretSpec, RemoteRef, SecretStoreRef, Target,
+    Data, ExternalSecret, ExternalSecretSpec, RemoteRef, SecretStoreRef, Target,
 };
 use crate::target::spotahome;
 use crate::target::strimzi::{CA_KEY, PASSWORD_KEY};
@@ -92,8 +92,6 @@ pub fn external_secret(
     let mut metadata = meta(plan, secret, component);
     metadata.namespace = Some(namespace.to_string());
     let es = ExternalSecret {
-        api_version: API_VERSION,
-        kind: "ExternalSecret",
         metadata,
         spec: ExternalSecretSpec {
             refresh_interval: "1h".into(),

@@ -25,11 +25,10 @@ use super::applier::external_secret;
 use crate::plan::model::Plan;
 use crate::spec::{Mirror, Variant, Wal};
 use crate::target::strimzi::{
-    API_VERSION, Acl, AclResource, Authorization, CA_KEY, CLUSTER_LABEL, CertSecretSource,
-    ClientAuthentication, ClientTls, Connector, ContainerTemplate, KafkaMirrorMaker2, KafkaTopic,
-    KafkaTopicSpec, KafkaUser, KafkaUserSpec, MirrorMaker2Spec, Mm2Template, PASSWORD_KEY,
-    PasswordSecret, PodTemplate, SourceCluster, TargetCluster, UserAuthentication,
-    cluster_ca_secret,
+    Acl, AclResource, Authorization, CA_KEY, CLUSTER_LABEL, CertSecretSource, ClientAuthentication,
+    ClientTls, Connector, ContainerTemplate, KafkaMirrorMaker2, KafkaTopic, KafkaTopicSpec,
+    KafkaUser, KafkaUserSpec, MirrorMaker2Spec, Mm2Template, PASSWORD_KEY, PasswordSecret,
+    PodTemplate, SourceCluster, TargetCluster, UserAuthentication, cluster_ca_secret,
 };
 
 const COMPONENT: &str = "wal";
@@ -86,8 +85,6 @@ fn topic(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
     let t = &wal.topic;
     let retention_ms = u64::from(t.retention_hours) * HOUR_MS;
     let kt = KafkaTopic {
-        api_version: API_VERSION,
-        kind: "KafkaTopic",
         metadata: kafka_meta(plan, wal, &t.name, true),
         spec: KafkaTopicSpec {
             topic_name: None,
@@ -142,8 +139,6 @@ fn acl(kind: &str, name: &str, pattern: &str, ops: &[&str]) -> Acl {
 
 fn user(plan: &Plan, wal: &Wal, name: &str, acls: Vec<Acl>) -> Result<Object, EmitError> {
     let u = KafkaUser {
-        api_version: API_VERSION,
-        kind: "KafkaUser",
         metadata: kafka_meta(plan, wal, name, true),
         spec: KafkaUserSpec {
             authentication: UserAuthentication {
@@ -260,8 +255,6 @@ fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Emit
         ("refresh.topics.interval.seconds".to_string(), json!(60)),
     ]);
     let mm2 = KafkaMirrorMaker2 {
-        api_version: API_VERSION,
-        kind: "KafkaMirrorMaker2",
         metadata: kafka_meta(plan, wal, &name, false),
         spec: MirrorMaker2Spec {
             replicas: 1,

@@ -15,10 +15,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use super::super::common::{self, meta};
 use super::super::{EmitError, Object};
 use super::operator_selector;
-use crate::plan::model::{Plan, redis_args};
+use crate::plan::model::Plan;
+use crate::plan::settings;
 use crate::spec::Failover;
 use crate::target::spotahome::{
-    API_VERSION, AuthSettings, ConfigCopy, EmbeddedMeta, EmbeddedPvc, Exporter, RedisFailover,
+    AuthSettings, ConfigCopy, EmbeddedMeta, EmbeddedPvc, Exporter, RedisFailover,
     RedisFailoverSpec, RedisSettings, RedisStorage, SentinelSettings,
 };
 
@@ -54,8 +55,6 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
         });
     let sentinel = &f.sentinel;
     let rf = RedisFailover {
-        api_version: API_VERSION,
-        kind: "RedisFailover",
         metadata: meta(plan, &plan.name, "failover"),
         spec: RedisFailoverSpec {
             redis: RedisSettings {
@@ -151,16 +150,11 @@ fn regex_escape(s: &str) -> String {
 
 /// The spec's Redis settings as `"<key> <value>"` lines the operator applies with
 /// `CONFIG SET`. The port is a CR field and the password comes from `auth.secretPath`,
-/// so neither is repeated here.
+/// so neither is among them.
 fn redis_custom_config(plan: &Plan) -> Vec<String> {
-    redis_args(plan)
-        .chunks(2)
-        .filter_map(|kv| match kv {
-            [k, v] => Some((k.trim_start_matches("--"), v)),
-            _ => None,
-        })
-        .filter(|(k, _)| !matches!(*k, "port" | "requirepass"))
-        .map(|(k, v)| format!("{k} {v}"))
+    settings::settings(plan)
+        .iter()
+        .map(|s| format!("{} {}", s.key, s.value()))
         .collect()
 }
 

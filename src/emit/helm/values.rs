@@ -13,11 +13,13 @@ use k8s_openapi::api::networking::v1::{NetworkPolicyEgressRule, NetworkPolicyIng
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::alerts::{self, Rule};
+use super::alerts;
 use crate::emit::common;
 use crate::plan::model::Plan;
-use crate::spec::{Fsync, Shape};
+use crate::plan::settings;
+use crate::spec::Shape;
 use crate::target::helm::{Chart, Image};
+use crate::target::monitoring::Rule;
 
 /// `podSecurityContext` as the charts read it (only the keys their `values.yaml` has).
 #[derive(Debug, Clone, Serialize)]
@@ -326,74 +328,19 @@ fn persistence(plan: &Plan) -> Persistence {
     }
 }
 
-fn fsync(f: Fsync) -> &'static str {
-    match f {
-        Fsync::Always => "always",
-        Fsync::Everysec => "everysec",
-        Fsync::No => "no",
-    }
-}
-
 /// The Redis configuration lines every node gets, in redis.conf syntax. `appendonly` is
 /// written for the redis chart only: the redis-cluster chart sets it from
 /// `redis.useAOFPersistence`.
 pub fn redis_conf(plan: &Plan, chart: Chart) -> String {
-    let s = &plan.spec;
-    let mut lines: Vec<String> = Vec::new();
-    match s.persistence.as_ref().filter(|p| p.enabled) {
-        Some(p) => {
-            if chart == Chart::Redis {
-                let on = if p.aof.is_some() { "yes" } else { "no" };
-                lines.push(format!("appendonly {on}"));
-            }
-            if let Some(aof) = &p.aof {
-                if let Some(f) = aof.fsync {
-                    lines.push(format!("appendfsync {}", fsync(f)));
-                }
-                lines.push(format!(
-                    "auto-aof-rewrite-percentage {}",
-                    aof.rewrite_percentage
-                ));
-                lines.push(format!(
-                    "auto-aof-rewrite-min-size {}",
-                    aof.rewrite_min_size
-                ));
-            }
-            match &p.rdb_save {
-                Some(rules) if rules.is_empty() => lines.push("save \"\"".into()),
-                Some(rules) => {
-                    let joined: Vec<&str> = rules.iter().map(|r| r.0.as_str()).collect();
-                    lines.push(format!("save {}", joined.join(" ")));
-                }
-                None => {}
-            }
-        }
-        None => {
-            if chart == Chart::Redis {
-                lines.push("appendonly no".into());
-            }
-            lines.push("save \"\"".into());
-        }
-    }
-    if let Shape::Cluster(c) = &s.shape {
-        lines.push(format!("cluster-node-timeout {}", c.node_timeout_ms));
-    }
-    if let Some(m) = &plan.maxmemory {
-        lines.push(format!("maxmemory {m}"));
-    }
-    if let Some(m) = &s.memory {
-        lines.push(format!("maxmemory-policy {}", m.policy.as_str()));
-    }
-    if let Some(n) = s.redis.maxclients {
-        lines.push(format!("maxclients {n}"));
-    }
-    if let Some(d) = s.redis.repl_diskless_sync {
-        lines.push(format!(
-            "repl-diskless-sync {}",
-            if d { "yes" } else { "no" }
-        ));
-    }
-    lines.join("\n")
+    settings::settings(plan)
+        .iter()
+        .filter(|s| !(chart == Chart::RedisCluster && s.key == "appendonly"))
+        .map(|s| match s.key {
+            "save" if s.args.is_empty() => "save \"\"".to_string(),
+            _ => format!("{} {}", s.key, s.value()),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The values document and the lines written above it.
