@@ -20,14 +20,11 @@ mod redisfailover;
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::common::meta;
 use super::inventory::{Exec, Inventory, Made, Maker, RedisAccess, SentinelAccess};
-use super::{EmitError, Emitted, Object};
-use crate::plan::model::{Budget, Plan};
+use super::{EmitError, Emitted, Object, pdb};
+use crate::plan::model::Plan;
 use crate::spec::{Failover, Shape};
 use crate::target::spotahome;
 
@@ -117,31 +114,12 @@ pub fn sentinel_address(plan: &Plan) -> String {
     )
 }
 
-/// A PodDisruptionBudget over `selector` with the plan's numbers and their arithmetic.
-pub(crate) fn pdb(
-    plan: &Plan,
-    name: &str,
-    component: &str,
-    selector: BTreeMap<String, String>,
-    budget: &Budget,
-) -> Result<Object, EmitError> {
-    let p = PodDisruptionBudget {
-        metadata: meta(plan, name, component),
-        spec: Some(PodDisruptionBudgetSpec {
-            min_available: budget.min_available.map(|n| IntOrString::Int(n as i32)),
-            max_unavailable: budget.max_unavailable.map(|n| IntOrString::Int(n as i32)),
-            selector: Some(LabelSelector {
-                match_labels: Some(selector),
-                ..Default::default()
-            }),
-            // A crash-looping pod must not block a node drain.
-            unhealthy_pod_eviction_policy: Some("AlwaysAllow".into()),
-        }),
+/// The operator's pods of `component` (`redis`, `sentinel`), as a selector.
+fn operator_pods(plan: &Plan, component: &str) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(operator_selector(plan, Some(component))),
         ..Default::default()
-    };
-    Object::new("PodDisruptionBudget", &p)
-        .map_err(EmitError::from)
-        .map(|o| o.with_comment(budget.reasoning.clone()))
+    }
 }
 
 /// PDBs over the Redis and Sentinel pods the operator creates (its own are disabled in
@@ -149,20 +127,20 @@ pub(crate) fn pdb(
 fn operator_pdbs(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     let mut out = Vec::new();
     if let Some(b) = &plan.data_budget {
-        out.push(pdb(
+        out.push(pdb::budget(
             plan,
             &format!("{}-redis", plan.name),
             "redis",
-            operator_selector(plan, Some("redis")),
+            operator_pods(plan, "redis"),
             b,
         )?);
     }
     if let Some(b) = &plan.sentinel_budget {
-        out.push(pdb(
+        out.push(pdb::budget(
             plan,
             &format!("{}-sentinel", plan.name),
             "sentinel",
-            operator_selector(plan, Some("sentinel")),
+            operator_pods(plan, "sentinel"),
             b,
         )?);
     }

@@ -9,9 +9,12 @@ pub mod common;
 pub mod failover;
 pub mod helm;
 pub mod inventory;
+pub mod network;
 pub mod pdb;
+pub mod placement;
 pub mod replication;
 pub mod runbook;
+pub mod security;
 pub mod standalone;
 
 pub use crate::bundle::Object;

@@ -1,19 +1,57 @@
-//! PodDisruptionBudgets: the invariant that no pod is selected by two of them.
+//! PodDisruptionBudgets: the one builder, the one integer conversion of a budget's
+//! numbers, and the invariant that no pod is selected by two budgets.
 //!
-//! In: every object of one variant. Out: `Ok`, or the first pair of budgets in one
-//! namespace whose selectors can match the same pod. Invariant: the eviction API refuses
-//! every eviction of a pod two budgets select, so a node drain would hang on it: no
-//! variant is written with such a pair.
+//! In: a plan's [`Budget`] and the selector of the pods it covers; for the invariant,
+//! every object of one variant. Out: a PodDisruptionBudget object with the budget's
+//! arithmetic as comments, and `Ok` or the first pair of budgets in one namespace whose
+//! selectors can match the same pod. Invariants: the numbers are the plan's, never
+//! computed here; a crash-looping pod never blocks a drain (`AlwaysAllow`); the eviction
+//! API refuses every eviction of a pod two budgets select, so a node drain would hang on
+//! it: no variant is written with such a pair.
 //!
-//! No spec can cause this (each budget rkv writes selects one component, and the
+//! No spec can make two budgets overlap (each budget rkv writes selects one component, and the
 //! operators' own budgets are switched off or not rendered), so it is an emitter
 //! invariant checked on every compile, not a finding a user could act on.
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value;
 
+use super::common::meta;
 use super::{EmitError, Object};
+use crate::plan::model::{Budget, Plan};
+
+/// A budget's number as the int32 Kubernetes and the operators' CRDs take (budgets are
+/// pod counts, far below the limit).
+pub fn int32(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The PodDisruptionBudget `name` over the pods `selector` picks, with the budget's
+/// numbers and, as comments, its arithmetic.
+pub fn budget(
+    plan: &Plan,
+    name: &str,
+    component: &str,
+    selector: LabelSelector,
+    budget: &Budget,
+) -> Result<Object, EmitError> {
+    let p = PodDisruptionBudget {
+        metadata: meta(plan, name, component),
+        spec: Some(PodDisruptionBudgetSpec {
+            min_available: budget.min_available.map(|n| IntOrString::Int(int32(n))),
+            max_unavailable: budget.max_unavailable.map(|n| IntOrString::Int(int32(n))),
+            selector: Some(selector),
+            // A crash-looping pod must not block a node drain.
+            unhealthy_pod_eviction_policy: Some("AlwaysAllow".into()),
+        }),
+        ..Default::default()
+    };
+    Ok(Object::new("PodDisruptionBudget", &p)?.with_comment(budget.reasoning.clone()))
+}
 
 /// The `matchLabels` of a budget's selector (`matchExpressions` only narrow a selector,
 /// so leaving them out can only find more overlaps, never fewer).

@@ -17,12 +17,13 @@ mod network;
 mod service;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, EnvVarSource, Probe, SecretKeySelector, SecurityContext, TopologySpreadConstraint,
+    Affinity, EnvVarSource, Probe, SecretKeySelector, TopologySpreadConstraint,
 };
 
 use super::common::{self, meta};
 use super::inventory::{Exec, Inventory, Made, Maker, RedisAccess, SentinelAccess};
-use super::{EmitError, Emitted, Object};
+use super::{EmitError, Emitted, Object, pdb};
+use crate::emit::{placement, security};
 use crate::plan::model::{Budget, Plan};
 use crate::spec::{Replication, Shape};
 use crate::target::opstree;
@@ -114,51 +115,31 @@ pub fn config_name(plan: &Plan) -> String {
     format!("{}-redis-config", plan.name)
 }
 
-fn pdb(budget: Option<&Budget>) -> Option<Pdb> {
+/// The operator's PDB settings: the plan's numbers, as the CRD's int32s.
+fn operator_pdb(budget: Option<&Budget>) -> Option<Pdb> {
     let b = budget?;
-    let int = |v: Option<u32>| v.and_then(|n| i32::try_from(n).ok());
     Some(Pdb {
         enabled: true,
-        min_available: int(b.min_available),
-        max_unavailable: int(b.max_unavailable),
+        min_available: b.min_available.map(pdb::int32),
+        max_unavailable: b.max_unavailable.map(pdb::int32),
     })
 }
 
-/// The operator's container security: the common hardening, except a writable root
-/// filesystem. Seed 004 says Redis needs it for RDB/AOF, which is not why (those go to
-/// the `/data` volume): the opstree entrypoint writes `/etc/redis/redis.conf` (and the
-/// Sentinel image `sentinel.conf`) into the image at start, so a read-only root fails.
-fn operator_container_security() -> SecurityContext {
-    SecurityContext {
-        read_only_root_filesystem: Some(false),
-        ..common::container_security()
-    }
-}
-
-/// Anti-affinity on `kubernetes.io/hostname` for one component's pods. Seed 004's term
-/// has no `labelSelector`, and a term without one matches no pod, so it spread nothing;
-/// this one selects the component's own pods.
+/// Anti-affinity for one component's pods. Seed 004's term has no `labelSelector`, and
+/// a term without one matches no pod, so it spread nothing; this one selects the
+/// component's own pods.
 fn affinity(plan: &Plan, component: &str) -> Option<Affinity> {
-    common::anti_affinity(
+    placement::anti_affinity(
         plan.spec.placement.as_ref(),
         common::selector(plan, component),
     )
 }
 
 fn spread(plan: &Plan, component: &str) -> Option<Vec<TopologySpreadConstraint>> {
-    plan.spec
-        .placement
-        .as_ref()
-        .filter(|p| p.topology_spread)
-        .map(|_| {
-            vec![TopologySpreadConstraint {
-                max_skew: 1,
-                topology_key: "kubernetes.io/hostname".into(),
-                when_unsatisfiable: "ScheduleAnyway".into(),
-                label_selector: Some(common::selector(plan, component)),
-                ..Default::default()
-            }]
-        })
+    placement::spread(
+        plan.spec.placement.as_ref(),
+        common::selector(plan, component),
+    )
 }
 
 /// Probe timings only: the operator fills in the handler (`redis-cli -h $(hostname)
@@ -195,7 +176,7 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
             image_pull_policy: Some(PULL_POLICY.into()),
             port: Some(e.port.into()),
             resources: common::resources(e.resources.as_ref()),
-            security_context: Some(common::container_security()),
+            security_context: Some(security::container()),
         });
     let cr = RedisReplication {
         metadata: meta(plan, &plan.name, SERVER),
@@ -217,11 +198,11 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
             redis_exporter: exporter,
             liveness_probe: Some(probe(30)),
             readiness_probe: Some(probe(10)),
-            pod_security_context: Some(common::pod_security(plan.run_as_user)),
-            security_context: Some(operator_container_security()),
+            pod_security_context: Some(security::data_pod(plan.run_as_user)),
+            security_context: Some(security::container_writable_root()),
             affinity: affinity(plan, SERVER),
             topology_spread_constraints: spread(plan, SERVER),
-            pdb: pdb(plan.data_budget.as_ref()),
+            pdb: operator_pdb(plan.data_budget.as_ref()),
         },
     };
     let mut comment = vec![
@@ -276,11 +257,11 @@ fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
                     ..Default::default()
                 }),
             },
-            pod_security_context: Some(common::pod_security(plan.run_as_user)),
-            security_context: Some(operator_container_security()),
+            pod_security_context: Some(security::data_pod(plan.run_as_user)),
+            security_context: Some(security::container_writable_root()),
             affinity: affinity(plan, SENTINEL),
             topology_spread_constraints: spread(plan, SENTINEL),
-            pdb: pdb(plan.sentinel_budget.as_ref()),
+            pdb: operator_pdb(plan.sentinel_budget.as_ref()),
         },
     };
     let mut comment = vec![format!(

@@ -16,7 +16,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::common::{self, labels, meta, selector, selector_labels};
 use super::inventory::{Exec, Inventory, RedisAccess, ServiceEntry};
-use super::{EmitError, Emitted, Object};
+use super::{EmitError, Emitted, Object, network};
+use crate::emit::security;
 use crate::plan::model::Plan;
 use crate::plan::settings::redis_args;
 
@@ -27,11 +28,12 @@ pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
     if let Some(pvc) = pvc(plan)? {
         out.push(pvc);
     }
-    out.push(common::default_deny(plan)?);
-    out.push(common::allow_dns(plan)?);
-    out.extend(common::allow_clients(
+    out.push(network::default_deny(plan)?);
+    out.push(network::allow_dns(plan)?);
+    out.extend(network::allow_clients(
         plan,
-        COMPONENT,
+        "allow-clients",
+        selector(plan, COMPONENT),
         &[plan.spec.redis.port],
     )?);
     Ok(Emitted {
@@ -124,7 +126,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
             ..Default::default()
         }),
         resources: common::resources(plan.spec.resources.as_ref()),
-        security_context: Some(common::container_security()),
+        security_context: Some(security::container()),
         volume_mounts: Some(vec![VolumeMount {
             name: "data".into(),
             mount_path: "/data".into(),
@@ -149,7 +151,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
                 spec: Some(PodSpec {
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
-                    security_context: Some(common::pod_security(plan.run_as_user)),
+                    security_context: Some(security::data_pod(plan.run_as_user)),
                     containers: vec![container],
                     volumes: Some(vec![volume]),
                     ..Default::default()

@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy};
 use k8s_openapi::api::core::v1::{
-    Affinity, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvVar, EnvVarSource, ExecAction, HTTPGetAction, KeyToPath, ObjectFieldSelector,
-    PersistentVolumeClaim, PodSpec, PodTemplateSpec, Probe, SecretVolumeSource, Service,
-    ServicePort, ServiceSpec, TopologySpreadConstraint, Volume, VolumeMount,
+    ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
+    EnvVarSource, ExecAction, HTTPGetAction, KeyToPath, ObjectFieldSelector, PersistentVolumeClaim,
+    PodSpec, PodTemplateSpec, Probe, SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume,
+    VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -22,12 +22,12 @@ use minijinja::context;
 use super::{CLIENT, CLIENT_TLS_DIR, CONF_DIR, Ctx, SERVER, TLS_DIR, fingerprint, render};
 use crate::emit::common::{self, labels, meta, selector, selector_labels};
 use crate::emit::{EmitError, Object};
+use crate::emit::{placement, security};
 use crate::plan::settings;
 
 const REDIS_CONF: &str = include_str!("../templates/cluster-redis.conf.j2");
 /// Read-only for the owner and the pod's fsGroup: Redis and the exporter run as that group.
 const SECRET_MODE: i32 = 0o440;
-const HOSTNAME: &str = "kubernetes.io/hostname";
 /// The data volume: the claim template when persistent (each pod's claim is then
 /// `data-<pod>`), an emptyDir when not.
 pub(super) const DATA_VOLUME: &str = "data";
@@ -307,7 +307,7 @@ fn redis_container(ctx: &Ctx) -> Container {
             ..Default::default()
         }),
         resources: common::resources(plan.spec.resources.as_ref()),
-        security_context: Some(common::container_security()),
+        security_context: Some(security::container()),
         volume_mounts: Some(mounts),
         ..Default::default()
     }
@@ -372,27 +372,10 @@ fn exporter_container(ctx: &Ctx, e: &crate::spec::Exporter) -> Container {
             ..Default::default()
         }),
         resources: common::resources(e.resources.as_ref()),
-        security_context: Some(common::container_security()),
+        security_context: Some(security::container()),
         volume_mounts: (!mounts.is_empty()).then_some(mounts),
         ..Default::default()
     }
-}
-
-fn affinity(ctx: &Ctx) -> Option<Affinity> {
-    common::anti_affinity(ctx.plan.spec.placement.as_ref(), selector(ctx.plan, SERVER))
-}
-
-fn spread(ctx: &Ctx) -> Option<Vec<TopologySpreadConstraint>> {
-    let p = ctx.plan.spec.placement.as_ref()?;
-    p.topology_spread.then(|| {
-        vec![TopologySpreadConstraint {
-            max_skew: 1,
-            topology_key: HOSTNAME.into(),
-            when_unsatisfiable: "ScheduleAnyway".into(),
-            label_selector: Some(selector(ctx.plan, SERVER)),
-            ..Default::default()
-        }]
-    })
 }
 
 fn volumes(ctx: &Ctx) -> Vec<Volume> {
@@ -486,9 +469,15 @@ fn statefulset(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
                 spec: Some(PodSpec {
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
-                    security_context: Some(common::pod_security(plan.run_as_user)),
-                    affinity: affinity(ctx),
-                    topology_spread_constraints: spread(ctx),
+                    security_context: Some(security::data_pod(plan.run_as_user)),
+                    affinity: placement::anti_affinity(
+                        plan.spec.placement.as_ref(),
+                        selector(plan, SERVER),
+                    ),
+                    topology_spread_constraints: placement::spread(
+                        plan.spec.placement.as_ref(),
+                        selector(plan, SERVER),
+                    ),
                     containers,
                     volumes: Some(volumes(ctx)),
                     ..Default::default()

@@ -14,9 +14,10 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::super::common::{self, labels, meta, selector, selector_labels};
-use super::super::{EmitError, Object};
-use super::{pdb, sentinel_address};
+use super::super::common::{self, labels, meta, selector};
+use super::super::{EmitError, Object, pdb};
+use super::sentinel_address;
+use crate::emit::security;
 use crate::plan::model::Plan;
 use crate::spec::{SecretKeyRef, Wal};
 use crate::target::external_secrets::{
@@ -48,11 +49,11 @@ pub fn ca_secret(plan: &Plan) -> String {
 pub fn objects(plan: &Plan, wal: &Wal) -> Result<Vec<Object>, EmitError> {
     let mut out = vec![deployment(plan, wal)?];
     if let Some(b) = &plan.applier_budget {
-        out.push(pdb(
+        out.push(pdb::budget(
             plan,
             &name(plan),
             COMPONENT,
-            selector_labels(plan, COMPONENT),
+            selector(plan, COMPONENT),
             b,
         )?);
     }
@@ -189,7 +190,7 @@ fn deployment(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
             ..Default::default()
         }),
         resources: common::resources(a.resources.as_ref()),
-        security_context: Some(common::container_security()),
+        security_context: Some(security::container()),
         volume_mounts: Some(vec![VolumeMount {
             name: "kafka-ca".into(),
             mount_path: CA_DIR.into(),
@@ -198,9 +199,8 @@ fn deployment(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
         }]),
         ..Default::default()
     };
-    let mut pod_security = common::pod_security(APPLIER_UID);
     // No volume to make group-writable.
-    pod_security.fs_group = None;
+    let pod_security = security::pod(Some(APPLIER_UID), false);
     let d = Deployment {
         metadata: meta(plan, &name(plan), COMPONENT),
         spec: DeploymentSpec {

@@ -9,19 +9,14 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{
-    Capabilities, PodSecurityContext, SeccompProfile, SecurityContext,
-};
-use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicySpec,
-};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde_json::{Value, json};
 
-use super::super::common::{labels, peer, tcp};
+use super::super::common::labels;
+use super::super::network::{self, tcp};
 use super::super::{EmitError, Object};
 use super::applier::external_secret;
+use crate::emit::security;
 use crate::plan::model::Plan;
 use crate::spec::{Mirror, Variant, Wal};
 use crate::target::strimzi::{
@@ -167,19 +162,6 @@ fn applier_user(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
     )
 }
 
-fn hardened_container() -> SecurityContext {
-    SecurityContext {
-        allow_privilege_escalation: Some(false),
-        read_only_root_filesystem: Some(true),
-        run_as_non_root: Some(true),
-        capabilities: Some(Capabilities {
-            drop: Some(vec!["ALL".into()]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
 /// The target site's half of the mirror.
 fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, EmitError> {
     let name = mirror_name(wal);
@@ -307,17 +289,11 @@ fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Emit
             }],
             template: Some(Mm2Template {
                 pod: PodTemplate {
-                    security_context: PodSecurityContext {
-                        run_as_non_root: Some(true),
-                        seccomp_profile: Some(SeccompProfile {
-                            type_: "RuntimeDefault".into(),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    },
+                    // Strimzi's image runs as its own user.
+                    security_context: security::pod(None, false),
                 },
                 connect_container: ContainerTemplate {
-                    security_context: hardened_container(),
+                    security_context: security::container(),
                 },
             }),
         },
@@ -369,81 +345,38 @@ fn mirror_policies(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Em
             "KafkaMirrorMaker2".to_string(),
         ),
     ]);
-    let select = || {
-        Some(LabelSelector {
-            match_labels: Some(pods.clone()),
-            ..Default::default()
-        })
+    let select = || LabelSelector {
+        match_labels: Some(pods.clone()),
+        ..Default::default()
     };
-    let np = |suffix: &str, spec: NetworkPolicySpec| -> Result<Object, EmitError> {
-        let p = NetworkPolicy {
-            metadata: kafka_meta(plan, wal, &format!("{name}-{suffix}"), false),
-            spec: Some(spec),
-        };
-        Object::new("NetworkPolicy", &p).map_err(EmitError::from)
-    };
-    let dns = peer(
-        "kube-system",
-        &BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())]),
+    let meta = |suffix: &str| kafka_meta(plan, wal, &format!("{name}-{suffix}"), false);
+    let operator = network::anywhere(BTreeMap::from([(
+        "strimzi.io/kind".to_string(),
+        "cluster-operator".to_string(),
+    )]));
+    let workers = || network::here(select());
+    let brokers = network::in_namespace(
+        &k.namespace,
+        &BTreeMap::from([(CLUSTER_LABEL.to_string(), k.cluster.clone())]),
     );
-    let mut udp53 = tcp(53);
-    udp53.protocol = Some("UDP".into());
-    let operator = NetworkPolicyPeer {
-        namespace_selector: Some(LabelSelector::default()),
-        pod_selector: Some(LabelSelector {
-            match_labels: Some(BTreeMap::from([(
-                "strimzi.io/kind".to_string(),
-                "cluster-operator".to_string(),
-            )])),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let workers = NetworkPolicyPeer {
-        pod_selector: select(),
-        ..Default::default()
-    };
     Ok(vec![
-        np(
-            "default-deny",
-            NetworkPolicySpec {
-                pod_selector: select(),
-                policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-                ..Default::default()
-            },
-        )?,
-        np(
-            "allow",
-            NetworkPolicySpec {
-                pod_selector: select(),
-                policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-                ingress: Some(vec![NetworkPolicyIngressRule {
-                    from: Some(vec![operator, workers.clone()]),
-                    ports: Some(vec![tcp(CONNECT_REST_PORT)]),
-                }]),
-                egress: Some(vec![
-                    NetworkPolicyEgressRule {
-                        to: Some(vec![dns]),
-                        ports: Some(vec![udp53, tcp(53)]),
-                    },
-                    NetworkPolicyEgressRule {
-                        to: Some(vec![peer(
-                            &k.namespace,
-                            &BTreeMap::from([(CLUSTER_LABEL.to_string(), k.cluster.clone())]),
-                        )]),
-                        ports: Some(vec![tcp(k.port)]),
-                    },
+        network::policy(meta("default-deny"), network::deny_all(select()))?,
+        network::policy(
+            meta("allow"),
+            network::rules(
+                select(),
+                vec![network::ingress(
+                    vec![operator, workers()],
+                    vec![tcp(CONNECT_REST_PORT)],
+                )],
+                vec![
+                    network::dns(),
+                    network::egress(Some(vec![brokers]), vec![tcp(k.port)]),
                     // The source is another cluster: its address is not a pod here.
-                    NetworkPolicyEgressRule {
-                        to: None,
-                        ports: Some(vec![tcp(port_of(&m.source_bootstrap))]),
-                    },
-                    NetworkPolicyEgressRule {
-                        to: Some(vec![workers]),
-                        ports: Some(vec![tcp(CONNECT_REST_PORT)]),
-                    },
-                ]),
-            },
+                    network::egress(None, vec![tcp(port_of(&m.source_bootstrap))]),
+                    network::egress(Some(vec![workers()]), vec![tcp(CONNECT_REST_PORT)]),
+                ],
+            ),
         )?,
     ])
 }

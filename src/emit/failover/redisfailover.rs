@@ -7,14 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{
-    Affinity, SeccompProfile, SecurityContext, TopologySpreadConstraint,
-};
+use k8s_openapi::api::core::v1::{Affinity, TopologySpreadConstraint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::super::common::{self, meta};
 use super::super::{EmitError, Object};
 use super::operator_selector;
+use crate::emit::{placement, security};
 use crate::plan::model::Plan;
 use crate::plan::settings;
 use crate::spec::Failover;
@@ -51,7 +50,7 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
             enabled: true,
             image: Some(e.image.clone()),
             resources: common::resources(e.resources.as_ref()),
-            container_security_context: Some(container_security()),
+            container_security_context: Some(security::container_with_seccomp()),
         });
     let sentinel = &f.sentinel;
     let rf = RedisFailover {
@@ -67,8 +66,8 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
                 exporter,
                 affinity: affinity(plan, "redis"),
                 topology_spread_constraints: spread(plan, "redis"),
-                security_context: Some(common::pod_security(plan.run_as_user)),
-                container_security_context: Some(container_security()),
+                security_context: Some(security::data_pod(plan.run_as_user)),
+                container_security_context: Some(security::container_with_seccomp()),
                 // rkv writes its own PDB from the plan; two PDBs over one pod make the
                 // eviction API refuse every eviction of it.
                 disable_pod_disruption_budget: Some(true),
@@ -92,10 +91,10 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
                 ],
                 affinity: affinity(plan, "sentinel"),
                 topology_spread_constraints: spread(plan, "sentinel"),
-                security_context: Some(common::pod_security(plan.run_as_user)),
-                container_security_context: Some(container_security()),
+                security_context: Some(security::data_pod(plan.run_as_user)),
+                container_security_context: Some(security::container_with_seccomp()),
                 config_copy: Some(ConfigCopy {
-                    container_security_context: Some(container_security()),
+                    container_security_context: Some(security::container_with_seccomp()),
                 }),
                 disable_pod_disruption_budget: Some(true),
             },
@@ -106,18 +105,6 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
         },
     };
     Object::new("RedisFailover", &rf).map_err(EmitError::from)
-}
-
-/// rkv's hardened container context plus the RuntimeDefault seccomp profile, set on
-/// the container too because the operator may not copy the pod-level one everywhere.
-fn container_security() -> SecurityContext {
-    SecurityContext {
-        seccomp_profile: Some(SeccompProfile {
-            type_: "RuntimeDefault".into(),
-            ..Default::default()
-        }),
-        ..common::container_security()
-    }
 }
 
 /// The operator copies every label of the CR onto what it creates unless a whitelist
@@ -158,33 +145,27 @@ fn redis_custom_config(plan: &Plan) -> Vec<String> {
         .collect()
 }
 
-fn affinity(plan: &Plan, component: &str) -> Option<Affinity> {
-    let selector = LabelSelector {
+/// The operator's pods of `component`, by the operator's labels.
+fn component_pods(plan: &Plan, component: &str) -> LabelSelector {
+    LabelSelector {
         match_labels: Some(operator_selector(plan, Some(component))),
         ..Default::default()
-    };
-    common::anti_affinity(plan.spec.placement.as_ref(), selector)
+    }
+}
+
+fn affinity(plan: &Plan, component: &str) -> Option<Affinity> {
+    placement::anti_affinity(
+        plan.spec.placement.as_ref(),
+        component_pods(plan, component),
+    )
 }
 
 fn spread(plan: &Plan, component: &str) -> Vec<TopologySpreadConstraint> {
-    if !plan
-        .spec
-        .placement
-        .as_ref()
-        .is_some_and(|p| p.topology_spread)
-    {
-        return Vec::new();
-    }
-    vec![TopologySpreadConstraint {
-        max_skew: 1,
-        topology_key: "kubernetes.io/hostname".into(),
-        when_unsatisfiable: "ScheduleAnyway".into(),
-        label_selector: Some(LabelSelector {
-            match_labels: Some(operator_selector(plan, Some(component))),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }]
+    placement::spread(
+        plan.spec.placement.as_ref(),
+        component_pods(plan, component),
+    )
+    .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -8,13 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::ResourceRequirements;
+use k8s_openapi::api::core::v1::{Capabilities, ResourceRequirements, SeccompProfile};
 use k8s_openapi::api::networking::v1::{NetworkPolicyEgressRule, NetworkPolicyIngressRule};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::alerts;
-use crate::emit::common;
+use crate::emit::{common, network, security};
 use crate::plan::model::Plan;
 use crate::plan::settings;
 use crate::spec::Shape;
@@ -29,47 +29,36 @@ struct PodSecurity {
     fs_group: i64,
 }
 
-/// `containerSecurityContext`: non-root, no escalation, every capability dropped,
-/// RuntimeDefault seccomp, read-only root (the charts mount an emptyDir for `/tmp`).
+/// `containerSecurityContext` as the charts read it: rkv's hardening (non-root, no
+/// escalation, every capability dropped, RuntimeDefault seccomp, read-only root: the
+/// charts mount an emptyDir for `/tmp`) in the charts' keys, as the chart's user.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ContainerSecurity {
     enabled: bool,
     run_as_user: i64,
     run_as_group: i64,
-    run_as_non_root: bool,
-    allow_privilege_escalation: bool,
-    read_only_root_filesystem: bool,
-    seccomp_profile: Seccomp,
-    capabilities: Capabilities,
+    run_as_non_root: Option<bool>,
+    allow_privilege_escalation: Option<bool>,
+    read_only_root_filesystem: Option<bool>,
+    seccomp_profile: Option<SeccompProfile>,
+    capabilities: Option<Capabilities>,
     /// Only the redis-cluster chart has this key.
     #[serde(skip_serializing_if = "Option::is_none")]
     privileged: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct Seccomp {
-    #[serde(rename = "type")]
-    type_: &'static str,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct Capabilities {
-    drop: Vec<&'static str>,
-}
-
 fn container_security(uid: i64, chart: Chart) -> ContainerSecurity {
+    let h = security::container_with_seccomp();
     ContainerSecurity {
         enabled: true,
         run_as_user: uid,
         run_as_group: uid,
-        run_as_non_root: true,
-        allow_privilege_escalation: false,
-        read_only_root_filesystem: true,
-        seccomp_profile: Seccomp {
-            type_: "RuntimeDefault",
-        },
-        capabilities: Capabilities { drop: vec!["ALL"] },
+        run_as_non_root: h.run_as_non_root,
+        allow_privilege_escalation: h.allow_privilege_escalation,
+        read_only_root_filesystem: h.read_only_root_filesystem,
+        seccomp_profile: h.seccomp_profile,
+        capabilities: h.capabilities,
         privileged: (chart == Chart::RedisCluster).then_some(false),
     }
 }
@@ -196,19 +185,8 @@ fn ns_labels(ns: &str) -> BTreeMap<String, String> {
 }
 
 fn network_policy(plan: &Plan, chart: Chart, ports: &[u16]) -> NetworkPolicy {
-    let mut ingress = Vec::new();
-    if !plan.spec.clients.is_empty() {
-        ingress.push(NetworkPolicyIngressRule {
-            from: Some(
-                plan.spec
-                    .clients
-                    .iter()
-                    .map(|c| common::peer(&c.namespace, &c.pod_selector))
-                    .collect(),
-            ),
-            ports: Some(ports.iter().map(|p| common::tcp(*p)).collect()),
-        });
-    }
+    let mut ingress: Vec<NetworkPolicyIngressRule> =
+        network::clients(plan, ports).into_iter().collect();
     let exporter = exporter(plan);
     let mut metrics = None;
     if let (Some(mon), Some(e)) = (&plan.spec.monitoring, exporter) {
@@ -220,33 +198,19 @@ fn network_policy(plan: &Plan, chart: Chart, ports: &[u16]) -> NetworkPolicy {
                 })
             }
             // The redis-cluster chart has no metrics section: an exact extra rule.
-            Chart::RedisCluster => ingress.push(NetworkPolicyIngressRule {
-                from: Some(vec![common::peer(&mon.namespace, &BTreeMap::new())]),
-                ports: Some(vec![common::tcp(e.port)]),
-            }),
+            Chart::RedisCluster => ingress.push(network::ingress(
+                vec![network::every_pod_of(&mon.namespace)],
+                vec![network::tcp(e.port)],
+            )),
         }
     }
-    // DNS to the cluster DNS only; the charts add the pod-to-pod rules themselves.
-    let dns = NetworkPolicyEgressRule {
-        to: Some(vec![common::peer(
-            "kube-system",
-            &BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())]),
-        )]),
-        ports: Some(vec![
-            k8s_openapi::api::networking::v1::NetworkPolicyPort {
-                protocol: Some("UDP".into()),
-                port: Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(53)),
-                ..Default::default()
-            },
-            common::tcp(53),
-        ]),
-    };
     NetworkPolicy {
         enabled: true,
         allow_external: false,
         allow_external_egress: false,
         extra_ingress: ingress,
-        extra_egress: vec![dns],
+        // DNS to the cluster DNS only; the charts add the pod-to-pod rules themselves.
+        extra_egress: vec![network::dns()],
         metrics,
     }
 }
