@@ -63,7 +63,7 @@ pub fn explain(plan: &Plan) -> Report {
             r.sentinel.quorum
         ),
     }];
-    shape.push(format!("use: {:?}", s.use_).to_lowercase());
+    shape.push(format!("use: {}", s.use_.as_str()));
     sections.push(section("Topology", shape));
 
     let mut disruption = Vec::new();

@@ -109,8 +109,8 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 sev,
                 &r.at("exposure", "/type"),
                 format!(
-                    "a {:?} Service exposes Redis outside the cluster with {missing}",
-                    e.type_
+                    "a {} Service exposes Redis outside the cluster with {missing}",
+                    e.type_.as_str()
                 ),
             );
             d.help = Some(match &e.accept_insecure {

@@ -9,7 +9,9 @@ use crate::diag::{Diagnostic, Severity};
 use crate::plan::disruption::{self, IntOrPercent, PdbBudget, Severity as MathSeverity};
 use crate::plan::memory::{self, MemoryIssue};
 use crate::plan::model::Plan;
-use crate::spec::{AntiAffinity, EvictionPolicy, Loaded, Resolved, Shape, Use};
+use crate::spec::{
+    AntiAffinity, EvictionPolicy, Failover, Loaded, Replication, Resolved, Shape, Use,
+};
 
 fn sev(s: MathSeverity) -> Severity {
     match s {
@@ -124,12 +126,9 @@ fn disruption_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 )),
             }
         }
-        Shape::Failover(_) | Shape::Replication(_) => {
-            let pods = match &s.shape {
-                Shape::Failover(f) => f.replicas,
-                Shape::Replication(f) => f.replicas,
-                _ => 0,
-            };
+        Shape::Failover(Failover { replicas: pods, .. })
+        | Shape::Replication(Replication { replicas: pods, .. }) => {
+            let pods = *pods;
             if let Err(e) = disruption::replicated_budget(pods) {
                 out.push(
                     l.diag(

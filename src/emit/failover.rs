@@ -25,13 +25,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use super::inventory::{Exec, Inventory, Made, Maker, RedisAccess, SentinelAccess};
 use super::{EmitError, Emitted, Object, pdb};
 use crate::plan::model::Plan;
-use crate::spec::{Failover, Shape};
+use crate::spec::Failover;
 use crate::target::spotahome;
 
-pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
-    let Shape::Failover(f) = &plan.spec.shape else {
-        return Ok(Emitted::default());
-    };
+pub fn emit(plan: &Plan, f: &Failover) -> Result<Emitted, EmitError> {
     let mut out = vec![redisfailover::redis_failover(plan, f)?];
     out.extend(operator_pdbs(plan)?);
     out.extend(policy::policies(plan, f)?);

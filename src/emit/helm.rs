@@ -32,29 +32,23 @@ use super::inventory::{Exec, Inventory, Made, Maker, RedisAccess, SentinelAccess
 use super::{EmitError, Emitted, Object, common};
 use crate::bundle::helm_dir;
 use crate::plan::model::Plan;
-use crate::spec::Shape;
+use crate::spec::HelmOutput;
 use crate::target::flux::{
     ChartRef, HelmRelease, HelmReleaseSpec, Install, LayerSelector, OciRef, OciRepository,
     OciRepositorySpec, Remediation, Upgrade, ValuesReference,
 };
-use crate::target::helm::{Chart, ChartVersion};
+use crate::target::helm::{ChartVersion, Workload};
 use crate::target::kustomize::{
     Configuration, FieldSpec, Generator, GeneratorOptions, Kustomization, NameReference,
 };
 
 const COMPONENT: &str = "helm-release";
 
-pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
-    let Some(h) = &plan.outputs.helm else {
-        return Ok(Emitted::default());
-    };
-    // The failover shape has no chart; the checks refuse it (RKV173) before a plan exists.
-    let Some(chart) = Chart::of(&plan.spec.shape) else {
-        return Ok(Emitted::default());
-    };
+pub fn emit(plan: &Plan, h: &HelmOutput, workload: Workload<'_>) -> Result<Emitted, EmitError> {
+    let chart = workload.chart();
     let dir = helm_dir(&plan.variant);
     let values_cm = format!("{}-values", h.release);
-    let (doc, notes) = values::values(plan, chart);
+    let (doc, notes) = values::values(plan, workload);
     let mut comment = vec![format!(
         "Values for the Bitnami `{}` chart {} ({}/{}), read by the HelmRelease through the ConfigMap `{values_cm}`.",
         chart.name(),
@@ -170,13 +164,13 @@ pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
             Object::new("kustomize configuration", &name_ref)?
                 .at_path(format!("{dir}/kustomizeconfig.yaml")),
         ],
-        inventory: inventory(plan, &h.release),
+        inventory: inventory(plan, &h.release, workload),
     })
 }
 
 /// What the chart makes from the release (`fullnameOverride` is the topology's name),
 /// in the namespace it releases into.
-fn inventory(plan: &Plan, release: &str) -> Inventory {
+fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
     let ns = &plan.namespace;
     let full = &plan.name;
     let mut made = Vec::new();
@@ -192,7 +186,7 @@ fn inventory(plan: &Plan, release: &str) -> Inventory {
         maker: Maker::BitnamiChart,
         ..Inventory::default()
     };
-    if let Shape::Replication(r) = &plan.spec.shape {
+    if let Workload::Sentinel(r) = workload {
         // With Sentinel: one StatefulSet <fullname>-node whose pods run Redis and
         // Sentinel side by side.
         let note = format!("chart-made from HelmRelease `{release}`");

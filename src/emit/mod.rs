@@ -20,6 +20,8 @@ pub mod standalone;
 pub use crate::bundle::Object;
 use crate::bundle::SerializeError;
 use crate::plan::model::Plan;
+use crate::spec::Shape;
+use crate::target::helm::Workload;
 use inventory::Inventory;
 
 /// Why a value could not become an object.
@@ -29,6 +31,9 @@ pub enum EmitError {
     /// emitter: the eviction API would refuse to evict that pod).
     #[error("PodDisruptionBudgets `{0}` and `{1}` can select the same pods")]
     OverlappingBudgets(String, String),
+    /// The Helm target was asked for a shape no chart runs (the checks refuse it first).
+    #[error("no Helm chart runs the `{0}` shape")]
+    NoChart(&'static str),
     /// A typed value failed to serialize (a bug in an emitter, never user input).
     #[error(transparent)]
     Serialize(#[from] SerializeError),
@@ -59,16 +64,18 @@ impl Emitted {
 pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
     let mut out = Emitted::default();
     if plan.outputs.kustomize {
-        match plan.shape_name {
-            "standalone" => out.extend(standalone::emit(plan)?),
-            "cluster" => out.extend(cluster::emit(plan)?),
-            "failover" => out.extend(failover::emit(plan)?),
-            "replication" => out.extend(replication::emit(plan)?),
-            _ => {}
-        }
+        out.extend(match &plan.spec.shape {
+            Shape::Standalone(_) => standalone::emit(plan)?,
+            Shape::Cluster(c) => cluster::emit(plan, c)?,
+            Shape::Failover(f) => failover::emit(plan, f)?,
+            Shape::Replication(r) => replication::emit(plan, r)?,
+        });
     }
-    if plan.outputs.helm.is_some() {
-        out.extend(helm::emit(plan)?);
+    if let Some(h) = &plan.outputs.helm {
+        // The failover shape has no chart: the checks refuse it (RKV173) before a plan.
+        let workload =
+            Workload::of(&plan.spec.shape).ok_or(EmitError::NoChart(plan.spec.shape.name()))?;
+        out.extend(helm::emit(plan, h, workload)?);
     }
     out.objects.sort_by_cached_key(|o| o.key().render_order());
     pdb::no_overlap(&out.objects)?;

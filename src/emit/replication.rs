@@ -25,7 +25,7 @@ use super::inventory::{Exec, Inventory, Made, Maker, RedisAccess, SentinelAccess
 use super::{EmitError, Emitted, Object, pdb};
 use crate::emit::{placement, security};
 use crate::plan::model::{Budget, Plan};
-use crate::spec::{Replication, Shape};
+use crate::spec::Replication;
 use crate::target::opstree;
 use crate::target::opstree::{
     DEFAULT_SENTINEL_IMAGE, KubernetesConfig, Pdb, RedisConfig, RedisExporter, RedisReplication,
@@ -40,10 +40,7 @@ pub const SENTINEL: &str = "sentinel";
 /// Tags are pinned in the spec, so a node's cached image is the right one.
 const PULL_POLICY: &str = "IfNotPresent";
 
-pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
-    let Shape::Replication(shape) = &plan.spec.shape else {
-        return Ok(Emitted::default());
-    };
+pub fn emit(plan: &Plan, shape: &Replication) -> Result<Emitted, EmitError> {
     let mut out = vec![
         config::config_map(plan)?,
         replication(plan, shape)?,
@@ -303,7 +300,7 @@ mod tests {
     #[test]
     fn sentinel_numbers_are_strings_and_budgets_integers() {
         let p = platform_kv();
-        let objs = emit(&p).expect("emits").objects;
+        let objs = crate::emit::emit(&p).expect("emits").objects;
         let s = &find(&objs, "RedisSentinel").value["spec"];
         let c = &s["redisSentinelConfig"];
         assert_eq!(c["quorum"], "2");
@@ -325,7 +322,7 @@ mod tests {
     #[test]
     fn nothing_the_operator_creates_is_rendered_twice() {
         let p = platform_kv();
-        let objs = emit(&p).expect("emits").objects;
+        let objs = crate::emit::emit(&p).expect("emits").objects;
         assert!(objs.iter().all(|o| o.kind() != "PodDisruptionBudget"));
         assert!(objs.iter().all(|o| o.kind() != "StatefulSet"));
         let n = &p.name;
@@ -373,14 +370,14 @@ mod tests {
         if let Some(e) = p.spec.exposure.as_mut() {
             e.type_ = crate::spec::ServiceType::ClusterIP;
         }
-        let objs = emit(&p).expect("emits").objects;
+        let objs = crate::emit::emit(&p).expect("emits").objects;
         assert!(objs.iter().all(|o| o.kind() != "Service"));
         assert!(objs.iter().all(|o| !o.name().ends_with("allow-external")));
     }
 
     #[test]
     fn every_policy_selects_this_topology() {
-        let objs = emit(&platform_kv()).expect("emits").objects;
+        let objs = crate::emit::emit(&platform_kv()).expect("emits").objects;
         for o in objs.iter().filter(|o| o.kind() == "NetworkPolicy") {
             let sel = &o.value["spec"]["podSelector"]["matchLabels"];
             assert_eq!(

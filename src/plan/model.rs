@@ -23,7 +23,6 @@ pub struct Plan {
     pub part_of: String,
     /// Labels every object carries besides the `app.kubernetes.io/*` set.
     pub extra_labels: BTreeMap<String, String>,
-    pub shape_name: &'static str,
     pub spec: TopologySpec,
     pub outputs: Outputs,
     /// The uid the Redis image runs as (999 for the official image, 1000 for opstree).
@@ -116,7 +115,6 @@ pub fn plan(r: &Resolved, source_name: &str) -> Plan {
         namespace: r.namespace.clone(),
         part_of: r.part_of.clone(),
         extra_labels: r.labels.clone(),
-        shape_name: spec.shape.name(),
         run_as_user: crate::target::image_uid(&spec.redis.image),
         maxmemory,
         maxmemory_reasoning,

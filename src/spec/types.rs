@@ -67,6 +67,17 @@ pub enum Use {
     Durable,
 }
 
+impl Use {
+    /// The value as the spec writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Use::Cache => "cache",
+            Use::Session => "session",
+            Use::Durable => "durable",
+        }
+    }
+}
+
 /// The topology. Every section except `shape` and `redis` is optional; an
 /// environment or site replaces whole sections.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -267,6 +278,22 @@ pub enum FailoverOperator {
     Spotahome,
 }
 
+impl FailoverOperator {
+    /// The value as the spec writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailoverOperator::Spotahome => "spotahome",
+        }
+    }
+
+    /// The operator's own name, for prose.
+    pub fn title(self) -> &'static str {
+        match self {
+            FailoverOperator::Spotahome => "Spotahome",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Replication {
@@ -378,6 +405,16 @@ pub struct SecretStoreRef {
 pub enum SecretStoreKind {
     SecretStore,
     ClusterSecretStore,
+}
+
+impl SecretStoreKind {
+    /// The kind of the store object (the spec writes it the same way).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretStoreKind::SecretStore => "SecretStore",
+            SecretStoreKind::ClusterSecretStore => "ClusterSecretStore",
+        }
+    }
 }
 
 /// The Redis server itself.
@@ -604,6 +641,17 @@ pub enum ServiceType {
     ClusterIP,
     LoadBalancer,
     NodePort,
+}
+
+impl ServiceType {
+    /// The Service `type` (the spec writes it the same way).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::ClusterIP => "ClusterIP",
+            ServiceType::LoadBalancer => "LoadBalancer",
+            ServiceType::NodePort => "NodePort",
+        }
+    }
 }
 
 /// How the client Service is exposed.

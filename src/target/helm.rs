@@ -16,7 +16,40 @@
 
 use serde::Serialize;
 
-use crate::spec::Shape;
+use crate::spec::{Cluster, Replication, Shape};
+
+/// The Sentinel port of the `redis` chart's replication architecture.
+pub const SENTINEL_PORT: u16 = 26379;
+
+/// What a chart runs for a shape: the chart and its architecture.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Workload<'a> {
+    /// The `redis` chart, `architecture: standalone`.
+    Standalone,
+    /// The `redis` chart, `architecture: replication` with Sentinel.
+    Sentinel(&'a Replication),
+    /// The `redis-cluster` chart.
+    Cluster(&'a Cluster),
+}
+
+impl<'a> Workload<'a> {
+    /// The workload for a shape; `None` for the failover shape (an operator CR, no chart).
+    pub fn of(shape: &'a Shape) -> Option<Workload<'a>> {
+        match shape {
+            Shape::Standalone(_) => Some(Workload::Standalone),
+            Shape::Replication(r) => Some(Workload::Sentinel(r)),
+            Shape::Cluster(c) => Some(Workload::Cluster(c)),
+            Shape::Failover(_) => None,
+        }
+    }
+
+    pub fn chart(self) -> Chart {
+        match self {
+            Workload::Standalone | Workload::Sentinel(_) => Chart::Redis,
+            Workload::Cluster(_) => Chart::RedisCluster,
+        }
+    }
+}
 
 /// Which Bitnami chart renders the topology.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,11 +63,7 @@ pub enum Chart {
 impl Chart {
     /// The chart for a shape; `None` for the failover shape (an operator CR, no chart).
     pub fn of(shape: &Shape) -> Option<Chart> {
-        match shape {
-            Shape::Standalone(_) | Shape::Replication(_) => Some(Chart::Redis),
-            Shape::Cluster(_) => Some(Chart::RedisCluster),
-            Shape::Failover(_) => None,
-        }
+        Workload::of(shape).map(Workload::chart)
     }
 
     /// The chart's name in its repository.

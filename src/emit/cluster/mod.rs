@@ -21,7 +21,7 @@ mod tls;
 use super::inventory::{Backup, Exec, Inventory, Made, Maker, RedisAccess, ServiceEntry};
 use super::{EmitError, Emitted};
 use crate::plan::model::Plan;
-use crate::spec::Shape as SpecShape;
+use crate::spec::Cluster;
 
 /// Component label of the Redis data pods.
 const SERVER: &str = "server";
@@ -140,10 +140,7 @@ impl Ctx<'_> {
     }
 }
 
-pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
-    let SpecShape::Cluster(c) = &plan.spec.shape else {
-        return Ok(Emitted::default());
-    };
+pub fn emit(plan: &Plan, c: &Cluster) -> Result<Emitted, EmitError> {
     let port = plan.spec.redis.port;
     let ctx = Ctx {
         plan,

@@ -98,7 +98,7 @@ pub fn external_secret(
             refresh_interval: "1h".into(),
             secret_store_ref: SecretStoreRef {
                 name: store.name.clone(),
-                kind: format!("{:?}", store.kind),
+                kind: store.kind.as_str().into(),
             },
             target: Target {
                 name: secret.to_string(),

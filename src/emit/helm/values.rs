@@ -17,8 +17,8 @@ use super::alerts;
 use crate::emit::{common, network, security};
 use crate::plan::model::Plan;
 use crate::plan::settings;
-use crate::spec::Shape;
-use crate::target::helm::{Chart, Image};
+use crate::spec::{Cluster, Replication};
+use crate::target::helm::{Chart, Image, SENTINEL_PORT, Workload};
 use crate::target::monitoring::Rule;
 
 /// `podSecurityContext` as the charts read it (only the keys their `values.yaml` has).
@@ -308,20 +308,22 @@ pub fn redis_conf(plan: &Plan, chart: Chart) -> String {
 }
 
 /// The values document and the lines written above it.
-pub fn values(plan: &Plan, chart: Chart) -> (Value, Vec<String>) {
+pub fn values(plan: &Plan, workload: Workload<'_>) -> (Value, Vec<String>) {
+    let chart = workload.chart();
     let mut v = Map::new();
     let mut notes = Vec::new();
     v.insert("fullnameOverride".into(), json!(plan.name));
     v.insert("commonLabels".into(), json!(labels_for_chart(plan)));
     let image = Image::parse(&plan.spec.redis.image);
     let port = plan.spec.redis.port;
-    let net_ports: Vec<u16> = match &plan.spec.shape {
-        Shape::Replication(_) => vec![port, 26379],
-        _ => vec![port],
+    let net_ports: Vec<u16> = match workload {
+        Workload::Sentinel(_) => vec![port, SENTINEL_PORT],
+        Workload::Standalone | Workload::Cluster(_) => vec![port],
     };
-    match chart {
-        Chart::Redis => redis_chart(plan, image, &mut v, &mut notes),
-        Chart::RedisCluster => cluster_chart(plan, image, &mut v, &mut notes),
+    match workload {
+        Workload::Standalone => redis_chart(plan, image, None, &mut v, &mut notes),
+        Workload::Sentinel(r) => redis_chart(plan, image, Some(r), &mut v, &mut notes),
+        Workload::Cluster(c) => cluster_chart(plan, c, image, &mut v, &mut notes),
     }
     if let Some(t) = tls(plan) {
         v.insert("tls".into(), json!(t));
@@ -348,7 +350,14 @@ pub fn values(plan: &Plan, chart: Chart) -> (Value, Vec<String>) {
     (Value::Object(v), notes)
 }
 
-fn redis_chart(plan: &Plan, image: Image, v: &mut Map<String, Value>, notes: &mut Vec<String>) {
+/// The `redis` chart: standalone, or replication with `sentinel`.
+fn redis_chart(
+    plan: &Plan,
+    image: Image,
+    sentinel: Option<&Replication>,
+    v: &mut Map<String, Value>,
+    notes: &mut Vec<String>,
+) {
     let uid = plan.run_as_user;
     let role = |replica_count: Option<u32>, pdb: Pdb| Role {
         replica_count,
@@ -380,8 +389,8 @@ fn redis_chart(plan: &Plan, image: Image, v: &mut Map<String, Value>, notes: &mu
         "commonConfiguration".into(),
         json!(redis_conf(plan, Chart::Redis)),
     );
-    match &plan.spec.shape {
-        Shape::Replication(r) => {
+    match sentinel {
+        Some(r) => {
             let s = &r.sentinel;
             v.insert("architecture".into(), json!("replication"));
             notes.push(format!(
@@ -417,7 +426,7 @@ fn redis_chart(plan: &Plan, image: Image, v: &mut Map<String, Value>, notes: &mu
                 }),
             );
         }
-        _ => {
+        None => {
             v.insert("architecture".into(), json!("standalone"));
             v.insert("master".into(), json!(role(None, no_pdb)));
             notes.push(
@@ -428,11 +437,14 @@ fn redis_chart(plan: &Plan, image: Image, v: &mut Map<String, Value>, notes: &mu
     }
 }
 
-fn cluster_chart(plan: &Plan, image: Image, v: &mut Map<String, Value>, notes: &mut Vec<String>) {
+fn cluster_chart(
+    plan: &Plan,
+    c: &Cluster,
+    image: Image,
+    v: &mut Map<String, Value>,
+    notes: &mut Vec<String>,
+) {
     let uid = plan.run_as_user;
-    let Shape::Cluster(c) = &plan.spec.shape else {
-        return;
-    };
     let nodes = c.shards.saturating_mul(1 + c.replicas_per_shard);
     notes.push(format!(
         "cluster.nodes = shards x (1 + replicasPerShard) = {} x (1 + {}) = {nodes}",

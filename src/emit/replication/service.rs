@@ -34,8 +34,7 @@ pub fn external_name(plan: &Plan) -> String {
 fn exposed_type(plan: &Plan) -> Option<&'static str> {
     match plan.spec.exposure.as_ref()?.type_ {
         ServiceType::ClusterIP => None,
-        ServiceType::LoadBalancer => Some("LoadBalancer"),
-        ServiceType::NodePort => Some("NodePort"),
+        outside => Some(outside.as_str()),
     }
 }
 

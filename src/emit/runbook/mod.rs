@@ -113,7 +113,7 @@ pub fn runbook(profile: &str, source_name: &str, variants: &[Section<'_>]) -> Op
             out,
             "- {}: {} ({} data pods)",
             variant_title(&v.plan.variant),
-            v.plan.shape_name,
+            v.plan.spec.shape.name(),
             v.plan.data_pods
         );
     }

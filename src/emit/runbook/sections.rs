@@ -67,8 +67,8 @@ fn topology(out: &mut String, plan: &Plan, inv: &Inventory) {
             plan.slots.len()
         ),
         Shape::Failover(f) => format!(
-            "failover ({:?} operator): 1 primary + {} replica(s), {} Sentinels, quorum {}",
-            f.operator,
+            "failover ({} operator): 1 primary + {} replica(s), {} Sentinels, quorum {}",
+            f.operator.title(),
             f.replicas.saturating_sub(1),
             f.sentinel.replicas,
             f.sentinel.quorum
@@ -81,7 +81,7 @@ fn topology(out: &mut String, plan: &Plan, inv: &Inventory) {
         ),
     };
     let _ = writeln!(out, "- Shape: {shape}");
-    let _ = writeln!(out, "- Use: `{:?}`", plan.spec.use_);
+    let _ = writeln!(out, "- Use: `{}`", plan.spec.use_.as_str());
     let _ = writeln!(
         out,
         "- Redis data pods: {} (made by {})",
