@@ -202,13 +202,12 @@ fn inventory(ctx: &Ctx) -> Inventory {
         maker: Maker::Rkv,
         made,
         redis: Some(RedisAccess {
-            exec: Exec::new(format!("pod/{}", n.pods.first().map_or("", |p| p)), Some("redis")),
-            // The client certificate's mount, as the redis container has it.
-            tls_flags: ctx.tls().map(|_| {
-                format!(
-                    "--tls --cacert {CLIENT_TLS_DIR}/ca.crt --cert {CLIENT_TLS_DIR}/tls.crt --key {CLIENT_TLS_DIR}/tls.key"
-                )
-            }),
+            exec: Exec::new(
+                format!("pod/{}", n.pods.first().map_or("", |p| p)),
+                Some("redis"),
+            ),
+            // What the probes and Jobs present: the client certificate, or only the CA.
+            tls_flags: ctx.tls().map(|_| ctx.cli_tls_flags().join(" ")),
             cli_auth_env: plan.spec.auth.is_some(),
         }),
         sentinels: None,

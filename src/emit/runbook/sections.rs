@@ -266,6 +266,7 @@ fn dr(out: &mut String, plan: &Plan, inv: &Inventory) {
         return;
     }
     let ns = &plan.namespace;
+    let port = plan.spec.redis.port;
     let set = inv.data_set.clone().unwrap_or_default();
     let maker = inv.maker.describe();
     let master = inv.sentinels.as_ref().map_or("", |s| s.master.as_str());
@@ -355,8 +356,8 @@ fn dr(out: &mut String, plan: &Plan, inv: &Inventory) {
             "Stuck slot migration",
             format!(
                 "`{}` reports open slots (`[slot->-node]` or `[slot-<-node]` in CLUSTER NODES). Fix with `{}`; if a node is really gone, `CLUSTER SETSLOT <slot> STABLE` on both ends, then rerun the fix.",
-                cli(plan, inv, "--cluster check 127.0.0.1:6379"),
-                cli(plan, inv, "--cluster fix 127.0.0.1:6379")
+                cli(plan, inv, &format!("--cluster check 127.0.0.1:{port}")),
+                cli(plan, inv, &format!("--cluster fix 127.0.0.1:{port}"))
             ),
         );
         if let Some(j) = &inv.init_job {
