@@ -232,8 +232,10 @@ fn known(tree: &Path) -> Known {
             _ => {}
         }
     }
-    // The Bitnami chart with Sentinel: StatefulSet <fullname>-node, Services <fullname>
-    // and <fullname>-headless.
+    // The Bitnami charts: with Sentinel, StatefulSet <fullname>-node, Services <fullname>
+    // and <fullname>-headless; standalone, StatefulSet and Service <fullname>-master and
+    // Service <fullname>-headless; redis-cluster, StatefulSet and Services <fullname> and
+    // <fullname>-headless.
     for v in &values {
         secrets(v, &mut k);
         for r in &releases {
@@ -247,6 +249,18 @@ fn known(tree: &Path) -> Known {
                 k.add("Service", format!("{full}-headless"));
                 for i in 0..count(v, "/replica/replicaCount") {
                     k.add("Pod", format!("{full}-node-{i}"));
+                }
+            } else if s(v, "/architecture") == "standalone" {
+                k.add("StatefulSet", format!("{full}-master"));
+                k.add("Service", format!("{full}-master"));
+                k.add("Service", format!("{full}-headless"));
+                k.add("Pod", format!("{full}-master-0"));
+            } else if v.pointer("/cluster/nodes").is_some() {
+                k.add("StatefulSet", full);
+                k.add("Service", full);
+                k.add("Service", format!("{full}-headless"));
+                for i in 0..count(v, "/cluster/nodes") {
+                    k.add("Pod", format!("{full}-{i}"));
                 }
             }
         }

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::inventory::{Exec, Inventory, Made, Maker, RedisAccess, SentinelAccess};
+use super::inventory::{Exec, Inventory, Made, Maker, Password, RedisAccess, SentinelAccess};
 use super::{EmitError, Emitted, Object, pdb};
 use crate::plan::model::Plan;
 use crate::spec::Failover;
@@ -78,7 +78,7 @@ fn inventory(plan: &Plan, f: &Failover) -> Inventory {
         redis: Some(RedisAccess {
             exec: Exec::new(format!("pod/{sts}-0"), Some("redis")),
             tls_flags: None,
-            cli_auth_env: false,
+            password: Password::Env,
         }),
         sentinels: Some(SentinelAccess {
             exec: Exec::new(format!("deploy/{rfs}"), Some("sentinel")),

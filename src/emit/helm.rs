@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::inventory::{Exec, Inventory, Made, Maker, RedisAccess, SentinelAccess};
+use super::inventory::{Exec, Inventory, Made, Maker, Password, RedisAccess, SentinelAccess};
 use super::{EmitError, Emitted, Object, common};
 use crate::bundle::helm_dir;
 use crate::plan::model::Plan;
@@ -37,7 +37,7 @@ use crate::target::flux::{
     ChartRef, HelmRelease, HelmReleaseSpec, Install, LayerSelector, OciRef, OciRepository,
     OciRepositorySpec, Remediation, Upgrade, ValuesReference,
 };
-use crate::target::helm::{ChartVersion, Workload};
+use crate::target::helm::{self, ChartVersion, Workload};
 use crate::target::kustomize::{
     Configuration, FieldSpec, Generator, GeneratorOptions, Kustomization, NameReference,
 };
@@ -173,6 +173,7 @@ pub fn emit(plan: &Plan, h: &HelmOutput, workload: Workload<'_>) -> Result<Emitt
 fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
     let ns = &plan.namespace;
     let full = &plan.name;
+    let port = plan.spec.redis.port;
     let mut made = Vec::new();
     // The Secrets the values name (`existingSecret`s): the chart reads them, rkv does not make them.
     let note = "referenced by the Helm values";
@@ -182,44 +183,66 @@ fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
     if let Some(t) = &plan.spec.tls {
         made.push(Made::new("Secret", &t.server_secret, ns, note));
     }
-    let mut inventory = Inventory {
-        maker: Maker::BitnamiChart,
-        ..Inventory::default()
+    let note = format!("chart-made from HelmRelease `{release}`");
+    let sts = helm::statefulset(workload, full);
+    made.push(Made::new("StatefulSet", &sts, ns, &note));
+    let [client, headless] = helm::services(workload, full);
+    let client_note = match workload {
+        Workload::Sentinel(_) => format!("{note}; ports {port} and {}", helm::SENTINEL_PORT),
+        Workload::Standalone | Workload::Cluster(_) => note.clone(),
     };
-    if let Workload::Sentinel(r) = workload {
-        // With Sentinel: one StatefulSet <fullname>-node whose pods run Redis and
-        // Sentinel side by side.
-        let note = format!("chart-made from HelmRelease `{release}`");
-        let sts = format!("{full}-node");
-        made.push(Made::new("StatefulSet", &sts, ns, &note));
-        made.push(Made::new(
-            "Service",
-            full,
-            ns,
-            &format!("{note}; ports 6379 and 26379"),
-        ));
-        made.push(Made::new("Service", &format!("{full}-headless"), ns, &note));
-        let pods: Vec<String> = (0..r.replicas).map(|i| format!("{sts}-{i}")).collect();
-        made.extend(pods.iter().map(|p| Made::new("Pod", p, ns, &note)));
-        inventory.redis = Some(RedisAccess {
-            exec: Exec::new(format!("pod/{sts}-0"), Some("redis")),
-            tls_flags: None,
-            cli_auth_env: false,
-        });
-        inventory.sentinels = Some(SentinelAccess {
-            exec: Exec::new(format!("pod/{sts}-0"), Some("sentinel")),
-            master: r
-                .sentinel
-                .master_name
-                .clone()
-                .unwrap_or_else(|| "mymaster".into()),
-        });
-        inventory.data_set = Some(sts);
-        inventory.data_pods = pods.clone();
-        inventory.sentinel_pods = pods;
+    made.push(Made::new("Service", &client, ns, &client_note));
+    made.push(Made::new("Service", &headless, ns, &note));
+    let pods: Vec<String> = (0..plan.data_pods).map(|i| format!("{sts}-{i}")).collect();
+    made.extend(pods.iter().map(|p| Made::new("Pod", p, ns, &note)));
+    let first = format!("pod/{sts}-0");
+    let tls_flags = plan.spec.tls.as_ref().map(|_| {
+        let d = helm::CERTS_DIR;
+        format!(
+            "--tls --cacert {d}/{} --cert {d}/{} --key {d}/{}",
+            helm::CA_FILE,
+            helm::CERT_FILE,
+            helm::KEY_FILE
+        )
+    });
+    let chart = workload.chart();
+    let alerts = match &plan.spec.monitoring {
+        Some(m) if m.alerts && m.exporter.is_some() => alerts::rules(plan, chart),
+        _ => Vec::new(),
+    };
+    Inventory {
+        maker: Maker::BitnamiChart,
+        made,
+        redis: Some(RedisAccess {
+            // The redis chart names its container `redis`; the redis-cluster chart's
+            // Redis container is the pod's first, which kubectl picks by default.
+            exec: Exec::new(
+                first.clone(),
+                (chart == helm::Chart::Redis).then_some("redis"),
+            ),
+            tls_flags,
+            password: Password::File(helm::PASSWORD_FILE),
+        }),
+        sentinels: match workload {
+            Workload::Sentinel(r) => Some(SentinelAccess {
+                exec: Exec::new(first, Some("sentinel")),
+                master: r
+                    .sentinel
+                    .master_name
+                    .clone()
+                    .unwrap_or_else(|| "mymaster".into()),
+            }),
+            Workload::Standalone | Workload::Cluster(_) => None,
+        },
+        data_set: Some(sts),
+        sentinel_pods: match workload {
+            Workload::Sentinel(_) => pods.clone(),
+            Workload::Standalone | Workload::Cluster(_) => Vec::new(),
+        },
+        data_pods: pods,
+        alerts,
+        ..Inventory::default()
     }
-    inventory.made = made;
-    inventory
 }
 
 /// An exact version is pulled by tag, a range by semver (see [`ChartVersion`]).

@@ -77,14 +77,25 @@ impl Exec {
     }
 }
 
+/// Where the Redis password is inside the Redis container, when there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Password {
+    /// `REDIS_PASSWORD` in the environment.
+    Env,
+    /// `REDIS_PASSWORD` and `REDISCLI_AUTH`, which redis-cli reads by itself.
+    EnvAndCli,
+    /// A file mounted at this path.
+    File(&'static str),
+}
+
 /// How to reach Redis from inside one of its pods.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisAccess {
     pub exec: Exec,
     /// The redis-cli TLS flags for the certificates mounted in that container.
     pub tls_flags: Option<String>,
-    /// The container has `REDISCLI_AUTH` in its environment.
-    pub cli_auth_env: bool,
+    /// Where the container holds the password (read only when the spec sets `auth`).
+    pub password: Password,
 }
 
 /// How to ask the Sentinels.

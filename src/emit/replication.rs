@@ -21,7 +21,7 @@ use k8s_openapi::api::core::v1::{
 };
 
 use super::common::{self, meta};
-use super::inventory::{Exec, Inventory, Made, Maker, RedisAccess, SentinelAccess};
+use super::inventory::{Exec, Inventory, Made, Maker, Password, RedisAccess, SentinelAccess};
 use super::{EmitError, Emitted, Object, pdb};
 use crate::emit::{placement, security};
 use crate::plan::model::{Budget, Plan};
@@ -84,7 +84,7 @@ fn inventory(plan: &Plan, shape: &Replication) -> Inventory {
         redis: Some(RedisAccess {
             exec: Exec::new(format!("pod/{name}-0"), None),
             tls_flags: None,
-            cli_auth_env: false,
+            password: Password::Env,
         }),
         sentinels: Some(SentinelAccess {
             exec: Exec::new(format!("pod/{sts}-0"), None),

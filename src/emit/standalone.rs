@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::common::{self, labels, meta, selector, selector_labels};
-use super::inventory::{Exec, Inventory, RedisAccess, ServiceEntry};
+use super::inventory::{Exec, Inventory, Password, RedisAccess, ServiceEntry};
 use super::{EmitError, Emitted, Object, network};
 use crate::emit::security;
 use crate::plan::model::Plan;
@@ -49,7 +49,8 @@ fn inventory(plan: &Plan) -> Inventory {
         redis: Some(RedisAccess {
             exec: Exec::new(format!("deploy/{}", plan.name), Some("redis")),
             tls_flags: None,
-            cli_auth_env: plan.spec.auth.is_some(),
+            // redis-cli reads REDISCLI_AUTH: probes authenticate without the password in argv.
+            password: Password::EnvAndCli,
         }),
         claims: if persistent {
             vec![data_claim(plan)]

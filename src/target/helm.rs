@@ -21,6 +21,36 @@ use crate::spec::{Cluster, Replication, Shape};
 /// The Sentinel port of the `redis` chart's replication architecture.
 pub const SENTINEL_PORT: u16 = 26379;
 
+/// Where both charts mount the TLS Secret, and the file names rkv's values give it.
+pub const CERTS_DIR: &str = "/opt/bitnami/redis/certs";
+pub const CERT_FILE: &str = "tls.crt";
+pub const KEY_FILE: &str = "tls.key";
+pub const CA_FILE: &str = "ca.crt";
+
+/// Where both charts mount the password (their default `usePasswordFiles: true`): the
+/// containers get `REDIS_PASSWORD_FILE`, not `REDIS_PASSWORD`.
+pub const PASSWORD_FILE: &str = "/opt/bitnami/redis/secrets/redis-password";
+
+/// The StatefulSet that runs the Redis pods of release `fullname`: `<fullname>-master`
+/// (standalone), `<fullname>-node` (Redis and Sentinel side by side in each pod), or
+/// `<fullname>` (the redis-cluster chart).
+pub fn statefulset(workload: Workload<'_>, fullname: &str) -> String {
+    match workload {
+        Workload::Standalone => format!("{fullname}-master"),
+        Workload::Sentinel(_) => format!("{fullname}-node"),
+        Workload::Cluster(_) => fullname.to_string(),
+    }
+}
+
+/// The Services of release `fullname`: the one clients use, and the headless one.
+pub fn services(workload: Workload<'_>, fullname: &str) -> [String; 2] {
+    let client = match workload {
+        Workload::Standalone => format!("{fullname}-master"),
+        Workload::Sentinel(_) | Workload::Cluster(_) => fullname.to_string(),
+    };
+    [client, format!("{fullname}-headless")]
+}
+
 /// What a chart runs for a shape: the chart and its architecture.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Workload<'a> {

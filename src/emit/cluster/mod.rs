@@ -18,7 +18,7 @@ mod monitoring;
 mod policy;
 mod tls;
 
-use super::inventory::{Backup, Exec, Inventory, Made, Maker, RedisAccess, ServiceEntry};
+use super::inventory::{Backup, Exec, Inventory, Made, Maker, Password, RedisAccess, ServiceEntry};
 use super::{EmitError, Emitted};
 use crate::plan::model::Plan;
 use crate::spec::Cluster;
@@ -208,7 +208,7 @@ fn inventory(ctx: &Ctx) -> Inventory {
             ),
             // What the probes and Jobs present: the client certificate, or only the CA.
             tls_flags: ctx.tls().map(|_| ctx.cli_tls_flags().join(" ")),
-            cli_auth_env: plan.spec.auth.is_some(),
+            password: Password::EnvAndCli,
         }),
         sentinels: None,
         data_set: Some(n.name.clone()),

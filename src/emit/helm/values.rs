@@ -18,7 +18,7 @@ use crate::emit::{common, network, security};
 use crate::plan::model::Plan;
 use crate::plan::settings;
 use crate::spec::{Cluster, Replication};
-use crate::target::helm::{Chart, Image, SENTINEL_PORT, Workload};
+use crate::target::helm::{CA_FILE, CERT_FILE, Chart, Image, KEY_FILE, SENTINEL_PORT, Workload};
 use crate::target::monitoring::Rule;
 
 /// `podSecurityContext` as the charts read it (only the keys their `values.yaml` has).
@@ -151,9 +151,9 @@ fn tls(plan: &Plan) -> Option<Tls> {
         enabled: true,
         auth_clients: t.mutual,
         existing_secret: t.server_secret.clone(),
-        cert_filename: "tls.crt",
-        cert_key_filename: "tls.key",
-        cert_ca_filename: "ca.crt",
+        cert_filename: CERT_FILE,
+        cert_key_filename: KEY_FILE,
+        cert_ca_filename: CA_FILE,
     })
 }
 

@@ -18,7 +18,7 @@ mod sections;
 use std::fmt::Write as _;
 
 use crate::bundle::{Object, OutFile};
-use crate::emit::inventory::{Inventory, ServiceEntry};
+use crate::emit::inventory::{Inventory, Password, ServiceEntry};
 use crate::plan::model::Plan;
 use crate::spec::Variant;
 
@@ -54,14 +54,14 @@ fn exec(ns: &str, target: &str, container: Option<&str>, cmd: &str) -> String {
 /// redis-cli with `args` inside a Redis pod, with its TLS flags and the password from
 /// the pod's environment.
 fn cli(plan: &Plan, inv: &Inventory, args: &str) -> String {
-    let (target, container, tls, auth_env) = match &inv.redis {
+    let (target, container, tls, password) = match &inv.redis {
         Some(r) => (
             r.exec.target.as_str(),
             r.exec.container.as_deref(),
             r.tls_flags.as_deref(),
-            r.cli_auth_env,
+            r.password,
         ),
-        None => ("", None, None, false),
+        None => ("", None, None, Password::EnvAndCli),
     };
     let tls = tls.map(|f| format!("{f} ")).unwrap_or_default();
     let port = plan.spec.redis.port;
@@ -73,17 +73,15 @@ fn cli(plan: &Plan, inv: &Inventory, args: &str) -> String {
             format!(" {args}")
         }
     );
-    if plan.spec.auth.is_some() && !auth_env {
-        // The password stays in the pod: the container has it as REDIS_PASSWORD.
-        exec(
-            &plan.namespace,
-            target,
-            container,
-            &format!("sh -c 'REDISCLI_AUTH=\"$REDIS_PASSWORD\" {base}'"),
-        )
-    } else {
-        exec(&plan.namespace, target, container, &base)
-    }
+    // The password stays in the pod: redis-cli reads it from REDISCLI_AUTH.
+    let cmd = match (plan.spec.auth.is_some(), password) {
+        (false, _) | (true, Password::EnvAndCli) => base,
+        (true, Password::Env) => format!("sh -c 'REDISCLI_AUTH=\"$REDIS_PASSWORD\" {base}'"),
+        (true, Password::File(path)) => {
+            format!("sh -c 'REDISCLI_AUTH=\"$(cat {path})\" {base}'")
+        }
+    };
+    exec(&plan.namespace, target, container, &cmd)
 }
 
 /// The Services rkv renders, in the order the objects are written.

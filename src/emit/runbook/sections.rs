@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 
 use super::{Section, cli, code, diagram, exec, names, services, variant_title};
-use crate::bundle::tree_dir;
-use crate::emit::inventory::{Inventory, Maker};
+use crate::bundle::{helm_dir, tree_dir};
+use crate::emit::inventory::{Inventory, Maker, Password};
 use crate::plan::model::{Budget, Plan};
 use crate::spec::Shape;
 
@@ -53,7 +53,7 @@ fn topology(out: &mut String, plan: &Plan, inv: &Inventory) {
     let dir = if plan.outputs.kustomize {
         format!("{}/", tree_dir(&plan.variant))
     } else {
-        "helm/".to_string()
+        format!("{}/", helm_dir(&plan.variant))
     };
     let _ = writeln!(out, "### Topology ({label})\n");
     let shape = match &plan.spec.shape {
@@ -140,13 +140,15 @@ fn connect(out: &mut String, plan: &Plan, inv: &Inventory) {
     if let Some(a) = &plan.spec.auth {
         let _ = writeln!(
             out,
-            "The password is Secret `{}` key `{}`, exposed in the pod as `REDIS_PASSWORD`{}; it never leaves the pod.\n",
+            "The password is Secret `{}` key `{}`, {}; it never leaves the pod.\n",
             a.password_secret.name,
             a.password_secret.key,
-            if redis.cli_auth_env {
-                " and `REDISCLI_AUTH`"
-            } else {
-                ""
+            match redis.password {
+                Password::Env => "exposed in the pod as `REDIS_PASSWORD`".to_string(),
+                Password::EnvAndCli => {
+                    "exposed in the pod as `REDIS_PASSWORD` and `REDISCLI_AUTH`".to_string()
+                }
+                Password::File(path) => format!("mounted in the pod at `{path}`"),
             }
         );
     }
@@ -325,7 +327,11 @@ fn dr(out: &mut String, plan: &Plan, inv: &Inventory) {
             out,
             "Pod loss",
             format!(
-                "The only pod is recreated by the Deployment; Redis reloads its data from the PVC (AOF/RDB). Clients see errors until `{}` answers `PONG`.",
+                "The only pod is recreated by the {}; Redis reloads its data from the PVC (AOF/RDB). Clients see errors until `{}` answers `PONG`.",
+                match &inv.data_set {
+                    Some(set) => format!("StatefulSet `{set}`"),
+                    None => "Deployment".to_string(),
+                },
                 cli(plan, inv, "PING")
             ),
         );
