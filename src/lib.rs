@@ -28,7 +28,7 @@
 //! | `emit` | `spec` `target` `plan` `bundle` |
 //! | `write` | `spec` `target` `bundle` `par` |
 //! | `validate` | |
-//! | `explain` | `spec` `plan` |
+//! | `explain` | `spec` `target` `plan` |
 //! | `compile` | `diag` `spec` `plan` `check` `bundle` `emit` `write` |
 //! | `diff` | `bundle` `write` |
 //! | `gitops` | `diag` `spec` `bundle` `write` `compile` |

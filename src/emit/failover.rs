@@ -82,6 +82,7 @@ fn inventory(plan: &Plan, f: &Failover) -> Inventory {
         }),
         sentinels: Some(SentinelAccess {
             exec: Exec::new(format!("deploy/{rfs}"), Some("sentinel")),
+            port: spotahome::SENTINEL_PORT,
             master: f
                 .sentinel
                 .master_name

@@ -226,11 +226,12 @@ fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
         sentinels: match workload {
             Workload::Sentinel(r) => Some(SentinelAccess {
                 exec: Exec::new(first, Some("sentinel")),
+                port: helm::SENTINEL_PORT,
                 master: r
                     .sentinel
                     .master_name
                     .clone()
-                    .unwrap_or_else(|| "mymaster".into()),
+                    .unwrap_or_else(|| helm::DEFAULT_MASTER_SET.into()),
             }),
             Workload::Standalone | Workload::Cluster(_) => None,
         },

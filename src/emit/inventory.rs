@@ -102,6 +102,8 @@ pub struct RedisAccess {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentinelAccess {
     pub exec: Exec,
+    /// The port the Sentinels listen on.
+    pub port: u16,
     /// The master group name the Sentinels monitor.
     pub master: String,
 }

@@ -88,6 +88,7 @@ fn inventory(plan: &Plan, shape: &Replication) -> Inventory {
         }),
         sentinels: Some(SentinelAccess {
             exec: Exec::new(format!("pod/{sts}-0"), None),
+            port: opstree::SENTINEL_PORT,
             master: master_group(plan, shape),
         }),
         data_set: Some(name.clone()),
@@ -214,9 +215,7 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
         None => comment
             .push("no budget: the disruption math refused this topology (see the findings)".into()),
     }
-    Object::new("RedisReplication", &cr)
-        .map_err(EmitError::from)
-        .map(|o| o.with_comment(comment))
+    Ok(Object::new("RedisReplication", &cr)?.with_comment(comment))
 }
 
 fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
@@ -270,9 +269,7 @@ fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
         None => comment
             .push("no budget: the Sentinel math refused this topology (see the findings)".into()),
     }
-    Object::new("RedisSentinel", &cr)
-        .map_err(EmitError::from)
-        .map(|o| o.with_comment(comment))
+    Ok(Object::new("RedisSentinel", &cr)?.with_comment(comment))
 }
 
 #[cfg(test)]

@@ -162,7 +162,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         },
         ..Default::default()
     };
-    Object::new("Deployment", &d).map_err(EmitError::from)
+    Ok(Object::new("Deployment", &d)?)
 }
 
 fn service(plan: &Plan) -> Result<Object, EmitError> {
@@ -183,7 +183,7 @@ fn service(plan: &Plan) -> Result<Object, EmitError> {
         }),
         ..Default::default()
     };
-    Object::new("Service", &s).map_err(EmitError::from)
+    Ok(Object::new("Service", &s)?)
 }
 
 fn pvc(plan: &Plan) -> Result<Option<Object>, EmitError> {
@@ -198,7 +198,5 @@ fn pvc(plan: &Plan) -> Result<Option<Object>, EmitError> {
         )),
         ..Default::default()
     };
-    Object::new("PersistentVolumeClaim", &c)
-        .map_err(EmitError::from)
-        .map(Some)
+    Ok(Some(Object::new("PersistentVolumeClaim", &c)?))
 }

@@ -21,6 +21,9 @@ use crate::spec::{Cluster, Replication, Shape};
 /// The Sentinel port of the `redis` chart's replication architecture.
 pub const SENTINEL_PORT: u16 = 26379;
 
+/// The Sentinel master set of the `redis` chart when the values name none.
+pub const DEFAULT_MASTER_SET: &str = "mymaster";
+
 /// Where both charts mount the TLS Secret, and the file names rkv's values give it.
 pub const CERTS_DIR: &str = "/opt/bitnami/redis/certs";
 pub const CERT_FILE: &str = "tls.crt";

@@ -92,7 +92,7 @@ fn conf_map(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
         )])),
         ..Default::default()
     };
-    Object::new("ConfigMap", &cm).map_err(EmitError::from)
+    Ok(Object::new("ConfigMap", &cm)?)
 }
 
 /// `<name>-client`: what an application needs to find the cluster (seed 000 section 5 step 6).
@@ -105,7 +105,7 @@ fn client_map(ctx: &Ctx) -> Result<Object, EmitError> {
         )])),
         ..Default::default()
     };
-    Object::new("ConfigMap", &cm).map_err(EmitError::from)
+    Ok(Object::new("ConfigMap", &cm)?)
 }
 
 fn port(name: &str, port: u16) -> ServicePort {
@@ -147,7 +147,7 @@ fn headless_service(ctx: &Ctx) -> Result<Object, EmitError> {
         }),
         ..Default::default()
     };
-    Object::new("Service", &s).map_err(EmitError::from)
+    Ok(Object::new("Service", &s)?)
 }
 
 /// A ClusterIP Service over the ready pods: one stable seed address for cluster clients,
@@ -163,7 +163,7 @@ fn client_service(ctx: &Ctx) -> Result<Object, EmitError> {
         }),
         ..Default::default()
     };
-    Object::new("Service", &s).map_err(EmitError::from)
+    Ok(Object::new("Service", &s)?)
 }
 
 /// The volume holding what redis-cli and the exporter present: the client Secret, or,
@@ -488,5 +488,5 @@ fn statefulset(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
         },
         ..Default::default()
     };
-    Object::new("StatefulSet", &sts).map_err(EmitError::from)
+    Ok(Object::new("StatefulSet", &sts)?)
 }

@@ -125,7 +125,7 @@ fn scripts(ctx: &Ctx, backup: Option<&Backup>) -> Result<Object, EmitError> {
         data: Some(data),
         ..Default::default()
     };
-    Object::new("ConfigMap", &cm).map_err(EmitError::from)
+    Ok(Object::new("ConfigMap", &cm)?)
 }
 
 /// A hardened pod running one script with redis-cli.
@@ -254,7 +254,7 @@ fn backup_pvc(ctx: &Ctx, b: &Backup) -> Result<Object, EmitError> {
         )),
         ..Default::default()
     };
-    Object::new("PersistentVolumeClaim", &c).map_err(EmitError::from)
+    Ok(Object::new("PersistentVolumeClaim", &c)?)
 }
 
 fn cronjob(
@@ -288,7 +288,7 @@ fn cronjob(
         },
         ..Default::default()
     };
-    Object::new("CronJob", &cj).map_err(EmitError::from)
+    Ok(Object::new("CronJob", &cj)?)
 }
 
 fn backup_cronjob(ctx: &Ctx, b: &Backup) -> Result<Object, EmitError> {

@@ -174,5 +174,5 @@ fn service_monitor(ctx: &Ctx) -> Result<Object, EmitError> {
             }],
         },
     };
-    Object::new("ServiceMonitor", &sm).map_err(EmitError::from)
+    Ok(Object::new("ServiceMonitor", &sm)?)
 }

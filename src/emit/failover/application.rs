@@ -52,7 +52,5 @@ pub fn application(plan: &Plan) -> Result<Option<Object>, EmitError> {
         Some((parent, dir)) => format!("{parent}/{dir}-application.yaml"),
         None => format!("{tree}-application.yaml"),
     };
-    Object::new("Application", &app)
-        .map_err(EmitError::from)
-        .map(|o| Some(o.at_path(path)))
+    Ok(Some(Object::new("Application", &app)?.at_path(path)))
 }

@@ -113,7 +113,7 @@ pub fn external_secret(
             }],
         },
     };
-    Object::new("ExternalSecret", &es).map_err(EmitError::from)
+    Ok(Object::new("ExternalSecret", &es)?)
 }
 
 fn env(name: &str, value: impl Into<String>) -> EnvVar {
@@ -236,5 +236,5 @@ fn deployment(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
         },
         ..Default::default()
     };
-    Object::new("Deployment", &d).map_err(EmitError::from)
+    Ok(Object::new("Deployment", &d)?)
 }

@@ -116,9 +116,7 @@ fn topic(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
                 .into(),
         );
     }
-    Object::new("KafkaTopic", &kt)
-        .map_err(EmitError::from)
-        .map(|o| o.with_comment(why))
+    Ok(Object::new("KafkaTopic", &kt)?.with_comment(why))
 }
 
 fn acl(kind: &str, name: &str, pattern: &str, ops: &[&str]) -> Acl {
@@ -145,7 +143,7 @@ fn user(plan: &Plan, wal: &Wal, name: &str, acls: Vec<Acl>) -> Result<Object, Em
             },
         },
     };
-    Object::new("KafkaUser", &u).map_err(EmitError::from)
+    Ok(Object::new("KafkaUser", &u)?)
 }
 
 /// The applier may read the topic and commit its group's offsets, nothing else.

@@ -104,7 +104,7 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
             label_whitelist: label_whitelist(plan),
         },
     };
-    Object::new("RedisFailover", &rf).map_err(EmitError::from)
+    Ok(Object::new("RedisFailover", &rf)?)
 }
 
 /// The operator copies every label of the CR onto what it creates unless a whitelist

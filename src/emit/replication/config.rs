@@ -90,10 +90,8 @@ pub fn config_map(plan: &Plan) -> Result<Object, EmitError> {
         )])),
         ..Default::default()
     };
-    Object::new("ConfigMap", &cm).map_err(EmitError::from).map(|o| {
-        o.with_comment(vec![
+    Ok(Object::new("ConfigMap", &cm)?.with_comment(vec![
             "Redis reads this at start only, and the operator does not restart pods when it changes:".into(),
             "after a change, delete the replica pods one at a time, then fail over and delete the old primary.".into(),
-        ])
-    })
+        ]))
 }

@@ -101,7 +101,5 @@ pub fn external(plan: &Plan) -> Result<Option<Object>, EmitError> {
     if let Some(reason) = e.accept_insecure.as_ref().filter(|_| insecure) {
         comment.push(format!("Exposed without auth or TLS, accepted: {reason}"));
     }
-    Object::new("Service", &svc)
-        .map_err(EmitError::from)
-        .map(|o| Some(o.with_comment(comment)))
+    Ok(Some(Object::new("Service", &svc)?.with_comment(comment)))
 }

@@ -173,7 +173,10 @@ fn find_primary(out: &mut String, plan: &Plan, inv: &Inventory) {
                     &plan.namespace,
                     &s.exec.target,
                     s.exec.container.as_deref(),
-                    &format!("redis-cli -p 26379 SENTINEL get-master-addr-by-name {master}")
+                    &format!(
+                        "redis-cli -p {} SENTINEL get-master-addr-by-name {master}",
+                        s.port
+                    )
                 )
             );
         }
