@@ -1,7 +1,8 @@
 //! The pipeline, end to end for one spec: resolve -> plan -> check -> emit -> layout.
 //!
-//! In: a loaded spec. Out: the files of its tree and its findings. Invariant: no files
-//! when any finding is an error.
+//! In: a loaded spec. Out: each variant's plan, objects and inventory, the files of its
+//! tree (with the runbook) and its findings. Invariant: no files when any finding is an
+//! error; each variant is planned once, and the checks read the same plan the emitters do.
 
 use crate::bundle::{Object, OutFile};
 use crate::diag::Diagnostic;

@@ -2,7 +2,7 @@
 //!
 //! The pipeline, one module per stage: [`spec`] (load, resolve) -> [`plan`] (derived
 //! facts) -> [`check`] (findings about the spec and its plans) -> [`emit`] (objects and
-//! what they run) -> [`write`] (the tree, YAML, files); [`diff`] compares the objects
+//! what they run) -> [`write`](mod@write) (the tree, YAML, files); [`diff`] compares the objects
 //! with a live cluster. [`compile`] runs the pipeline for one spec, [`gitops`] runs it
 //! inside Argo CD and KRM pipelines, [`cli`] is the command line over all of it.
 //! Beside the stages: [`diag`] (findings as data), [`target`] (facts about the charts

@@ -1,8 +1,12 @@
-//! The emit stage: a checked, planned topology in, Kubernetes objects and files out.
+//! The emit stage: a checked, planned topology in; its objects, and the [`Inventory`] of
+//! what they run (for the runbook), out.
 //!
-//! Each target has its own module; emitters build typed values (k8s-openapi structs,
-//! typed CR structs) and turn them into [`Object`]s. Invariant: emitting is a pure function
-//! of the plan — no clock, no environment, no I/O.
+//! [`emit`] dispatches on the shape (one module each) and the Helm target; emitters build
+//! typed values (k8s-openapi structs, [`crate::target`]'s custom resources) with the one
+//! builder of each piece ([`common`], [`network`], [`pdb`], [`placement`],
+//! [`security`]) and turn them into [`Object`]s; [`runbook`] writes RUNBOOK.md from the
+//! plans and inventories. Invariant: emitting is a pure function of the plan — no
+//! clock, no environment, no I/O.
 
 pub mod cluster;
 pub mod common;

@@ -1,6 +1,7 @@
 //! The plan of one resolved topology: the spec's facts plus everything derived from them.
 //!
-//! In: a [`Resolved`] topology that passed the checks. Out: a [`Plan`] the emitters read.
+//! In: a [`Resolved`] topology (planned before the checks: planning is total). Out: a
+//! [`Plan`] the checks and the emitters read.
 //! Invariant: every number an emitter writes that is not a spec fact (budgets, maxmemory,
 //! thresholds, DNS names) is computed here, once.
 

@@ -9,7 +9,7 @@
 //!
 //! Invariant: every value that depends on the shape (pod count, PDB, init arguments,
 //! alert thresholds, client addresses, DNS names) is derived here from the plan through
-//! [`Names`] and [`Shape`], never typed in, so an environment that changes shards,
+//! `Names` and `Shape`, never typed in, so an environment that changes shards,
 //! replicas, name or namespace changes every dependent value with it.
 
 mod data;

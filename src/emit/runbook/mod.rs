@@ -2,9 +2,9 @@
 //!
 //! In: for each variant of one spec, its plan, its objects and the [`Inventory`] its
 //! emitters filled. Out: one Markdown [`OutFile`] with, per variant, the topology, the
-//! exact names ([`names`]), how to connect and find the primary, what the PDBs allow and
-//! why, the disaster-recovery procedures that apply to the shape ([`sections`]), the
-//! alerts, and a Mermaid diagram ([`diagram`]).
+//! exact names (`names`), how to connect and find the primary, what the PDBs allow and
+//! why, the disaster-recovery procedures that apply to the shape (`sections`), the
+//! alerts, and a Mermaid diagram (`diagram`).
 //!
 //! Invariant: every name is one an emitter wrote (or one an operator or chart derives
 //! from it, by the rules in [`crate::target`]), never re-typed, so the runbook cannot

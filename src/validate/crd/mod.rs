@@ -10,7 +10,7 @@
 //!
 //! Invariant: each schema is translated and compiled once, in [`CrdSet::load_dir`];
 //! an object accepted here is accepted by the CRD's structural schema as the API
-//! server reads it, within the limits of the translation [`schema`] describes.
+//! server reads it, within the limits of the translation the `schema` module describes.
 
 mod schema;
 #[cfg(test)]
