@@ -9,6 +9,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::compile::{CompileError, Compiled, compile};
 use crate::diag::{self, Diagnostic, Severity};
+use crate::pick::pick_variant;
 use crate::spec::{self, Loaded};
 use crate::write::fs::{self as wfs, Drift};
 
@@ -88,7 +89,8 @@ pub struct RenderArgs {
     /// Print the objects as one multi-document YAML stream instead of writing files.
     #[arg(long)]
     pub stdout: bool,
-    /// With --stdout: the environment or site to print (`base` is the default).
+    /// With --stdout: the environment or site to print [default: base; a spec that
+    /// spans sites has none, so name a site].
     #[arg(long, value_name = "NAME", requires = "stdout")]
     pub env: Option<String>,
 }
@@ -465,12 +467,7 @@ fn render(a: RenderArgs) -> i32 {
 fn render_stdout(compiled: &[(Loaded, Compiled)], env: Option<&str>) -> i32 {
     let mut docs = Vec::new();
     for (l, c) in compiled {
-        let pick = match env {
-            Some(e) => c.variants.iter().find(|v| v.resolved.variant.label() == e),
-            None => c.variants.first(),
-        };
-        let Some(v) = pick else {
-            unknown_variant(&l.source.file, c, env.unwrap_or_default());
+        let Ok(v) = pick(&l.source.file, c, env) else {
             return 2;
         };
         // Documents that are not Kubernetes objects (Helm values) are files, not stream items.
@@ -740,34 +737,7 @@ fn diff(a: DiffArgs) -> i32 {
     let Some((l, c)) = compiled.first() else {
         return 2;
     };
-    let want = a.site.as_deref().or(a.env.as_deref());
-    let variant = match want {
-        Some(name) => c
-            .variants
-            .iter()
-            .find(|v| v.resolved.variant.label() == name),
-        None if c.variants.len() == 1
-            || c.variants[0].resolved.variant == crate::spec::Variant::Base =>
-        {
-            c.variants.first()
-        }
-        None => None,
-    };
-    let Some(v) = variant else {
-        let names: Vec<&str> = c
-            .variants
-            .iter()
-            .map(|v| v.resolved.variant.label())
-            .collect();
-        eprintln!(
-            "error: `{}` {}; choose one of: {}",
-            l.source.file,
-            match want {
-                Some(n) => format!("has no environment or site `{n}`"),
-                None => "spans several sites: name one with --site".to_string(),
-            },
-            names.join(", ")
-        );
+    let Ok(v) = pick(&l.source.file, c, a.site.as_deref().or(a.env.as_deref())) else {
         return 2;
     };
     // Files placed outside the tree (Helm values) are not cluster objects.
@@ -828,20 +798,18 @@ fn explain(a: ExplainArgs) -> i32 {
     let Some((l, c)) = compiled.first() else {
         return 2;
     };
-    let reports: Vec<crate::explain::Report> = c
-        .variants
-        .iter()
-        .filter(|v| {
-            a.env
-                .as_deref()
-                .is_none_or(|e| v.resolved.variant.label() == e)
-        })
-        .map(|v| crate::explain::explain(&v.plan))
-        .collect();
-    if reports.is_empty() {
-        unknown_variant(&l.source.file, c, a.env.as_deref().unwrap_or_default());
-        return 2;
-    }
+    // Every variant by default; one when named.
+    let reports: Vec<crate::explain::Report> = match a.env.as_deref() {
+        None => c
+            .variants
+            .iter()
+            .map(|v| crate::explain::explain(&v.plan))
+            .collect(),
+        Some(name) => match pick(&l.source.file, c, Some(name)) {
+            Ok(v) => vec![crate::explain::explain(&v.plan)],
+            Err(()) => return 2,
+        },
+    };
     match a.format {
         Format::Text => print!("{}", crate::explain::render_text(&reports)),
         Format::Json => println!(
@@ -924,17 +892,13 @@ fn krm() -> i32 {
     }
 }
 
-/// Say that `file` has no environment or site `name`, listing the ones it has.
-fn unknown_variant(file: &str, c: &Compiled, name: &str) {
-    let names: Vec<&str> = c
-        .variants
-        .iter()
-        .map(|v| v.resolved.variant.label())
-        .collect();
-    eprintln!(
-        "error: `{file}` has no environment or site `{name}`; it has: {}",
-        names.join(", ")
-    );
+/// The variant of `file` called `name` (see [`pick_variant`]); the refusal is printed.
+fn pick<'a>(
+    file: &str,
+    c: &'a Compiled,
+    name: Option<&str>,
+) -> Result<&'a crate::compile::Variant, ()> {
+    pick_variant(c, name).map_err(|e| eprintln!("error: `{file}`: {e}"))
 }
 
 #[cfg(test)]

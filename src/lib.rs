@@ -13,6 +13,7 @@ pub mod emit;
 pub mod explain;
 pub mod gitops;
 pub mod par;
+pub mod pick;
 pub mod plan;
 pub mod spec;
 pub mod validate;

@@ -408,3 +408,140 @@ fn readme_documents_every_diagnostic_code_and_the_two_commands() {
         ".ci/run must call the README's test command"
     );
 }
+
+/// Everything a run shows the user, for a snapshot: the exit code, stdout and stderr.
+fn outcome(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code().map_or("signal".into(), |c| c.to_string()),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The files of a stream's objects, `<kind>-<name>.yaml` in lowercase.
+fn file_names(stream: &[u8]) -> Vec<String> {
+    let docs: Vec<serde_json::Value> =
+        serde_saphyr::from_str_multiple(std::str::from_utf8(stream).unwrap()).unwrap();
+    let mut names: Vec<String> = docs
+        .iter()
+        .map(|d| {
+            format!(
+                "{}-{}.yaml",
+                d["kind"].as_str().unwrap(),
+                d["metadata"]["name"].as_str().unwrap()
+            )
+            .to_lowercase()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The object files of `generated/wal-failover/clusters/<site>/`: the tree's objects and
+/// the Argo CD Application that deploys them (`apps/redis-application.yaml`).
+fn site_files(site: &str) -> Vec<String> {
+    let dir = root().join("generated/wal-failover/clusters").join(site);
+    let mut names = vec![format!("application-redis-{site}.yaml")];
+    assert!(dir.join("apps/redis-application.yaml").is_file());
+    for e in fs::read_dir(dir.join("apps/redis")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name != "kustomization.yaml" {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names
+}
+
+// One variant picker for every command: profiles/wal-failover.yaml spans the sites `dc`
+// and `dr`, so it has no base; a command that shows one variant needs one named, and an
+// unknown name is refused with the names the spec has.
+
+#[test]
+fn render_stdout_of_a_multi_site_spec_needs_a_site() {
+    let run = |args: &[&str]| {
+        let mut c = rkv();
+        c.current_dir(root())
+            .args(["render", "profiles/wal-failover.yaml", "--stdout"])
+            .args(args);
+        c
+    };
+    insta::assert_snapshot!("render_stdout_no_site", outcome(&mut run(&[])));
+    insta::assert_snapshot!(
+        "render_stdout_unknown_site",
+        outcome(&mut run(&["--env", "nope"]))
+    );
+    for site in ["dc", "dr"] {
+        let out = run(&["--env", site]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{site}");
+        assert_eq!(file_names(&out.stdout), site_files(site), "{site}");
+    }
+}
+
+#[test]
+fn diff_of_a_multi_site_spec_needs_a_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("live.yaml");
+    let stream = rkv()
+        .current_dir(root())
+        .args([
+            "render",
+            "profiles/wal-failover.yaml",
+            "--stdout",
+            "--env",
+            "dr",
+        ])
+        .output()
+        .unwrap()
+        .stdout;
+    fs::write(&dump, stream).unwrap();
+    let run = |args: &[&str]| {
+        let mut c = rkv();
+        c.current_dir(root())
+            .args(["diff", "profiles/wal-failover.yaml", "--live"])
+            .arg(&dump)
+            .args(args);
+        c
+    };
+    insta::assert_snapshot!("diff_no_site", outcome(&mut run(&[])));
+    insta::assert_snapshot!("diff_unknown_site", outcome(&mut run(&["--site", "nope"])));
+    insta::assert_snapshot!("diff_unknown_env", outcome(&mut run(&["--env", "base"])));
+    // The dump is the `dr` site: nothing to change there; `dc` has no mirror, so its
+    // objects are to prune.
+    run(&["--site", "dr"])
+        .assert()
+        .code(0)
+        .stdout("0 to create, 0 to change, 0 to prune, 24 unchanged\n");
+    run(&["--site", "dc"]).assert().code(1).stdout(
+        predicate::str::contains("\nprune KafkaMirrorMaker2/kafka/redis-writes-mirror\n").and(
+            predicate::str::ends_with("\n1 to create, 1 to change, 6 to prune, 17 unchanged\n"),
+        ),
+    );
+}
+
+#[test]
+fn explain_of_a_multi_site_spec_shows_every_site_or_the_one_named() {
+    let run = |args: &[&str]| {
+        let mut c = rkv();
+        c.current_dir(root())
+            .args(["explain", "profiles/wal-failover.yaml"])
+            .args(args);
+        c
+    };
+    insta::assert_snapshot!(
+        "explain_unknown_site",
+        outcome(&mut run(&["--env", "nope"]))
+    );
+    let all = run(&[]).output().unwrap();
+    let dc = run(&["--env", "dc"]).output().unwrap();
+    let dr = run(&["--env", "dr"]).output().unwrap();
+    for out in [&all, &dc, &dr] {
+        assert_eq!(out.status.code(), Some(0));
+    }
+    let text = |o: &std::process::Output| String::from_utf8(o.stdout.clone()).unwrap();
+    assert!(text(&dc).starts_with("redis in redis (dc, failover)\n"));
+    assert!(text(&dr).starts_with("redis in redis (dr, failover)\n"));
+    assert!(text(&all).contains(&text(&dc)) && text(&all).contains(&text(&dr)));
+}

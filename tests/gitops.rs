@@ -623,3 +623,47 @@ mod no_panic {
         }
     }
 }
+
+/// A temp app path holding profiles/wal-failover.yaml, a spec that spans the sites `dc`
+/// and `dr` (so it has no base).
+fn multi_site_app_path() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(
+        root().join("profiles/wal-failover.yaml"),
+        dir.path().join("redis.yaml"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn argocd_generate_of_a_multi_site_spec_needs_a_site() {
+    let app = multi_site_app_path();
+    argocd(app.path())
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr("error: `redis.yaml`: the spec spans sites, so name one; it has: dc, dr\n");
+    argocd(app.path())
+        .env("PARAM_SITE", "nope")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr("error: `redis.yaml`: the spec has no environment or site `nope`; it has: dc, dr (asked for by PARAM_SITE)\n");
+    for site in ["dc", "dr"] {
+        let out = argocd(app.path()).env("PARAM_SITE", site).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{site}");
+        // What `render --stdout` prints for the site, less the Argo CD Application.
+        let want = rkv()
+            .args(["render", "--stdout", "--env", site])
+            .arg(app.path().join("redis.yaml"))
+            .output()
+            .unwrap();
+        assert_eq!(want.status.code(), Some(0), "{site}");
+        let mut want = docs(&want.stdout);
+        let apps = want.len();
+        want.retain(|d| d["kind"] != "Application");
+        assert_eq!(apps - want.len(), 1, "{site}: one Application left out");
+        assert_eq!(docs(&out.stdout), want, "{site}");
+    }
+}

@@ -18,9 +18,10 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{PickError, cluster_objects, pick_variant};
+use super::cluster_objects;
 use crate::compile::{CompileError, compile};
 use crate::diag::Diagnostic;
+use crate::pick::{PickError, pick_variant};
 use crate::spec::load::MAX_BYTES;
 
 /// The parameters rkv reads; any other is reported as a note.
