@@ -667,3 +667,15 @@ fn argocd_generate_of_a_multi_site_spec_needs_a_site() {
         assert_eq!(docs(&out.stdout), want, "{site}");
     }
 }
+
+#[test]
+fn argocd_generate_refuses_an_env_and_a_site_that_disagree() {
+    let app = app_path();
+    argocd(app.path())
+        .env("PARAM_ENV", "staging")
+        .env("PARAM_SITE", "dr")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr("error: both an environment (`staging`, PARAM_ENV) and a site (`dr`, PARAM_SITE) are set\n  help: set only one: `env` names an environment or `base`, `site` names a site\n");
+}

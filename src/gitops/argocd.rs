@@ -103,16 +103,6 @@ pub enum ArgoError {
     Yaml(#[source] serde_saphyr::SerializeError),
 }
 
-impl ArgoError {
-    /// The process exit code: 1 for findings in a spec that loaded, 2 for everything else.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            ArgoError::Findings { loaded: true, .. } => 1,
-            _ => 2,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize)]
 struct Param {
     name: String,
@@ -488,7 +478,6 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, ArgoError::Conflict { .. }), "{e}");
-        assert_eq!(e.exit_code(), 2);
     }
 
     #[test]
