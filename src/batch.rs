@@ -227,8 +227,14 @@ mod tests {
         let findings = root.join("tests/golden/check-rkv102-plaintext-port-open-fails/spec.yaml");
         let warnings = root.join("tests/golden/check-rkv101-no-password-fails/spec.yaml");
         let unloadable = root.join("tests/golden/load-not-yaml/spec.yaml");
-        assert_eq!(compile_files(std::slice::from_ref(&good), false, 1).failure, None);
-        assert_eq!(compile_files(std::slice::from_ref(&warnings), false, 1).failure, None);
+        assert_eq!(
+            compile_files(std::slice::from_ref(&good), false, 1).failure,
+            None
+        );
+        assert_eq!(
+            compile_files(std::slice::from_ref(&warnings), false, 1).failure,
+            None
+        );
         assert_eq!(
             compile_files(&[warnings], true, 1).failure,
             Some(Failure::Findings),

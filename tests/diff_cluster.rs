@@ -1,6 +1,9 @@
 //! `rkv diff` against a stand-in API server, through kube's real client and a
 //! kubeconfig file, and against `kubectl get -o yaml` dumps.
 
+// A test binary: a failed unwrap or panic is a failed test (see clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::path::Path;

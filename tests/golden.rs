@@ -5,6 +5,9 @@
 //! `RKV_UPDATE_GOLDEN=1 cargo test --test golden` rewrites them. Any other file in a
 //! case directory is an error, so nothing stale survives.
 
+// A test binary: a failed unwrap or panic is a failed test (see clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -6,6 +6,9 @@
 //!
 //! The chart data and the CRD are read from `../shared/` (never copied into the project).
 
+// A test binary: a failed unwrap or panic is a failed test (see clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,8 @@
 //! The loader never panics: arbitrary bytes and mutated profiles give a diagnostic or a spec.
 
+// A test binary: a failed unwrap or panic is a failed test (see clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use proptest::prelude::*;
 
 fn profiles() -> Vec<String> {

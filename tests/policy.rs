@@ -10,6 +10,9 @@
 //! default-deny NetworkPolicy in that tree; every object carries the standard labels with
 //! `app.kubernetes.io/managed-by: rkv`. A run that finds no object at all fails.
 
+// A test binary: a failed unwrap or panic is a failed test (see clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
