@@ -1,12 +1,9 @@
 //! The loader never panics: arbitrary bytes and mutated profiles give a diagnostic or a spec.
 
-// A test binary: a failed unwrap or panic is a failed test (see clippy.toml).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use proptest::prelude::*;
 
 fn profiles() -> Vec<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+    let dir = crate::support::root().join("profiles");
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())

@@ -10,14 +10,13 @@
 //! default-deny NetworkPolicy in that tree; every object carries the standard labels with
 //! `app.kubernetes.io/managed-by: rkv`. A run that finds no object at all fails.
 
-// A test binary: a failed unwrap or panic is a failed test (see clippy.toml).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+
+use crate::support::generated_dir;
 
 const REQUIRED_LABELS: [&str; 5] = [
     "app.kubernetes.io/name",
@@ -631,13 +630,6 @@ fn check_dir(root: &Path) -> Result<Vec<String>, String> {
     }
     v.extend(check_network_policies(&l));
     Ok(v)
-}
-
-fn generated_dir() -> PathBuf {
-    match std::env::var_os("RKV_GENERATED_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("generated"),
-    }
 }
 
 #[test]
