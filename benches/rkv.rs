@@ -14,8 +14,14 @@
 //! runs, fleet up to 1,000), `gen N DIR` (only write a fleet of N specs into DIR, for
 //! profiling).
 
-// A measuring program, not a library: a failed step should stop it loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// A measuring program, not a library: a failed step should stop it loudly, and it
+// writes its generated fleets and scratch outputs itself.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 
 #[path = "../tests/support/apiserver.rs"]
 mod apiserver;
