@@ -74,12 +74,21 @@ pub struct ArgocdArgs {
 pub struct RenderArgs {
     /// Spec files or directories of specs [default: profiles/].
     pub paths: Vec<PathBuf>,
-    /// Output directory; each spec renders into `<DIR>/<spec file stem>/`.
+    /// Output directory; each spec renders into `<DIR>/<spec file stem>/`, below its
+    /// folder (relative to the specs' common folder) when the specs come from several.
     #[arg(short, long, default_value = "generated", value_name = "DIR")]
     pub output: PathBuf,
     /// Write nothing; exit 1 with a diff when the output directory is out of date.
     #[arg(long, conflicts_with = "stdout")]
     pub check: bool,
+    /// With --check: how to report drift and findings: a unified diff (text), GitHub
+    /// Actions annotations (github) or a SARIF 2.1.0 log (sarif) on stdout.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text, requires = "check")]
+    pub format: CheckFormat,
+    /// The paths given are every spec the output directory holds: remove the trees no spec
+    /// renders to (with --check: report them). Implied when no path is given.
+    #[arg(long, conflicts_with = "stdout")]
+    pub prune: bool,
     /// Print the objects as one multi-document YAML stream instead of writing files.
     #[arg(long)]
     pub stdout: bool,
@@ -95,13 +104,37 @@ pub enum Format {
     Json,
 }
 
+/// How `rkv validate` prints findings.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FindingsFormat {
+    /// For a terminal, on stderr.
+    Text,
+    /// One JSON array on stdout.
+    Json,
+    /// GitHub Actions workflow commands (annotations) on stdout.
+    Github,
+    /// One SARIF 2.1.0 log on stdout, for code-scanning dashboards.
+    Sarif,
+}
+
+/// How `rkv render --check` reports drift.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    /// A unified diff per file on stdout, findings on stderr.
+    Text,
+    /// GitHub Actions workflow commands (annotations) on stdout.
+    Github,
+    /// One SARIF 2.1.0 log on stdout, for code-scanning dashboards.
+    Sarif,
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Spec files or directories of specs [default: profiles/].
     pub paths: Vec<PathBuf>,
     /// Output format of the findings.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Text)]
+    pub format: FindingsFormat,
     /// Exit 1 on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,

@@ -19,12 +19,13 @@ mod render;
 mod schema;
 mod validate;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser as _;
 
-pub use args::{Cli, Command, Format};
+pub use args::{CheckFormat, Cli, Command, FindingsFormat, Format};
 
 use crate::batch::{self, Failure};
 use crate::compile::{Compiled, Variant};
@@ -179,6 +180,60 @@ fn print_diags(diags: &[Diagnostic], format: Format) {
     }
 }
 
+/// Print every finding of a command once, in one document for the machine formats: JSON,
+/// SARIF and GitHub's workflow commands on stdout (where CI reads them), text on stderr.
+fn print_findings(diags: &[Diagnostic], format: FindingsFormat) {
+    // Reports for CI name files relative to where rkv ran: the repository's root there.
+    let base = || std::env::current_dir().unwrap_or_default();
+    let out = match format {
+        FindingsFormat::Text => {
+            eprint!("{}", diag::render_text(diags));
+            return;
+        }
+        FindingsFormat::Json => format!("{}\n", diag::render_json(diags)),
+        FindingsFormat::Github => diag::render_github(diags, &base()),
+        FindingsFormat::Sarif => diag::render_sarif(diags, &base()),
+    };
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+}
+
+/// Specs loaded and compiled, with every diagnostic, none of them printed yet.
+struct Compilation {
+    /// The specs that compiled, in the order of the files.
+    compiled: Vec<(Loaded, Compiled)>,
+    /// Each compiled spec's tree, relative to the output directory (same order).
+    trees: Vec<String>,
+    diags: Vec<Diagnostic>,
+    /// The status to exit with when a spec failed: then `compiled` is not the output.
+    failed: Option<ExitStatus>,
+}
+
+/// Load and compile the specs under `paths`. Defects of rkv (an emitter that failed) are
+/// reported on stderr at once; findings are returned, for the command to print once.
+fn compile_quiet(paths: &[PathBuf], deny_warnings: bool) -> Compilation {
+    let files = match batch::spec_files(paths) {
+        Ok(f) => f,
+        Err(d) => {
+            return Compilation {
+                compiled: Vec::new(),
+                trees: Vec::new(),
+                diags: vec![*d],
+                failed: Some(ExitStatus::Error),
+            };
+        }
+    };
+    let b = batch::compile_files(&files, deny_warnings, crate::par::threads_for(files.len()));
+    for e in &b.errors {
+        report(e);
+    }
+    Compilation {
+        compiled: b.compiled,
+        trees: b.trees,
+        diags: b.diags,
+        failed: b.failure.map(ExitStatus::from),
+    }
+}
+
 /// Load and compile the specs under `paths` and print every diagnostic; the compiled
 /// specs, or the status to exit with when any failed.
 fn compile_all(
@@ -186,18 +241,11 @@ fn compile_all(
     deny_warnings: bool,
     format: Format,
 ) -> std::result::Result<Vec<(Loaded, Compiled)>, ExitStatus> {
-    let files = batch::spec_files(paths).map_err(|d| {
-        print_diags(&[*d], format);
-        ExitStatus::Error
-    })?;
-    let b = batch::compile_files(&files, deny_warnings, crate::par::threads_for(files.len()));
-    for e in &b.errors {
-        report(e);
-    }
-    print_diags(&b.diags, format);
-    match b.failure {
-        Some(f) => Err(f.into()),
-        None => Ok(b.compiled),
+    let c = compile_quiet(paths, deny_warnings);
+    print_diags(&c.diags, format);
+    match c.failed {
+        Some(status) => Err(status),
+        None => Ok(c.compiled),
     }
 }
 

@@ -1,31 +1,46 @@
 //! `rkv render`: specs into their trees under the output directory, a check that the
-//! trees are current (`--check`), or one variant as a YAML stream (`--stdout`).
+//! trees are current (`--check`, as a diff, GitHub annotations or a SARIF log), or one
+//! variant as a YAML stream (`--stdout`).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::args::{Format, RenderArgs};
-use super::{ExitStatus, Result, compile_all, pick};
+use super::args::{CheckFormat, FindingsFormat, RenderArgs};
+use super::{ExitStatus, Result, compile_quiet, pick, print_findings};
 use crate::compile::Compiled;
+use crate::diag::{Diagnostic, Severity};
 use crate::spec::Loaded;
 use crate::write::fs::{self as wfs, Drift};
 
 pub(super) fn run(a: RenderArgs) -> Result {
-    let compiled = match compile_all(&a.paths, false, Format::Text) {
-        Ok(c) => c,
-        Err(status) => return Ok(status),
+    let report = match (a.check, a.format) {
+        (true, CheckFormat::Github) => FindingsFormat::Github,
+        (true, CheckFormat::Sarif) => FindingsFormat::Sarif,
+        _ => FindingsFormat::Text,
     };
-    if a.stdout {
-        return stdout(&compiled, a.env.as_deref());
+    let c = compile_quiet(&a.paths, false);
+    // A machine format is one document of every finding: printed with the drift below.
+    if report == FindingsFormat::Text || c.failed.is_some() {
+        print_findings(&c.diags, report);
     }
-    let trees: Vec<(PathBuf, &[crate::emit::layout::OutFile])> = compiled
+    if let Some(status) = c.failed {
+        return Ok(status);
+    }
+    if a.stdout {
+        return stdout(&c.compiled, a.env.as_deref());
+    }
+    let trees: Vec<(PathBuf, &[crate::emit::layout::OutFile])> = c
+        .compiled
         .iter()
-        .map(|(_, c)| (a.output.join(&c.profile), &c.files[..]))
+        .zip(&c.trees)
+        .map(|((_, compiled), tree)| (a.output.join(tree), &compiled.files[..]))
         .collect();
-    let mut drift = Vec::new();
+    // Each drift with the spec whose tree it is in (none for a tree no spec renders to).
+    let mut drift: Vec<(Drift, Option<&str>)> = Vec::new();
     if a.check {
-        for d in crate::par::map(&trees, |(dir, files)| wfs::check_tree(dir, files)) {
-            drift.extend(d?);
+        let checked = crate::par::map(&trees, |(dir, files)| wfs::check_tree(dir, files));
+        for (d, (l, _)) in checked.into_iter().zip(&c.compiled) {
+            drift.extend(d?.into_iter().map(|d| (d, Some(l.source.file.as_str()))));
         }
     } else {
         for ((dir, files), result) in trees.iter().zip(wfs::write_trees(&trees)) {
@@ -35,11 +50,12 @@ pub(super) fn run(a: RenderArgs) -> Result {
         }
     }
     // A full render owns the output directory: trees of specs that are gone are stale.
-    if a.paths.is_empty() {
-        let keep: Vec<&str> = compiled.iter().map(|(_, c)| c.profile.as_str()).collect();
+    let mut stale_dirs = Vec::new();
+    if a.paths.is_empty() || a.prune {
+        let keep: Vec<&str> = c.trees.iter().map(String::as_str).collect();
         for p in wfs::stale_trees(&a.output, &keep) {
             if a.check {
-                drift.push(Drift::Stale(p.display().to_string()));
+                stale_dirs.push(p);
             } else {
                 wfs::remove_tree(&p)?;
                 eprintln!("removed {} (no spec renders to it)", p.display());
@@ -49,25 +65,64 @@ pub(super) fn run(a: RenderArgs) -> Result {
     if !a.check {
         return Ok(ExitStatus::Success);
     }
-    if drift.is_empty() {
+    let fix = regenerate(&a.paths, &a.output, a.prune);
+    let count = drift.len() + stale_dirs.len();
+    if report == FindingsFormat::Text {
+        let mut out = std::io::stdout().lock();
+        for (d, _) in &drift {
+            let _ = out.write_all(d.describe().as_bytes());
+        }
+        for p in &stale_dirs {
+            let _ = out.write_all(Drift::Stale(p.display().to_string()).describe().as_bytes());
+        }
+    } else {
+        let mut diags = c.diags;
+        for (d, spec) in &drift {
+            diags.push(finding(d, *spec, &fix));
+        }
+        for p in &stale_dirs {
+            let files = wfs::files_in(p)?;
+            if files.is_empty() {
+                diags.push(finding(&Drift::Stale(p.display().to_string()), None, &fix));
+            }
+            for f in files {
+                diags.push(finding(&Drift::Stale(f), None, &fix));
+            }
+        }
+        print_findings(&diags, report);
+    }
+    if count == 0 {
         eprintln!("{} is up to date", a.output.display());
         return Ok(ExitStatus::Success);
     }
-    let mut out = std::io::stdout().lock();
-    for d in &drift {
-        let _ = out.write_all(d.describe().as_bytes());
-    }
     eprintln!(
-        "{} is out of date ({} file(s) differ): run `{}` and commit the result",
+        "{} is out of date ({count} file(s) differ): run `{fix}` and commit the result",
         a.output.display(),
-        drift.len(),
-        regenerate(&a.paths, &a.output)
     );
     Ok(ExitStatus::Failure)
 }
 
+/// A drift as a finding at the file it is about (RKV017), for CI reports.
+fn finding(d: &Drift, spec: Option<&str>, fix: &str) -> Diagnostic {
+    let from = spec.map(|s| format!(" from `{s}`")).unwrap_or_default();
+    let (file, message, line) = match d {
+        Drift::Missing(p) => (p, format!("`{p}` is missing: rkv renders it{from}"), 0),
+        Drift::Stale(p) => (p, format!("`{p}` is stale: no spec renders it"), 0),
+        Drift::Changed { path, line, .. } => (
+            path,
+            format!("`{path}` is not what rkv renders{from}: it differs from this line on"),
+            *line,
+        ),
+    };
+    let mut diag = Diagnostic::new("RKV017", Severity::Error, file, message).help(format!(
+        "run `{fix}` and commit the result (`rkv render --check` shows the diff)"
+    ));
+    diag.line = line;
+    diag
+}
+
 /// The command that brings the output directory up to date.
-fn regenerate(paths: &[PathBuf], output: &Path) -> String {
+fn regenerate(paths: &[PathBuf], output: &Path, prune: bool) -> String {
     if paths.is_empty() {
         return "rkv render".to_string();
     }
@@ -77,7 +132,8 @@ fn regenerate(paths: &[PathBuf], output: &Path) -> String {
     } else {
         format!(" -o {}", output.display())
     };
-    format!("rkv render {}{output}", paths.join(" "))
+    let prune = if prune { " --prune" } else { "" };
+    format!("rkv render {}{output}{prune}", paths.join(" "))
 }
 
 /// One variant of every spec as one multi-document stream.

@@ -2,8 +2,8 @@
 //! resource they render (or, with `--manifests`, every one in YAML files on disk)
 //! checked against the CRDs in a directory.
 
-use super::args::{Format, ValidateArgs};
-use super::{ExitStatus, Result, compile_all, print_diags};
+use super::args::{FindingsFormat, ValidateArgs};
+use super::{ExitStatus, Result, compile_quiet, print_findings};
 use crate::diag::Severity;
 use crate::validate::crd::CrdSet;
 use crate::validate::manifests;
@@ -15,13 +15,19 @@ pub(super) fn run(a: ValidateArgs) -> Result {
     {
         return on_disk(set, &a);
     }
-    let compiled = match compile_all(&a.paths, a.deny_warnings, a.format) {
-        Ok(c) => c,
-        Err(status) => return Ok(status),
-    };
-    let mut diags = Vec::new();
+    // Every finding, of the specs and of their custom resources, is printed once at the
+    // end: a SARIF log or a JSON array is one document.
+    let c = compile_quiet(&a.paths, a.deny_warnings);
+    let mut diags = c.diags;
+    if let Some(status) = c.failed {
+        print_findings(&diags, a.format);
+        return Ok(status);
+    }
+    let compiled = c.compiled;
     let mut checked = 0;
+    let mut crd_failed = false;
     if let Some(set) = &crds {
+        let mut found = Vec::new();
         for (l, c) in &compiled {
             for v in &c.variants {
                 for o in v.objects.iter().filter(|o| {
@@ -30,7 +36,7 @@ pub(super) fn run(a: ValidateArgs) -> Result {
                     checked += 1;
                     let what =
                         format!("{}/{} ({})", o.kind(), o.name(), v.resolved.variant.label());
-                    diags.extend(manifests::crd_findings(
+                    found.extend(manifests::crd_findings(
                         set,
                         &o.value,
                         &l.source.file,
@@ -39,15 +45,17 @@ pub(super) fn run(a: ValidateArgs) -> Result {
                 }
             }
         }
+        // The specs' own warnings were judged above; these decide on their own.
+        crd_failed = found
+            .iter()
+            .any(|d| d.is_error() || (a.deny_warnings && d.severity == Severity::Warning));
+        diags.extend(found);
     }
-    print_diags(&diags, a.format);
-    if diags
-        .iter()
-        .any(|d| d.is_error() || (a.deny_warnings && d.severity == Severity::Warning))
-    {
+    print_findings(&diags, a.format);
+    if crd_failed {
         return Ok(ExitStatus::Failure);
     }
-    if a.format == Format::Text {
+    if a.format == FindingsFormat::Text {
         match crds {
             Some(_) => eprintln!(
                 "{} spec(s) valid; {checked} custom resource(s) match their CRDs",
@@ -62,11 +70,11 @@ pub(super) fn run(a: ValidateArgs) -> Result {
 /// `--manifests`: the custom resources in YAML files on disk.
 fn on_disk(set: &CrdSet, a: &ValidateArgs) -> Result {
     let checked = manifests::check_files(set, &a.manifests)?;
-    print_diags(&checked.diags, a.format);
+    print_findings(&checked.diags, a.format);
     if checked.diags.iter().any(|d| d.is_error()) {
         return Ok(ExitStatus::Failure);
     }
-    if a.format == Format::Text {
+    if a.format == FindingsFormat::Text {
         eprintln!(
             "{} custom resource(s) in {} file(s) match their CRDs",
             checked.objects, checked.files

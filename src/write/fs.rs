@@ -15,7 +15,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use similar::TextDiff;
+use similar::{DiffTag, TextDiff};
 
 use crate::emit::layout::OutFile;
 
@@ -48,10 +48,16 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Write
 pub enum Drift {
     /// Rendered but not on disk.
     Missing(String),
-    /// On disk but no longer rendered.
+    /// On disk but no longer rendered (a file, or a whole tree no spec renders to).
     Stale(String),
-    /// Different content: the unified diff from disk to rendered.
-    Changed(String, String),
+    /// Different content.
+    Changed {
+        path: String,
+        /// The unified diff from disk to rendered.
+        diff: String,
+        /// The first line (1-based) of the file on disk that differs.
+        line: usize,
+    },
 }
 
 impl Drift {
@@ -59,13 +65,17 @@ impl Drift {
         match self {
             Drift::Missing(p) => format!("missing: {p}\n"),
             Drift::Stale(p) => format!("stale (no longer rendered): {p}\n"),
-            Drift::Changed(_, diff) => diff.clone(),
+            Drift::Changed { diff, .. } => diff.clone(),
         }
     }
 }
 
-/// Every regular file under `dir`, keyed by its `/`-separated relative path.
-fn read_tree(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, WriteError> {
+/// Every regular file under `dir` (none when it does not exist), by its `/`-separated
+/// relative path, with what `with` makes of it.
+fn walk_tree<T>(
+    dir: &Path,
+    with: impl Fn(&Path) -> Result<T, WriteError>,
+) -> Result<BTreeMap<String, T>, WriteError> {
     let mut out = BTreeMap::new();
     if !dir.exists() {
         return Ok(out);
@@ -84,11 +94,37 @@ fn read_tree(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, WriteError> {
                     .unwrap_or(&p)
                     .to_string_lossy()
                     .replace('\\', "/");
-                out.insert(rel, fs::read(&p).map_err(io("read", &p))?);
+                out.insert(rel, with(&p)?);
             }
         }
     }
     Ok(out)
+}
+
+/// Every regular file under `dir`, keyed by its `/`-separated relative path.
+fn read_tree(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, WriteError> {
+    walk_tree(dir, |p| fs::read(p).map_err(io("read", p)))
+}
+
+/// The files under `dir` as `<dir>/<relative path>`, sorted: what a stale tree holds.
+pub fn files_in(dir: &Path) -> Result<Vec<String>, WriteError> {
+    let shown = dir.display().to_string();
+    Ok(walk_tree(dir, |_| Ok(()))?
+        .into_keys()
+        .map(|rel| format!("{shown}/{rel}"))
+        .collect())
+}
+
+/// The first line of `old` that `new` does not have in place (1-based, at most the last
+/// line of `old`): where a reviewer of the file on disk should look.
+fn first_changed_line(old: &str, new: &str) -> usize {
+    let diff = TextDiff::from_lines(old, new);
+    let first = diff
+        .ops()
+        .iter()
+        .find(|op| op.tag() != DiffTag::Equal)
+        .map_or(0, |op| op.old_range().start);
+    (first + 1).min(old.lines().count()).max(1)
 }
 
 /// Compare `files` with what is in `dir`.
@@ -108,7 +144,12 @@ pub fn check_tree(dir: &Path, files: &[OutFile]) -> Result<Vec<Drift>, WriteErro
                     .context_radius(3)
                     .header(&format!("{name} (on disk)"), &format!("{name} (rendered)"))
                     .to_string();
-                drifts.push(Drift::Changed(name, diff));
+                let line = first_changed_line(&old, &f.content);
+                drifts.push(Drift::Changed {
+                    path: name,
+                    diff,
+                    line,
+                });
             }
         }
     }
@@ -283,21 +324,40 @@ pub fn remove_tree(dir: &Path) -> Result<(), WriteError> {
     fs::remove_dir_all(dir).map_err(io("remove", dir))
 }
 
-/// The directories in `output` that hold none of the trees named `keep`: what a full
-/// render (every spec of a directory into `output`) left behind for specs that are gone.
-/// Sorted; none when `output` cannot be read (nothing was rendered there yet).
+/// The directories under `output` that hold none of the trees named `keep` (`/`-separated
+/// paths relative to `output`, such as `cordum` or `teams/a/redis`): what a full render
+/// left behind for specs that are gone, or for a layout that changed. A directory on the
+/// way to a kept tree is looked into, not stale; a kept tree is not looked into (its own
+/// stale files are `check_tree`'s). Sorted; none when `output` cannot be read (nothing was
+/// rendered there yet). Symbolic links are not followed.
 pub fn stale_trees(output: &Path, keep: &[&str]) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(output) else {
-        return Vec::new();
-    };
-    let mut stale: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_dir()
-                && p.file_name()
-                    .is_some_and(|n| !keep.contains(&n.to_string_lossy().as_ref()))
-        })
-        .collect();
+    let mut stale = Vec::new();
+    let mut stack = vec![(output.to_path_buf(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.filter_map(Result::ok) {
+            if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            let r = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if keep.contains(&r.as_str()) {
+                continue;
+            }
+            let below = format!("{r}/");
+            if keep.iter().any(|k| k.starts_with(&below)) {
+                stack.push((e.path(), r));
+            } else {
+                stale.push(e.path());
+            }
+        }
+    }
     stale.sort();
     stale
 }
@@ -367,12 +427,34 @@ mod tests {
         let d = check_tree(&dir, &[f("a/x.yaml", "3\n"), f("new.yaml", "n")]).unwrap();
         assert_eq!(d.len(), 3);
         assert!(
-            matches!(&d[0], Drift::Changed(_, diff) if diff.contains("-edited") && diff.contains("+3"))
+            matches!(&d[0], Drift::Changed { diff, line: 1, .. } if diff.contains("-edited") && diff.contains("+3"))
         );
         assert!(matches!(&d[1], Drift::Missing(p) if p.ends_with("new.yaml")));
         assert!(matches!(&d[2], Drift::Stale(p) if p.ends_with("extra.yaml")));
         let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary directories left behind");
+    }
+
+    #[test]
+    fn the_first_changed_line_is_on_the_disk_side() {
+        assert_eq!(first_changed_line("a\nb\nc\n", "a\nB\nc\n"), 2);
+        assert_eq!(first_changed_line("a\nb\n", "x\nb\n"), 1);
+        // Lines added at the end: the last line on disk, not one past it.
+        assert_eq!(first_changed_line("a\nb\n", "a\nb\nc\n"), 2);
+        assert_eq!(first_changed_line("", "a\n"), 1);
+    }
+
+    #[test]
+    fn files_in_lists_a_tree_sorted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("t");
+        write_tree(&dir, &[f("b/x.yaml", "1"), f("a.yaml", "2")]).unwrap();
+        let shown = dir.display().to_string();
+        assert_eq!(
+            files_in(&dir).unwrap(),
+            [format!("{shown}/a.yaml"), format!("{shown}/b/x.yaml")]
+        );
+        assert!(files_in(&tmp.path().join("none")).unwrap().is_empty());
     }
 
     #[test]
@@ -502,5 +584,28 @@ mod tests {
             [tmp.path().join("a"), tmp.path().join("b")]
         );
         assert!(stale_trees(&tmp.path().join("missing"), &[]).is_empty());
+    }
+
+    #[test]
+    fn stale_trees_look_into_the_folders_of_nested_trees_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        for d in [
+            "teams/a/redis/base",
+            "teams/a/old",
+            "teams/b/redis",
+            "teams/gone/redis",
+            "redis",
+            "other",
+        ] {
+            fs::create_dir_all(tmp.path().join(d)).unwrap();
+        }
+        fs::write(tmp.path().join("teams/a/notes.txt"), "x").unwrap();
+        let stale = stale_trees(tmp.path(), &["teams/a/redis", "teams/b/redis", "other"]);
+        let names: Vec<String> = stale
+            .iter()
+            .map(|p| p.strip_prefix(tmp.path()).unwrap().display().to_string())
+            .collect();
+        // `teams/a/redis/base` belongs to a kept tree; files between trees are not trees.
+        assert_eq!(names, ["redis", "teams/a/old", "teams/gone"]);
     }
 }
