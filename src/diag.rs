@@ -147,7 +147,7 @@ pub struct Rule {
 
 /// How to act on a finding, for every code until codes carry their own help: each
 /// finding's help line is specific to it, so it travels with the finding.
-const GENERIC_HELP: &str = "Each finding says what to change in its own help line. `rkv validate SPEC` prints it with the source line it points at, and the Diagnostics table of rkv's README lists every code.";
+const GENERIC_HELP: &str = "Each finding's message says what is wrong and its help line what to change; the Diagnostics table of rkv's README lists every code.";
 
 /// The description of `code`: the one lookup every report uses, so that codes can move to
 /// a richer registry (severity, per-code help) by changing this function alone. `None` for

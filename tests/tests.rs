@@ -3,6 +3,8 @@
 //! uses are in [`support`], once.
 //!
 //! - [`cli`]: the command line as users run it (whole-output snapshots with insta).
+//! - [`ci_reports`]: findings and drift as GitHub annotations and SARIF logs.
+//! - [`monorepo`]: specs of one name in several folders, rendered, checked and pruned.
 //! - [`golden`]: one test per `tests/golden/<case>/`.
 //! - [`gitops`]: the Argo CD plugin and the KRM function as their orchestrators run them.
 //! - [`diff_cluster`]: `rkv diff` against a stand-in API server and dumps.
@@ -21,11 +23,13 @@
 
 mod support;
 
+mod ci_reports;
 mod cli;
 mod diff_cluster;
 mod gitops;
 mod golden;
 mod helm;
+mod monorepo;
 mod no_panic;
 mod policy;
 mod runbook;

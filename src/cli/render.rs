@@ -66,7 +66,12 @@ pub(super) fn run(a: RenderArgs) -> Result {
         return Ok(ExitStatus::Success);
     }
     let fix = regenerate(&a.paths, &a.output, a.prune);
-    let count = drift.len() + stale_dirs.len();
+    // Every file of a stale tree differs (an empty stale directory counts once).
+    let mut stale_files = Vec::with_capacity(stale_dirs.len());
+    for p in &stale_dirs {
+        stale_files.push(wfs::files_in(p)?);
+    }
+    let count = drift.len() + stale_files.iter().map(|f| f.len().max(1)).sum::<usize>();
     if report == FindingsFormat::Text {
         let mut out = std::io::stdout().lock();
         for (d, _) in &drift {
@@ -80,8 +85,7 @@ pub(super) fn run(a: RenderArgs) -> Result {
         for (d, spec) in &drift {
             diags.push(finding(d, *spec, &fix));
         }
-        for p in &stale_dirs {
-            let files = wfs::files_in(p)?;
+        for (p, files) in stale_dirs.iter().zip(stale_files) {
             if files.is_empty() {
                 diags.push(finding(&Drift::Stale(p.display().to_string()), None, &fix));
             }
@@ -115,7 +119,7 @@ fn finding(d: &Drift, spec: Option<&str>, fix: &str) -> Diagnostic {
         ),
     };
     let mut diag = Diagnostic::new("RKV017", Severity::Error, file, message).help(format!(
-        "run `{fix}` and commit the result (`rkv render --check` shows the diff)"
+        "run `{fix}` and commit the result (`--check` without `--format` prints the diff)"
     ));
     diag.line = line;
     diag
