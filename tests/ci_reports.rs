@@ -353,3 +353,46 @@ fn the_schema_refuses_what_sarif_does_not_allow() {
     bad["runs"][0]["tool"]["driver"]["rulez"] = json!([]);
     assert!(!v.is_valid(&bad), "an unknown property");
 }
+
+/// The CI examples of docs/gitops.md are YAML, and every `rkv` command in them is one
+/// that rkv's own argument parser accepts, so the documentation cannot drift from the CLI.
+#[test]
+fn the_documented_ci_steps_are_commands_rkv_accepts() {
+    use clap::Parser as _;
+    let doc = fs::read_to_string(root().join("docs/gitops.md")).unwrap();
+    let start = doc
+        .find("### Findings where reviewers look")
+        .expect("the section");
+    let section = &doc[start..];
+    let section = &section[..section[4..].find("\n### ").map_or(section.len(), |e| e + 4)];
+    let mut commands = Vec::new();
+    for block in section.split("```yaml\n").skip(1) {
+        let yaml = &block[..block.find("```").unwrap()];
+        let v: Value = serde_saphyr::from_str(yaml).unwrap();
+        collect_runs(&v, &mut commands);
+    }
+    let rkv_commands: Vec<&String> = commands.iter().filter(|c| c.starts_with("rkv ")).collect();
+    assert!(rkv_commands.len() >= 3, "{commands:?}");
+    for c in rkv_commands {
+        // The shell's redirection is not rkv's.
+        let argv: Vec<&str> = c.split('>').next().unwrap().split_whitespace().collect();
+        if let Err(e) = rkv::cli::Cli::try_parse_from(&argv) {
+            panic!("docs/gitops.md: `{c}` is not a valid rkv command: {e}");
+        }
+    }
+}
+
+fn collect_runs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("run", Value::String(s)) => out.push(s.trim().to_string()),
+                    _ => collect_runs(v, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_runs(v, out)),
+        _ => {}
+    }
+}
