@@ -218,3 +218,20 @@ fn the_argocd_plugin_in_a_team_folder_deploys_that_teams_tree() {
     assert_eq!(served, committed);
     assert!(served.iter().all(|d| d.contains("team-b")));
 }
+
+/// Pruning removes what rkv wrote and nothing else: a stale folder that holds a file of
+/// the user's is refused, with the file named, and left as it was.
+#[test]
+fn prune_never_removes_a_file_rkv_did_not_write() {
+    let dir = monorepo(&["a", "b"]);
+    fs::create_dir_all(dir.path().join("gen/docs")).unwrap();
+    fs::write(dir.path().join("gen/docs/notes.md"), "mine\n").unwrap();
+    assert_snapshot!(
+        "monorepo_prune_foreign",
+        outcome(in_dir(dir.path()).args(["render", "teams/a", "teams/b", "-o", "gen", "--prune"]))
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("gen/docs/notes.md")).unwrap(),
+        "mine\n"
+    );
+}
