@@ -130,39 +130,6 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DiffArgs {
-    /// The spec file.
-    pub spec: PathBuf,
-    /// The environment to diff (`base` by default).
-    #[arg(long, value_name = "NAME", conflicts_with = "site")]
-    pub env: Option<String>,
-    /// The site to diff, for topologies that span sites.
-    #[arg(long, value_name = "NAME")]
-    pub site: Option<String>,
-    /// Kubeconfig file [default: $KUBECONFIG, ~/.kube/config, in-cluster].
-    #[arg(long, value_name = "PATH")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context to use instead of the current one.
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub concurrency: u16,
-    /// Print Secret values instead of their sizes.
-    #[arg(long)]
-    pub show_secrets: bool,
-    /// Diff against a `kubectl get -o yaml` dump instead of a cluster.
-    #[arg(long, value_name = "FILE")]
-    pub live: Option<PathBuf>,
-    /// Seconds to wait for the cluster before giving up.
-    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
-    pub timeout: u64,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-}
-
-#[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// Where to write the schema.
     #[arg(
@@ -731,95 +698,6 @@ pub fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
 
-fn diff(a: DiffArgs) -> i32 {
-    use crate::diff::{self as d, DiffOptions, LiveSource};
-    let compiled = match compile_all(std::slice::from_ref(&a.spec), false, Format::Text) {
-        Ok(c) => c,
-        Err(code) => return code.max(2),
-    };
-    let Some((l, c)) = compiled.first() else {
-        return 2;
-    };
-    let want = a.site.as_deref().or(a.env.as_deref());
-    let variant = match want {
-        Some(name) => c
-            .variants
-            .iter()
-            .find(|v| v.resolved.variant.label() == name),
-        None if c.variants.len() == 1
-            || c.variants[0].resolved.variant == crate::spec::Variant::Base =>
-        {
-            c.variants.first()
-        }
-        None => None,
-    };
-    let Some(v) = variant else {
-        let names: Vec<&str> = c
-            .variants
-            .iter()
-            .map(|v| v.resolved.variant.label())
-            .collect();
-        eprintln!(
-            "error: `{}` {}; choose one of: {}",
-            l.source.file,
-            match want {
-                Some(n) => format!("has no environment or site `{n}`"),
-                None => "spans several sites: name one with --site".to_string(),
-            },
-            names.join(", ")
-        );
-        return 2;
-    };
-    // Files placed outside the tree (Helm values) are not cluster objects.
-    let rendered: Vec<serde_json::Value> = v
-        .objects
-        .iter()
-        .filter(|o| o.path.is_none() || !o.api_version().is_empty())
-        .map(|o| o.value.clone())
-        .collect();
-    let opts = DiffOptions {
-        kubeconfig: a.kubeconfig,
-        context: a.context,
-        concurrency: usize::from(a.concurrency),
-        show_secrets: a.show_secrets,
-        timeout: std::time::Duration::from_secs(a.timeout.max(1)),
-        format: match a.format {
-            Format::Text => d::Format::Text,
-            Format::Json => d::Format::Json,
-        },
-        color: use_color(),
-        progress: {
-            use std::io::IsTerminal as _;
-            std::io::stderr().is_terminal()
-        },
-    };
-    let live = match a.live {
-        Some(f) => LiveSource::File(f),
-        None => LiveSource::Cluster,
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprint_chain(&e);
-            return 2;
-        }
-    };
-    match runtime.block_on(d::diff(&rendered, live, &opts)) {
-        Ok(report) => {
-            print!("{}", report.render(&opts));
-            i32::from(report.has_changes())
-        }
-        Err(e) => {
-            eprint_chain(&e);
-            2
-        }
-    }
-}
-
 fn explain(a: ExplainArgs) -> i32 {
     let compiled = match compile_all(std::slice::from_ref(&a.spec), false, Format::Text) {
         Ok(c) => c,
@@ -936,6 +814,221 @@ fn unknown_variant(file: &str, c: &Compiled, name: &str) {
         names.join(", ")
     );
 }
+
+// ===== `rkv diff`: arguments -> DiffOptions; the logic lives in `crate::diff` =====
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 nothing to do; 1 changes, refusals or preflight errors (with --fail-on destructive: only a destructive change); 2 the diff could not be made.\nRKV_EXTERNAL_DIFF=\"<program> [args]\" runs that differ over LIVE and MERGED directories of YAML files, like KUBECTL_EXTERNAL_DIFF."
+)]
+pub struct DiffArgs {
+    /// The spec file.
+    pub spec: PathBuf,
+    /// The environment to diff (`base` by default).
+    #[arg(long, value_name = "NAME", conflicts_with = "site")]
+    pub env: Option<String>,
+    /// The site to diff, for topologies that span sites.
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
+    /// Kubeconfig file [default: $KUBECONFIG, ~/.kube/config, in-cluster].
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use instead of the current one (as kubectl's `--context`).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Print Secret values instead of their sizes.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Diff against a `kubectl get -o yaml` dump instead of a cluster.
+    #[arg(long, value_name = "FILE")]
+    pub live: Option<PathBuf>,
+    /// Seconds to wait for the cluster before giving up.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Output: unified diffs, one line per object, or JSON (`--format` is an alias).
+    #[arg(short = 'o', long = "output", alias = "format", value_enum, default_value_t = DiffOutput::Text)]
+    pub output: DiffOutput,
+    /// The tool that applies the objects: the dry run takes its field manager's view,
+    /// so fields it applied before and the render dropped show as removed.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub applier: Option<ApplierArg>,
+    /// The dry run's field manager [default: the applier's, else `rkv`].
+    #[arg(long, value_name = "NAME")]
+    pub field_manager: Option<String>,
+    /// Lines of context around each change.
+    #[arg(
+        short = 'U',
+        long = "context-lines",
+        default_value_t = 3,
+        value_name = "N"
+    )]
+    pub context_lines: usize,
+    /// Leave objects of this kind out of the output and the exit code (repeatable;
+    /// destructive changes are still reported).
+    #[arg(long, value_name = "KIND")]
+    pub suppress: Vec<String>,
+    /// What exits 1: any change (like kubectl diff), or only a destructive one (a CI gate).
+    #[arg(long, value_enum, default_value_t = FailOnArg::Changes, value_name = "WHAT")]
+    pub fail_on: FailOnArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DiffOutput {
+    Text,
+    Summary,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ApplierArg {
+    /// Flux (field manager `kustomize-controller`).
+    Flux,
+    /// Argo CD with `ServerSideApply=true` (field manager `argocd-controller`).
+    Argocd,
+    /// `kubectl apply --server-side` (field manager `kubectl`).
+    Kubectl,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FailOnArg {
+    Changes,
+    Destructive,
+}
+
+fn diff(a: DiffArgs) -> i32 {
+    use crate::diff::{self as d, LiveSource};
+    let compiled = match compile_all(std::slice::from_ref(&a.spec), false, Format::Text) {
+        Ok(c) => c,
+        Err(code) => return code.max(2),
+    };
+    let Some((l, c)) = compiled.first() else {
+        return 2;
+    };
+    let want = a.site.as_deref().or(a.env.as_deref());
+    let variant = match want {
+        Some(name) => c
+            .variants
+            .iter()
+            .find(|v| v.resolved.variant.label() == name),
+        None if c.variants.len() == 1
+            || c.variants[0].resolved.variant == crate::spec::Variant::Base =>
+        {
+            c.variants.first()
+        }
+        None => None,
+    };
+    let Some(v) = variant else {
+        let names: Vec<&str> = c
+            .variants
+            .iter()
+            .map(|v| v.resolved.variant.label())
+            .collect();
+        eprintln!(
+            "error: `{}` {}; choose one of: {}",
+            l.source.file,
+            match want {
+                Some(n) => format!("has no environment or site `{n}`"),
+                None => "spans several sites: name one with --site".to_string(),
+            },
+            names.join(", ")
+        );
+        return 2;
+    };
+    let rendered = d::rendered_objects(v);
+    let opts = diff_options(&a, c, v);
+    let live = match &a.live {
+        Some(f) => LiveSource::File(f.clone()),
+        None => LiveSource::Cluster,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprint_chain(&e);
+            return 2;
+        }
+    };
+    let report = match runtime.block_on(d::diff(&rendered, live, &opts)) {
+        Ok(report) => report,
+        Err(e) => {
+            eprint_chain(&e);
+            return 2;
+        }
+    };
+    let fail_on = match a.fail_on {
+        FailOnArg::Changes => d::FailOn::Changes,
+        FailOnArg::Destructive => d::FailOn::Destructive,
+    };
+    let external = std::env::var("RKV_EXTERNAL_DIFF")
+        .ok()
+        .filter(|c| !c.trim().is_empty() && opts.format == d::Format::Text);
+    if let Some(command) = external {
+        match d::external_diff(&report, &command) {
+            Ok(out) => {
+                print!("{}{}", out.stdout, report.render_footer(opts.color));
+            }
+            Err(e) => {
+                eprint_chain(&e);
+                return 2;
+            }
+        }
+    } else {
+        print!("{}", report.render(&opts));
+    }
+    report.exit_code(fail_on)
+}
+
+/// The options of `rkv diff` from its arguments, the compiled spec and the variant.
+fn diff_options(
+    a: &DiffArgs,
+    c: &Compiled,
+    v: &crate::compile::Variant,
+) -> crate::diff::DiffOptions {
+    use crate::diff::{self as d, Applier};
+    let applier = a.applier.map(|x| match x {
+        ApplierArg::Flux => Applier::Flux,
+        ApplierArg::Argocd => Applier::ArgoCd,
+        ApplierArg::Kubectl => Applier::Kubectl,
+    });
+    d::DiffOptions {
+        kubeconfig: a.kubeconfig.clone(),
+        context: a.context.clone(),
+        concurrency: usize::from(a.concurrency),
+        show_secrets: a.show_secrets,
+        timeout: std::time::Duration::from_secs(a.timeout.max(1)),
+        format: match a.output {
+            DiffOutput::Text => d::Format::Text,
+            DiffOutput::Summary => d::Format::Summary,
+            DiffOutput::Json => d::Format::Json,
+        },
+        color: use_color(),
+        progress: {
+            use std::io::IsTerminal as _;
+            std::io::stderr().is_terminal()
+        },
+        field_manager: a
+            .field_manager
+            .clone()
+            .or_else(|| applier.map(|x| x.field_manager().to_string()))
+            .unwrap_or_else(|| d::FIELD_MANAGER.to_string()),
+        applier,
+        context_lines: a.context_lines,
+        suppress: a.suppress.clone(),
+        namespaces: d::spec_namespaces(c),
+        runbook: Some(d::Runbook {
+            path: format!("generated/{}/RUNBOOK.md", c.profile),
+            variant: v.resolved.variant.label().to_string(),
+        }),
+    }
+}
+
+// ===== end of `rkv diff` =====
 
 #[cfg(test)]
 mod tests {

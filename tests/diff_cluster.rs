@@ -118,10 +118,20 @@ async fn create_when_nothing_is_live() {
     assert!(text.contains("+kind: Deployment\n"), "{text}");
     assert!(text.contains("+  replicas: 1\n"), "{text}");
     assert!(text.ends_with("2 to create, 0 to change, 0 to prune, 0 unchanged\n"));
-    // Discovery used the legacy form; nothing was patched since nothing exists.
+    // Discovery used the legacy form; creates are dry-run too (admission and schema
+    // refusals of new objects show before the sync).
     let log = server.log();
     assert!(log.iter().any(|l| l == "GET /apis/apps/v1"), "{log:?}");
-    assert!(!log.iter().any(|l| l.starts_with("PATCH")), "{log:?}");
+    for path in [
+        "PATCH /api/v1/namespaces/redis/configmaps/redis-conf?",
+        "PATCH /apis/apps/v1/namespaces/redis/deployments/redis?",
+    ] {
+        let patch = log
+            .iter()
+            .find(|l| l.starts_with(path))
+            .unwrap_or_else(|| panic!("no dry run of a create: {log:?}"));
+        assert!(patch.contains("dryRun=All"), "{patch}");
+    }
 }
 
 #[tokio::test]
@@ -193,16 +203,18 @@ async fn prune_lists_only_this_instance() {
     assert!(text.contains("-kind: ConfigMap\n"), "{text}");
     assert!(text.contains("-  redis.conf: |\n"), "{text}");
     assert!(text.ends_with("0 to create, 0 to change, 1 to prune, 1 unchanged\n"));
+    // One LIST across all namespaces, so objects left in a namespace no variant uses
+    // any more are found too.
     let log = server.log();
     let list = log
         .iter()
-        .find(|l| l.starts_with("GET /api/v1/namespaces/redis/configmaps?"))
-        .expect("a LIST");
+        .find(|l| l.starts_with("GET /api/v1/configmaps?"))
+        .expect("a LIST across all namespaces");
     assert!(list.contains("labelSelector="), "{list}");
 }
 
 #[tokio::test]
-async fn several_instances_prune_each_with_one_list_per_kind_and_namespace() {
+async fn several_instances_prune_each_with_one_list_per_kind() {
     let server = FakeApiServer::start(builtin_resources()).await;
     let of = |name: &str, instance: &str| {
         let mut c = configmap(name, "x\n");
@@ -227,7 +239,10 @@ async fn several_instances_prune_each_with_one_list_per_kind_and_namespace() {
     let lists = server
         .log()
         .into_iter()
-        .filter(|l| l.starts_with("GET /api/v1/namespaces/redis/configmaps?"))
+        .filter(|l| {
+            l.starts_with("GET /api/v1/configmaps?")
+                || l.starts_with("GET /api/v1/namespaces/redis/configmaps?")
+        })
         .count();
     assert_eq!(lists, 1, "one LIST for both instances");
 }
@@ -593,14 +608,18 @@ async fn json_format_is_a_stable_document() {
     let doc: Value = serde_json::from_str(&report.render(&o)).unwrap();
     assert_eq!(
         doc["summary"],
-        json!({"create": 1, "change": 1, "prune": 0, "unchanged": 0})
+        json!({"create": 1, "change": 1, "prune": 0, "replaceRequired": 0, "refused": 0,
+               "unchanged": 0, "suppressed": 0, "destructive": 0})
     );
     assert_eq!(
         doc["objects"][0],
         json!({"action": "create", "apiVersion": "v1", "kind": "ConfigMap",
                "namespace": "redis", "name": "c",
-               "diff": report.objects[0].diff})
+               "diff": report.objects[0].diff, "immutable": [], "message": null,
+               "remedy": null, "destructive": [], "notes": [], "suppressed": false})
     );
+    assert_eq!(doc["preflight"], json!([]));
+    assert_eq!(doc["notes"], json!([]));
     assert_eq!(doc["objects"][1]["action"], "change");
     assert!(
         doc["objects"][1]["diff"]
