@@ -1770,3 +1770,47 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
     .await;
     assert_eq!(code, 0);
 }
+
+#[tokio::test]
+async fn a_dump_predicts_immutable_fields_and_keeps_owned_objects() {
+    let mut owned = as_dumped(configmap("operator-made", "x\n"));
+    owned["metadata"]["ownerReferences"] = json!([{"kind": "RedisFailover", "name": "orders"}]);
+    let dump = rkv::write::to_yaml_stream(&[
+        as_dumped(statefulset(2, "20Gi")),
+        owned,
+        as_dumped(pvc("old-claim", "1Gi")),
+    ])
+    .unwrap();
+    let report =
+        diff_against_dump(&[statefulset(2, "40Gi")], &dump, &DiffOptions::default()).unwrap();
+    assert_eq!(
+        actions(&report),
+        [
+            (
+                "PersistentVolumeClaim/redis/old-claim".to_string(),
+                Action::Prune
+            ),
+            ("StatefulSet/redis/kv".to_string(), Action::ReplaceRequired),
+        ]
+    );
+    let sts = &report.objects[1];
+    assert_eq!(
+        sts.message.as_deref(),
+        Some(
+            "predicted without a server dry run: `spec.volumeClaimTemplates[0].spec.resources.requests.storage` cannot change after creation"
+        )
+    );
+    assert_eq!(
+        destructive_codes(&report),
+        [(
+            "PersistentVolumeClaim/redis/old-claim".to_string(),
+            "RKV210"
+        )]
+    );
+    let notes = report.notes.join("\n");
+    assert!(
+        notes.contains("compared with a dump, not a cluster"),
+        "{notes}"
+    );
+    assert!(notes.contains("`ConfigMap/redis/operator-made`"), "{notes}");
+}
