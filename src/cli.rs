@@ -440,13 +440,14 @@ fn render_stdout(compiled: &[(Loaded, Compiled)], env: Option<&str>) -> i32 {
             unknown_variant(&l.source.file, c, env.unwrap_or_default());
             return 2;
         };
-        // Documents that are not Kubernetes objects (Helm values) are files, not stream items.
-        docs.extend(
-            v.objects
-                .iter()
-                .filter(|o| !o.api_version().is_empty())
-                .map(|o| o.value.clone()),
-        );
+        // The objects as the cluster gets them (the Helm tree as kustomize builds it).
+        match crate::gitops::stream_objects(v) {
+            Ok(objects) => docs.extend(objects.into_iter().map(|o| o.value)),
+            Err(e) => {
+                eprint_chain(&e);
+                return 2;
+            }
+        }
     }
     match crate::write::to_yaml_stream(&docs) {
         Ok(s) => {
@@ -937,7 +938,13 @@ fn diff(a: DiffArgs) -> i32 {
         );
         return 2;
     };
-    let rendered = d::rendered_objects(v);
+    let rendered = match d::rendered_objects(v) {
+        Ok(r) => r,
+        Err(e) => {
+            eprint_chain(&e);
+            return 2;
+        }
+    };
     let opts = diff_options(&a, c, v);
     let live = match &a.live {
         Some(f) => LiveSource::File(f.clone()),

@@ -1814,3 +1814,255 @@ async fn a_dump_predicts_immutable_fields_and_keeps_owned_objects() {
     );
     assert!(notes.contains("`ConfigMap/redis/operator-made`"), "{notes}");
 }
+
+/// `kubectl` from the repository's `.tools` (scripts/install-tools); required under CI.
+fn kubectl() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/kubectl");
+    if p.is_file() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("CI").is_none_or(|v| v != "true"),
+        "{} is missing under CI=true: run scripts/install-tools",
+        p.display()
+    );
+    eprintln!("note: {} is missing; skipped locally", p.display());
+    None
+}
+
+/// Objects by (kind, namespace, name), for comparing streams whatever their order.
+fn by_id(docs: Vec<Value>) -> std::collections::BTreeMap<(String, String, String), Value> {
+    docs.into_iter()
+        .map(|d| {
+            let s = |p: &str| {
+                d.pointer(p)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            (
+                (s("/kind"), s("/metadata/namespace"), s("/metadata/name")),
+                d,
+            )
+        })
+        .collect()
+}
+
+fn rkv_cmd() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("rkv").unwrap();
+    c.env("NO_COLOR", "1").env_remove("RKV_EXTERNAL_DIFF");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ARGOCD_") || k.starts_with("PARAM_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn stream_docs(out: &[u8]) -> Vec<Value> {
+    serde_saphyr::from_multiple(std::str::from_utf8(out).unwrap()).unwrap()
+}
+
+/// The Helm target in every stream mode: `render --stdout`, `argocd-generate`, `krm`
+/// and `diff` all give exactly what `kubectl kustomize` builds from the committed
+/// `helm/` tree: the values ConfigMap under its hashed name, the OCIRepository and the
+/// HelmRelease naming that ConfigMap; never a `Kustomization` object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
+    let Some(kubectl) = kubectl() else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
+    let built = std::process::Command::new(&kubectl)
+        .arg("kustomize")
+        .arg(root.join("generated/bitnami-redis/helm"))
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let expected = by_id(stream_docs(&built.stdout));
+    assert_eq!(
+        expected
+            .keys()
+            .map(|(k, _, n)| format!("{k}/{n}"))
+            .collect::<Vec<_>>(),
+        [
+            "ConfigMap/redis-values-6chb745b6h",
+            "HelmRelease/redis",
+            "OCIRepository/redis"
+        ],
+        "the committed tree builds to a hashed values ConfigMap"
+    );
+    let spec_text = std::fs::read_to_string(root.join("profiles/bitnami-redis.yaml")).unwrap();
+
+    // rkv render --stdout
+    let out = rkv_cmd()
+        .current_dir(&root)
+        .args(["render", "profiles/bitnami-redis.yaml", "--stdout"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(by_id(stream_docs(&out.stdout)), expected, "render --stdout");
+
+    // rkv argocd-generate, in an app path holding the spec
+    let app = tempfile::tempdir().unwrap();
+    std::fs::write(app.path().join("bitnami-redis.yaml"), &spec_text).unwrap();
+    let out = rkv_cmd()
+        .current_dir(app.path())
+        .arg("argocd-generate")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(by_id(stream_docs(&out.stdout)), expected, "argocd-generate");
+
+    // rkv krm, the spec as the functionConfig of a file of that name
+    let mut config: Value = serde_saphyr::from_str(&spec_text).unwrap();
+    config["metadata"]["annotations"] = json!({"config.kubernetes.io/path": "bitnami-redis.yaml"});
+    let list = json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
+                      "items": [], "functionConfig": config});
+    let out = rkv_cmd()
+        .arg("krm")
+        .write_stdin(rkv::write::to_yaml(&list).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let returned: Value =
+        serde_saphyr::from_str(std::str::from_utf8(&out.stdout).unwrap()).unwrap();
+    let items: Vec<Value> = returned["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .cloned()
+        .map(|mut i| {
+            // The orchestrator's placement annotations are KRM's, not the objects'.
+            let meta = i["metadata"].as_object_mut().unwrap();
+            if let Some(Value::Object(a)) = meta.get_mut("annotations") {
+                a.retain(|k, _| !k.contains("config.kubernetes.io/"));
+                if a.is_empty() {
+                    meta.shift_remove("annotations");
+                }
+            }
+            i
+        })
+        .collect();
+    assert_eq!(by_id(items), expected, "krm");
+
+    // rkv diff: the kustomize build, applied by Flux, is exactly what rkv would apply.
+    let flux_cluster = |objects: Vec<Value>| async move {
+        let s = FakeApiServer::start(builtin_resources()).await;
+        s.add_crd(shared_crd("helm.toolkit.fluxcd.io_helmreleases.yaml"));
+        // ../shared/crds has no OCIRepository CRD: a minimal one that keeps any spec.
+        s.add_crd(json!({"apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "ocirepositories.source.toolkit.fluxcd.io"},
+            "spec": {"group": "source.toolkit.fluxcd.io", "scope": "Namespaced",
+                "names": {"kind": "OCIRepository", "plural": "ocirepositories"},
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                        "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}}]}}));
+        s.seed(
+            json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": "standard"}, "provisioner": "x"}),
+        );
+        for o in objects {
+            s.seed_applied(o, "kustomize-controller");
+        }
+        s
+    };
+    let server = flux_cluster(expected.values().cloned().collect()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run_diff = |spec: PathBuf, server: &FakeApiServer| {
+        let kubeconfig = server.kubeconfig(dir.path());
+        let root = root.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let out = rkv_cmd()
+                    .current_dir(&root)
+                    .arg("diff")
+                    .arg(&spec)
+                    .args(["--applier", "flux", "--kubeconfig"])
+                    .arg(&kubeconfig)
+                    .output()
+                    .unwrap();
+                (
+                    out.status.code().unwrap_or(-1),
+                    String::from_utf8_lossy(&out.stdout).into_owned(),
+                )
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let three = root.join("profiles/bitnami-redis.yaml");
+    // The chart's password Secret is not there yet: preflight reads the values.
+    let (code, out) = run_diff(three.clone(), &server).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error[RKV200]: Secret `redis` does not exist in namespace `redis`"),
+        "{out}"
+    );
+    assert!(out.contains("= field: values auth.existingSecret"), "{out}");
+    let password = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "redis", "namespace": "redis"}, "data": {"redis-password": "eA=="}});
+    server.seed(password.clone());
+    let (code, out) = run_diff(three.clone(), &server).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out, "0 to create, 0 to change, 0 to prune, 3 unchanged\n");
+
+    // Five Redis pods with a Sentinel each: the HelmRelease names a new ConfigMap and the
+    // old one is pruned; more Sentinels destroy nothing, fewer do.
+    let five = dir.path().join("bitnami-redis.yaml");
+    std::fs::write(
+        &five,
+        spec_text
+            .replace(
+                "replicas: 3                  #",
+                "replicas: 5                  #",
+            )
+            .replace(
+                "        replicas: 3\n        quorum: 2",
+                "        replicas: 5\n        quorum: 3",
+            ),
+    )
+    .unwrap();
+    let (code, out) = run_diff(five.clone(), &server).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("prune ConfigMap/redis/redis-values-6chb745b6h\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("create ConfigMap/redis/redis-values-"),
+        "{out}"
+    );
+    assert!(out.contains("change HelmRelease/redis/redis\n"), "{out}");
+    assert!(!out.contains("destructive changes:"), "{out}");
+
+    let rendered_five = rkv_cmd()
+        .arg("render")
+        .arg(&five)
+        .arg("--stdout")
+        .output()
+        .unwrap();
+    let server = flux_cluster(stream_docs(&rendered_five.stdout)).await;
+    server.seed(password);
+    let (code, out) = run_diff(three, &server).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("  [RKV212] change HelmRelease/redis/redis: Sentinels go from 5 to 3"),
+        "{out}"
+    );
+    assert!(
+        out.contains("runbook: generated/bitnami-redis/RUNBOOK.md § Find the primary (base)"),
+        "{out}"
+    );
+}

@@ -399,20 +399,24 @@ pub fn namespaces_of(objects: &[Value]) -> BTreeSet<String> {
     out
 }
 
-/// The cluster objects of one compiled variant, as `rkv diff` compares them: files that
-/// are not objects (Helm values) left out.
-pub fn rendered_objects(v: &crate::compile::Variant) -> Vec<Value> {
-    v.objects
-        .iter()
-        .filter(|o| o.path.is_none() || !o.api_version().is_empty())
-        .map(|o| o.value.clone())
-        .collect()
+/// The cluster objects of one compiled variant, as `rkv diff` compares them: exactly
+/// what `rkv render --stdout` prints ([`crate::gitops::stream_objects`]), so the Helm
+/// target is its values ConfigMap, OCIRepository and HelmRelease.
+pub fn rendered_objects(v: &crate::compile::Variant) -> Result<Vec<Value>, crate::emit::EmitError> {
+    Ok(crate::gitops::stream_objects(v)?
+        .into_iter()
+        .map(|o| o.value)
+        .collect())
 }
 
 /// Every namespace any variant of a compiled spec uses ([`namespaces_of`] over all of
 /// them): where objects of the topology may be left behind by an earlier render.
 pub fn spec_namespaces(c: &crate::compile::Compiled) -> BTreeSet<String> {
-    let all: Vec<Value> = c.variants.iter().flat_map(rendered_objects).collect();
+    let all: Vec<Value> = c
+        .variants
+        .iter()
+        .flat_map(|v| v.objects.iter().map(|o| o.value.clone()))
+        .collect();
     namespaces_of(&all)
 }
 
