@@ -1905,6 +1905,56 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
     assert!(out.status.success());
     assert_eq!(by_id(stream_docs(&out.stdout)), expected, "render --stdout");
 
+    // Every golden case's helm/ tree too (base and environments): render --stdout is
+    // what kustomize builds from the expected files.
+    let mut trees = 0;
+    for case in std::fs::read_dir(root.join("tests/golden")).unwrap() {
+        let case = case.unwrap().path();
+        let helm = case.join("expected/helm");
+        if !helm.join("kustomization.yaml").is_file() {
+            continue;
+        }
+        let mut dirs = vec![("base".to_string(), helm.clone())];
+        for e in std::fs::read_dir(&helm).unwrap() {
+            let p = e.unwrap().path();
+            if p.join("kustomization.yaml").is_file() {
+                dirs.push((p.file_name().unwrap().to_string_lossy().into_owned(), p));
+            }
+        }
+        for (variant, dir) in dirs {
+            let built = std::process::Command::new(&kubectl)
+                .arg("kustomize")
+                .arg(&dir)
+                .output()
+                .unwrap();
+            assert!(built.status.success(), "{}", dir.display());
+            let out = rkv_cmd()
+                .current_dir(&case)
+                .args(["render", "spec.yaml", "--stdout", "--env", &variant])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", case.display());
+            let streamed: Vec<Value> = stream_docs(&out.stdout)
+                .into_iter()
+                .filter(|d| {
+                    // A spec with kustomize output too streams its tree's objects as well.
+                    let component = d
+                        .pointer("/metadata/labels/app.kubernetes.io~1component")
+                        .and_then(Value::as_str);
+                    matches!(component, Some("helm-release" | "helm-values"))
+                })
+                .collect();
+            assert_eq!(
+                by_id(streamed),
+                by_id(stream_docs(&built.stdout)),
+                "{} ({variant})",
+                case.display()
+            );
+            trees += 1;
+        }
+    }
+    assert!(trees >= 5, "{trees} golden helm trees");
+
     // rkv argocd-generate, in an app path holding the spec
     let app = tempfile::tempdir().unwrap();
     std::fs::write(app.path().join("bitnami-redis.yaml"), &spec_text).unwrap();

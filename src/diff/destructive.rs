@@ -530,6 +530,64 @@ mod tests {
         assert!(d[0].runbook.ends_with("§ Find the primary (production)"));
     }
 
+    /// A HelmRelease whose values ConfigMap (named by `valuesFrom`) holds `values`.
+    fn helm_pair(before: &str, after: &str) -> Vec<Norm> {
+        let cm = |name: &str, values: &str| {
+            json!({"kind": "ConfigMap", "metadata": {"name": name, "namespace": "r"},
+                   "data": {"values.yaml": values}})
+        };
+        let release = |name: &str| {
+            json!({"kind": "HelmRelease", "metadata": {"name": "kv", "namespace": "r"},
+                   "spec": {"valuesFrom": [{"kind": "ConfigMap", "name": name}]}})
+        };
+        let mut hr = norm(
+            "HelmRelease",
+            "helm.toolkit.fluxcd.io",
+            "r",
+            "kv",
+            Action::Change,
+        );
+        hr.before = Some(release("kv-values-a"));
+        hr.after = Some(release("kv-values-b"));
+        let mut old = norm("ConfigMap", "", "r", "kv-values-a", Action::Prune);
+        old.before = Some(cm("kv-values-a", before));
+        let mut new = norm("ConfigMap", "", "r", "kv-values-b", Action::Create);
+        new.after = Some(cm("kv-values-b", after));
+        let mut norms = vec![hr, old, new];
+        analyze(&mut norms, &opts());
+        norms
+    }
+
+    #[test]
+    fn redis_cluster_chart_shape_and_storage_through_values() {
+        let norms = helm_pair(
+            "cluster:\n  nodes: 6\n  replicas: 1\npersistence:\n  size: 8Gi\n",
+            "cluster:\n  nodes: 9\n  replicas: 2\npersistence:\n  size: 16Gi\n",
+        );
+        let d = &norms[0].destructive;
+        assert_eq!(
+            d.iter().map(|d| d.code).collect::<Vec<_>>(),
+            ["RKV211", "RKV213"]
+        );
+        assert!(
+            d[0].why
+                .contains("from 3 shard(s) x (1 + 1) to 3 shard(s) x (1 + 2)"),
+            "{}",
+            d[0].why
+        );
+        assert!(
+            d[1].why.contains("`persistence.size` \"8Gi\" -> \"16Gi\""),
+            "{}",
+            d[1].why
+        );
+        // Values that change nothing about shape or storage are not destructive.
+        let calm = helm_pair(
+            "cluster:\n  nodes: 6\n  replicas: 1\n",
+            "cluster:\n  nodes: 6\n  replicas: 1\nimage: x\n",
+        );
+        assert!(calm[0].destructive.is_empty());
+    }
+
     /// Every section a destructive change points at is a heading of the runbook of a
     /// profile whose shape can have that change.
     #[test]

@@ -42,8 +42,12 @@ fn temp_dir() -> std::io::Result<TempDir> {
         .unwrap_or(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("rkv-diff-{}-{nanos}-{n}", std::process::id()));
-    // create_dir, not create_dir_all: never reuse a directory someone else made.
-    std::fs::create_dir(&dir)?;
+    // Not create_dir_all: never reuse a directory someone else made; and only the user
+    // may read it (with --show-secrets the files hold Secret values).
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir)?;
     Ok(TempDir(dir))
 }
 
@@ -142,6 +146,18 @@ mod tests {
         let err = parse("sh -c rm;true").unwrap_err();
         assert!(err.to_string().contains("argument `rm;true`"), "{err}");
         assert!(parse("   ").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_temporary_directory_is_private_and_removed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = temp_dir().unwrap();
+        let path = tmp.0.clone();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        drop(tmp);
+        assert!(!path.exists());
     }
 
     #[test]
