@@ -945,7 +945,13 @@ fn diff(a: DiffArgs) -> i32 {
             return 2;
         }
     };
-    let opts = diff_options(&a, c, v);
+    let opts = match diff_options(&a, c, v) {
+        Ok(o) => o,
+        Err(e) => {
+            eprint_chain(&e);
+            return 2;
+        }
+    };
     let live = match &a.live {
         Some(f) => LiveSource::File(f.clone()),
         None => LiveSource::Cluster,
@@ -996,14 +1002,14 @@ fn diff_options(
     a: &DiffArgs,
     c: &Compiled,
     v: &crate::compile::Variant,
-) -> crate::diff::DiffOptions {
+) -> Result<crate::diff::DiffOptions, crate::emit::EmitError> {
     use crate::diff::{self as d, Applier};
     let applier = a.applier.map(|x| match x {
         ApplierArg::Flux => Applier::Flux,
         ApplierArg::Argocd => Applier::ArgoCd,
         ApplierArg::Kubectl => Applier::Kubectl,
     });
-    d::DiffOptions {
+    Ok(d::DiffOptions {
         kubeconfig: a.kubeconfig.clone(),
         context: a.context.clone(),
         concurrency: usize::from(a.concurrency),
@@ -1032,7 +1038,18 @@ fn diff_options(
             path: format!("generated/{}/RUNBOOK.md", c.profile),
             variant: v.resolved.variant.label().to_string(),
         }),
-    }
+        other_variants: c
+            .variants
+            .iter()
+            .filter(|o| o.resolved.variant != v.resolved.variant)
+            .map(|o| {
+                Ok((
+                    o.resolved.variant.label().to_string(),
+                    d::rendered_objects(o)?,
+                ))
+            })
+            .collect::<Result<_, crate::emit::EmitError>>()?,
+    })
 }
 
 // ===== end of `rkv diff` =====

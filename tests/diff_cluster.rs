@@ -2116,3 +2116,35 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn objects_another_variant_renders_are_not_pruned() {
+    // Two variants of one spec with the same topology labels, side by side in one
+    // cluster: diffing one must not offer to prune the other.
+    let server = FakeApiServer::start(builtin_resources()).await;
+    let theirs = in_ns(configmap("conf", "staging\n"), "staging");
+    server.seed(theirs.clone());
+    server.seed(configmap("stale", "x\n"));
+    let report = run(&server, &[configmap("conf", "prod\n")], |o| {
+        o.other_variants = vec![("staging".into(), vec![theirs])];
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        actions(&report),
+        [
+            ("ConfigMap/redis/conf".to_string(), Action::Create),
+            ("ConfigMap/redis/stale".to_string(), Action::Prune),
+        ]
+    );
+    assert!(
+        destructive_codes(&report).is_empty(),
+        "no namespace move either"
+    );
+    assert!(
+        report.notes.iter().any(|n| n
+            == "not pruned, another variant of the spec renders it: `ConfigMap/staging/conf` (`staging`)"),
+        "{:?}",
+        report.notes
+    );
+}

@@ -12,7 +12,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{
-    DiffError, Fetched, INSTANCE_LABEL, MANAGED_BY_LABEL, ObjKey, Pair, kept, kept_notes, label,
+    DiffError, DiffOptions, Fetched, INSTANCE_LABEL, MANAGED_BY_LABEL, ObjKey, Pair, kept,
+    kept_notes, label, other_variant_keys,
 };
 
 /// Reads and parses the dump at `path`, then pairs it with `rendered`.
@@ -20,13 +21,14 @@ pub(crate) fn fetched(
     rendered: &[Value],
     instances: &BTreeSet<String>,
     path: &Path,
+    opts: &DiffOptions,
 ) -> Result<Fetched, DiffError> {
     let text = std::fs::read_to_string(path).map_err(|source| DiffError::ReadDump {
         path: path.to_path_buf(),
         source,
     })?;
     let live = parse_dump(&text, &path.display().to_string())?;
-    Ok(pair_up(rendered, instances, live))
+    Ok(pair_up(rendered, instances, live, opts))
 }
 
 /// Every object of a dump: list items are flattened, empty documents skipped.
@@ -70,7 +72,9 @@ pub(crate) fn pair_up(
     rendered: &[Value],
     instances: &BTreeSet<String>,
     live: Vec<Value>,
+    opts: &DiffOptions,
 ) -> Fetched {
+    let others = other_variant_keys(opts);
     let mut live_by_key: BTreeMap<ObjKey, Value> = live
         .into_iter()
         .filter_map(|v| ObjKey::of(&v).map(|k| (k, v)))
@@ -95,7 +99,7 @@ pub(crate) fn pair_up(
         if !ours {
             continue;
         }
-        if let Some(why) = kept(&obj) {
+        if let Some(why) = kept(&obj, &others) {
             kept_objects.push((key, why));
             continue;
         }

@@ -478,6 +478,7 @@ pub(crate) async fn fetch(
     let mut facts = Facts::default();
     let mut pruned: BTreeMap<ObjKey, Value> = BTreeMap::new();
     let mut kept_objects: Vec<(ObjKey, Kept)> = Vec::new();
+    let others = super::other_variant_keys(opts);
     let mut fallbacks: BTreeSet<String> = BTreeSet::new();
     for (_, result) in results {
         match result? {
@@ -493,7 +494,7 @@ pub(crate) async fn fetch(
                     {
                         continue;
                     }
-                    match kept(&item) {
+                    match kept(&item, &others) {
                         Some(why) => kept_objects.push((key, why)),
                         None => {
                             pruned.entry(key).or_insert(item);

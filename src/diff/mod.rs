@@ -48,7 +48,7 @@ mod normalize;
 mod preflight;
 mod report;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -178,6 +178,10 @@ pub struct DiffOptions {
     pub namespaces: BTreeSet<String>,
     /// Where destructive changes point for their procedure.
     pub runbook: Option<Runbook>,
+    /// The objects each other variant of the spec renders, by variant label: a live
+    /// object one of them renders belongs to that variant (deployed beside this one with
+    /// the same topology labels), not to this variant's prunes.
+    pub other_variants: Vec<(String, Vec<Value>)>,
 }
 
 impl Default for DiffOptions {
@@ -197,6 +201,7 @@ impl Default for DiffOptions {
             suppress: Vec::new(),
             namespaces: BTreeSet::new(),
             runbook: None,
+            other_variants: Vec::new(),
         }
     }
 }
@@ -302,16 +307,31 @@ pub(crate) fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// Why a live object with rkv's labels for a rendered topology is not a prune.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kept {
     /// Another object owns it (`ownerReferences`): its owner deletes it, not the applier.
     Owned,
     /// It carries Flux's or Argo CD's do-not-prune annotation.
     PruneDisabled,
+    /// Another variant of the spec renders it (named here).
+    OtherVariant(String),
+}
+
+/// The objects other variants render, by key, with the variant's label.
+pub(crate) fn other_variant_keys(opts: &DiffOptions) -> BTreeMap<ObjKey, String> {
+    let mut out = BTreeMap::new();
+    for (label, objects) in &opts.other_variants {
+        for o in objects {
+            if let Some(k) = ObjKey::of(o) {
+                out.entry(k).or_insert_with(|| label.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Whether the applier would prune `obj`, a live object not rendered any more.
-pub(crate) fn kept(obj: &Value) -> Option<Kept> {
+pub(crate) fn kept(obj: &Value, others: &BTreeMap<ObjKey, String>) -> Option<Kept> {
     let owned = obj
         .pointer("/metadata/ownerReferences")
         .and_then(Value::as_array)
@@ -322,30 +342,44 @@ pub(crate) fn kept(obj: &Value) -> Option<Kept> {
     let flux = annotation(obj, FLUX_PRUNE_ANNOTATION) == Some("disabled");
     let argo = annotation(obj, ARGOCD_SYNC_OPTIONS_ANNOTATION)
         .is_some_and(|o| o.split(',').any(|o| o.trim() == "Prune=false"));
-    (flux || argo).then_some(Kept::PruneDisabled)
+    if flux || argo {
+        return Some(Kept::PruneDisabled);
+    }
+    let key = ObjKey::of(obj)?;
+    others.get(&key).map(|v| Kept::OtherVariant(v.clone()))
 }
 
 /// The notes saying which live objects with rkv's labels were left out of the prunes.
 pub(crate) fn kept_notes(kept: &[(ObjKey, Kept)]) -> Vec<String> {
-    let names = |k: Kept| -> Vec<String> {
+    let names = |f: &dyn Fn(&Kept) -> bool| -> Vec<String> {
         kept.iter()
-            .filter(|(_, why)| *why == k)
-            .map(|(key, _)| format!("`{}`", display_key(key)))
+            .filter(|(_, why)| f(why))
+            .map(|(key, why)| match why {
+                Kept::OtherVariant(v) => format!("`{}` (`{v}`)", display_key(key)),
+                _ => format!("`{}`", display_key(key)),
+            })
             .collect()
     };
     let mut out = Vec::new();
-    let owned = names(Kept::Owned);
+    let owned = names(&|k| *k == Kept::Owned);
     if !owned.is_empty() {
         out.push(format!(
             "not pruned, owned by another object (its owner deletes it): {}",
             owned.join(", ")
         ));
     }
-    let disabled = names(Kept::PruneDisabled);
+    let disabled = names(&|k| *k == Kept::PruneDisabled);
     if !disabled.is_empty() {
         out.push(format!(
             "not pruned, pruning disabled by annotation (`{FLUX_PRUNE_ANNOTATION}: disabled` or `{ARGOCD_SYNC_OPTIONS_ANNOTATION}: Prune=false`): {}",
             disabled.join(", ")
+        ));
+    }
+    let other = names(&|k| matches!(k, Kept::OtherVariant(_)));
+    if !other.is_empty() {
+        out.push(format!(
+            "not pruned, another variant of the spec renders it: {}",
+            other.join(", ")
         ));
     }
     out
@@ -443,7 +477,7 @@ pub async fn diff(
     let instances = instances(rendered)?;
     let fetched = match live {
         LiveSource::Cluster => live::fetch(rendered, &instances, opts).await?,
-        LiveSource::File(path) => file::fetched(rendered, &instances, &path)?,
+        LiveSource::File(path) => file::fetched(rendered, &instances, &path, opts)?,
     };
     report::build(fetched, opts)
 }
@@ -456,7 +490,7 @@ pub fn diff_against_dump(
 ) -> Result<DiffReport, DiffError> {
     let instances = instances(rendered)?;
     let live = file::parse_dump(dump, "<dump>")?;
-    report::build(file::pair_up(rendered, &instances, live), opts)
+    report::build(file::pair_up(rendered, &instances, live, opts), opts)
 }
 
 #[cfg(test)]
@@ -478,16 +512,26 @@ mod tests {
 
     #[test]
     fn owned_and_prune_disabled_objects_are_kept() {
+        let none = BTreeMap::new();
         let owned = json!({"metadata": {"ownerReferences": [{"kind": "RedisFailover"}]}});
-        assert_eq!(kept(&owned), Some(Kept::Owned));
+        assert_eq!(kept(&owned, &none), Some(Kept::Owned));
         let flux = json!({"metadata": {"annotations": {FLUX_PRUNE_ANNOTATION: "disabled"}}});
-        assert_eq!(kept(&flux), Some(Kept::PruneDisabled));
+        assert_eq!(kept(&flux, &none), Some(Kept::PruneDisabled));
         let argo = json!({"metadata": {"annotations": {
             ARGOCD_SYNC_OPTIONS_ANNOTATION: "Replace=true, Prune=false"}}});
-        assert_eq!(kept(&argo), Some(Kept::PruneDisabled));
-        let plain = json!({"metadata": {"ownerReferences": [],
+        assert_eq!(kept(&argo, &none), Some(Kept::PruneDisabled));
+        let plain = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "namespace": "a", "ownerReferences": [],
             "annotations": {FLUX_PRUNE_ANNOTATION: "enabled"}}});
-        assert_eq!(kept(&plain), None);
+        assert_eq!(kept(&plain, &none), None);
+        let opts = DiffOptions {
+            other_variants: vec![("staging".into(), vec![plain.clone()])],
+            ..DiffOptions::default()
+        };
+        assert_eq!(
+            kept(&plain, &other_variant_keys(&opts)),
+            Some(Kept::OtherVariant("staging".into()))
+        );
     }
 
     #[test]
