@@ -1,11 +1,13 @@
 //! `rkv diff` against a stand-in API server, through kube's real client and a
 //! kubeconfig file, and against `kubectl get -o yaml` dumps.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::support;
+use crate::support::apiserver::{
+    FakeApiServer, Fault, Respond, builtin_resources, redisfailover_resource, write_kubeconfig,
+};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hyper::Method;
@@ -14,9 +16,6 @@ use rkv::diff::{
     diff_against_dump,
 };
 use serde_json::{Value, json};
-use support::apiserver::{
-    FakeApiServer, Fault, Respond, builtin_resources, redisfailover_resource, write_kubeconfig,
-};
 
 const INSTANCE: &str = "cordum-redis";
 const NS: &str = "redis";
@@ -797,9 +796,7 @@ fn cronjob(name: &str) -> Value {
 
 /// A CRD from `../shared/crds/` (read there, never copied).
 fn shared_crd(file: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/crds")
-        .join(file);
+    let path = support::shared().join("crds").join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_saphyr::from_str(&text).unwrap()
 }
@@ -1018,8 +1015,8 @@ async fn creates_are_dry_run_and_one_refusal_hides_nothing() {
         text.ends_with("1 to create, 1 to change, 0 to prune, 1 refused, 0 unchanged\n"),
         "{text}"
     );
-    assert_eq!(report.exit_code(FailOn::Changes), 1);
-    assert_eq!(report.exit_code(FailOn::Destructive), 0);
+    assert!(report.fails(FailOn::Changes));
+    assert!(!report.fails(FailOn::Destructive));
 }
 
 #[tokio::test]
@@ -1052,7 +1049,7 @@ async fn a_create_into_a_missing_namespace_is_reported_not_failed() {
             .unwrap_or("")
             .contains("CreateNamespace=true")
     );
-    assert_eq!(report.exit_code(FailOn::Changes), 1);
+    assert!(report.fails(FailOn::Changes));
 }
 
 #[tokio::test]
@@ -1258,7 +1255,7 @@ async fn destructive_changes_are_named_with_why_and_the_runbook() {
         ),
         "{text}"
     );
-    assert_eq!(report.exit_code(FailOn::Destructive), 1);
+    assert!(report.fails(FailOn::Destructive));
     let doc: Value = serde_json::from_str(&report.render_json()).unwrap();
     assert_eq!(doc["summary"]["destructive"], 3);
     let rf = doc["objects"]
@@ -1289,9 +1286,8 @@ async fn destructive_changes_are_named_with_why_and_the_runbook() {
     .await
     .unwrap();
     assert!(calm.has_changes());
-    assert_eq!(
-        calm.exit_code(FailOn::Destructive),
-        0,
+    assert!(
+        !calm.fails(FailOn::Destructive),
         "{}",
         calm.render_text(false)
     );
@@ -1386,7 +1382,7 @@ async fn preflight_checks_secrets_keys_storage_classes_and_namespaces() {
     }
     assert!(json.contains("\"code\": \"RKV200\""), "{json}");
     // A preflight error fails the default gate even with nothing else to do.
-    assert_eq!(report.exit_code(FailOn::Changes), 1);
+    assert!(report.fails(FailOn::Changes));
 }
 
 fn diag_text(report: &DiffReport) -> String {
@@ -1490,7 +1486,7 @@ async fn context_lines_suppress_and_the_summary_output() {
     .await
     .unwrap();
     assert!(!suppressed.has_changes());
-    assert_eq!(suppressed.exit_code(FailOn::Changes), 0);
+    assert!(!suppressed.fails(FailOn::Changes));
     assert_eq!(
         suppressed.render_text(false),
         "0 to create, 0 to change, 0 to prune, 0 unchanged, 3 suppressed\n"
@@ -1593,9 +1589,8 @@ fn context_lines(text: &str) -> usize {
 /// production Redis Cluster applied by Flux, then `backup:` removed from the spec.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
-    let rkv = || assert_cmd::Command::cargo_bin("rkv").unwrap();
-    let stream = rkv()
+    let root = support::root().to_path_buf();
+    let stream = rkv_cmd()
         .current_dir(&root)
         .args([
             "render",
@@ -1661,10 +1656,8 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
         let root = root.clone();
         async move {
             tokio::task::spawn_blocking(move || {
-                let mut cmd = assert_cmd::Command::cargo_bin("rkv").unwrap();
+                let mut cmd = rkv_cmd();
                 cmd.current_dir(&root)
-                    .env("NO_COLOR", "1")
-                    .env_remove("RKV_EXTERNAL_DIFF")
                     .arg("diff")
                     .arg(&spec)
                     .args(["--env", "production", "--kubeconfig"])
@@ -1817,7 +1810,7 @@ async fn a_dump_predicts_immutable_fields_and_keeps_owned_objects() {
 
 /// `kubectl` from the repository's `.tools` (scripts/install-tools); required under CI.
 fn kubectl() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/kubectl");
+    let p = support::root().join(".tools/bin/kubectl");
     if p.is_file() {
         return Some(p);
     }
@@ -1848,19 +1841,11 @@ fn by_id(docs: Vec<Value>) -> std::collections::BTreeMap<(String, String, String
         .collect()
 }
 
+/// The `rkv` binary as users run it, without an external differ the environment set.
 fn rkv_cmd() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("rkv").unwrap();
-    c.env("NO_COLOR", "1").env_remove("RKV_EXTERNAL_DIFF");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ARGOCD_") || k.starts_with("PARAM_") {
-            c.env_remove(k);
-        }
-    }
+    let mut c = support::rkv();
+    c.env_remove("RKV_EXTERNAL_DIFF");
     c
-}
-
-fn stream_docs(out: &[u8]) -> Vec<Value> {
-    serde_saphyr::from_multiple(std::str::from_utf8(out).unwrap()).unwrap()
 }
 
 /// The Helm target in every stream mode: `render --stdout`, `argocd-generate`, `krm`
@@ -1870,7 +1855,7 @@ fn stream_docs(out: &[u8]) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
     let Some(kubectl) = kubectl() else { return };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
+    let root = support::root().to_path_buf();
     let built = std::process::Command::new(&kubectl)
         .arg("kustomize")
         .arg(root.join("generated/bitnami-redis/helm"))
@@ -1881,7 +1866,7 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
-    let expected = by_id(stream_docs(&built.stdout));
+    let expected = by_id(support::docs(&built.stdout));
     assert_eq!(
         expected
             .keys()
@@ -1903,7 +1888,11 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(by_id(stream_docs(&out.stdout)), expected, "render --stdout");
+    assert_eq!(
+        by_id(support::docs(&out.stdout)),
+        expected,
+        "render --stdout"
+    );
 
     // Every golden case's helm/ tree too (base and environments): render --stdout is
     // what kustomize builds from the expected files.
@@ -1934,7 +1923,7 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
                 .output()
                 .unwrap();
             assert!(out.status.success(), "{}", case.display());
-            let streamed: Vec<Value> = stream_docs(&out.stdout)
+            let streamed: Vec<Value> = support::docs(&out.stdout)
                 .into_iter()
                 .filter(|d| {
                     // A spec with kustomize output too streams its tree's objects as well.
@@ -1946,7 +1935,7 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
                 .collect();
             assert_eq!(
                 by_id(streamed),
-                by_id(stream_docs(&built.stdout)),
+                by_id(support::docs(&built.stdout)),
                 "{} ({variant})",
                 case.display()
             );
@@ -1968,7 +1957,11 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(by_id(stream_docs(&out.stdout)), expected, "argocd-generate");
+    assert_eq!(
+        by_id(support::docs(&out.stdout)),
+        expected,
+        "argocd-generate"
+    );
 
     // rkv krm, the spec as the functionConfig of a file of that name
     let mut config: Value = serde_saphyr::from_str(&spec_text).unwrap();
@@ -2103,7 +2096,7 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
         .arg("--stdout")
         .output()
         .unwrap();
-    let server = flux_cluster(stream_docs(&rendered_five.stdout)).await;
+    let server = flux_cluster(support::docs(&rendered_five.stdout)).await;
     server.seed(password);
     let (code, out) = run_diff(three, &server).await;
     assert_eq!(code, 1, "{out}");

@@ -199,7 +199,17 @@ pub enum DiffError {
         reason: String,
     },
 
-    /// The external differ could not be started, or its files not written.
+    /// The files for the external differ could not be written.
+    #[error("cannot write the files for the external diff `{command}`")]
+    ExternalDiffFiles {
+        /// The variable's value.
+        command: String,
+        /// What failed.
+        #[source]
+        source: crate::write::fs::WriteError,
+    },
+
+    /// The external differ could not be started.
     #[error("cannot run the external diff `{command}`")]
     ExternalDiffIo {
         /// The variable's value.

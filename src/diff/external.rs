@@ -6,15 +6,15 @@
 //! and exit status. The objects that are not unchanged and not suppressed are written
 //! as normalized YAML (Secret values masked unless `--show-secrets`), one file per
 //! object named `<group>.<version>.<kind>.<namespace>.<name>` like kubectl's, into a
-//! `LIVE` and a `MERGED` directory of a fresh temporary directory, which is removed
-//! afterwards whatever happens; the differ runs as `<program> <args> LIVE MERGED`.
+//! `LIVE` and a `MERGED` directory of a fresh, private temporary directory (a
+//! [`ScratchDir`]: written through `crate::write::fs` like every file rkv writes), which
+//! is removed afterwards whatever happens; the differ runs as `<program> <args> LIVE MERGED`.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::DiffError;
 use super::report::{Action, DiffReport};
+use crate::write::fs::ScratchDir;
 
 /// What the external differ printed and how it exited (0 no differences, 1 differences).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,32 +23,6 @@ pub struct External {
     pub stdout: String,
     /// Its exit status.
     pub status: i32,
-}
-
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir() -> std::io::Result<TempDir> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("rkv-diff-{}-{nanos}-{n}", std::process::id()));
-    // Not create_dir_all: never reuse a directory someone else made; and only the user
-    // may read it (with --show-secrets the files hold Secret values).
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(&dir)?;
-    Ok(TempDir(dir))
 }
 
 /// The program and arguments of `command`, checked as kubectl checks them.
@@ -86,30 +60,25 @@ fn file_name(api_version: &str, kind: &str, namespace: &str, name: &str) -> Stri
 /// Runs `command` over the report's objects.
 pub fn external_diff(report: &DiffReport, command: &str) -> Result<External, DiffError> {
     let (program, args) = parse(command)?;
-    let io = |source| DiffError::ExternalDiffIo {
+    let files = |source| DiffError::ExternalDiffFiles {
         command: command.to_string(),
         source,
     };
-    let tmp = temp_dir().map_err(io)?;
-    let live = tmp.0.join("LIVE");
-    let merged = tmp.0.join("MERGED");
-    std::fs::create_dir(&live).map_err(io)?;
-    std::fs::create_dir(&merged).map_err(io)?;
-    let write = |dir: &Path, name: &str, text: &str| -> std::io::Result<()> {
-        if text.is_empty() {
-            Ok(())
-        } else {
-            std::fs::write(dir.join(name), text)
-        }
-    };
+    let tmp = ScratchDir::new("rkv-diff").map_err(files)?;
+    let live = tmp.create_dir("LIVE").map_err(files)?;
+    let merged = tmp.create_dir("MERGED").map_err(files)?;
     for o in report
         .objects
         .iter()
         .filter(|o| !o.suppressed && o.action != Action::Unchanged)
     {
         let name = file_name(&o.api_version, &o.kind, &o.namespace, &o.name);
-        write(&live, &name, &o.before).map_err(io)?;
-        write(&merged, &name, &o.after).map_err(io)?;
+        // An object absent on one side has no file there, as with kubectl.
+        for (dir, text) in [("LIVE", &o.before), ("MERGED", &o.after)] {
+            if !text.is_empty() {
+                tmp.write(&format!("{dir}/{name}"), text).map_err(files)?;
+            }
+        }
     }
     let output = Command::new(&program)
         .args(&args)
@@ -118,7 +87,10 @@ pub fn external_diff(report: &DiffReport, command: &str) -> Result<External, Dif
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
-        .map_err(io)?;
+        .map_err(|source| DiffError::ExternalDiffIo {
+            command: command.to_string(),
+            source,
+        })?;
     let status = output.status.code().unwrap_or(-1);
     if !(0..=1).contains(&status) {
         return Err(DiffError::ExternalDiffFailed {
@@ -146,18 +118,6 @@ mod tests {
         let err = parse("sh -c rm;true").unwrap_err();
         assert!(err.to_string().contains("argument `rm;true`"), "{err}");
         assert!(parse("   ").is_err());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn the_temporary_directory_is_private_and_removed() {
-        use std::os::unix::fs::PermissionsExt as _;
-        let tmp = temp_dir().unwrap();
-        let path = tmp.0.clone();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700);
-        drop(tmp);
-        assert!(!path.exists());
     }
 
     #[test]

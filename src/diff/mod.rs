@@ -466,7 +466,7 @@ pub fn spec_namespaces(c: &crate::compile::Compiled) -> BTreeSet<String> {
 /// };
 /// let report = diff(&objects, LiveSource::Cluster, &opts).await?;
 /// print!("{}", report.render(&opts));
-/// std::process::exit(report.exit_code(FailOn::Changes));
+/// std::process::exit(i32::from(report.fails(FailOn::Changes)));
 /// # }
 /// ```
 pub async fn diff(

@@ -169,13 +169,13 @@ impl DiffReport {
         self.preflight.iter().any(Diagnostic::is_error)
     }
 
-    /// 0 or 1: whether what `fail_on` names is present (2 is for a diff not made).
-    pub fn exit_code(&self, fail_on: FailOn) -> i32 {
-        let fail = match fail_on {
+    /// Whether what `fail_on` names is present: `rkv diff` then exits 1 (and 2 when the
+    /// diff could not be made).
+    pub fn fails(&self, fail_on: FailOn) -> bool {
+        match fail_on {
             FailOn::Changes => self.has_changes() || self.has_preflight_errors(),
             FailOn::Destructive => self.has_destructive(),
-        };
-        i32::from(fail)
+        }
     }
 
     /// Counts per action.

@@ -1,14 +1,20 @@
 //! Every file rkv writes goes through here.
 //!
-//! In: the files of one profile's tree. Out: `generated/<profile>/` replaced whole, or a
-//! list of drifts in check mode. Invariant: a render killed at any moment leaves either
-//! the previous tree or the new one, never a mix: the new tree is written beside the old
-//! and the two directories are exchanged in one `renameat2(RENAME_EXCHANGE)` call.
+//! In: the files of one profile's tree (or one file, such as the schema). Out:
+//! `generated/<profile>/` replaced whole, or a list of drifts in check mode; the trees of
+//! specs that are gone. Invariant: a render killed at any moment leaves either the
+//! previous tree or the new one, never a mix: the new tree is written beside the old and
+//! the two directories are exchanged in one `renameat2(RENAME_EXCHANGE)` call (a single
+//! file is renamed over the old one).
+
+// The one writer: elsewhere these calls are refused (clippy.toml, disallowed-methods).
+#![allow(clippy::disallowed_methods)]
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use similar::TextDiff;
 
@@ -240,14 +246,8 @@ fn sync(staged: &[&Staged]) -> Result<(), WriteError> {
 
 #[cfg(target_os = "linux")]
 fn syncfs(dir: &Path) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd as _;
     let d = fs::File::open(dir)?;
-    // SAFETY: `d` is an open descriptor for the duration of the call.
-    if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    Ok(rustix::fs::syncfs(&d)?)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -284,27 +284,123 @@ pub fn remove_tree(dir: &Path) -> Result<(), WriteError> {
     fs::remove_dir_all(dir).map_err(io("remove", dir))
 }
 
+/// The directories in `output` that hold none of the trees named `keep`: what a full
+/// render (every spec of a directory into `output`) left behind for specs that are gone.
+/// Sorted; none when `output` cannot be read (nothing was rendered there yet).
+pub fn stale_trees(output: &Path, keep: &[&str]) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(output) else {
+        return Vec::new();
+    };
+    let mut stale: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .is_some_and(|n| !keep.contains(&n.to_string_lossy().as_ref()))
+        })
+        .collect();
+    stale.sort();
+    stale
+}
+
+/// Replace the file `path` with `content` atomically (written beside it, synced, then
+/// renamed over it); returns false when it already held exactly that.
+pub fn write_file(path: &Path, content: &str) -> Result<bool, WriteError> {
+    if fs::read(path).is_ok_and(|old| old == content.as_bytes()) {
+        return Ok(false);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| WriteError::Escape(path.display().to_string()))?;
+    fs::create_dir_all(dir).map_err(io("create", dir))?;
+    let tmp = dir.join(format!(".{name}.rkv-new"));
+    let written = fs::File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(content.as_bytes())?;
+            f.sync_all()
+        })
+        .map_err(io("write", &tmp))
+        .and_then(|()| fs::rename(&tmp, path).map_err(io("rename", &tmp)));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written.map(|()| true)
+}
+
+/// A private scratch directory for files handed to another program (the `LIVE` and
+/// `MERGED` trees `RKV_EXTERNAL_DIFF` compares), removed with everything in it when
+/// dropped. Unlike the trees it is not written atomically: nothing reads it once the
+/// program it was made for has exited.
+#[derive(Debug)]
+pub struct ScratchDir {
+    path: PathBuf,
+}
+
+impl ScratchDir {
+    /// A new directory `<prefix>-<pid>-<nanos>-<n>` in the system's temporary directory.
+    /// Never one that already exists (someone else could have prepared it), and on Unix
+    /// only the user may enter it: its files may hold Secret values (`--show-secrets`).
+    pub fn new(prefix: &str) -> Result<Self, WriteError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("{prefix}-{}-{nanos}-{n}", std::process::id()));
+        let mut builder = fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&path).map_err(io("create", &path))?;
+        Ok(ScratchDir { path })
+    }
+
+    /// Where the directory is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Creates the directory `rel` (a `/`-separated relative path) inside; its path.
+    pub fn create_dir(&self, rel: &str) -> Result<PathBuf, WriteError> {
+        let p = self.inside(rel)?;
+        fs::create_dir_all(&p).map_err(io("create", &p))?;
+        Ok(p)
+    }
+
+    /// Writes `content` to the file `rel` (a `/`-separated relative path) inside,
+    /// creating the directories it needs.
+    pub fn write(&self, rel: &str, content: &str) -> Result<(), WriteError> {
+        let p = self.inside(rel)?;
+        if let Some(d) = p.parent() {
+            fs::create_dir_all(d).map_err(io("create", d))?;
+        }
+        fs::write(&p, content).map_err(io("write", &p))
+    }
+
+    /// `rel` under the directory, refused when it could lead out of it.
+    fn inside(&self, rel: &str) -> Result<PathBuf, WriteError> {
+        if rel.split('/').any(|s| s == ".." || s.is_empty()) || rel.starts_with('/') {
+            return Err(WriteError::Escape(rel.to_string()));
+        }
+        Ok(self.path.join(rel))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let ca = CString::new(a.as_os_str().as_bytes())?;
-    let cb = CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            ca.as_ptr(),
-            libc::AT_FDCWD,
-            cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    Ok(renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE)?)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -343,6 +439,34 @@ mod tests {
         assert!(matches!(&d[2], Drift::Stale(p) if p.ends_with("extra.yaml")));
         let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary directories left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_scratch_directory_is_private_fresh_and_removed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let a = ScratchDir::new("rkv-test").unwrap();
+        let b = ScratchDir::new("rkv-test").unwrap();
+        assert_ne!(a.path(), b.path());
+        let mode = fs::metadata(a.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let live = a.create_dir("LIVE").unwrap();
+        assert!(live.is_dir());
+        a.write("MERGED/v1.ConfigMap.ns.x", "data\n").unwrap();
+        assert_eq!(
+            fs::read_to_string(a.path().join("MERGED/v1.ConfigMap.ns.x")).unwrap(),
+            "data\n"
+        );
+        for bad in ["../x", "/etc/x", "a//b", ""] {
+            assert!(
+                matches!(a.write(bad, "x"), Err(WriteError::Escape(_))),
+                "{bad}"
+            );
+        }
+        let path = a.path().to_path_buf();
+        drop(a);
+        assert!(!path.exists(), "removed with its files");
+        assert!(b.path().is_dir());
     }
 
     #[test]
@@ -438,5 +562,39 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["p0"], "no staging directories left behind");
+    }
+
+    #[test]
+    fn write_file_replaces_a_file_whole_and_reports_no_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("d/schema.json");
+        assert!(write_file(&p, "{}\n").unwrap());
+        assert!(!write_file(&p, "{}\n").unwrap());
+        assert!(write_file(&p, "{\"a\": 1}\n").unwrap());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "{\"a\": 1}\n");
+        let names: Vec<String> = fs::read_dir(tmp.path().join("d"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["schema.json"], "no temporary file left behind");
+        // A directory where the file should go: an error naming the path, nothing left.
+        fs::create_dir(tmp.path().join("taken")).unwrap();
+        let err = write_file(&tmp.path().join("taken"), "x").unwrap_err();
+        assert!(err.to_string().contains("taken"), "{err}");
+        assert!(!tmp.path().join(".taken.rkv-new").exists());
+    }
+
+    #[test]
+    fn stale_trees_are_the_directories_not_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        for d in ["b", "a", "keep"] {
+            fs::create_dir(tmp.path().join(d)).unwrap();
+        }
+        fs::write(tmp.path().join("file.yaml"), "x").unwrap();
+        assert_eq!(
+            stale_trees(tmp.path(), &["keep"]),
+            [tmp.path().join("a"), tmp.path().join("b")]
+        );
+        assert!(stale_trees(&tmp.path().join("missing"), &[]).is_empty());
     }
 }
