@@ -372,6 +372,58 @@ pub const CODES: &[(&str, &str)] = &[
         "RKV176",
         "the Helm chart version is not the major version rkv writes values for",
     ),
+    (
+        "RKV200",
+        "`rkv diff` preflight: a Secret the objects reference does not exist in the cluster and nothing rendered creates it",
+    ),
+    (
+        "RKV201",
+        "`rkv diff` preflight: a referenced Secret lacks the key the objects read",
+    ),
+    (
+        "RKV202",
+        "`rkv diff` preflight: a StorageClass a claim names does not exist, or a claim names none and the cluster has no default",
+    ),
+    (
+        "RKV203",
+        "`rkv diff` preflight: a namespace the objects go into does not exist and is not rendered",
+    ),
+    (
+        "RKV204",
+        "`rkv diff` preflight: a custom resource sets fields the cluster's CRD does not declare, which the API server prunes without an error",
+    ),
+    (
+        "RKV205",
+        "`rkv diff` preflight: a custom resource does not match the cluster's CRD schema",
+    ),
+    (
+        "RKV206",
+        "`rkv diff` preflight: the cluster's CRD marks the version rkv writes as deprecated",
+    ),
+    (
+        "RKV207",
+        "`rkv diff` preflight: a prerequisite could not be checked (access denied)",
+    ),
+    (
+        "RKV210",
+        "`rkv diff` destructive: a PersistentVolumeClaim is pruned or must be replaced, and its volume with it",
+    ),
+    (
+        "RKV211",
+        "`rkv diff` destructive: a Redis Cluster's shard count or replicas per shard change (the init Job never reshards)",
+    ),
+    (
+        "RKV212",
+        "`rkv diff` destructive: fewer Sentinels (Sentinels never forget peers)",
+    ),
+    (
+        "RKV213",
+        "`rkv diff` destructive: a storage change on an operator custom resource or in Helm values (no controller resizes existing claims)",
+    ),
+    (
+        "RKV214",
+        "`rkv diff` destructive: objects move to another namespace (the data does not)",
+    ),
 ];
 
 #[cfg(test)]

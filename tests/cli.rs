@@ -451,8 +451,8 @@ fn diff_of_a_multi_site_spec_needs_a_site() {
         "sites_diff_unknown_env",
         outcome(&mut run(&["--env", "base"]))
     );
-    // The dump is the `dr` site: nothing to change there; `dc` has no mirror, so its
-    // objects are to prune.
+    // The dump is the `dr` site: nothing to change there. `dc` has no mirror, but the
+    // mirror's objects are `dr`'s, so they are kept with a note rather than pruned.
     assert_snapshot!(
         "sites_diff_dr_against_dr",
         outcome(&mut run(&["--site", "dr"]))

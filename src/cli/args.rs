@@ -159,6 +159,9 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 nothing to do; 1 changes, refusals or preflight errors (with --fail-on destructive: only a destructive change); 2 the diff could not be made.\nRKV_EXTERNAL_DIFF=\"<program> [args]\" runs that differ over LIVE and MERGED directories of YAML files, like KUBECTL_EXTERNAL_DIFF."
+)]
 pub struct DiffArgs {
     /// The spec file.
     pub spec: PathBuf,
@@ -171,7 +174,7 @@ pub struct DiffArgs {
     /// Kubeconfig file [default: $KUBECONFIG, ~/.kube/config, in-cluster].
     #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context to use instead of the current one.
+    /// Kubeconfig context to use instead of the current one (as kubectl's `--context`).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
     /// Requests in flight at once.
@@ -186,9 +189,57 @@ pub struct DiffArgs {
     /// Seconds to wait for the cluster before giving up.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub timeout: u64,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output: unified diffs, one line per object, or JSON (`--format` is an alias).
+    #[arg(short = 'o', long = "output", alias = "format", value_enum, default_value_t = DiffOutput::Text)]
+    pub output: DiffOutput,
+    /// The tool that applies the objects: the dry run takes its field manager's view,
+    /// so fields it applied before and the render dropped show as removed.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub applier: Option<ApplierArg>,
+    /// The dry run's field manager [default: the applier's, else `rkv`].
+    #[arg(long, value_name = "NAME")]
+    pub field_manager: Option<String>,
+    /// Lines of context around each change.
+    #[arg(
+        short = 'U',
+        long = "context-lines",
+        default_value_t = 3,
+        value_name = "N"
+    )]
+    pub context_lines: usize,
+    /// Leave objects of this kind out of the output and the exit code (repeatable;
+    /// destructive changes are still reported).
+    #[arg(long, value_name = "KIND")]
+    pub suppress: Vec<String>,
+    /// What exits 1: any change (like kubectl diff), or only a destructive one (a CI gate).
+    #[arg(long, value_enum, default_value_t = FailOnArg::Changes, value_name = "WHAT")]
+    pub fail_on: FailOnArg,
+}
+
+/// `rkv diff --output`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DiffOutput {
+    Text,
+    Summary,
+    Json,
+}
+
+/// `rkv diff --applier`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ApplierArg {
+    /// Flux (field manager `kustomize-controller`).
+    Flux,
+    /// Argo CD with `ServerSideApply=true` (field manager `argocd-controller`).
+    Argocd,
+    /// `kubectl apply --server-side` (field manager `kubectl`).
+    Kubectl,
+}
+
+/// `rkv diff --fail-on`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FailOnArg {
+    Changes,
+    Destructive,
 }
 
 #[derive(Debug, Args)]

@@ -107,6 +107,13 @@ pub enum Error {
     Runtime(#[source] std::io::Error),
 }
 
+impl From<crate::emit::EmitError> for Error {
+    /// An emitter failing outside `compile` (the stream of a variant) is the same error.
+    fn from(e: crate::emit::EmitError) -> Self {
+        Error::Compile(e.into())
+    }
+}
+
 /// The result of a command.
 type Result<T = ExitStatus> = std::result::Result<T, Error>;
 

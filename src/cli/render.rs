@@ -145,12 +145,11 @@ fn stdout(compiled: &[(Loaded, Compiled)], env: Option<&str>) -> Result {
     let mut docs = Vec::new();
     for (l, c) in compiled {
         let v = pick(&l.source.file, c, env)?;
-        // Documents that are not Kubernetes objects (Helm values) are files, not stream items.
+        // The objects as the cluster gets them (the Helm tree as kustomize builds it).
         docs.extend(
-            v.objects
-                .iter()
-                .filter(|o| !o.api_version().is_empty())
-                .map(|o| o.value.clone()),
+            crate::gitops::stream_objects(v)?
+                .into_iter()
+                .map(|o| o.value),
         );
     }
     let s = crate::write::to_yaml_stream(&docs).map_err(super::Error::Yaml)?;

@@ -335,7 +335,8 @@ pub fn generate(
             v.plan.namespace
         ));
     }
-    let docs: Vec<&serde_json::Value> = cluster_objects(v).map(|o| &o.value).collect();
+    let objects = cluster_objects(v).map_err(|e| ArgoError::Compile(CompileError::Emit(e)))?;
+    let docs: Vec<&serde_json::Value> = objects.iter().map(|o| &o.value).collect();
     let yaml = crate::write::to_yaml_stream(&docs).map_err(ArgoError::Yaml)?;
     Ok(Generated {
         yaml,

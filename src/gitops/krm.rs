@@ -254,9 +254,16 @@ fn generate(items: Vec<Value>, config: &Value) -> (Vec<Value>, Vec<KrmResult>) {
         loaded.topology.metadata.name,
         v.resolved.variant.label()
     );
+    let objects = match cluster_objects(v) {
+        Ok(o) => o,
+        Err(e) => {
+            results.push(origin.result("error", format!("rkv could not render the spec: {e}"), ""));
+            return (items, results);
+        }
+    };
     let mut items = items;
     let mut added = 0;
-    for o in cluster_objects(v) {
+    for o in &objects {
         let same = |item: &Value| {
             let group = str_at(item, "/apiVersion")
                 .and_then(|a| a.rsplit_once('/'))
@@ -304,7 +311,7 @@ fn generate(items: Vec<Value>, config: &Value) -> (Vec<Value>, Vec<KrmResult>) {
             "rendered `{}` ({}): {} object(s), {added} new",
             loaded.topology.metadata.name,
             v.resolved.variant.label(),
-            cluster_objects(v).count()
+            objects.len()
         ),
         "",
     ));

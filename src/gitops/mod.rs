@@ -5,15 +5,17 @@
 //! - [`krm`]: the KRM function (`rkv krm`): a `ResourceList` whose `functionConfig` is a
 //!   spec in, the same list with the rendered objects and the findings as `results` out.
 //!
-//! Both pick one variant of a compiled spec with [`crate::pick::pick_variant`], as every command of
-//! the CLI does, and print the objects `rkv render --stdout --env` prints (less Argo CD
-//! Applications, see [`cluster_objects`]).
+//! Both pick one variant of a compiled spec with [`crate::pick::pick_variant`], as every
+//! command of the CLI does, and print the objects `rkv render --stdout --env` prints
+//! ([`stream_objects`], which `rkv diff` compares too; less Argo CD Applications, see
+//! [`cluster_objects`]), so the paths cannot drift apart.
 //! Invariant: nothing here panics on input; every refusal names what to change.
 
 pub mod argocd;
 pub mod krm;
 
 use crate::compile::Variant;
+use crate::emit::{EmitError, Object, helm};
 
 /// Is this an Argo CD `Application` (or `ApplicationSet`)? rkv emits one per site to deploy
 /// the committed tree; when Argo CD renders the spec itself, the user's own Application
@@ -23,13 +25,32 @@ pub fn is_argocd_app(o: &crate::emit::Object) -> bool {
         && matches!(o.kind(), "Application" | "ApplicationSet")
 }
 
-/// The cluster objects of a variant, in render order: what `rkv render --stdout` prints,
-/// less Argo CD Applications (see [`is_argocd_app`]). Documents that are not Kubernetes
-/// objects (Helm values files) have no `apiVersion` and are files, not stream items.
-pub fn cluster_objects(v: &Variant) -> impl Iterator<Item = &crate::emit::Object> {
-    v.objects
+/// Every cluster object of a variant, sorted like the render: what `rkv render --stdout`
+/// prints. Files rkv places outside the kustomize tree stream as the cluster gets them:
+/// the Helm tree as `kubectl kustomize helm/` builds it (the values ConfigMap with
+/// kustomize's hashed name, the OCIRepository, the HelmRelease naming that ConfigMap;
+/// never its `Kustomization`), Argo CD Applications as they are. The values file itself
+/// is not an object and is not an item.
+pub fn stream_objects(v: &Variant) -> Result<Vec<Object>, EmitError> {
+    let mut out: Vec<Object> = v
+        .objects
         .iter()
-        .filter(|o| !o.api_version().is_empty() && !is_argocd_app(o))
+        .filter(|o| {
+            !o.api_version().is_empty() && !o.path.as_deref().is_some_and(helm::is_helm_path)
+        })
+        .cloned()
+        .collect();
+    out.extend(helm::cluster_objects(&v.objects, &v.plan.source_name)?);
+    out.sort_by_key(Object::id);
+    Ok(out)
+}
+
+/// [`stream_objects`] less Argo CD Applications (see [`is_argocd_app`]): what a
+/// pipeline that renders the spec itself applies.
+pub fn cluster_objects(v: &Variant) -> Result<Vec<Object>, EmitError> {
+    let mut out = stream_objects(v)?;
+    out.retain(|o| !is_argocd_app(o));
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use similar::{DiffTag, TextDiff};
 
@@ -420,6 +421,71 @@ pub fn write_file(path: &Path, content: &str) -> Result<bool, WriteError> {
     written.map(|()| true)
 }
 
+/// A private scratch directory for files handed to another program (the `LIVE` and
+/// `MERGED` trees `RKV_EXTERNAL_DIFF` compares), removed with everything in it when
+/// dropped. Unlike the trees it is not written atomically: nothing reads it once the
+/// program it was made for has exited.
+#[derive(Debug)]
+pub struct ScratchDir {
+    path: PathBuf,
+}
+
+impl ScratchDir {
+    /// A new directory `<prefix>-<pid>-<nanos>-<n>` in the system's temporary directory.
+    /// Never one that already exists (someone else could have prepared it), and on Unix
+    /// only the user may enter it: its files may hold Secret values (`--show-secrets`).
+    pub fn new(prefix: &str) -> Result<Self, WriteError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("{prefix}-{}-{nanos}-{n}", std::process::id()));
+        let mut builder = fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&path).map_err(io("create", &path))?;
+        Ok(ScratchDir { path })
+    }
+
+    /// Where the directory is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Creates the directory `rel` (a `/`-separated relative path) inside; its path.
+    pub fn create_dir(&self, rel: &str) -> Result<PathBuf, WriteError> {
+        let p = self.inside(rel)?;
+        fs::create_dir_all(&p).map_err(io("create", &p))?;
+        Ok(p)
+    }
+
+    /// Writes `content` to the file `rel` (a `/`-separated relative path) inside,
+    /// creating the directories it needs.
+    pub fn write(&self, rel: &str, content: &str) -> Result<(), WriteError> {
+        let p = self.inside(rel)?;
+        if let Some(d) = p.parent() {
+            fs::create_dir_all(d).map_err(io("create", d))?;
+        }
+        fs::write(&p, content).map_err(io("write", &p))
+    }
+
+    /// `rel` under the directory, refused when it could lead out of it.
+    fn inside(&self, rel: &str) -> Result<PathBuf, WriteError> {
+        if rel.split('/').any(|s| s == ".." || s.is_empty()) || rel.starts_with('/') {
+            return Err(WriteError::Escape(rel.to_string()));
+        }
+        Ok(self.path.join(rel))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     use rustix::fs::{CWD, RenameFlags, renameat_with};
@@ -462,6 +528,34 @@ mod tests {
         assert!(matches!(&d[2], Drift::Stale(p) if p.ends_with("extra.yaml")));
         let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary directories left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_scratch_directory_is_private_fresh_and_removed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let a = ScratchDir::new("rkv-test").unwrap();
+        let b = ScratchDir::new("rkv-test").unwrap();
+        assert_ne!(a.path(), b.path());
+        let mode = fs::metadata(a.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let live = a.create_dir("LIVE").unwrap();
+        assert!(live.is_dir());
+        a.write("MERGED/v1.ConfigMap.ns.x", "data\n").unwrap();
+        assert_eq!(
+            fs::read_to_string(a.path().join("MERGED/v1.ConfigMap.ns.x")).unwrap(),
+            "data\n"
+        );
+        for bad in ["../x", "/etc/x", "a//b", ""] {
+            assert!(
+                matches!(a.write(bad, "x"), Err(WriteError::Escape(_))),
+                "{bad}"
+            );
+        }
+        let path = a.path().to_path_buf();
+        drop(a);
+        assert!(!path.exists(), "removed with its files");
+        assert!(b.path().is_dir());
     }
 
     #[test]
