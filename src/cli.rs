@@ -38,6 +38,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// Write the spec's JSON Schema (for editors and CI).
     Schema(SchemaArgs),
+    /// Read a Redis that already runs (manifests, Bitnami Helm values or a live
+    /// namespace) and print its spec, with an import report of every difference.
+    Import(ImportArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -163,6 +166,64 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).multiple(true).args(["manifests", "helm_values", "live"]))]
+#[command(
+    after_help = "The spec goes to stdout (or -o FILE), the import report to stderr.\nExit codes: 0 imported; 1 with --check when a field would be lost; 2 input, I/O or cluster error."
+)]
+pub struct ImportArgs {
+    /// Manifest files or folders (a folder with kustomization.yaml is built with `kubectl kustomize`).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub manifests: Vec<PathBuf>,
+    /// Values of a Bitnami chart release (with --chart); --manifests may add objects beside it.
+    #[arg(long, value_name = "FILE", requires = "chart")]
+    pub helm_values: Option<PathBuf>,
+    /// The chart the values are for.
+    #[arg(long, value_parser = ["redis", "redis-cluster"], requires = "helm_values")]
+    pub chart: Option<String>,
+    /// The chart version the release runs [default: the version rkv writes values for].
+    #[arg(long, value_name = "V", requires = "helm_values")]
+    pub chart_version: Option<String>,
+    /// The chart's own values.yaml (`helm show values`), so the round trip knows its defaults.
+    #[arg(long, value_name = "FILE", requires = "helm_values")]
+    pub chart_defaults: Option<PathBuf>,
+    /// The release name [default: the chart's name].
+    #[arg(long, value_name = "NAME", requires = "helm_values")]
+    pub release: Option<String>,
+    /// Read the objects of --namespace from the cluster (read-only).
+    #[arg(long, requires = "namespace", conflicts_with_all = ["manifests", "helm_values"])]
+    pub live: bool,
+    /// The namespace to read (--live), or of sources that name none.
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: Option<String>,
+    /// With --live: only objects with these labels (`app=redis`).
+    #[arg(long, short = 'l', value_name = "LABELS", requires = "live")]
+    pub selector: Option<String>,
+    /// Kubeconfig file [default: $KUBECONFIG, ~/.kube/config, in-cluster].
+    #[arg(long, value_name = "PATH", requires = "live")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use instead of the current one.
+    #[arg(long, value_name = "NAME", requires = "live")]
+    pub context: Option<String>,
+    /// Seconds to wait for the cluster before giving up.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Write the spec to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write nothing; exit 1 when a source field would be lost (the report says which).
+    #[arg(long)]
+    pub check: bool,
+    /// The kubectl that builds kustomize trees.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "RKV_KUBECTL",
+        default_value = "kubectl"
+    )]
+    pub kubectl: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// Where to write the schema.
     #[arg(
@@ -209,6 +270,7 @@ pub fn main() -> i32 {
         Command::Diff(a) => diff(a),
         Command::Explain(a) => explain(a),
         Command::Schema(a) => schema(a),
+        Command::Import(a) => import(a),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "rkv", &mut std::io::stdout());
             0
@@ -722,6 +784,149 @@ fn schema(a: SchemaArgs) -> i32 {
             eprintln!("Cause: {e}");
             2
         }
+    }
+}
+
+/// `rkv import`: the spec to stdout or `-o`, the report to stderr.
+fn import(a: ImportArgs) -> i32 {
+    use crate::import::{self as imp, HelmInput, Options, source};
+    let single = |f: &PathBuf| -> Result<source::SourceObject, imp::ImportError> {
+        let label = f.display().to_string();
+        let mut docs = source::parse_documents(&label, &source::read_text(f)?)?;
+        match docs.len() {
+            0 => Ok(source::SourceObject::unplaced(
+                serde_json::json!({}),
+                &label,
+            )),
+            1 => Ok(docs.remove(0)),
+            _ => Err(docs
+                .remove(1)
+                .invalid("", "a values file holds one YAML document")),
+        }
+    };
+    let result = (|| {
+        let (objects, label) = if a.live {
+            let opts = imp::LiveOptions {
+                kubeconfig: a.kubeconfig.clone(),
+                context: a.context.clone(),
+                namespace: a.namespace.clone().unwrap_or_default(),
+                selector: a.selector.clone(),
+                timeout: std::time::Duration::from_secs(a.timeout.max(1)),
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|source| imp::ImportError::Read {
+                    path: PathBuf::from("<tokio runtime>"),
+                    source,
+                })?;
+            let objs = runtime.block_on(imp::fetch_live(&opts))?;
+            (
+                objs,
+                format!("namespace `{}` of the cluster", opts.namespace),
+            )
+        } else {
+            let objs = imp::read_manifests(&a.manifests, &a.kubectl)?;
+            let mut what: Vec<String> = a
+                .manifests
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            if let Some(v) = &a.helm_values {
+                what.insert(0, v.display().to_string());
+            }
+            (objs, what.join(", "))
+        };
+        let helm = match (&a.helm_values, a.chart.as_deref()) {
+            (Some(f), Some(chart)) => Some(HelmInput {
+                values: single(f)?,
+                chart: if chart == "redis-cluster" {
+                    imp::ChartName::RedisCluster
+                } else {
+                    imp::ChartName::Redis
+                },
+                version: a.chart_version.clone(),
+                defaults: a
+                    .chart_defaults
+                    .as_ref()
+                    .map(single)
+                    .transpose()?
+                    .map(|o| o.value),
+                release: a.release.clone(),
+                namespace: a.namespace.clone(),
+            }),
+            _ => None,
+        };
+        let schema = match &a.output {
+            Some(out) => schema_ref(out),
+            None => "../schemas/topology.schema.json".to_string(),
+        };
+        let opts = Options {
+            namespace: a.namespace.clone(),
+            schema,
+            label,
+        };
+        imp::import(objects, helm, &opts)
+    })();
+    let imported = match result {
+        Ok(i) => i,
+        Err(e) => {
+            eprint_chain(&e);
+            return 2;
+        }
+    };
+    eprint!("{}", imported.report.render_text());
+    let lost = imported.report.lost();
+    if a.check {
+        return i32::from(lost > 0);
+    }
+    match &a.output {
+        None => {
+            let _ = std::io::stdout().lock().write_all(imported.yaml.as_bytes());
+        }
+        Some(out) => {
+            let dir = out
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let name = out
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let tmp = dir.join(format!(".{name}.rkv-new"));
+            if let Err(e) =
+                std::fs::write(&tmp, &imported.yaml).and_then(|_| std::fs::rename(&tmp, out))
+            {
+                eprintln!("error: cannot write `{}`", out.display());
+                eprintln!("Cause: {e}");
+                return 2;
+            }
+            eprintln!("wrote {}", out.display());
+        }
+    }
+    0
+}
+
+/// The schema's path as seen from the folder of `out` when `schemas/` is in the current
+/// directory, else the schema's `$id`.
+fn schema_ref(out: &Path) -> String {
+    let schema = Path::new("schemas/topology.schema.json");
+    let (Ok(cwd), true) = (std::env::current_dir(), schema.is_file()) else {
+        return "https://rkv.dev/schemas/topology.schema.json".into();
+    };
+    let dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let abs = cwd.join(dir);
+    let depth = abs.strip_prefix(&cwd).map(|rest| {
+        rest.components()
+            .filter(|c| matches!(c, std::path::Component::Normal(_)))
+            .count()
+    });
+    match depth {
+        Ok(n) => format!("{}schemas/topology.schema.json", "../".repeat(n)),
+        Err(_) => "https://rkv.dev/schemas/topology.schema.json".into(),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod emit;
 pub mod explain;
 pub mod gitops;
+pub mod import;
 pub mod par;
 pub mod plan;
 pub mod spec;
