@@ -508,6 +508,8 @@ fn has_key(v: &Value, path: &[Seg]) -> bool {
     match path.split_first() {
         None => true,
         Some((Seg::Key(k), rest)) => match v.get(k) {
+            // An empty mapping in values.yaml takes any keys (`resources: {}`).
+            Some(Value::Object(m)) if m.is_empty() => true,
             Some(inner) => has_key(inner, rest) || !inner.is_object(),
             None => false,
         },

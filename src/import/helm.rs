@@ -520,7 +520,10 @@ pub fn draft(
             rdb_save: None,
         });
     }
-    d.topology.spec.resources = resources_at(&vals, &at("resources"))?;
+    d.topology.spec.resources = match input.chart {
+        ChartName::Redis => resources_at(&vals, &at("resources"))?,
+        ChartName::RedisCluster => resources_at(&vals, "/redis/resources")?,
+    };
     // Redis configuration: the chart's common configuration, then the role's.
     let mut conf = Conf::default();
     let mut origin = Vec::new();

@@ -85,7 +85,15 @@ pub fn import(
     helm: Option<HelmInput>,
     opts: &Options,
 ) -> Result<Imported, ImportError> {
-    let read = format!("{} object(s) from {}", objects.len(), opts.label);
+    let read = match &helm {
+        Some(h) => format!(
+            "the values {} and {} object(s) from {}",
+            h.values.file,
+            objects.len(),
+            opts.label
+        ),
+        None => format!("{} object(s) from {}", objects.len(), opts.label),
+    };
     let mut draft = match &helm {
         Some(h) => {
             let d = helm::draft(h, &objects, objects.len())?;

@@ -235,6 +235,10 @@ fn maxmemory_policy(t: &mut Target, v: &str) -> Result<(), String> {
     let p: EvictionPolicy =
         serde_json::from_value(serde_json::Value::String(v.to_ascii_lowercase()))
             .map_err(|_| format!("`{v}` is not an eviction policy"))?;
+    // Redis's own default alone needs no `memory` section.
+    if p == EvictionPolicy::Noeviction && t.spec.memory.is_none() {
+        return Ok(());
+    }
     memory_section(t).policy = p;
     Ok(())
 }
