@@ -339,15 +339,48 @@ fn seed_001_redisfailover() {
             .is_none()
     );
     assert!(i.report.findings.iter().any(|f| f.code == "RKV101"));
-    // The Kafka WAL (redis-applier) is not imported, and the spec cannot name the claim
-    // template (rkv's is `redis-data`: new, empty volumes): both listed, not dropped.
-    assert_eq!(
-        lost(&i.report),
-        [
-            "Deployment/redis/redis-applier",
-            "RedisFailover/redis/redis spec.redis.storage.persistentVolumeClaim.metadata.name"
-        ]
+    // The WAL: what the applier Deployment says about the log, as the profile has it.
+    same_facts(
+        &i,
+        &profile("wal-failover.yaml", "dc"),
+        &[
+            "/spec/shape/failover/wal/kafka/namespace",
+            "/spec/shape/failover/wal/kafka/cluster",
+            "/spec/shape/failover/wal/kafka/bootstrap",
+            "/spec/shape/failover/wal/kafka/port",
+            "/spec/shape/failover/wal/topic/name",
+            "/spec/shape/failover/wal/applier/replicas",
+            "/spec/shape/failover/wal/applier/user",
+            "/spec/shape/failover/wal/applier/group",
+        ],
     );
+    // The secret store is not in the sources (the seed copies the Secrets by hand): a
+    // placeholder, with a comment to fill it in.
+    assert!(
+        i.yaml.contains(
+            "# inferred: not in the sources (`redis-applier` reads its Kafka credentials"
+        ),
+        "{}",
+        i.yaml
+    );
+    // Lost: the applier's own environment contract and hand-copied Secret wiring (rkv
+    // renders its own), and the claim template's name (rkv's is `redis-data`: new, empty
+    // volumes). Listed, never dropped.
+    let l = lost(&i.report);
+    assert!(
+        l.contains(
+            &"RedisFailover/redis/redis spec.redis.storage.persistentVolumeClaim.metadata.name"
+                .to_string()
+        ),
+        "{l:#?}"
+    );
+    assert!(
+        l.iter()
+            .all(|x| x.starts_with("Deployment/redis/redis-applier ")
+                || x.starts_with("RedisFailover/redis/redis spec.redis.storage")),
+        "{l:#?}"
+    );
+    assert!(l.iter().any(|x| x.contains("env[KAFKA_USER]")), "{l:#?}");
     let rf = object(&i.report, "RedisFailover/redis/redis");
     assert!(difference(rf, "spec.redis.storage.persistentVolumeClaim.metadata.name").recreate);
 }
@@ -532,7 +565,7 @@ fn fields_rkv_cannot_express_are_listed_and_fail_the_check() {
     for want in [
         "Deployment/apps/kv spec.template.spec.nodeSelector.disk",
         "Deployment/apps/kv spec.template.spec.tolerations[0].key",
-        "Deployment/apps/kv spec.template.spec.containers[sidecar].image",
+        "Deployment/apps/kv spec.template.spec.containers[main].image",
         "Deployment/apps/kv spec.template.spec.containers[redis].redis.conf.tcp-keepalive",
         "Deployment/apps/kv spec.template.spec.containers[redis].resources.limits.ephemeral-storage",
     ] {
@@ -995,4 +1028,106 @@ async fn cli_live_with_a_selector() {
         "{:#?}",
         server.log()
     );
+}
+
+/// The fixture texts the mutation test starts from: manifests, and values documents.
+fn fuzz_inputs() -> Vec<(bool, String)> {
+    let read = |p: &str| std::fs::read_to_string(fixture(p)).unwrap();
+    let mut production = String::new();
+    for f in [
+        "statefulset.yaml",
+        "redis-config.yaml",
+        "ha.yaml",
+        "backup.yaml",
+    ] {
+        production.push_str(&read(&format!("000-production/{f}")));
+        production.push_str("---\n");
+    }
+    vec![
+        (false, read("000-base/base.yaml")),
+        (
+            false,
+            production.replace(
+                "metadata:\n  name:",
+                "metadata:\n  namespace: cordum\n  name:",
+            ),
+        ),
+        (false, read("001/redisfailover.yaml")),
+        (
+            false,
+            format!(
+                "{}---\n{}",
+                read("004/platform-kv-replication.yaml"),
+                read("004/platform-kv-sentinel.yaml")
+            ),
+        ),
+        (true, read("002/values.yaml")),
+        (true, read("003/values.yaml")),
+    ]
+}
+
+/// Imports mutated input: an error or a spec that loads, never a panic. True when imported.
+fn import_any(values: bool, text: &str) -> bool {
+    let result = if values {
+        source::parse_documents("fuzz.yaml", text).and_then(|mut docs| {
+            let doc = if docs.is_empty() {
+                SourceObject::unplaced(json!({}), "fuzz.yaml")
+            } else {
+                docs.remove(0)
+            };
+            let helm = HelmInput {
+                values: doc,
+                chart: ChartName::Redis,
+                version: None,
+                defaults: None,
+                release: None,
+                namespace: Some("redis".into()),
+            };
+            import::import(Vec::new(), Some(helm), &opts("fuzz"))
+        })
+    } else {
+        import::parse_manifests("fuzz.yaml", text)
+            .and_then(|objs| import::import(objs, None, &opts("fuzz")))
+    };
+    match result {
+        Ok(i) => {
+            let loaded = spec::load_str("fuzz-out.yaml", i.yaml.clone())
+                .expect("an imported spec always loads");
+            assert_eq!(loaded.topology, i.topology);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn the_mutation_inputs_import_as_they_are() {
+    for (values, text) in fuzz_inputs() {
+        assert!(import_any(values, &text), "{text}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..proptest::prelude::ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_sources_never_panic(
+        which in 0usize..6,
+        edits in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), 0u8..4, "[ -~\\t\\n]{0,3}"), 1..5),
+    ) {
+        let all = fuzz_inputs();
+        let (values, text) = &all[which % all.len()];
+        let mut text: Vec<char> = text.chars().collect();
+        for (at, op, s) in edits {
+            if text.is_empty() { break; }
+            let i = at.index(text.len());
+            match op {
+                0 => { text.remove(i); }
+                1 => { for (k, c) in s.chars().enumerate() { text.insert(i + k, c); } }
+                2 => { text[i] = s.chars().next().unwrap_or(' '); }
+                _ => { let end = (i + 20).min(text.len()); text.drain(i..end); }
+            }
+        }
+        let _ = import_any(*values, &text.into_iter().collect::<String>());
+    }
 }

@@ -246,6 +246,7 @@ fn rendered_role(v: &Value) -> Option<Role> {
         "PersistentVolumeClaim" if component == "backup" => Role::BackupPvc,
         "PersistentVolumeClaim" => Role::DataPvc,
         "Job" => Role::InitJob,
+        "Deployment" if component == "applier" => Role::Applier,
         "PrometheusRule" => Role::Alerts,
         "ServiceMonitor" => Role::ServiceMonitor,
         "NetworkPolicy" => Role::NetworkPolicy,
@@ -269,6 +270,12 @@ fn added_reason(kind: &str, id: &str) -> &'static str {
         "PrometheusRule" => "the shape's alerts, from `monitoring.alerts`",
         "ServiceMonitor" => "Prometheus scrapes the exporters, from `monitoring.serviceMonitor`",
         "HelmRelease" | "OCIRepository" => "the Flux release of the values and its chart source",
+        "ExternalSecret" => {
+            "the WAL's Kafka credentials from the secret store, instead of Secrets copied by hand"
+        }
+        "KafkaTopic" | "KafkaUser" | "KafkaMirrorMaker2" => {
+            "the WAL's Strimzi resources, from `wal`"
+        }
         "RedisSentinel" => "the Sentinels of the replication",
         "HelmValues" => "the chart's values",
         _ => "rendered for the shape",
@@ -580,6 +587,17 @@ fn flatten(v: &Value, path: &mut Vec<Seg>, out: &mut BTreeMap<Vec<Seg>, Value>) 
                 .enumerate()
                 .map(|(i, item)| item_key(&parent, item).unwrap_or_else(|| i.to_string()))
                 .collect();
+            let mut keys = keys;
+            if parent == "containers" {
+                // One container besides Redis and the exporter is the workload's own,
+                // whatever either side names it.
+                let others: Vec<usize> = (0..keys.len())
+                    .filter(|i| keys[*i] != "redis" && keys[*i] != "exporter")
+                    .collect();
+                if let [only] = others[..] {
+                    keys[only] = "main".into();
+                }
+            }
             let unique: BTreeSet<&String> = keys.iter().collect();
             for (i, item) in items.iter().enumerate() {
                 let key = if unique.len() == keys.len() {

@@ -49,7 +49,7 @@ const LABELS: &str = "rkv's `app.kubernetes.io/*` labels: `rkv diff` finds its o
 const SELECT: &str =
     "rkv selects the pods by its own `app.kubernetes.io/{name,instance,component}` labels";
 const SECURE: &str = "rkv's security defaults: non-root, no privilege escalation, every capability dropped, RuntimeDefault seccomp, read-only root filesystem";
-const PROBES: &str = "rkv's probes (`redis-cli ping`, authenticated through REDISCLI_AUTH, TLS where Redis serves only TLS)";
+const PROBES: &str = "rkv's probes (for Redis `redis-cli ping`, authenticated through REDISCLI_AUTH, over TLS where Redis serves only TLS)";
 const JOBS: &str =
     "rkv's own Job (its script is in the rendered scripts ConfigMap; RUNBOOK.md describes it)";
 const OPERATOR_SVC: &str = "rkv exposes the primary through its own Service `<name>-external` (selecting `redis-role: master`); the operator's Service selects every pod, so writes would reach read-only replicas. A new Service gets a new address: external-dns moves the name to it";
