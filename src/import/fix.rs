@@ -37,11 +37,17 @@ pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
             let from = draft
                 .source_budget
                 .as_ref()
-                .map(|(_, b)| format!(" (the source's `{b}`)"))
+                .map(|(_, b)| format!(" `{b}`"))
                 .unwrap_or_default();
-            draft.notes.changed("/spec", format!("{}: the source's disruption budget{from} is not kept: rkv's own budget applies", d.code));
+            draft.notes.changed(
+                "/spec",
+                format!(
+                    "{}: the source's budget{from} is not kept: rkv's own budget applies",
+                    d.code
+                ),
+            );
             Some(format!(
-                "`disruption`{from} dropped: rkv's own budget over the pods applies"
+                "the source's budget{from} dropped: rkv's own budget over the pods applies"
             ))
         }
         "RKV142" | "RKV102" => {
