@@ -221,6 +221,9 @@ pub struct ImportArgs {
         default_value = "kubectl"
     )]
     pub kubectl: PathBuf,
+    /// Format of the import report on stderr.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -875,7 +878,13 @@ fn import(a: ImportArgs) -> i32 {
             return 2;
         }
     };
-    eprint!("{}", imported.report.render_text());
+    match a.format {
+        Format::Text => eprint!("{}", imported.report.render_text()),
+        Format::Json => eprintln!(
+            "{}",
+            serde_json::to_string_pretty(&imported.report).unwrap_or_default()
+        ),
+    }
     let lost = imported.report.lost();
     if a.check {
         return i32::from(lost > 0);

@@ -660,13 +660,16 @@ fn an_open_plaintext_port_closes_with_its_finding() {
 fn a_literal_password_is_never_printed() {
     let text = STANDALONE.replace(
         "\"--tcp-keepalive\", \"60\"",
-        "\"--requirepass\", \"hunter2-literal\"",
+        "\"--requirepass\", \"hunter2-literal\", \"--user\", \"app\", \"on\", \">acl-pw-literal\", \"~*\", \"+@all\"",
     );
     let i = import_text(&text).expect("imports");
     assert!(i.topology.spec.auth.is_none());
     assert!(i.report.notes.iter().any(|n| n.text.contains("clear text")));
     let all = format!("{}{}", i.yaml, i.report.render_text());
-    assert!(!all.contains("hunter2-literal"), "{all}");
+    assert!(
+        !all.contains("hunter2-literal") && !all.contains("acl-pw-literal"),
+        "{all}"
+    );
     let dep = object(&i.report, "Deployment/apps/kv");
     let d = difference(
         dep,
@@ -820,6 +823,25 @@ fn cli_prints_the_spec_and_the_report_and_checks() {
         .unwrap();
     assert_eq!(lossy.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&lossy.stderr).contains("LOST"));
+    // The report as JSON, for tools.
+    let json_out = rkv()
+        .args([
+            "import",
+            "--check",
+            "--format",
+            "json",
+            "--manifests",
+            "tests/fixtures/import/001",
+        ])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&json_out.stderr).expect("a JSON report");
+    assert!(
+        doc["objects"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|o| o["outcome"] == "compared"))
+    );
+    assert_eq!(json_out.status.code(), Some(1));
     // -o writes the file, its modeline relative to it.
     let target = root()
         .join("target")

@@ -311,6 +311,8 @@ pub fn sensitive(path: &str) -> bool {
     };
     match segs.as_slice() {
         [.., prev, last] if last == "value" => credential(prev),
+        // An ACL `user` line carries its password (`>secret`).
+        [.., last] if last == "user" => true,
         [.., last] => credential(last) && !reference(last),
         [] => false,
     }
@@ -356,6 +358,10 @@ mod tests {
             "<redacted>"
         );
         assert_eq!(show("auth.password", &v), "<redacted>");
+        assert_eq!(
+            show("spec.containers[redis].redis.conf.user", &v),
+            "<redacted>"
+        );
         assert_eq!(
             show("spec.containers[redis].redis.conf.masterauth", &v),
             "<redacted>"

@@ -117,9 +117,15 @@ pub fn apply(conf: &Conf, target: &mut Target, notes: &mut Notes, origin: &str) 
         {
             continue;
         }
+        // ACL `user` lines and `*pass*` directives hold credentials: name them only.
+        let shown = if k == "user" || k.contains("pass") || k.contains("auth") {
+            format!("`{k} ...` (value not shown)")
+        } else {
+            format!("`{k} {v}`")
+        };
         notes.unmapped(
             "/spec/redis",
-            format!("`{k} {v}` ({origin}): the spec has no field for it"),
+            format!("{shown} ({origin}): the spec has no field for it"),
         );
     }
 }
