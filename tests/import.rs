@@ -235,6 +235,12 @@ fn seed_000_production_cluster_from_a_kustomize_tree() {
     }
     let i = import_dir("000-production");
     check_yaml(&i);
+    // The kustomization file stands for its tree.
+    let k = kubectl().unwrap_or_default();
+    let via_file =
+        import::read_manifests(&[fixture("000-production/kustomization.yaml")], &k).unwrap();
+    let via_file = import::import(via_file, None, &opts("000-production")).unwrap();
+    assert_eq!(via_file.topology, i.topology);
     same_facts(
         &i,
         &profile("cordum.yaml", "production"),

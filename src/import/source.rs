@@ -433,8 +433,19 @@ pub fn read_text(path: &Path) -> Result<String, ImportError> {
 pub fn read_manifests(paths: &[PathBuf], kubectl: &Path) -> Result<Vec<SourceObject>, ImportError> {
     let mut out = Vec::new();
     for p in paths {
+        let is_kustomization = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| KUSTOMIZATION_FILES.contains(&n));
         if p.is_dir() {
             read_dir(p, kubectl, &mut out)?;
+        } else if is_kustomization && p.is_file() {
+            // A kustomization file stands for its tree.
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            read_dir(dir, kubectl, &mut out)?;
         } else if p.exists() {
             let text = read_text(p)?;
             out.extend(parse_manifests(&p.display().to_string(), &text)?);
