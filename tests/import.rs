@@ -1159,3 +1159,46 @@ proptest::proptest! {
         let _ = import_any(*values, &text.into_iter().collect::<String>());
     }
 }
+
+#[test]
+fn network_policies_become_clients_and_what_they_cannot_say_is_lost() {
+    let text = format!(
+        "{STANDALONE}---\n{}---\n{}---\n{}",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: kv-clients, namespace: apps}\nspec:\n  podSelector: {matchLabels: {app: kv}}\n  ingress:\n    - ports: [{port: 6379}]\n      from:\n        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: web}}\n          podSelector: {matchLabels: {app: web}}\n        - podSelector: {matchLabels: {app: worker}}\n",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: kv-office, namespace: apps}\nspec:\n  podSelector: {}\n  ingress:\n    - from: [{ipBlock: {cidr: 10.0.0.0/8}}]\n",
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: kv, namespace: apps}\nspec:\n  maxUnavailable: 50%\n  selector: {matchLabels: {app: kv}}\n",
+    );
+    let i = import_text(&text).expect("imports");
+    let clients: Vec<(String, Value)> = i
+        .topology
+        .spec
+        .clients
+        .iter()
+        .map(|c| (c.namespace.clone(), json!(c.pod_selector)))
+        .collect();
+    assert_eq!(
+        clients,
+        [
+            ("web".to_string(), json!({"app": "web"})),
+            ("apps".to_string(), json!({"app": "worker"}))
+        ]
+    );
+    assert_eq!(
+        object(&i.report, "NetworkPolicy/apps/kv-clients").outcome,
+        Outcome::Replaced
+    );
+    let office = object(&i.report, "NetworkPolicy/apps/kv-office");
+    assert_eq!(office.outcome, Outcome::Lost);
+    assert!(office.reason.contains("ipBlock 10.0.0.0/8"), "{office:?}");
+    // A percentage budget is not an input error: noted, and rkv's own budget replaces it.
+    assert!(
+        i.report
+            .notes
+            .iter()
+            .any(|n| n.text.contains("maxUnavailable: 50%"))
+    );
+    assert_eq!(
+        object(&i.report, "PodDisruptionBudget/apps/kv").outcome,
+        Outcome::Replaced
+    );
+}

@@ -55,6 +55,8 @@ pub struct Input<'a> {
     /// The source objects; the Helm values document, when there is one, among them.
     pub sources: &'a [SourceObject],
     pub roles: &'a BTreeMap<usize, Role>,
+    /// What of a source object folded into the spec the spec cannot express.
+    pub partial: &'a BTreeMap<usize, Vec<String>>,
     /// The rendered cluster objects of the imported variant.
     pub rendered: &'a [Value],
     /// The rendered Helm values document and its file.
@@ -187,7 +189,7 @@ pub fn compare(input: &Input) -> Vec<ObjectReport> {
     for (i, s) in sources.iter().enumerate() {
         match pair[i] {
             Some(j) => out.push(compare_pair(s, &rendered[j], input)),
-            None => out.push(unpaired_source(s, input)),
+            None => out.push(unpaired_source(s, input.partial.get(&i), input)),
         }
     }
     for (j, r) in rendered.iter().enumerate() {
@@ -282,12 +284,20 @@ fn added_reason(kind: &str, id: &str) -> &'static str {
     }
 }
 
-fn unpaired_source(s: &Side, input: &Input) -> ObjectReport {
+fn unpaired_source(s: &Side, partial: Option<&Vec<String>>, input: &Input) -> ObjectReport {
     let fix110 = input.fixes.iter().find(|f| f.code == "RKV110");
     let (outcome, reason, code) = match (s.kind.as_str(), s.role) {
         ("Secret", _) => (
             Outcome::Lost,
             "rkv never renders a Secret (only references to one): keep it outside rkv's tree, or make it an ExternalSecret or SealedSecret".to_string(),
+            None,
+        ),
+        (_, Some(Role::NetworkPolicy)) if partial.is_some() => (
+            Outcome::Lost,
+            format!(
+                "rkv's NetworkPolicies replace it, but cannot express {}",
+                partial.map(|p| p.join("; ")).unwrap_or_default()
+            ),
             None,
         ),
         (_, Some(Role::NetworkPolicy)) => (
@@ -786,9 +796,9 @@ fn normalize(
             fill(&mut v, "/spec/volumeMode", json!("Filesystem"));
         }
         "ConfigMap" if role == Some(Role::Config) => {
-            // Compared as the pods' Redis configuration.
-            if let Some(m) = v.as_object_mut() {
-                m.shift_remove("data");
+            // Configuration files are compared as the pods' Redis configuration.
+            if let Some(Value::Object(data)) = v.get_mut("data") {
+                data.retain(|k, _| !k.ends_with(".conf"));
             }
         }
         "RedisFailover" => {

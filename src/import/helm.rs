@@ -474,6 +474,7 @@ pub fn draft(
         roles: BTreeMap::from([(values_index, Role::HelmValues)]),
         found,
         source_budget: None,
+        partial: BTreeMap::new(),
     };
     // Auth.
     let (auth_on, secret, key, password) = match input.chart {

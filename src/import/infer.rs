@@ -86,6 +86,9 @@ pub struct Draft {
     pub found: String,
     /// The budget the source sets over the data pods, as it reads (`minAvailable: 4`).
     pub source_budget: Option<(usize, String)>,
+    /// Source objects folded into the spec only in part (a NetworkPolicy with an ipBlock
+    /// peer): what of each the spec cannot express.
+    pub partial: BTreeMap<usize, Vec<String>>,
 }
 
 impl Draft {
@@ -246,6 +249,7 @@ fn new_draft(topology: Topology, found: String) -> Draft {
         roles: BTreeMap::new(),
         found,
         source_budget: None,
+        partial: BTreeMap::new(),
     }
 }
 
@@ -772,7 +776,12 @@ fn related(
                     continue;
                 }
                 d.roles.insert(i, Role::NetworkPolicy);
-                clients_from_policy(d, o, port, ns);
+                let lost = clients_from_policy(d, o, port, ns);
+                if !lost.is_empty() {
+                    d.notes
+                        .unmapped("/spec/clients", format!("{}: {}", o.id(), lost.join("; ")));
+                    d.partial.insert(i, lost);
+                }
             }
             "CronJob" => {
                 let cj: CronJob = typed(o, "", "CronJob")?;
@@ -938,15 +947,25 @@ fn budget(d: &mut Draft, i: usize, o: &SourceObject) -> Result<(), ImportError> 
                 .and_then(|n| u32::try_from(n).ok())
                 .map(Some)
                 .ok_or_else(|| o.invalid(&format!("/spec/{key}"), "not a count of pods")),
-            Some(Value::String(s)) => Err(o.invalid(
-                &format!("/spec/{key}"),
-                format!("`{s}`: a percentage budget; the spec takes a count of pods"),
-            )),
+            // A percentage: the spec takes counts; rkv's own budget replaces it.
+            Some(Value::String(_)) => Ok(None),
             Some(_) => Err(o.invalid(&format!("/spec/{key}"), "not a count of pods")),
         }
     };
     let min = read("minAvailable")?;
     let max = read("maxUnavailable")?;
+    for key in ["minAvailable", "maxUnavailable"] {
+        if let Some(pct) = o
+            .value
+            .pointer(&format!("/spec/{key}"))
+            .and_then(Value::as_str)
+        {
+            d.notes.unmapped(
+                "/spec",
+                format!("{} `{key}: {pct}`: the spec takes a count of pods, so rkv's own budget replaces it", o.id()),
+            );
+        }
+    }
     let text = match (min, max) {
         (Some(m), _) => format!("minAvailable: {m}"),
         (_, Some(m)) => format!("maxUnavailable: {m}"),
@@ -962,17 +981,31 @@ fn budget(d: &mut Draft, i: usize, o: &SourceObject) -> Result<(), ImportError> 
 
 /// Clients from a NetworkPolicy's ingress rules on the Redis port: each peer with a
 /// namespace (by `kubernetes.io/metadata.name`) and pod labels, or pod labels alone (the
-/// policy's namespace).
-fn clients_from_policy(d: &mut Draft, o: &SourceObject, port: u16, ns: &str) {
-    let Some(rules) = o.value.pointer("/spec/ingress").and_then(Value::as_array) else {
-        return;
-    };
-    for rule in rules {
+/// policy's namespace). Returns what of the policy the spec cannot express (rkv's own
+/// policies cover the cluster bus, Sentinel, metrics from the monitoring namespace, DNS).
+fn clients_from_policy(d: &mut Draft, o: &SourceObject, port: u16, ns: &str) -> Vec<String> {
+    let mut lost = Vec::new();
+    let covered = [port, port.saturating_add(10000), 26379, 9121];
+    for rule in o
+        .value
+        .pointer("/spec/ingress")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let ports: Vec<u64> = rule
             .get("ports")
             .and_then(Value::as_array)
             .map(|ps| ps.iter().filter_map(|p| p.get("port")?.as_u64()).collect())
             .unwrap_or_default();
+        let other: Vec<String> = ports
+            .iter()
+            .filter(|p| !covered.iter().any(|c| u64::from(*c) == **p))
+            .map(u64::to_string)
+            .collect();
+        if !other.is_empty() {
+            lost.push(format!("ingress on port(s) {}", other.join(", ")));
+        }
         if !ports.is_empty() && !ports.contains(&u64::from(port)) {
             continue;
         }
@@ -989,15 +1022,32 @@ fn clients_from_policy(d: &mut Draft, o: &SourceObject, port: u16, ns: &str) {
                         .collect()
                 })
             };
-            let namespace = match peer.get("namespaceSelector") {
-                None => Some(ns.to_string()),
-                Some(_) => labels("/namespaceSelector/matchLabels")
-                    .and_then(|m| m.get("kubernetes.io/metadata.name").cloned()),
-            };
-            let Some(namespace) = namespace else { continue };
-            if namespace == "monitoring" && ports.contains(&9121) {
+            if let Some(cidr) = peer.pointer("/ipBlock/cidr").and_then(Value::as_str) {
+                lost.push(format!("ingress from ipBlock {cidr}"));
                 continue;
             }
+            if peer.pointer("/podSelector/matchExpressions").is_some()
+                || peer
+                    .pointer("/namespaceSelector/matchExpressions")
+                    .is_some()
+            {
+                lost.push("a peer selected by matchExpressions".into());
+                continue;
+            }
+            let namespace = match peer.get("namespaceSelector") {
+                None => Some(ns.to_string()),
+                Some(_) => {
+                    let m = labels("/namespaceSelector/matchLabels").unwrap_or_default();
+                    if m.len() > 1 {
+                        lost.push("a namespace selected by more than its name".into());
+                    }
+                    m.get("kubernetes.io/metadata.name").cloned()
+                }
+            };
+            let Some(namespace) = namespace else {
+                lost.push("a peer whose namespace is not selected by name (`kubernetes.io/metadata.name`)".into());
+                continue;
+            };
             let client = Client {
                 namespace,
                 pod_selector: labels("/podSelector/matchLabels").unwrap_or_default(),
@@ -1007,6 +1057,28 @@ fn clients_from_policy(d: &mut Draft, o: &SourceObject, port: u16, ns: &str) {
             }
         }
     }
+    for rule in o
+        .value
+        .pointer("/spec/egress")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let dns = rule
+            .get("ports")
+            .and_then(Value::as_array)
+            .is_some_and(|ps| {
+                !ps.is_empty()
+                    && ps
+                        .iter()
+                        .all(|p| p.get("port").and_then(Value::as_u64) == Some(53))
+            });
+        if !dns {
+            lost.push("an egress rule other than DNS".into());
+        }
+    }
+    lost.dedup();
+    lost
 }
 
 /// What the store holds, from how it is configured; always noted, since only its owner knows.

@@ -243,6 +243,7 @@ fn round_trip(
     let input = compare::Input {
         sources: objects,
         roles: &draft.roles,
+        partial: &draft.partial,
         rendered: &rendered,
         rendered_values: values,
         fixes: &fixes,
