@@ -1,11 +1,12 @@
 //! `rkv diff` against a stand-in API server, through kube's real client and a
 //! kubeconfig file, and against `kubectl get -o yaml` dumps.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::apiserver::{
+    FakeApiServer, Fault, Respond, builtin_resources, redisfailover_resource, write_kubeconfig,
+};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hyper::Method;
@@ -13,9 +14,6 @@ use rkv::diff::{
     Action, DiffError, DiffOptions, DiffReport, Format, LiveSource, diff, diff_against_dump,
 };
 use serde_json::{Value, json};
-use support::apiserver::{
-    FakeApiServer, Fault, Respond, builtin_resources, redisfailover_resource, write_kubeconfig,
-};
 
 const INSTANCE: &str = "cordum-redis";
 const NS: &str = "redis";

@@ -5,22 +5,19 @@
 //! lost. Then the edges: lost fields, closing ports, secrets, bad input, the command
 //! line, and `--live` against the stand-in API server.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use insta::assert_snapshot;
 use rkv::import::report::{Class, Difference, ObjectReport, Outcome};
 use rkv::import::{
     self, ChartName, HelmInput, ImportError, Imported, Options, Report, SourceObject, source,
 };
 use rkv::spec::{self, Topology};
 use serde_json::{Value, json};
-use support::apiserver::{FakeApiServer, Fault, Resource, builtin_resources};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::apiserver::{FakeApiServer, Fault, Resource, builtin_resources};
+use crate::support::{outcome, rkv, root, shared, shown, tool};
 
 fn fixture(p: &str) -> PathBuf {
     root().join("tests/fixtures/import").join(p)
@@ -28,7 +25,7 @@ fn fixture(p: &str) -> PathBuf {
 
 /// The chart values files the tests read (never copied into the project).
 fn chart_values(chart: ChartName) -> PathBuf {
-    root().join("../shared/helm").join(match chart {
+    shared().join("helm").join(match chart {
         ChartName::Redis => "bitnami-redis-23.1.1.values.yaml",
         ChartName::RedisCluster => "bitnami-redis-cluster-13.0.5.values.yaml",
     })
@@ -36,20 +33,7 @@ fn chart_values(chart: ChartName) -> PathBuf {
 
 /// The repository's kubectl; `None` (a skip) locally when it is not installed, a failure under CI.
 fn kubectl() -> Option<PathBuf> {
-    let p = root().join(".tools/bin/kubectl");
-    if p.is_file() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var_os("CI").is_none_or(|v| v != "true"),
-        "{} is missing under CI=true: run scripts/install-tools",
-        p.display()
-    );
-    eprintln!(
-        "note: {} is missing (run scripts/install-tools); skipped locally",
-        p.display()
-    );
-    None
+    tool("kubectl")
 }
 
 fn opts(label: &str) -> Options {
@@ -775,136 +759,167 @@ fn redis_cluster_chart_values() {
     assert_eq!(i.report.lost(), 0, "{}", i.report.render_text());
 }
 
-fn rkv() -> Command {
-    let mut c = Command::cargo_bin("rkv").unwrap();
-    c.env("NO_COLOR", "1").current_dir(root());
+/// `rkv` in `dir`, with the repository's kubectl for kustomize trees when installed.
+fn import_in(dir: &Path) -> Command {
+    let mut c = rkv();
+    c.current_dir(dir);
     if let Some(k) = kubectl() {
         c.env("RKV_KUBECTL", k);
     }
     c
 }
 
+/// `rkv import ARGS` in the repository.
+fn import_cmd(args: &[&str]) -> Command {
+    let mut c = import_in(root());
+    c.arg("import").args(args);
+    c
+}
+
 #[test]
-fn cli_prints_the_spec_and_the_report_and_checks() {
-    let out = rkv()
-        .args(["import", "--manifests", "tests/fixtures/import/004"])
+fn cli_prints_the_spec_and_the_report() {
+    let out = import_cmd(&["--manifests", "tests/fixtures/import/004"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        stdout.starts_with("# yaml-language-server: $schema="),
-        "{stdout}"
-    );
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
     spec::load_str("stdout", stdout).expect("stdout is a spec");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        stderr.contains("Round trip") && stderr.contains("Nothing is lost"),
-        "{stderr}"
+    assert_snapshot!("import_manifests", shown(&out));
+}
+
+#[test]
+fn cli_check_exits_one_when_a_field_would_be_lost() {
+    // Nothing on stdout either way: exit 0 when nothing is lost, 1 when something is.
+    assert_snapshot!(
+        "import_check_nothing_lost",
+        outcome(&mut import_cmd(&[
+            "--check",
+            "--manifests",
+            "tests/fixtures/import/004"
+        ]))
     );
-    // --check: nothing on stdout, exit 0 when nothing is lost, 1 when something is.
-    let ok = rkv()
-        .args([
-            "import",
+    assert_snapshot!(
+        "import_check_lost",
+        outcome(&mut import_cmd(&[
             "--check",
             "--manifests",
-            "tests/fixtures/import/004",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!((ok.status.code(), ok.stdout.is_empty()), (Some(0), true));
-    let lossy = rkv()
-        .args([
-            "import",
-            "--check",
-            "--manifests",
-            "tests/fixtures/import/001",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(lossy.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&lossy.stderr).contains("LOST"));
-    // The report as JSON, for tools.
-    let json_out = rkv()
-        .args([
-            "import",
-            "--check",
-            "--format",
-            "json",
-            "--manifests",
-            "tests/fixtures/import/001",
-        ])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&json_out.stderr).expect("a JSON report");
+            "tests/fixtures/import/001"
+        ]))
+    );
+}
+
+#[test]
+fn cli_report_as_json() {
+    let out = import_cmd(&[
+        "--check",
+        "--format",
+        "json",
+        "--manifests",
+        "tests/fixtures/import/001",
+    ])
+    .output()
+    .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stderr).expect("a JSON report");
     assert!(
         doc["objects"]
             .as_array()
             .is_some_and(|o| o.iter().any(|o| o["outcome"] == "compared"))
     );
-    assert_eq!(json_out.status.code(), Some(1));
-    // -o writes the file, its modeline relative to it.
-    let target = root()
-        .join("target")
-        .join(format!("import-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&target).unwrap();
-    let file = target.join("kv.yaml");
-    let w = rkv()
-        .args(["import", "--manifests", "tests/fixtures/import/004", "-o"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(w.status.code(), Some(0));
+    assert_snapshot!("import_check_json", shown(&out));
+}
+
+#[test]
+fn cli_writes_the_spec_with_a_modeline_relative_to_it() {
+    // A working directory with `schemas/` in it, as a GitOps repository has.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("schemas")).unwrap();
+    std::fs::copy(
+        root().join("schemas/topology.schema.json"),
+        dir.path().join("schemas/topology.schema.json"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("004")).unwrap();
+    for e in std::fs::read_dir(fixture("004")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.path().join("004").join(p.file_name().unwrap())).unwrap();
+    }
+    let run = |out: &str| {
+        outcome(import_in(dir.path()).args(["import", "--manifests", "004", "-o", out]))
+    };
+    // The folder is created; the report still goes to stderr, nothing to stdout.
+    assert_snapshot!("import_output_file", run("specs/kv/kv.yaml"));
+    let file = dir.path().join("specs/kv/kv.yaml");
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(
-        text.starts_with("# yaml-language-server: $schema=../../schemas/topology.schema.json\n"),
-        "{text}"
+    let printed = import_in(dir.path())
+        .args(["import", "--manifests", "004"])
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(
+        text,
+        String::from_utf8(printed).unwrap().replacen(
+            "$schema=../schemas/topology.schema.json",
+            "$schema=../../schemas/topology.schema.json",
+            1
+        ),
+        "-o writes what stdout shows, its modeline relative to the file"
     );
-    std::fs::remove_dir_all(&target).unwrap();
+    spec::load_file(&file).expect("the written spec loads");
+    // The same spec again: the file is left as it is, and the run says so.
+    assert_snapshot!("import_output_file_unchanged", run("specs/kv/kv.yaml"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    // A path through `..` cannot be counted back to `schemas/`: the schema's `$id`.
+    std::fs::create_dir(dir.path().join("specs/up")).unwrap();
+    import_in(dir.path())
+        .args(["import", "--manifests", "004", "-o", "specs/up/../kv2.yaml"])
+        .assert()
+        .code(0);
+    let up = std::fs::read_to_string(dir.path().join("specs/kv2.yaml")).unwrap();
+    assert!(
+        up.starts_with(
+            "# yaml-language-server: $schema=https://rkv.dev/schemas/topology.schema.json\n"
+        ),
+        "{up}"
+    );
+}
+
+#[test]
+fn cli_help() {
+    assert_snapshot!(
+        "import_help",
+        outcome(rkv().env_remove("RKV_KUBECTL").args(["import", "--help"]))
+    );
 }
 
 #[test]
 fn cli_input_errors_exit_two() {
     let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("bad.yaml");
     std::fs::write(
-        &bad,
+        dir.path().join("bad.yaml"),
         "apiVersion: v1\nkind: Service\nmetadata:\n  name: [x\n",
     )
     .unwrap();
-    let out = rkv()
-        .args(["import", "--manifests"])
-        .arg(&bad)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.yaml:4:"), "{err}");
-    let none = rkv()
-        .args([
-            "import",
-            "--manifests",
-            "tests/fixtures/import/002/backup-cronjob.yaml",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(none.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&none.stderr).contains("no Redis found"));
-    // No source at all is a usage error.
-    assert_eq!(
-        rkv().args(["import"]).output().unwrap().status.code(),
-        Some(2)
+    // Located at the file, line and column.
+    assert_snapshot!(
+        "import_bad_yaml",
+        outcome(import_in(dir.path()).args(["import", "--manifests", "bad.yaml"]))
     );
-    let missing = rkv()
-        .args(["import", "--manifests", "no/such/dir"])
-        .output()
-        .unwrap();
-    assert_eq!(missing.status.code(), Some(2));
+    assert_snapshot!(
+        "import_no_redis",
+        outcome(&mut import_cmd(&[
+            "--manifests",
+            "tests/fixtures/import/002/backup-cronjob.yaml"
+        ]))
+    );
+    // No source at all is a usage error. (Without RKV_KUBECTL: clap's usage line names
+    // the arguments it was given, an environment variable included.)
+    assert_snapshot!(
+        "import_without_a_source",
+        outcome(rkv().env_remove("RKV_KUBECTL").arg("import"))
+    );
+    assert_snapshot!(
+        "import_missing_path",
+        outcome(&mut import_cmd(&["--manifests", "no/such/dir"]))
+    );
 }
 
 fn opstree(kind: &'static str, plural: &'static str) -> Resource {
@@ -1002,52 +1017,39 @@ async fn cli_live_with_a_selector() {
     let server = seed_004_cluster().await;
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = server.kubeconfig(dir.path());
-    let out = tokio::task::spawn_blocking(move || {
-        rkv()
-            .args([
-                "import",
-                "--live",
-                "--namespace",
-                "platform-kv-redis-cluster",
-                "--kubeconfig",
-            ])
-            .arg(&kubeconfig)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let spec_text = String::from_utf8(out.stdout).unwrap();
+    // The command blocks on the server this runtime serves: run it beside it.
+    let run = |args: &'static [&'static str]| {
+        let kubeconfig = kubeconfig.clone();
+        tokio::task::spawn_blocking(move || {
+            rkv()
+                .arg("import")
+                .args(args)
+                .arg("--kubeconfig")
+                .arg(&kubeconfig)
+                .output()
+                .unwrap()
+        })
+    };
+    let out = run(&["--live", "--namespace", "platform-kv-redis-cluster"])
+        .await
+        .unwrap();
+    let spec_text = String::from_utf8(out.stdout.clone()).unwrap();
     assert!(
         spec_text.contains("masterName: platform-kv-master"),
         "{spec_text}"
     );
+    assert_snapshot!("import_live", shown(&out));
     // A selector nothing matches: no Redis found, exit 2.
-    let kubeconfig = server.kubeconfig(dir.path());
-    let none = tokio::task::spawn_blocking(move || {
-        rkv()
-            .args([
-                "import",
-                "--live",
-                "-n",
-                "platform-kv-redis-cluster",
-                "-l",
-                "app=nothing",
-                "--kubeconfig",
-            ])
-            .arg(&kubeconfig)
-            .output()
-            .unwrap()
-    })
+    let none = run(&[
+        "--live",
+        "-n",
+        "platform-kv-redis-cluster",
+        "-l",
+        "app=nothing",
+    ])
     .await
     .unwrap();
-    assert_eq!(none.status.code(), Some(2));
+    assert_snapshot!("import_live_selector_matches_nothing", shown(&none));
     assert!(
         server
             .log()

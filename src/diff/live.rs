@@ -283,7 +283,8 @@ pub(crate) async fn fetch(
         resource: "API discovery (/api, /apis)".into(),
         object: None,
     };
-    let limit = opts.timeout.saturating_mul(groups.len() as u32 + 2);
+    let rounds = u32::try_from(groups.len()).map_or(u32::MAX, |g| g.saturating_add(2));
+    let limit = opts.timeout.saturating_mul(rounds);
     let discovery = bounded(
         &env,
         &req,
@@ -420,7 +421,8 @@ pub(crate) async fn list_namespace(
         resource: "API discovery (/api, /apis)".into(),
         object: None,
     };
-    let limit = opts.timeout.saturating_mul(groups.len() as u32 + 2);
+    let rounds = u32::try_from(groups.len()).map_or(u32::MAX, |g| g.saturating_add(2));
+    let limit = opts.timeout.saturating_mul(rounds);
     let discovery = bounded(
         &env,
         &req,

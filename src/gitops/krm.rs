@@ -19,9 +19,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{PickError, cluster_objects, pick_variant};
+use super::cluster_objects;
 use crate::compile::{CompileError, compile};
 use crate::diag::{Diagnostic, Severity};
+use crate::pick::{PickError, pick_variant};
 
 /// The annotation on the function config that names the environment or site.
 pub const ENV_ANNOTATION: &str = "rkv.dev/env";

@@ -5,52 +5,15 @@
 //! - [`krm`]: the KRM function (`rkv krm`): a `ResourceList` whose `functionConfig` is a
 //!   spec in, the same list with the rendered objects and the findings as `results` out.
 //!
-//! Both pick one variant of a compiled spec with [`pick_variant`] and print the same
-//! objects `rkv render --stdout --env` prints, so the three paths cannot drift apart.
+//! Both pick one variant of a compiled spec with [`crate::pick::pick_variant`], as every command of
+//! the CLI does, and print the objects `rkv render --stdout --env` prints (less Argo CD
+//! Applications, see [`cluster_objects`]).
 //! Invariant: nothing here panics on input; every refusal names what to change.
 
 pub mod argocd;
 pub mod krm;
 
-use crate::compile::{Compiled, Variant};
-use crate::spec;
-
-/// Why no variant could be chosen.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PickError {
-    /// The name is neither `base`, an environment nor a site of the spec.
-    #[error("the spec has no environment or site `{name}`; it has: {}", .have.join(", "))]
-    Unknown { name: String, have: Vec<String> },
-    /// The spec spans sites (no base) and none was named.
-    #[error("the spec spans sites, so name one; it has: {}", .have.join(", "))]
-    NeedSite { have: Vec<String> },
-}
-
-/// The variant called `name` (`base`, an environment or a site); without a name the base,
-/// which a spec that spans sites does not have.
-pub fn pick_variant<'a>(c: &'a Compiled, name: Option<&str>) -> Result<&'a Variant, PickError> {
-    let have = || -> Vec<String> {
-        c.variants
-            .iter()
-            .map(|v| v.resolved.variant.label().to_string())
-            .collect()
-    };
-    match name {
-        Some(n) => c
-            .variants
-            .iter()
-            .find(|v| v.resolved.variant.label() == n)
-            .ok_or_else(|| PickError::Unknown {
-                name: n.to_string(),
-                have: have(),
-            }),
-        None => c
-            .variants
-            .iter()
-            .find(|v| v.resolved.variant == spec::Variant::Base)
-            .ok_or_else(|| PickError::NeedSite { have: have() }),
-    }
-}
+use crate::compile::Variant;
 
 /// Is this an Argo CD `Application` (or `ApplicationSet`)? rkv emits one per site to deploy
 /// the committed tree; when Argo CD renders the spec itself, the user's own Application

@@ -293,10 +293,7 @@ fn flatten(
 ) -> Value {
     let loc = node.referenced;
     if loc.line() > 0 {
-        places.insert(
-            pointer.clone(),
-            (loc.line() as usize, loc.column() as usize),
-        );
+        places.insert(pointer.clone(), line_column(&loc));
     }
     match node.value.value {
         NodeValue::Null => Value::Null,
@@ -326,11 +323,14 @@ fn flatten(
     }
 }
 
+/// A location's line and column (1-based), saturating where `usize` is narrower.
+fn line_column(l: &serde_saphyr::Location) -> (usize, usize) {
+    let n = |x: u64| usize::try_from(x).unwrap_or(usize::MAX);
+    (n(l.line()), n(l.column()))
+}
+
 fn yaml_error(file: &str, e: &serde_saphyr::Error) -> ImportError {
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line() as usize, l.column() as usize))
-        .unwrap_or((0, 0));
+    let (line, column) = e.location().map(|l| line_column(&l)).unwrap_or((0, 0));
     ImportError::Yaml {
         place: Place {
             file: file.to_string(),

@@ -591,6 +591,7 @@ fn allow_null(out: &mut Map<String, Value>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods, reason = "tests write their fixtures")]
 mod tests {
     use super::*;
     use crate::validate::test_support::shared_dir;

@@ -1,9 +1,14 @@
 //! Every file rkv writes goes through here.
 //!
-//! In: the files of one profile's tree. Out: `generated/<profile>/` replaced whole, or a
-//! list of drifts in check mode. Invariant: a render killed at any moment leaves either
-//! the previous tree or the new one, never a mix: the new tree is written beside the old
-//! and the two directories are exchanged in one `renameat2(RENAME_EXCHANGE)` call.
+//! In: the files of one profile's tree (or one file, such as the schema). Out:
+//! `generated/<profile>/` replaced whole, or a list of drifts in check mode; the trees of
+//! specs that are gone. Invariant: a render killed at any moment leaves either the
+//! previous tree or the new one, never a mix: the new tree is written beside the old and
+//! the two directories are exchanged in one `renameat2(RENAME_EXCHANGE)` call (a single
+//! file is renamed over the old one).
+
+// The one writer: elsewhere these calls are refused (clippy.toml, disallowed-methods).
+#![allow(clippy::disallowed_methods)]
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -240,14 +245,8 @@ fn sync(staged: &[&Staged]) -> Result<(), WriteError> {
 
 #[cfg(target_os = "linux")]
 fn syncfs(dir: &Path) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd as _;
     let d = fs::File::open(dir)?;
-    // SAFETY: `d` is an open descriptor for the duration of the call.
-    if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    Ok(rustix::fs::syncfs(&d)?)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -284,27 +283,58 @@ pub fn remove_tree(dir: &Path) -> Result<(), WriteError> {
     fs::remove_dir_all(dir).map_err(io("remove", dir))
 }
 
+/// The directories in `output` that hold none of the trees named `keep`: what a full
+/// render (every spec of a directory into `output`) left behind for specs that are gone.
+/// Sorted; none when `output` cannot be read (nothing was rendered there yet).
+pub fn stale_trees(output: &Path, keep: &[&str]) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(output) else {
+        return Vec::new();
+    };
+    let mut stale: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .is_some_and(|n| !keep.contains(&n.to_string_lossy().as_ref()))
+        })
+        .collect();
+    stale.sort();
+    stale
+}
+
+/// Replace the file `path` with `content` atomically (written beside it, synced, then
+/// renamed over it); returns false when it already held exactly that.
+pub fn write_file(path: &Path, content: &str) -> Result<bool, WriteError> {
+    if fs::read(path).is_ok_and(|old| old == content.as_bytes()) {
+        return Ok(false);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| WriteError::Escape(path.display().to_string()))?;
+    fs::create_dir_all(dir).map_err(io("create", dir))?;
+    let tmp = dir.join(format!(".{name}.rkv-new"));
+    let written = fs::File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(content.as_bytes())?;
+            f.sync_all()
+        })
+        .map_err(io("write", &tmp))
+        .and_then(|()| fs::rename(&tmp, path).map_err(io("rename", &tmp)));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written.map(|()| true)
+}
+
 #[cfg(target_os = "linux")]
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let ca = CString::new(a.as_os_str().as_bytes())?;
-    let cb = CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            ca.as_ptr(),
-            libc::AT_FDCWD,
-            cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    Ok(renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE)?)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -438,5 +468,39 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["p0"], "no staging directories left behind");
+    }
+
+    #[test]
+    fn write_file_replaces_a_file_whole_and_reports_no_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("d/schema.json");
+        assert!(write_file(&p, "{}\n").unwrap());
+        assert!(!write_file(&p, "{}\n").unwrap());
+        assert!(write_file(&p, "{\"a\": 1}\n").unwrap());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "{\"a\": 1}\n");
+        let names: Vec<String> = fs::read_dir(tmp.path().join("d"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["schema.json"], "no temporary file left behind");
+        // A directory where the file should go: an error naming the path, nothing left.
+        fs::create_dir(tmp.path().join("taken")).unwrap();
+        let err = write_file(&tmp.path().join("taken"), "x").unwrap_err();
+        assert!(err.to_string().contains("taken"), "{err}");
+        assert!(!tmp.path().join(".taken.rkv-new").exists());
+    }
+
+    #[test]
+    fn stale_trees_are_the_directories_not_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        for d in ["b", "a", "keep"] {
+            fs::create_dir(tmp.path().join(d)).unwrap();
+        }
+        fs::write(tmp.path().join("file.yaml"), "x").unwrap();
+        assert_eq!(
+            stale_trees(tmp.path(), &["keep"]),
+            [tmp.path().join("a"), tmp.path().join("b")]
+        );
+        assert!(stale_trees(&tmp.path().join("missing"), &[]).is_empty());
     }
 }
