@@ -18,7 +18,7 @@ use insta::assert_snapshot;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::support::{docs, outcome, rkv, root};
+use crate::support::{docs, outcome, rkv, root, tool};
 
 /// A temp copy of the fixture app path, as argocd-cmp-server unpacks the repository.
 fn app_path() -> tempfile::TempDir {
@@ -372,24 +372,6 @@ fn kustomize_dir(spec_annotations: &str) -> tempfile::TempDir {
     )
     .unwrap();
     dir
-}
-
-fn tool(name: &str) -> Option<PathBuf> {
-    let p = root().join(".tools/bin").join(name);
-    if p.is_file() {
-        return Some(p);
-    }
-    if std::env::var_os("CI").is_some_and(|v| v == "true") {
-        panic!(
-            "{} is missing under CI=true: run scripts/install-tools",
-            p.display()
-        );
-    }
-    eprintln!(
-        "note: {} is missing (run scripts/install-tools); skipped locally",
-        p.display()
-    );
-    None
 }
 
 /// kubectl's built-in kustomize (v5.6 in kubectl 1.33) has no `--enable-exec` flag, and

@@ -10,6 +10,8 @@
 //! - [`diff_cluster`]: `rkv diff` against a stand-in API server and dumps.
 //! - [`helm`], [`policy`], [`runbook`]: what rkv writes, checked against charts, the
 //!   security policy and the runbooks' names.
+//! - [`import`]: `rkv import` over the seeds, its round trip, its command line and
+//!   `--live` against the stand-in API server.
 //! - [`no_panic`]: the loader on arbitrary input.
 
 // A test states what must hold: a failed unwrap or a panic is a failed test; and tests
@@ -29,6 +31,7 @@ mod diff_cluster;
 mod gitops;
 mod golden;
 mod helm;
+mod import;
 mod monorepo;
 mod no_panic;
 mod policy;

@@ -33,6 +33,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// Write the spec's JSON Schema (for editors and CI).
     Schema(SchemaArgs),
+    /// Read a Redis that already runs (manifests, Bitnami Helm values or a live
+    /// namespace) and print its spec, with an import report of every difference.
+    Import(ImportArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -240,6 +243,67 @@ pub enum ApplierArg {
 pub enum FailOnArg {
     Changes,
     Destructive,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).multiple(true).args(["manifests", "helm_values", "live"]))]
+#[command(
+    after_help = "The spec goes to stdout (or -o FILE), the import report to stderr.\nExit codes: 0 imported; 1 with --check when a field would be lost; 2 input, I/O or cluster error."
+)]
+pub struct ImportArgs {
+    /// Manifest files or folders (a folder with kustomization.yaml is built with `kubectl kustomize`).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub manifests: Vec<PathBuf>,
+    /// Values of a Bitnami chart release (with --chart); --manifests may add objects beside it.
+    #[arg(long, value_name = "FILE", requires = "chart")]
+    pub helm_values: Option<PathBuf>,
+    /// The chart the values are for.
+    #[arg(long, value_parser = ["redis", "redis-cluster"], requires = "helm_values")]
+    pub chart: Option<String>,
+    /// The chart version the release runs [default: the version rkv writes values for].
+    #[arg(long, value_name = "V", requires = "helm_values")]
+    pub chart_version: Option<String>,
+    /// The chart's own values.yaml (`helm show values`), so the round trip knows its defaults.
+    #[arg(long, value_name = "FILE", requires = "helm_values")]
+    pub chart_defaults: Option<PathBuf>,
+    /// The release name [default: the chart's name].
+    #[arg(long, value_name = "NAME", requires = "helm_values")]
+    pub release: Option<String>,
+    /// Read the objects of --namespace from the cluster (read-only).
+    #[arg(long, requires = "namespace", conflicts_with_all = ["manifests", "helm_values"])]
+    pub live: bool,
+    /// The namespace to read (--live), or of sources that name none.
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: Option<String>,
+    /// With --live: only objects with these labels (`app=redis`).
+    #[arg(long, short = 'l', value_name = "LABELS", requires = "live")]
+    pub selector: Option<String>,
+    /// Kubeconfig file [default: $KUBECONFIG, ~/.kube/config, in-cluster].
+    #[arg(long, value_name = "PATH", requires = "live")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use instead of the current one.
+    #[arg(long, value_name = "NAME", requires = "live")]
+    pub context: Option<String>,
+    /// Seconds to wait for the cluster before giving up.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Write the spec to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write nothing; exit 1 when a source field would be lost (the report says which).
+    #[arg(long)]
+    pub check: bool,
+    /// The kubectl that builds kustomize trees.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "RKV_KUBECTL",
+        default_value = "kubectl"
+    )]
+    pub kubectl: PathBuf,
+    /// Format of the import report on stderr.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

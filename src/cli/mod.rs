@@ -14,6 +14,7 @@ pub mod args;
 mod completions;
 mod diff;
 mod explain;
+mod import;
 mod krm;
 mod render;
 mod schema;
@@ -78,6 +79,9 @@ pub enum Error {
     /// The live side of `rkv diff` failed.
     #[error(transparent)]
     Diff(#[from] crate::diff::DiffError),
+    /// `rkv import` could not read or import its sources.
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
     /// The Argo CD plugin refused the request.
     #[error(transparent)]
     Argo(#[from] crate::gitops::argocd::ArgoError),
@@ -102,7 +106,7 @@ pub enum Error {
     /// Standard input could not be read.
     #[error("cannot read the ResourceList on stdin")]
     Stdin(#[source] std::io::Error),
-    /// The async runtime for `rkv diff` could not start.
+    /// The async runtime for `rkv diff` or `rkv import --live` could not start.
     #[error("cannot start the runtime for the cluster requests")]
     Runtime(#[source] std::io::Error),
 }
@@ -164,6 +168,7 @@ fn run() -> Result {
         Command::Diff(a) => diff::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Schema(a) => schema::run(a),
+        Command::Import(a) => import::run(a),
         Command::Completions { shell } => completions::run(shell),
         Command::ArgocdGenerate(a) => argocd::run(a),
         Command::Krm => krm::run(),

@@ -608,6 +608,77 @@ fn manager_note(pairs: &[Pair], opts: &DiffOptions) -> Option<String> {
     ))
 }
 
+/// Lists, read-only, the objects of `kinds` (API group, kind) in `namespace` that match
+/// the label `selector`, with the diff's client, timeouts and error messages. Kinds the
+/// server does not serve (an operator not installed) are skipped. Used by `rkv import --live`.
+pub(crate) async fn list_namespace(
+    opts: &DiffOptions,
+    namespace: &str,
+    selector: Option<&str>,
+    kinds: &[(&str, &str)],
+) -> Result<Vec<Value>, DiffError> {
+    let config = config(opts).await?;
+    let env = Env {
+        server: config.cluster_url.to_string(),
+        timeout: opts.timeout,
+    };
+    let client = Client::try_from(config).map_err(|source| DiffError::Client {
+        server: env.server.clone(),
+        source: Box::new(source),
+    })?;
+    let groups: BTreeSet<&str> = kinds.iter().map(|(g, _)| *g).collect();
+    let filter: Vec<&str> = groups.iter().copied().collect();
+    let req = Req {
+        verb: "get",
+        resource: "API discovery (/api, /apis)".into(),
+        object: None,
+    };
+    let rounds = u32::try_from(groups.len()).map_or(u32::MAX, |g| g.saturating_add(2));
+    let limit = opts.timeout.saturating_mul(rounds);
+    let discovery = bounded(
+        &env,
+        &req,
+        limit,
+        Discovery::new(client.clone()).filter(&filter).run(),
+    )
+    .await?
+    .map_err(|e| classify(&env, &req, e))?;
+    let mut out = Vec::new();
+    for (group, kind) in kinds {
+        let Some((ar, caps)) = discovery.get(group).and_then(|g| g.recommended_kind(kind)) else {
+            continue;
+        };
+        if !caps.supports_operation(verbs::LIST) {
+            continue;
+        }
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ar);
+        let req = Req {
+            verb: "list",
+            resource: resource_name(&ar, Some(namespace)),
+            object: None,
+        };
+        let mut params = ListParams::default();
+        if let Some(sel) = selector {
+            params = params.labels(sel);
+        }
+        let list = bounded(&env, &req, env.timeout, api.list(&params))
+            .await?
+            .map_err(|e| classify(&env, &req, e))?;
+        let mut items: Vec<Value> = list.items.into_iter().map(|o| to_value(o, &ar)).collect();
+        items.sort_by(|a, b| {
+            let name = |v: &Value| {
+                v.pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            name(a).cmp(&name(b))
+        });
+        out.extend(items);
+    }
+    Ok(out)
+}
+
 /// Resolves every rendered object's kind through discovery; all missing kinds at once.
 fn resolve(
     rendered: &[Value],

@@ -482,6 +482,18 @@ pub async fn diff(
     report::build(fetched, opts)
 }
 
+/// Lists, read-only, the objects of `kinds` (API group, kind) in `namespace` matching the
+/// label `selector` through the diff's client (kubeconfig, context, timeout and error
+/// messages from `opts`); kinds the server does not serve are skipped (`rkv import --live`).
+pub async fn list_namespace(
+    opts: &DiffOptions,
+    namespace: &str,
+    selector: Option<&str>,
+    kinds: &[(&str, &str)],
+) -> Result<Vec<Value>, DiffError> {
+    live::list_namespace(opts, namespace, selector, kinds).await
+}
+
 /// [`diff`] against a `kubectl get -o yaml` dump held in memory (no I/O, no cluster).
 pub fn diff_against_dump(
     rendered: &[Value],

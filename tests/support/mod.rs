@@ -4,6 +4,7 @@
 pub mod apiserver;
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -27,6 +28,25 @@ pub fn generated_dir() -> PathBuf {
     }
 }
 
+/// A tool `scripts/install-tools` puts in `.tools/bin`; `None` (a skip) locally when it
+/// is not installed, a failure under `CI=true`.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let p = root().join(".tools/bin").join(name);
+    if p.is_file() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("CI").is_none_or(|v| v != "true"),
+        "{} is missing under CI=true: run scripts/install-tools",
+        p.display()
+    );
+    eprintln!(
+        "note: {} is missing (run scripts/install-tools); skipped locally",
+        p.display()
+    );
+    None
+}
+
 /// The `rkv` binary without colour, with help wrapped at a fixed width, and without the
 /// Argo CD variables the test process may have inherited.
 pub fn rkv() -> Command {
@@ -42,7 +62,11 @@ pub fn rkv() -> Command {
 
 /// Everything a run shows the user, for a snapshot: the exit code, stdout and stderr.
 pub fn outcome(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
+    shown(&cmd.output().unwrap())
+}
+
+/// What [`outcome`] shows, for a run the test also inspects.
+pub fn shown(out: &Output) -> String {
     format!(
         "exit: {}\n--- stdout\n{}--- stderr\n{}",
         out.status.code().map_or("signal".into(), |c| c.to_string()),
