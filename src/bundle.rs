@@ -174,3 +174,8 @@ pub fn helm_dir(variant: &Variant) -> String {
         other => format!("helm/{}", other.label()),
     }
 }
+
+/// Whether a placed file belongs to a `helm/` tree ([`helm_dir`] of some variant).
+pub fn is_helm_path(path: &str) -> bool {
+    path == "helm" || path.starts_with("helm/")
+}

@@ -1,10 +1,19 @@
 //! Diagnostics: plain data (code, severity, place, message, help), rendered in one place.
 //!
-//! In: findings from the loader and the checks. Out: text for a terminal, or JSON for tools.
-//! Invariant: every code is listed once in [`CODES`] with its meaning; lines and columns
-//! are 1-based.
+//! In: findings from the loader, the checks and `render --check`. Out: text for a terminal,
+//! JSON for tools, GitHub Actions workflow commands (`diag::github`) or a SARIF 2.1.0 log
+//! (`diag::sarif`) for code-scanning dashboards. Invariant: every code is listed once in
+//! [`CODES`] with its meaning, and described through [`rule`] only; lines and columns are
+//! 1-based; the same findings render to the same bytes on every machine.
+
+mod github;
+mod sarif;
 
 use std::fmt::Write as _;
+use std::path::{Component, Path};
+
+pub use github::render_github;
+pub use sarif::render_sarif;
 
 use serde::Serialize;
 
@@ -131,6 +140,62 @@ pub fn render_json(diags: &[Diagnostic]) -> String {
     serde_json::to_string_pretty(diags).unwrap_or_else(|_| "[]".into())
 }
 
+/// What one code means, as a report that describes its rules (SARIF) shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub code: &'static str,
+    /// One line: what the finding is about.
+    pub summary: &'static str,
+    /// How to act on a finding of this code.
+    pub help: &'static str,
+}
+
+/// How to act on a finding, for every code until codes carry their own help: each
+/// finding's help line is specific to it, so it travels with the finding.
+const GENERIC_HELP: &str = "Each finding's message says what is wrong and its help line what to change; the Diagnostics table of rkv's README lists every code.";
+
+/// The description of `code`: the one lookup every report uses, so that codes can move to
+/// a richer registry (severity, per-code help) by changing this function alone. `None` for
+/// a code that is not in [`CODES`].
+pub fn rule(code: &str) -> Option<Rule> {
+    CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|&(code, summary)| Rule {
+            code,
+            summary,
+            help: GENERIC_HELP,
+        })
+}
+
+/// `file` as reports for CI name it: relative to `base` (the working directory) when it
+/// is under it, `/`-separated, without `./` steps; other paths as given.
+pub(crate) fn display_path(file: &str, base: &Path) -> String {
+    let p = Path::new(file);
+    let p = if p.is_absolute() {
+        p.strip_prefix(base).unwrap_or(p)
+    } else {
+        p
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut absolute = false;
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::RootDir => absolute = true,
+            Component::Prefix(x) => parts.push(x.as_os_str().to_string_lossy().into_owned()),
+            Component::ParentDir => parts.push("..".into()),
+            Component::Normal(n) => parts.push(n.to_string_lossy().into_owned()),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
 /// Every diagnostic code rkv emits and what it means. The README's table is checked
 /// against this list.
 pub const CODES: &[(&str, &str)] = &[
@@ -158,7 +223,14 @@ pub const CODES: &[(&str, &str)] = &[
         "a shape must be exactly one of standalone, cluster, failover, replication",
     ),
     ("RKV015", "a value does not match the expected format"),
-    ("RKV016", "two specs render to the same output folder"),
+    (
+        "RKV016",
+        "two specs render to the same output folder, or one into the other's",
+    ),
+    (
+        "RKV017",
+        "a generated file is out of date: missing, stale, or not what the specs render",
+    ),
     (
         "RKV100",
         "`environments` and `sites` together, or a name that cannot be an output folder",
@@ -303,6 +375,58 @@ pub const CODES: &[(&str, &str)] = &[
     (
         "RKV176",
         "the Helm chart version is not the major version rkv writes values for",
+    ),
+    (
+        "RKV200",
+        "`rkv diff` preflight: a Secret the objects reference does not exist in the cluster and nothing rendered creates it",
+    ),
+    (
+        "RKV201",
+        "`rkv diff` preflight: a referenced Secret lacks the key the objects read",
+    ),
+    (
+        "RKV202",
+        "`rkv diff` preflight: a StorageClass a claim names does not exist, or a claim names none and the cluster has no default",
+    ),
+    (
+        "RKV203",
+        "`rkv diff` preflight: a namespace the objects go into does not exist and is not rendered",
+    ),
+    (
+        "RKV204",
+        "`rkv diff` preflight: a custom resource sets fields the cluster's CRD does not declare, which the API server prunes without an error",
+    ),
+    (
+        "RKV205",
+        "`rkv diff` preflight: a custom resource does not match the cluster's CRD schema",
+    ),
+    (
+        "RKV206",
+        "`rkv diff` preflight: the cluster's CRD marks the version rkv writes as deprecated",
+    ),
+    (
+        "RKV207",
+        "`rkv diff` preflight: a prerequisite could not be checked (access denied)",
+    ),
+    (
+        "RKV210",
+        "`rkv diff` destructive: a PersistentVolumeClaim is pruned or must be replaced, and its volume with it",
+    ),
+    (
+        "RKV211",
+        "`rkv diff` destructive: a Redis Cluster's shard count or replicas per shard change (the init Job never reshards)",
+    ),
+    (
+        "RKV212",
+        "`rkv diff` destructive: fewer Sentinels (Sentinels never forget peers)",
+    ),
+    (
+        "RKV213",
+        "`rkv diff` destructive: a storage change on an operator custom resource or in Helm values (no controller resizes existing claims)",
+    ),
+    (
+        "RKV214",
+        "`rkv diff` destructive: objects move to another namespace (the data does not)",
     ),
 ];
 

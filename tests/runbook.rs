@@ -312,17 +312,11 @@ fn unknown(runbook: &str, k: &Known) -> Vec<String> {
     bad
 }
 
-fn generated() -> PathBuf {
-    std::env::var_os("RKV_GENERATED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("generated"))
-}
-
 #[test]
 fn every_runbook_name_exists_in_its_tree() {
     let mut failures = Vec::new();
     let mut profiles = 0;
-    for e in fs::read_dir(generated()).expect("generated/") {
+    for e in fs::read_dir(crate::support::generated_dir()).expect("generated/") {
         let tree = e.expect("entry").path();
         if !tree.is_dir() {
             continue;
@@ -357,7 +351,7 @@ fn every_runbook_name_exists_in_its_tree() {
 
 #[test]
 fn every_golden_runbook_name_exists_in_its_expected_tree() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let root = crate::support::root().join("tests/golden");
     let mut failures = Vec::new();
     let mut checked = 0;
     for e in fs::read_dir(&root).expect("tests/golden") {

@@ -249,6 +249,13 @@ pub fn schema() -> &'static Value {
     })
 }
 
+/// The schema as committed in `schemas/`: pretty JSON with a trailing newline.
+pub fn schema_text() -> Result<String, serde_json::Error> {
+    let mut s = serde_json::to_string_pretty(schema())?;
+    s.push('\n');
+    Ok(s)
+}
+
 fn validator() -> Option<&'static Validator> {
     static V: OnceLock<Option<Validator>> = OnceLock::new();
     V.get_or_init(|| jsonschema::validator_for(schema()).ok())

@@ -114,6 +114,16 @@ impl Chart {
             Chart::RedisCluster => 13,
         }
     }
+
+    /// The chart version whose values rkv writes and reads (`rkv import` without
+    /// `--chart-version`); its templates and values.yaml are the ones rkv is checked
+    /// against.
+    pub fn version(self) -> &'static str {
+        match self {
+            Chart::Redis => "23.1.1",
+            Chart::RedisCluster => "13.0.5",
+        }
+    }
 }
 
 /// A container image as the Bitnami charts take it.
@@ -348,6 +358,15 @@ fn comparator(c: &str) -> Option<(u64, Option<u64>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_version_rkv_writes_is_on_the_major_it_checks() {
+        for chart in [Chart::Redis, Chart::RedisCluster] {
+            let v = ChartVersion::parse(chart.version());
+            assert!(matches!(v, ChartVersion::Exact(_)), "{}", chart.version());
+            assert!(v.pins_major(chart.major()), "{}", chart.version());
+        }
+    }
 
     #[test]
     fn images_split_like_the_charts_take_them() {

@@ -1,4 +1,5 @@
-//! The write stage: the objects of every variant laid out as a tree ([`layout`]), the one
+//! The write stage: the objects of every variant laid out as a tree ([`layout`]), the
+//! Helm tree as kustomize builds it for the modes that stream objects ([`helm`]), the one
 //! deterministic YAML writer, and the one place files are written ([`fs`]).
 //!
 //! Invariant: the same value always gives the same bytes; every string a YAML 1.1
@@ -6,6 +7,7 @@
 //! replaced atomically.
 
 pub mod fs;
+pub mod helm;
 pub mod layout;
 mod yaml;
 

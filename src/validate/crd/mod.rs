@@ -1,19 +1,21 @@
 //! Custom resources checked against the CustomResourceDefinitions that define them.
 //!
 //! In: a directory of `*.yaml` / `*.yml` files (read in sorted order, each possibly
-//! holding several documents); every `apiextensions.k8s.io/v1`
-//! `CustomResourceDefinition` among them is kept, other documents are skipped.
+//! holding several documents), or documents already parsed (CRDs fetched from a
+//! cluster); every `apiextensions.k8s.io/v1` `CustomResourceDefinition` among them is
+//! kept, other documents are skipped.
 //! Out: a [`CrdSet`] holding one compiled validator per served
 //! (group, version, kind); [`CrdSet::validate`] checks one rendered object and returns
 //! every [`Violation`], or [`Rejection::NoCrd`] when no CRD in the set defines the
 //! object's `apiVersion` and `kind`.
 //!
-//! Invariant: each schema is translated and compiled once, in [`CrdSet::load_dir`];
+//! Invariant: each schema is translated and compiled once, when the set is built;
 //! an object accepted here is accepted by the CRD's structural schema as the API
 //! server reads it, within the limits of the translation the `schema` module describes.
 
 mod schema;
 #[cfg(test)]
+#[allow(clippy::disallowed_methods, reason = "tests write their fixtures")]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -200,7 +202,9 @@ impl CrdSet {
         }
         files.sort();
 
-        let mut entries = BTreeMap::new();
+        let mut set = CrdSet {
+            entries: BTreeMap::new(),
+        };
         let mut patterns = Patterns::default();
         for path in files {
             let text = fs::read_to_string(&path).map_err(|source| CrdError::ReadFile {
@@ -212,31 +216,51 @@ impl CrdSet {
                     path: path.clone(),
                     source: Box::new(source),
                 })?;
-            for (index, document) in documents.iter().enumerate() {
-                for (gvk, schema) in crd_versions(&path, index + 1, document, &mut patterns)? {
-                    let validator = compile(&schema).map_err(|source| CrdError::Compile {
-                        path: path.clone(),
-                        gvk: gvk.clone(),
-                        source,
-                    })?;
-                    if let Some(first) = entries.get(&gvk).map(|e: &Entry| e.source.clone()) {
-                        return Err(CrdError::Duplicate {
-                            gvk,
-                            first,
-                            second: path,
-                        });
-                    }
-                    entries.insert(
+            set.add(&path, &documents, &mut patterns)?;
+        }
+        Ok(set)
+    }
+
+    /// A set from CRD documents already parsed (a CRD fetched from a cluster);
+    /// `source` names where they came from in errors.
+    pub fn from_documents(source: &Path, documents: &[Value]) -> Result<CrdSet, CrdError> {
+        let mut set = CrdSet {
+            entries: BTreeMap::new(),
+        };
+        set.add(source, documents, &mut Patterns::default())?;
+        Ok(set)
+    }
+
+    fn add(
+        &mut self,
+        path: &Path,
+        documents: &[Value],
+        patterns: &mut Patterns,
+    ) -> Result<(), CrdError> {
+        for (index, document) in documents.iter().enumerate() {
+            for (gvk, schema) in crd_versions(path, index + 1, document, patterns)? {
+                let validator = compile(&schema).map_err(|source| CrdError::Compile {
+                    path: path.to_owned(),
+                    gvk: gvk.clone(),
+                    source,
+                })?;
+                if let Some(first) = self.entries.get(&gvk).map(|e| e.source.clone()) {
+                    return Err(CrdError::Duplicate {
                         gvk,
-                        Entry {
-                            source: path.clone(),
-                            validator,
-                        },
-                    );
+                        first,
+                        second: path.to_owned(),
+                    });
                 }
+                self.entries.insert(
+                    gvk,
+                    Entry {
+                        source: path.to_owned(),
+                        validator,
+                    },
+                );
             }
         }
-        Ok(CrdSet { entries })
+        Ok(())
     }
 
     /// Every type this set can check, sorted.
