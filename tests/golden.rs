@@ -170,6 +170,7 @@ golden_cases! {
     load_not_utf8,
     load_not_yaml,
     load_out_of_range,
+    load_secrets_masked,
     load_tab_indent,
     load_two_shapes,
     load_unknown_field,

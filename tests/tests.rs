@@ -11,6 +11,7 @@
 //! - [`helm`], [`policy`], [`runbook`]: what rkv writes, checked against charts, the
 //!   security policy and the runbooks' names.
 //! - [`no_panic`]: the loader on arbitrary input.
+//! - [`secrets`]: no finding shows a secret, in any output format.
 
 // A test states what must hold: a failed unwrap or a panic is a failed test; and tests
 // write their own fixtures and temp trees directly, not through rkv's writer.
@@ -33,3 +34,4 @@ mod monorepo;
 mod no_panic;
 mod policy;
 mod runbook;
+mod secrets;
