@@ -277,6 +277,14 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     ("RKV104", "the WAL mirror names a site that does not exist"),
     (
+        "RKV105",
+        "a name rkv derives (an object, a controller's or operator's, a namespace) is longer or other than Kubernetes accepts",
+    ),
+    (
+        "RKV106",
+        "a label key or value Kubernetes refuses (at most 63 characters, letters, digits, `-`, `_`, `.`)",
+    ),
+    (
         "RKV110",
         "a disruption budget override that is unsafe (with an eviction set that breaks the topology) or blocks every drain",
     ),

@@ -10,6 +10,7 @@
 //! - [`diff_cluster`]: `rkv diff` against a stand-in API server and dumps.
 //! - [`helm`], [`policy`], [`runbook`]: what rkv writes, checked against charts, the
 //!   security policy and the runbooks' names.
+//! - [`names`]: every rendered name within Kubernetes' limits, and the name check agrees.
 //! - [`no_panic`]: the loader on arbitrary input.
 //! - [`secrets`]: no finding shows a secret, in any output format.
 
@@ -31,6 +32,7 @@ mod gitops;
 mod golden;
 mod helm;
 mod monorepo;
+mod names;
 mod no_panic;
 mod policy;
 mod runbook;
