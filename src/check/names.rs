@@ -401,6 +401,9 @@ pub fn derived(t: &Topology, r: &Resolved) -> Vec<Derived> {
     n.out
 }
 
+/// `kind` of a cert-manager Certificate's common name.
+const COMMON_NAME_KIND: &str = "certificate common name";
+
 /// `kind` of a namespace name (not an object rkv renders).
 const NAMESPACE_KIND: &str = "Namespace";
 
@@ -500,30 +503,18 @@ fn cluster(n: &mut Names, r: &Resolved, name: &Src, ns: &Src, part_of: &Src) {
         // The server certificate's common name is `<name>.<namespace>.svc`.
         let cn = format!("{}.{}.svc", r.name, r.namespace);
         n.add(
-            "certificate common name",
+            COMMON_NAME_KIND,
             "cert-manager",
             &COMMON_NAME,
             name,
             cn.clone(),
         );
-        n.add(
-            "certificate common name",
-            "cert-manager",
-            &COMMON_NAME,
-            ns,
-            cn,
-        );
+        n.add(COMMON_NAME_KIND, "cert-manager", &COMMON_NAME, ns, cn);
         if let Some(client) = &t.client_secret {
             let client = Src::new(r.at("tls", "/clientSecret"), client);
             n.object("Certificate", &SUBDOMAIN, &client, "");
             let cn = format!("{}-client", r.name);
-            n.add(
-                "certificate common name",
-                "cert-manager",
-                &COMMON_NAME,
-                name,
-                cn,
-            );
+            n.add(COMMON_NAME_KIND, "cert-manager", &COMMON_NAME, name, cn);
         }
     }
 }
@@ -878,6 +869,7 @@ fn describe(d: &Derived) -> String {
     match (d.kind, d.by) {
         (NAMESPACE_KIND, _) => "the namespace".to_string(),
         ("label value", _) => format!("the value of label `{}`", d.label),
+        (COMMON_NAME_KIND, _) => format!("the {COMMON_NAME_KIND}"),
         (k, RKV) => format!("the {k}"),
         (k, by) => format!("the {by}'s {k}"),
     }
