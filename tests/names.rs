@@ -16,7 +16,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use rkv::check::names::derived;
+use rkv::check::names::{RKV, derived};
 use rkv::compile::compile;
 use rkv::emit::Object;
 use rkv::spec::{Loaded, load_bytes, load_str};
@@ -309,7 +309,7 @@ fn rendered_within_limits(label: &str, loaded: &Loaded) -> Vec<Measured> {
                 assert!(
                     known
                         .iter()
-                        .any(|d| d.by == "rkv" && d.kind == o.kind() && d.name == o.name()),
+                        .any(|d| d.by == RKV && d.kind == o.kind() && d.name == o.name()),
                     "{label} ({}): the name check does not know the {} `{}` the emitters render; add it to check::names::derived",
                     v.resolved.variant.label(),
                     o.kind(),

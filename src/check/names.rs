@@ -258,27 +258,25 @@ pub struct Derived {
     pub limit: &'static Limit,
     /// The JSON pointer of the spec field whose value is in the name.
     pub pointer: String,
-    /// That value.
+    /// That value, which the name holds once.
     pub value: String,
-    /// How many times the value is in the name.
-    pub repeats: usize,
 }
 
 impl Derived {
-    /// The longest the source value may be for this name to fit its limit.
+    /// The longest the source value may be for this name to fit its limit: the limit
+    /// less the characters the rest of the name takes.
     fn room(&self) -> Option<usize> {
-        let len = self.name.chars().count();
-        let value = self.value.chars().count() * self.repeats;
-        let fixed = len.checked_sub(value)?;
-        self.limit
-            .max
-            .checked_sub(fixed)
-            .map(|r| r / self.repeats.max(1))
+        let fixed = self
+            .name
+            .chars()
+            .count()
+            .checked_sub(self.value.chars().count())?;
+        self.limit.max.checked_sub(fixed)
     }
 }
 
-/// Who makes the objects rkv renders.
-const RKV: &str = "rkv";
+/// Who makes the objects rkv renders ([`Derived::by`]).
+pub const RKV: &str = "rkv";
 
 /// Collects the names of one variant.
 struct Names {
@@ -294,11 +292,6 @@ impl Names {
         src: &Src,
         name: String,
     ) {
-        let repeats = if src.value.is_empty() {
-            1
-        } else {
-            name.matches(src.value.as_str()).count().max(1)
-        };
         self.out.push(Derived {
             kind,
             label: "",
@@ -307,7 +300,6 @@ impl Names {
             limit,
             pointer: src.pointer.clone(),
             value: src.value.clone(),
-            repeats,
         });
     }
 
@@ -1000,15 +992,24 @@ mod tests {
             limit: &STATEFULSET,
             pointer: "/metadata/name".into(),
             value: "kv".into(),
-            repeats: 1,
         };
         assert_eq!(d.room(), Some(47));
-        let twice = Derived {
-            name: "kv-kv-0".into(),
-            repeats: 2,
-            limit: &SUBDOMAIN,
+        let cn = Derived {
+            name: "kv.kv.svc".into(),
+            limit: &COMMON_NAME,
+            ..d.clone()
+        };
+        assert_eq!(
+            cn.room(),
+            Some(57),
+            "the namespace `kv` is not the name `kv`"
+        );
+        let full = Derived {
+            name: format!("{}-x", "n".repeat(60)),
+            value: "n".repeat(60),
+            limit: &JOB,
             ..d
         };
-        assert_eq!(twice.room(), Some(125));
+        assert_eq!(full.room(), Some(61));
     }
 }
