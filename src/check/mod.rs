@@ -4,6 +4,7 @@
 //! first), each with a stable code, a severity, the place in the file and a help line.
 //! Invariant: an error finding means no plan is made and nothing is written.
 
+pub mod names;
 pub mod topology;
 
 use crate::diag::{Diagnostic, Severity};
@@ -18,6 +19,7 @@ pub fn check(loaded: &Loaded, variants: &[Resolved]) -> Vec<Diagnostic> {
         let plan = crate::plan::model::plan(r, "");
         topology::check(loaded, r, &plan, &mut out);
     }
+    names::check(loaded, variants, &mut out);
     // The same finding from several variants that share a section is reported once.
     let mut seen = Vec::new();
     out.retain(|d| {
