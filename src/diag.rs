@@ -4,9 +4,11 @@
 //! JSON for tools, GitHub Actions workflow commands (`diag::github`) or a SARIF 2.1.0 log
 //! (`diag::sarif`) for code-scanning dashboards. Invariant: every code is listed once in
 //! [`CODES`] with its meaning, and described through [`rule`] only; lines and columns are
-//! 1-based; the same findings render to the same bytes on every machine.
+//! 1-based; the same findings render to the same bytes on every machine; no finding shows
+//! the value of a key that looks like a credential ([`mask`]).
 
 mod github;
+pub mod mask;
 mod sarif;
 
 use std::fmt::Write as _;
@@ -55,9 +57,15 @@ pub struct Diagnostic {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
-    /// The source line the finding points at.
+    /// The source line the finding points at, credential values masked ([`mask`]).
     #[serde(skip)]
     pub snippet: Option<String>,
+    /// The column of the finding in `snippet` (masking may shorten what is before it).
+    #[serde(skip)]
+    snippet_column: usize,
+    /// Values masked in `snippet`: never shown in the message or help either.
+    #[serde(skip)]
+    concealed: Vec<String>,
 }
 
 impl Diagnostic {
@@ -77,24 +85,49 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             snippet: None,
+            snippet_column: 0,
+            concealed: Vec::new(),
         }
     }
 
-    /// Place the finding at `pos` in `text`, naming the field `path`.
+    /// Place the finding at `pos` in `text`, naming the field `path`. The excerpt is the
+    /// line at `pos` with credential values masked; the message drops them too.
     pub fn at(mut self, text: &str, pos: Pos, path: &str) -> Self {
         self.line = pos.line;
         self.column = pos.column;
         self.path = path.to_string();
-        self.snippet = text
-            .lines()
-            .nth(pos.line.saturating_sub(1))
-            .map(str::to_string);
-        self
+        match mask::mask_line(text, pos.line, pos.column) {
+            Some(m) => {
+                self.snippet = Some(m.line);
+                self.snippet_column = m.column;
+                self.concealed = m.values;
+            }
+            None => {
+                self.snippet = None;
+                self.concealed.clear();
+            }
+        }
+        self.concealed()
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self.concealed()
+    }
+
+    /// The finding with the masked values dropped from its message and help: applied when
+    /// it is built and again by every renderer, so a help line set directly is covered.
+    fn concealed(mut self) -> Self {
+        if !self.concealed.is_empty() {
+            self.message = mask::conceal(&self.message, &self.concealed);
+            self.help = self.help.map(|h| mask::conceal(&h, &self.concealed));
+        }
         self
+    }
+
+    /// What the renderers show: [`Self::concealed`] of a copy.
+    fn shown(&self) -> Diagnostic {
+        self.clone().concealed()
     }
 
     pub fn is_error(&self) -> bool {
@@ -105,7 +138,7 @@ impl Diagnostic {
 /// Render diagnostics for a terminal, rustc style.
 pub fn render_text(diags: &[Diagnostic]) -> String {
     let mut out = String::new();
-    for d in diags {
+    for d in diags.iter().map(Diagnostic::shown) {
         let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
         let pad = " ".repeat(if d.line > 0 {
             d.line.to_string().len()
@@ -122,7 +155,12 @@ pub fn render_text(diags: &[Diagnostic]) -> String {
             let shown: String = line.replace('\t', " ");
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{} | {shown}", d.line);
-            let _ = writeln!(out, "{pad} | {}^", " ".repeat(d.column.saturating_sub(1)));
+            let column = if d.snippet_column > 0 {
+                d.snippet_column
+            } else {
+                d.column
+            };
+            let _ = writeln!(out, "{pad} | {}^", " ".repeat(column.saturating_sub(1)));
         }
         if !d.path.is_empty() {
             let _ = writeln!(out, "{pad} = field: {}", d.path);
@@ -137,7 +175,8 @@ pub fn render_text(diags: &[Diagnostic]) -> String {
 
 /// Render diagnostics as a JSON array (stable field order).
 pub fn render_json(diags: &[Diagnostic]) -> String {
-    serde_json::to_string_pretty(diags).unwrap_or_else(|_| "[]".into())
+    let shown: Vec<Diagnostic> = diags.iter().map(Diagnostic::shown).collect();
+    serde_json::to_string_pretty(&shown).unwrap_or_else(|_| "[]".into())
 }
 
 /// What one code means, as a report that describes its rules (SARIF) shows it.
@@ -242,6 +281,14 @@ pub const CODES: &[(&str, &str)] = &[
         "a LoadBalancer or NodePort exposes Redis without auth and TLS (error unless `exposure.acceptInsecure` gives a reason)",
     ),
     ("RKV104", "the WAL mirror names a site that does not exist"),
+    (
+        "RKV105",
+        "a name rkv derives (an object, a controller's or operator's, a namespace) is longer or other than Kubernetes accepts",
+    ),
+    (
+        "RKV106",
+        "a label key or value Kubernetes refuses (at most 63 characters, letters, digits, `-`, `_`, `.`)",
+    ),
     (
         "RKV110",
         "a disruption budget override that is unsafe (with an eviction set that breaks the topology) or blocks every drain",

@@ -20,8 +20,9 @@ use crate::support::root;
 /// What `rkv` says about the spec, and with which exit code; the tree when it compiles.
 fn outcome(case: &Path) -> (String, Option<Vec<rkv::bundle::OutFile>>) {
     let spec = case.join("spec.yaml");
-    let text = fs::read_to_string(&spec).expect("spec.yaml");
-    match rkv::spec::load_str("spec.yaml", text) {
+    // Bytes, not text: a case may hold a spec that is not UTF-8 (`load-not-utf8`).
+    let bytes = fs::read(&spec).expect("spec.yaml");
+    match rkv::spec::load_bytes("spec.yaml", bytes) {
         Err(d) => (format!("{}exit: 2\n", render_text(&d)), None),
         Ok(loaded) => match compile(&loaded) {
             Err(CompileError::Findings(d)) => (format!("{}exit: 1\n", render_text(&d)), None),
@@ -166,12 +167,23 @@ golden_cases! {
     load_duplicate_key,
     load_empty,
     load_no_shape,
+    load_not_utf8,
     load_not_yaml,
     load_out_of_range,
+    load_secrets_masked,
     load_tab_indent,
     load_two_shapes,
     load_unknown_field,
     load_wrong_type,
+    names_chart_statefulset_too_long,
+    names_cluster_job_too_long,
+    names_cronjob_too_long,
+    names_helm_release_too_long,
+    names_labels_refused,
+    names_mirror_topic_too_long,
+    names_namespace_and_common_name,
+    names_operator_sentinel_too_long,
+    names_service_starts_with_digit,
     replication_auth_overlay,
     replication_durable_hazards,
     replication_maxmemory_over_limit,

@@ -12,7 +12,9 @@
 //!   security policy and the runbooks' names.
 //! - [`import`]: `rkv import` over the seeds, its round trip, its command line and
 //!   `--live` against the stand-in API server.
+//! - [`names`]: every rendered name within Kubernetes' limits, and the name check agrees.
 //! - [`no_panic`]: the loader on arbitrary input.
+//! - [`secrets`]: no finding shows a secret, in any output format.
 
 // A test states what must hold: a failed unwrap or a panic is a failed test; and tests
 // write their own fixtures and temp trees directly, not through rkv's writer.
@@ -33,6 +35,8 @@ mod golden;
 mod helm;
 mod import;
 mod monorepo;
+mod names;
 mod no_panic;
 mod policy;
 mod runbook;
+mod secrets;

@@ -5,6 +5,7 @@
 //! first), each with a stable code, a severity, the place in the file and a help line.
 //! Invariant: an error finding means nothing is emitted or written.
 
+pub mod names;
 pub mod topology;
 
 use crate::diag::{Diagnostic, Severity};
@@ -20,6 +21,8 @@ pub fn check(loaded: &Loaded, variants: &[(Resolved, Plan)]) -> Vec<Diagnostic> 
         variant_level(loaded, r, &mut out);
         topology::check(loaded, r, plan, &mut out);
     }
+    let resolved: Vec<&Resolved> = variants.iter().map(|(r, _)| r).collect();
+    names::check(loaded, &resolved, &mut out);
     // The same finding from several variants that share a section is reported once.
     let mut seen = Vec::new();
     out.retain(|d| {

@@ -15,7 +15,7 @@ use super::{Diagnostic, Severity, display_path};
 /// Render `diags` as workflow commands; relative paths are taken as relative to `base`.
 pub fn render_github(diags: &[Diagnostic], base: &Path) -> String {
     let mut out = String::new();
-    for d in diags {
+    for d in diags.iter().map(Diagnostic::shown) {
         let command = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",

@@ -79,6 +79,7 @@ fn level(s: Severity) -> &'static str {
 }
 
 fn result(d: &Diagnostic, rule_index: usize, base: &Path) -> Value {
+    let d = &d.shown();
     let mut text = d.message.clone();
     if let Some(h) = &d.help {
         text.push_str("\nhelp: ");

@@ -374,7 +374,11 @@ fn read_spec(path: &Path, label: &str) -> Result<String, ArgoError> {
         )));
     }
     let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read `{label}`: {e}")))?;
-    String::from_utf8(bytes).map_err(|_| err(format!("`{label}` is not UTF-8 text")))
+    String::from_utf8(bytes).map_err(|e| ArgoError::Findings {
+        file: label.to_string(),
+        diags: vec![crate::spec::load::not_utf8(label, &e)],
+        loaded: false,
+    })
 }
 
 /// Parameter announcements for the Argo CD UI (`spec.parameters.dynamic`): `env`, with the
