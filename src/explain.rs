@@ -41,7 +41,7 @@ pub fn explain(plan: &Plan) -> Report {
     let hard = s
         .placement
         .as_ref()
-        .is_some_and(|p| p.anti_affinity == AntiAffinity::Required);
+        .is_some_and(|p| p.anti_affinity == Some(AntiAffinity::Required));
     let pods = plan.data_pods;
     let mut shape = vec![match &s.shape {
         Shape::Standalone(_) => {

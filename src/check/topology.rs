@@ -362,7 +362,7 @@ fn placement_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagn
         .spec
         .placement
         .as_ref()
-        .is_none_or(|p| p.anti_affinity == AntiAffinity::Preferred);
+        .is_none_or(|p| p.anti_affinity != Some(AntiAffinity::Required));
     if !soft {
         return;
     }
@@ -374,7 +374,8 @@ fn placement_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagn
         Shape::Standalone(_) => return,
     };
     let pointer = match &r.spec.placement {
-        Some(_) => r.at("placement", "/antiAffinity"),
+        Some(p) if p.anti_affinity.is_some() => r.at("placement", "/antiAffinity"),
+        Some(_) => r.origin("placement"),
         None => r.origin("shape"),
     };
     out.push(

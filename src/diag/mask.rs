@@ -78,7 +78,14 @@ pub const REFERENCES: &[(&str, &str)] = &[
     ("mirror", "sourceCaKey"),
     ("tls", "serverSecret"),
     ("tls", "clientSecret"),
+    // A taint's key (`dedicated`), not a credential's.
+    ("tolerations", "key"),
 ];
+
+/// `(parent, key)`: credential-looking spec fields that hold only names but are masked
+/// all the same: their value is a list, which the rule does not judge item by item
+/// (`imagePullSecrets: [regcred]` names Secrets; masking it hides nothing secret).
+pub const MASKED_LISTS: &[(&str, &str)] = &[("pods", "imagePullSecrets")];
 
 /// Spec fields whose value is a mapping of references, judged field by field.
 pub const CONTAINERS: &[&str] = &["auth", "passwordSecret", "secretStore"];
@@ -728,7 +735,10 @@ mod tests {
                 .as_deref()
                 .is_some_and(|p| REFERENCES.contains(&(p, key.as_str())))
                 && *string;
-            if !container && !reference {
+            let masked_list = parent
+                .as_deref()
+                .is_some_and(|p| MASKED_LISTS.contains(&(p, key.as_str())));
+            if !container && !reference && !masked_list {
                 unclassified.push(format!("{}.{key}", parent.as_deref().unwrap_or("*")));
             }
         }
@@ -742,6 +752,14 @@ mod tests {
                     .iter()
                     .any(|(fp, fk, _, s)| fp.as_deref() == Some(*p) && fk == k && *s),
                 "REFERENCES names no string field `{p}.{k}`"
+            );
+        }
+        for (p, k) in MASKED_LISTS {
+            assert!(
+                fields
+                    .iter()
+                    .any(|(fp, fk, _, _)| fp.as_deref() == Some(*p) && fk == k),
+                "MASKED_LISTS names no field `{p}.{k}`"
             );
         }
         for c in CONTAINERS {

@@ -22,7 +22,7 @@ pub fn anti_affinity(placement: Option<&Placement>, selector: LabelSelector) -> 
         topology_key: HOSTNAME.into(),
         ..Default::default()
     };
-    let anti = match placement?.anti_affinity {
+    let anti = match placement?.anti_affinity? {
         AntiAffinity::Preferred => PodAntiAffinity {
             preferred_during_scheduling_ignored_during_execution: Some(vec![
                 WeightedPodAffinityTerm {

@@ -419,6 +419,7 @@ pub fn draft(
                 port: 6379,
                 maxclients: None,
                 repl_diskless_sync: None,
+                extra_config: BTreeMap::new(),
             },
             auth: None,
             persistence: None,
@@ -431,6 +432,7 @@ pub fn draft(
             backup: None,
             disruption: None,
             placement: None,
+            pods: None,
             outputs: Some(Outputs {
                 kustomize: false,
                 helm: Some(HelmOutput {
@@ -441,6 +443,7 @@ pub fn draft(
                     interval: "10m".into(),
                 }),
             }),
+            accept: Vec::new(),
             environments: BTreeMap::new(),
             sites: BTreeMap::new(),
         },

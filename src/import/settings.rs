@@ -369,11 +369,9 @@ fn anti_affinity(pod: &PodSpec, spec: &mut TopologySpec) -> Result<(), String> {
     } else {
         return Ok(());
     };
-    let p = spec.placement.get_or_insert(Placement {
-        anti_affinity: kind,
-        topology_spread: false,
-    });
-    p.anti_affinity = kind;
+    spec.placement
+        .get_or_insert_with(Placement::default)
+        .anti_affinity = Some(kind);
     Ok(())
 }
 
@@ -395,8 +393,9 @@ fn topology_spread(pod: &PodSpec, spec: &mut TopologySpec) -> Result<(), String>
         Some(p) => p.topology_spread = true,
         None => {
             spec.placement = Some(Placement {
-                anti_affinity: AntiAffinity::Preferred,
+                anti_affinity: Some(AntiAffinity::Preferred),
                 topology_spread: true,
+                ..Placement::default()
             });
             return Err(
                 "a topology spread without pod anti-affinity: the spec's placement always has anti-affinity (preferred here)"

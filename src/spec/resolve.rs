@@ -130,6 +130,7 @@ fn apply(base: &Resolved, variant: Variant, o: &Overrides) -> Resolved {
     set("backup", o.backup.is_some());
     set("disruption", o.disruption.is_some());
     set("placement", o.placement.is_some());
+    set("pods", o.pods.is_some());
     set("outputs", o.outputs.is_some());
     let s = &mut r.spec;
     if let Some(v) = &o.name {
@@ -161,6 +162,7 @@ fn apply(base: &Resolved, variant: Variant, o: &Overrides) -> Resolved {
         backup,
         disruption,
         placement,
+        pods,
         outputs
     );
     if let Some(v) = &o.clients {

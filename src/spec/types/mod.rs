@@ -18,6 +18,8 @@ pub use shape::*;
 const NAME: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const QUANTITY: &str = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$";
 const REDIS_BYTES: &str = r"^[0-9]+([kKmMgG][bB]?)?$";
+/// An RFC 1123 subdomain (`IsDNS1123Subdomain`): Secret and PriorityClass names.
+const SUBDOMAIN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 
 /// One Redis topology: what to run, where, and how it may be disrupted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -117,7 +119,12 @@ pub struct TopologySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods: Option<Pods>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outputs: Option<Outputs>,
+    /// Findings accepted with a written reason (waivers), for every environment and site.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<Acceptance>,
     /// Environments compiled as kustomize overlays (`overlays/<name>/`) over the base.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub environments: BTreeMap<String, Overrides>,
@@ -164,6 +171,8 @@ pub struct Overrides {
     pub disruption: Option<Disruption>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods: Option<Pods>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outputs: Option<Outputs>,
     /// An Argo CD `Application` pointing at this environment's or site's tree.

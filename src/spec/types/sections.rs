@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{NAME, QUANTITY, REDIS_BYTES};
+use super::{NAME, QUANTITY, REDIS_BYTES, SUBDOMAIN};
 
 /// The Redis server itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -29,6 +29,35 @@ pub struct Redis {
     /// `repl-diskless-sync`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repl_diskless_sync: Option<bool>,
+    /// redis.conf directives rkv does not model, `directive: value` (`hz: 20`,
+    /// `notify-keyspace-events: Ex`, `client-output-buffer-limit: "pubsub 64mb 16mb
+    /// 60"`). A directive a spec field sets (`port`, `maxmemory`, `appendonly`...) or one
+    /// that breaks rkv's guarantees (`rename-command`, `dir`, `tls-*`, `cluster-*`...) is
+    /// refused with the field to use instead. Written after rkv's own settings.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra_config: BTreeMap<String, ConfigValue>,
+}
+
+/// The value of an `extraConfig` directive: text, a whole number or a boolean (written
+/// `yes` / `no`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ConfigValue {
+    Bool(bool),
+    Int(i64),
+    Text(String),
+}
+
+impl ConfigValue {
+    /// The value as redis.conf and `redis-server` arguments write it.
+    pub fn render(&self) -> String {
+        match self {
+            ConfigValue::Bool(true) => "yes".into(),
+            ConfigValue::Bool(false) => "no".into(),
+            ConfigValue::Int(n) => n.to_string(),
+            ConfigValue::Text(t) => t.clone(),
+        }
+    }
 }
 
 fn default_port() -> u16 {
@@ -340,13 +369,134 @@ pub enum AntiAffinity {
     Required,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// Where the pods run: anti-affinity, spreading over nodes and zones, and the nodes they
+/// may use. Applies to every pod of the topology; `rkv explain` and the README say which
+/// settings reach rkv's own Jobs and CronJobs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Placement {
-    pub anti_affinity: AntiAffinity,
+    /// Pod anti-affinity over `kubernetes.io/hostname` among the pods of one role; absent,
+    /// none (the scheduler may put them on one node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anti_affinity: Option<AntiAffinity>,
     /// Add a topology spread constraint over `kubernetes.io/hostname`.
     #[serde(default)]
     pub topology_spread: bool,
+    /// Spread each role's pods over `topology.kubernetes.io/zone`: at most one pod more in
+    /// any zone than in another (`maxSkew: 1`, `DoNotSchedule`), so one zone's loss takes
+    /// a bounded number of pods (`rkv explain` shows which shards and Sentinel majorities
+    /// survive it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub zone_spread: bool,
+    /// How many zones the nodes span. With `zoneSpread` the scheduler spreads over at
+    /// least this many (`minDomains`); the zone-loss checks reason with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 64))]
+    pub zones: Option<u32>,
+    /// Node labels every pod requires (`nodeSelector`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    /// Taints every pod tolerates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+}
+
+/// A taint the pods tolerate, as Kubernetes writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Toleration {
+    /// The taint key; absent with `operator: Exists`, every taint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// `Equal` (the default: key and value match) or `Exists` (any value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<TolerationOperator>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The taint effect to tolerate; absent, every effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<TaintEffect>,
+    /// With `effect: NoExecute`: how long a pod stays on a node after the taint appears.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toleration_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TolerationOperator {
+    Equal,
+    Exists,
+}
+
+impl TolerationOperator {
+    /// The value as Kubernetes (and the spec) writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TolerationOperator::Equal => "Equal",
+            TolerationOperator::Exists => "Exists",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TaintEffect {
+    NoSchedule,
+    PreferNoSchedule,
+    NoExecute,
+}
+
+impl TaintEffect {
+    /// The value as Kubernetes (and the spec) writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaintEffect::NoSchedule => "NoSchedule",
+            TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+            TaintEffect::NoExecute => "NoExecute",
+        }
+    }
+}
+
+/// What every pod carries besides its placement: annotations, registry credentials and
+/// a priority. The README says which of rkv's own pods take each.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Pods {
+    /// Annotations on the long-running pods (Redis, Sentinel, the WAL applier), for
+    /// service meshes or secret injectors; not on rkv's Jobs, whose pods an injected
+    /// sidecar would keep running forever.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// Secrets of type `kubernetes.io/dockerconfigjson` every pod pulls its images with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<SecretName>,
+    /// The PriorityClass of the long-running pods (not of rkv's Jobs and CronJobs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = SUBDOMAIN), length(min = 1, max = 253))]
+    pub priority_class_name: Option<String>,
+}
+
+/// The name of a Secret in the topology's namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct SecretName(
+    #[schemars(regex(pattern = SUBDOMAIN), length(min = 1, max = 253))] pub String,
+);
+
+/// A finding accepted with a written reason: printed as accepted, listed in the
+/// runbook, and not counted by `--deny-warnings`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Acceptance {
+    /// The finding's code, `RKV124`.
+    #[schemars(regex(pattern = r"^RKV[0-9]{3}$"))]
+    pub code: String,
+    /// Why the risk is accepted: at least a sentence, kept in the runbook.
+    #[schemars(length(min = 1))]
+    pub reason: String,
+    /// Only the findings at this field or under it, as findings name it
+    /// (`spec.placement.zones`, `spec.environments.production`); absent, every finding
+    /// of the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// Which targets to emit.
