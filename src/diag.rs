@@ -287,7 +287,7 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "RKV106",
-        "a label key or value Kubernetes refuses (at most 63 characters, letters, digits, `-`, `_`, `.`)",
+        "a label key or value Kubernetes refuses (at most 63 characters, letters, digits, `-`, `_`, `.`), also in a node selector, an annotation key or a toleration",
     ),
     (
         "RKV110",
@@ -341,6 +341,14 @@ pub const CODES: &[(&str, &str)] = &[
     (
         "RKV124",
         "soft (preferred) anti-affinity: one node loss can take a shard or a Sentinel majority",
+    ),
+    (
+        "RKV127",
+        "a placement or pod setting no field of the operator or chart carries, that has no effect on the shape, or that rkv sets itself",
+    ),
+    (
+        "RKV128",
+        "a toleration Kubernetes refuses (`Exists` with a value, no key without `Exists`, `tolerationSeconds` without `NoExecute`)",
     ),
     (
         "RKV130",
@@ -397,6 +405,22 @@ pub const CODES: &[(&str, &str)] = &[
     (
         "RKV158",
         "fewer WAL partitions than appliers leaves appliers idle",
+    ),
+    (
+        "RKV160",
+        "`redis.extraConfig` sets a directive rkv owns or that breaks its guarantees (the help names the field to use)",
+    ),
+    (
+        "RKV161",
+        "a `redis.extraConfig` name or value that is not one redis.conf line (a line break, quotes, `$(`, `--`...)",
+    ),
+    (
+        "RKV162",
+        "a `redis.extraConfig` directive Redis 7.0 does not know",
+    ),
+    (
+        "RKV163",
+        "a `redis.extraConfig` directive the Spotahome operator cannot apply (`CONFIG SET` refuses it)",
     ),
     (
         "RKV167",

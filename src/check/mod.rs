@@ -5,7 +5,9 @@
 //! first), each with a stable code, a severity, the place in the file and a help line.
 //! Invariant: an error finding means nothing is emitted or written.
 
+pub mod config;
 pub mod names;
+pub mod pods;
 pub mod topology;
 
 use crate::diag::{Diagnostic, Severity};
@@ -69,6 +71,8 @@ fn spec_level(l: &Loaded, out: &mut Vec<Diagnostic>) {
 fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     durability_and_helm(l, r, out);
     cluster_level(l, r, out);
+    config::check(l, r, out);
+    pods::check(l, r, out);
     let s = &r.spec;
     let tls = s.tls.as_ref();
     if s.auth.is_none() {

@@ -188,6 +188,7 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
                     name: a.password_secret.name.clone(),
                     key: a.password_secret.key.clone(),
                 }),
+                image_pull_secrets: placement::image_pull_secrets(s.pods.as_ref()),
             },
             redis_config: Some(RedisConfig {
                 additional_redis_config: config_name(plan),
@@ -200,6 +201,9 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
             security_context: Some(security::container_writable_root()),
             affinity: affinity(plan, SERVER),
             topology_spread_constraints: spread(plan, SERVER),
+            node_selector: placement::node_selector(plan.spec.placement.as_ref()),
+            tolerations: placement::tolerations(plan.spec.placement.as_ref()),
+            priority_class_name: placement::priority_class(plan.spec.pods.as_ref()),
             pdb: operator_pdb(plan.data_budget.as_ref()),
         },
     };
@@ -235,6 +239,7 @@ fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
                 image_pull_policy: Some(PULL_POLICY.into()),
                 resources: common::resources(s.resources.as_ref()),
                 redis_secret: None,
+                image_pull_secrets: placement::image_pull_secrets(plan.spec.pods.as_ref()),
             },
             redis_sentinel_config: RedisSentinelConfig {
                 redis_replication_name: plan.name.clone(),
@@ -257,6 +262,9 @@ fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
             security_context: Some(security::container_writable_root()),
             affinity: affinity(plan, SENTINEL),
             topology_spread_constraints: spread(plan, SENTINEL),
+            node_selector: placement::node_selector(plan.spec.placement.as_ref()),
+            tolerations: placement::tolerations(plan.spec.placement.as_ref()),
+            priority_class_name: placement::priority_class(plan.spec.pods.as_ref()),
             pdb: operator_pdb(plan.sentinel_budget.as_ref()),
         },
     };

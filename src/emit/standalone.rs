@@ -8,8 +8,7 @@
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::core::v1::{
     Container, ContainerPort, ExecAction, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource,
-    PodSpec, PodTemplateSpec, Probe, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume,
-    VolumeMount,
+    PodSpec, Probe, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -17,6 +16,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::common::{self, labels, meta, selector, selector_labels};
 use super::inventory::{Exec, Inventory, Password, RedisAccess, ServiceEntry};
 use super::{EmitError, Emitted, Object, network};
+use crate::emit::placement::{self, Role};
 use crate::emit::security;
 use crate::plan::model::Plan;
 use crate::plan::settings::redis_args;
@@ -144,20 +144,22 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
                 type_: Some("Recreate".into()),
                 rolling_update: None,
             }),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
+            template: placement::template(
+                plan,
+                Role::Serving,
+                ObjectMeta {
                     labels: Some(labels(plan, COMPONENT)),
                     ..Default::default()
-                }),
-                spec: Some(PodSpec {
+                },
+                PodSpec {
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
                     security_context: Some(security::data_pod(plan.run_as_user)),
                     containers: vec![container],
                     volumes: Some(vec![volume]),
                     ..Default::default()
-                }),
-            },
+                },
+            ),
             ..Default::default()
         },
         ..Default::default()

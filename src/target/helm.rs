@@ -14,6 +14,8 @@
 //! `=`, `!=`, `>`, `>=`, `<`, `<=`, `~`, `~>`, `^`, hyphen ranges (`1.2 - 1.4.5`), and
 //! `x`/`X`/`*` wildcards. Only the major versions matter here.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::spec::{Cluster, Replication, Shape};
@@ -52,6 +54,33 @@ pub fn services(workload: Workload<'_>, fullname: &str) -> [String; 2] {
         Workload::Sentinel(_) | Workload::Cluster(_) => fullname.to_string(),
     };
     [client, format!("{fullname}-headless")]
+}
+
+/// The labels the chart gives the Redis pods of release `release`, by which a topology
+/// spread constraint in the values selects them: `app.kubernetes.io/name` (the chart's
+/// name: rkv sets no `nameOverride`) and `app.kubernetes.io/instance` (the release), the
+/// chart's `common.labels.matchLabels`; the redis chart adds `app.kubernetes.io/component`
+/// (`master` standalone, `node` under Sentinel), the redis-cluster chart no component.
+pub fn pod_labels(workload: Workload<'_>, release: &str) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::from([
+        (
+            "app.kubernetes.io/name".to_string(),
+            workload.chart().name().to_string(),
+        ),
+        (
+            "app.kubernetes.io/instance".to_string(),
+            release.to_string(),
+        ),
+    ]);
+    let component = match workload {
+        Workload::Standalone => Some("master"),
+        Workload::Sentinel(_) => Some("node"),
+        Workload::Cluster(_) => None,
+    };
+    if let Some(c) = component {
+        m.insert("app.kubernetes.io/component".into(), c.into());
+    }
+    m
 }
 
 /// What a chart runs for a shape: the chart and its architecture.

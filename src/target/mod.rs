@@ -1,7 +1,8 @@
 //! Facts about the software rkv writes for, one module per target: the Helm charts
 //! (chart names, majors, image naming, how a chart version reads), the operators (the
 //! names, labels and ports they use for what they create) and the typed custom
-//! resources each one reads, kustomize's files among them.
+//! resources each one reads, kustomize's files among them; and the Redis server itself
+//! (the directives it knows, [`redis`]).
 //!
 //! In: nothing but the spec's own values. Out: constants, small pure functions, and
 //! serde structs that serialize with `apiVersion` and `kind` first, optional fields
@@ -21,6 +22,7 @@ pub mod helm;
 pub mod kustomize;
 pub mod monitoring;
 pub mod opstree;
+pub mod redis;
 pub mod spotahome;
 pub mod strimzi;
 

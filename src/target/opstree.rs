@@ -15,9 +15,11 @@
 //!   `<s>-sentinel-additional`; PodDisruptionBudget `<s>-sentinel`.
 //! - Pods carry `app`, `redis_setup_type`, `role` and every label of the CR.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::core::v1::{
-    Affinity, EnvVarSource, PersistentVolumeClaimSpec, PodSecurityContext, Probe,
-    ResourceRequirements, SecurityContext, TopologySpreadConstraint,
+    Affinity, EnvVarSource, LocalObjectReference, PersistentVolumeClaimSpec, PodSecurityContext,
+    Probe, ResourceRequirements, SecurityContext, Toleration, TopologySpreadConstraint,
 };
 use serde::Serialize;
 
@@ -91,6 +93,12 @@ pub struct RedisReplicationSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_selector: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tolerations: Option<Vec<Toleration>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pdb: Option<Pdb>,
 }
 
@@ -106,6 +114,8 @@ pub struct KubernetesConfig {
     /// The Redis password (`requirepass` and `masterauth`), by reference.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis_secret: Option<RedisSecret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
 }
 
 /// A Secret key holding the password.
@@ -188,6 +198,12 @@ pub struct RedisSentinelSpec {
     pub affinity: Option<Affinity>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_selector: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tolerations: Option<Vec<Toleration>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pdb: Option<Pdb>,
 }

@@ -48,7 +48,7 @@ impl Format {
         }
     }
 
-    pub(super) fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Format::Dns1123Label => {
                 "an RFC 1123 label (lowercase letters, digits and `-`, starting and ending with a letter or digit)"

@@ -12,8 +12,7 @@ use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetUpdate
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
     EnvVarSource, ExecAction, HTTPGetAction, KeyToPath, ObjectFieldSelector, PersistentVolumeClaim,
-    PodSpec, PodTemplateSpec, Probe, SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume,
-    VolumeMount,
+    PodSpec, Probe, SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -21,8 +20,9 @@ use minijinja::context;
 
 use super::{CLIENT, CLIENT_TLS_DIR, CONF_DIR, Ctx, SERVER, TLS_DIR, fingerprint, render};
 use crate::emit::common::{self, labels, meta, selector, selector_labels};
+use crate::emit::placement::{self, Role};
+use crate::emit::security;
 use crate::emit::{EmitError, Object};
-use crate::emit::{placement, security};
 use crate::plan::settings;
 
 const REDIS_CONF: &str = include_str!("../templates/cluster-redis.conf.j2");
@@ -50,14 +50,14 @@ fn conf_name(ctx: &Ctx) -> String {
 
 /// The Redis settings as `(directive, value)` pairs, less the node timeout, which the
 /// template writes with the rest of cluster mode.
-fn settings(ctx: &Ctx) -> Vec<(&'static str, String)> {
+fn settings(ctx: &Ctx) -> Vec<(String, String)> {
     settings::settings(ctx.plan)
         .into_iter()
         .filter(|s| s.key != settings::CLUSTER_NODE_TIMEOUT)
         // redis.conf needs the `save` rules quoted as one argument (`save ""` disables).
-        .map(|s| match s.key {
-            "save" => (s.key, format!("\"{}\"", s.value())),
-            _ => (s.key, s.value()),
+        .map(|s| match s.key.as_str() {
+            "save" => (s.key.clone(), format!("\"{}\"", s.value())),
+            _ => (s.key.clone(), s.value()),
         })
         .collect()
 }
@@ -460,13 +460,15 @@ fn statefulset(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
                 type_: Some("RollingUpdate".into()),
                 rolling_update: None,
             }),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
+            template: placement::template(
+                plan,
+                Role::Serving,
+                ObjectMeta {
                     labels: Some(labels(plan, SERVER)),
                     annotations: Some(annotations),
                     ..Default::default()
-                }),
-                spec: Some(PodSpec {
+                },
+                PodSpec {
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
                     security_context: Some(security::data_pod(plan.run_as_user)),
@@ -481,8 +483,8 @@ fn statefulset(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
                     containers,
                     volumes: Some(volumes(ctx)),
                     ..Default::default()
-                }),
-            },
+                },
+            ),
             volume_claim_templates: claim(ctx).map(|c| vec![c]),
             ..Default::default()
         },

@@ -19,6 +19,7 @@ use minijinja::context;
 use super::data::{cli_auth, client_tls_volume, mount};
 use super::{BACKUP, BACKUP_DIR, CLIENT_TLS_DIR, Ctx, INIT, RETENTION, SCRIPTS_DIR, render};
 use crate::emit::common::{labels, meta};
+use crate::emit::placement::{self, Role};
 use crate::emit::{EmitError, Object, security};
 use crate::spec::Backup;
 
@@ -183,12 +184,14 @@ fn script_pod(
         .into_iter()
         .filter(|_| talks_to_redis)
         .collect();
-    PodTemplateSpec {
-        metadata: Some(ObjectMeta {
+    placement::template(
+        ctx.plan,
+        Role::Batch,
+        ObjectMeta {
             labels: Some(labels(ctx.plan, component)),
             ..Default::default()
-        }),
-        spec: Some(PodSpec {
+        },
+        PodSpec {
             restart_policy: Some("Never".into()),
             automount_service_account_token: Some(false),
             enable_service_links: Some(false),
@@ -204,8 +207,8 @@ fn script_pod(
             }],
             volumes: Some(volumes),
             ..Default::default()
-        }),
-    }
+        },
+    )
 }
 
 /// The Job keeps its name across runs: runbook G deletes and re-applies it by name.

@@ -8,8 +8,8 @@
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, HTTPGetAction, KeyToPath, PodSpec, PodTemplateSpec, Probe,
-    SecretVolumeSource, TCPSocketAction, Volume, VolumeMount,
+    Container, ContainerPort, EnvVar, HTTPGetAction, KeyToPath, PodSpec, Probe, SecretVolumeSource,
+    TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -17,6 +17,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::super::common::{self, labels, meta, selector};
 use super::super::{EmitError, Object, pdb};
 use super::sentinel_address;
+use crate::emit::placement::{self, Role};
 use crate::emit::security;
 use crate::plan::model::Plan;
 use crate::spec::{SecretKeyRef, Wal};
@@ -206,15 +207,22 @@ fn deployment(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
         spec: DeploymentSpec {
             replicas: Some(a.replicas as i32),
             selector: selector(plan, COMPONENT),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
+            template: placement::template(
+                plan,
+                Role::Serving,
+                ObjectMeta {
                     labels: Some(labels(plan, COMPONENT)),
                     ..Default::default()
-                }),
-                spec: Some(PodSpec {
+                },
+                PodSpec {
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
                     security_context: Some(pod_security),
+                    // A zone's loss must not take every applier: the replay would stop.
+                    topology_spread_constraints: placement::spread(
+                        placement::zones_only(plan.spec.placement.as_ref()).as_ref(),
+                        selector(plan, COMPONENT),
+                    ),
                     containers: vec![container],
                     volumes: Some(vec![Volume {
                         name: "kafka-ca".into(),
@@ -230,8 +238,8 @@ fn deployment(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
                         ..Default::default()
                     }]),
                     ..Default::default()
-                }),
-            },
+                },
+            ),
             ..Default::default()
         },
         ..Default::default()

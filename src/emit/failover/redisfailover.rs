@@ -53,6 +53,7 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
             container_security_context: Some(security::container_with_seccomp()),
         });
     let sentinel = &f.sentinel;
+    let (placement, pods) = (s.placement.as_ref(), s.pods.as_ref());
     let rf = RedisFailover {
         metadata: meta(plan, &plan.name, "failover"),
         spec: RedisFailoverSpec {
@@ -66,6 +67,11 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
                 exporter,
                 affinity: affinity(plan, "redis"),
                 topology_spread_constraints: spread(plan, "redis"),
+                node_selector: placement::node_selector(placement).unwrap_or_default(),
+                tolerations: placement::tolerations(placement).unwrap_or_default(),
+                priority_class_name: placement::priority_class(pods),
+                image_pull_secrets: placement::image_pull_secrets(pods).unwrap_or_default(),
+                pod_annotations: placement::annotations(pods),
                 security_context: Some(security::data_pod(plan.run_as_user)),
                 container_security_context: Some(security::container_with_seccomp()),
                 // rkv writes its own PDB from the plan; two PDBs over one pod make the
@@ -91,6 +97,11 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
                 ],
                 affinity: affinity(plan, "sentinel"),
                 topology_spread_constraints: spread(plan, "sentinel"),
+                node_selector: placement::node_selector(placement).unwrap_or_default(),
+                tolerations: placement::tolerations(placement).unwrap_or_default(),
+                priority_class_name: placement::priority_class(pods),
+                image_pull_secrets: placement::image_pull_secrets(pods).unwrap_or_default(),
+                pod_annotations: placement::annotations(pods),
                 security_context: Some(security::data_pod(plan.run_as_user)),
                 container_security_context: Some(security::container_with_seccomp()),
                 config_copy: Some(ConfigCopy {

@@ -8,13 +8,16 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Capabilities, ResourceRequirements, SeccompProfile};
+use k8s_openapi::api::core::v1::{
+    Capabilities, ResourceRequirements, SeccompProfile, Toleration, TopologySpreadConstraint,
+};
 use k8s_openapi::api::networking::v1::{NetworkPolicyEgressRule, NetworkPolicyIngressRule};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::alerts;
-use crate::emit::{common, network, security};
+use crate::emit::{common, network, placement, security};
 use crate::plan::model::Plan;
 use crate::plan::settings;
 use crate::spec::{Cluster, Replication};
@@ -116,6 +119,64 @@ struct Role {
     pdb: Pdb,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pod_labels: BTreeMap<String, String>,
+    #[serde(flatten)]
+    scheduling: Scheduling,
+}
+
+/// Where a chart's pods run and what they carry, in the keys both charts give each
+/// workload (`master.*`, `replica.*`, `redis.*`): `spec.placement` and `spec.pods`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Scheduling {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    priority_class_name: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pod_annotations: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node_selector: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tolerations: Option<Vec<Toleration>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
+}
+
+/// The scheduling values of the chart's pods `workload` runs (selected for spreading by
+/// the chart's own labels), or of its `component` when it is not the running one (the
+/// redis chart's `master.*` under Sentinel, kept equal).
+fn scheduling(plan: &Plan, workload: Workload<'_>, component: Option<&str>) -> Scheduling {
+    let (p, pods) = (plan.spec.placement.as_ref(), plan.spec.pods.as_ref());
+    let release = plan
+        .outputs
+        .helm
+        .as_ref()
+        .map_or(plan.name.as_str(), |h| h.release.as_str());
+    let mut labels = crate::target::helm::pod_labels(workload, release);
+    if let Some(c) = component {
+        labels.insert("app.kubernetes.io/component".into(), c.into());
+    }
+    Scheduling {
+        priority_class_name: placement::priority_class(pods),
+        pod_annotations: placement::annotations(pods),
+        node_selector: placement::node_selector(p),
+        tolerations: placement::tolerations(p),
+        topology_spread_constraints: placement::spread(
+            p,
+            LabelSelector {
+                match_labels: Some(labels),
+                ..Default::default()
+            },
+        ),
+    }
+}
+
+/// `global.imagePullSecrets`: both charts give every image (Redis, Sentinel, the
+/// exporter, their init containers) the Secrets named there, by name.
+fn global(plan: &Plan) -> Option<Value> {
+    let names: Vec<String> = placement::image_pull_secrets(plan.spec.pods.as_ref())?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    Some(json!({"imagePullSecrets": names}))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -299,7 +360,7 @@ pub fn redis_conf(plan: &Plan, chart: Chart) -> String {
     settings::settings(plan)
         .iter()
         .filter(|s| !(chart == Chart::RedisCluster && s.key == "appendonly"))
-        .map(|s| match s.key {
+        .map(|s| match s.key.as_str() {
             "save" if s.args.is_empty() => "save \"\"".to_string(),
             _ => format!("{} {}", s.key, s.value()),
         })
@@ -312,6 +373,9 @@ pub fn values(plan: &Plan, workload: Workload<'_>) -> (Value, Vec<String>) {
     let chart = workload.chart();
     let mut v = Map::new();
     let mut notes = Vec::new();
+    if let Some(g) = global(plan) {
+        v.insert("global".into(), g);
+    }
     v.insert("fullnameOverride".into(), json!(plan.name));
     v.insert("commonLabels".into(), json!(labels_for_chart(plan)));
     let image = Image::parse(&plan.spec.redis.image);
@@ -359,7 +423,11 @@ fn redis_chart(
     notes: &mut Vec<String>,
 ) {
     let uid = plan.run_as_user;
-    let role = |replica_count: Option<u32>, pdb: Pdb| Role {
+    let workload = match sentinel {
+        Some(r) => Workload::Sentinel(r),
+        None => Workload::Standalone,
+    };
+    let role = |replica_count: Option<u32>, pdb: Pdb, component: Option<&str>| Role {
         replica_count,
         automount_service_account_token: false,
         resources: common::resources(plan.spec.resources.as_ref()),
@@ -371,6 +439,7 @@ fn redis_chart(
         persistence: persistence(plan),
         pdb,
         pod_labels: BTreeMap::new(),
+        scheduling: scheduling(plan, workload, component),
     };
     let no_pdb = Pdb {
         create: false,
@@ -405,8 +474,11 @@ fn redis_chart(
             );
             // Under Sentinel there is no master StatefulSet; master.* is kept equal so
             // nothing differs if the architecture is ever switched.
-            v.insert("master".into(), json!(role(None, no_pdb)));
-            v.insert("replica".into(), json!(role(Some(r.replicas), pdb(plan))));
+            v.insert("master".into(), json!(role(None, no_pdb, Some("master"))));
+            v.insert(
+                "replica".into(),
+                json!(role(Some(r.replicas), pdb(plan), None)),
+            );
             let sentinel_image = match &s.image {
                 Some(i) => Image::parse(i),
                 None => image.sibling("redis-sentinel"),
@@ -428,7 +500,7 @@ fn redis_chart(
         }
         None => {
             v.insert("architecture".into(), json!("standalone"));
-            v.insert("master".into(), json!(role(None, no_pdb)));
+            v.insert("master".into(), json!(role(None, no_pdb, None)));
             notes.push(
                 "No PodDisruptionBudget: with one pod it would either block every drain or allow the only pod to go."
                     .into(),
@@ -484,7 +556,22 @@ fn cluster_chart(
     if let Some(r) = common::resources(plan.spec.resources.as_ref()) {
         redis.insert("resources".into(), json!(r));
     }
+    if let Value::Object(m) = json!(scheduling(plan, Workload::Cluster(c), None)) {
+        redis.extend(m);
+    }
     v.insert("redis".into(), Value::Object(redis));
+    // The chart's cluster-update Job runs the Redis image on the same nodes: it takes the
+    // node selector and tolerations, never the serving pods' annotations or priority.
+    let job = Scheduling {
+        node_selector: placement::node_selector(plan.spec.placement.as_ref()),
+        tolerations: placement::tolerations(plan.spec.placement.as_ref()),
+        ..Scheduling::default()
+    };
+    if let Value::Object(m) = json!(job)
+        && !m.is_empty()
+    {
+        v.insert("updateJob".into(), Value::Object(m));
+    }
     v.insert(
         "podSecurityContext".into(),
         json!(PodSecurity {

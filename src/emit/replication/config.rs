@@ -44,7 +44,7 @@ fn lines(plan: &Plan) -> Vec<String> {
     });
     let mut out = Vec::new();
     for s in settings {
-        match s.key {
+        match s.key.as_str() {
             "maxmemory" => {
                 out.extend(plan.maxmemory_reasoning.iter().map(|l| format!("# {l}")));
                 out.push(format!("maxmemory {}", s.value()));

@@ -1,0 +1,170 @@
+//! `redis.extraConfig`: the redis.conf directives rkv does not model (RKV160-RKV163).
+//!
+//! In: one resolved topology. Out: a finding for each directive rkv (or the operator,
+//! chart or image it writes for) owns, with the spec field to use instead (RKV160); for
+//! each name or value that is not exactly one redis.conf line's worth (RKV161); for a
+//! name Redis 7.0 does not know (RKV162, a warning: newer servers add directives); and,
+//! on the failover shape, for a directive Spotahome cannot apply (RKV163: it sends the
+//! RedisFailover's `customConfig` with `CONFIG SET`, which refuses startup-only ones).
+//! Invariant: a directive that passes is written, unchanged, as one line (or one
+//! argument) by every renderer of `plan::settings`, after rkv's own settings.
+
+use crate::diag::{Diagnostic, Severity};
+use crate::plan::settings;
+use crate::spec::tree::escape;
+use crate::spec::{ConfigValue, Loaded, Resolved, Shape};
+use crate::target::redis;
+
+/// The longest directive name accepted; Redis 7.0's longest is 34 characters.
+const MAX_NAME: usize = 64;
+
+pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    for (key, value) in &r.spec.redis.extra_config {
+        let pointer = r.at("redis", &format!("/extraConfig/{}", escape(key)));
+        let at_key = |code, severity, message: String| {
+            Diagnostic::new(code, severity, &l.source.file, message).at(
+                &l.source.text,
+                l.tree.key_pos(&pointer),
+                &crate::spec::load::dotted(&pointer),
+            )
+        };
+        if !is_name(key) {
+            out.push(
+                at_key("RKV161", Severity::Error, format!("`{key}` is not a directive name rkv can write"))
+                    .help("a directive is lowercase letters, digits, `-` and `_`, starting with a letter (`notify-keyspace-events`); Redis reads names in any case, so rkv takes them in lowercase only"),
+            );
+            continue;
+        }
+        if let Some(o) = settings::owner(key) {
+            out.push(
+                at_key(
+                    "RKV160",
+                    Severity::Error,
+                    format!("`redis.extraConfig` cannot set `{key}`: {}", o.why),
+                )
+                .help(if o.instead == "no field" {
+                    format!("remove `{key}`: rkv has no field for it")
+                } else {
+                    format!("remove `{key}` and set {} instead", o.instead)
+                }),
+            );
+            continue;
+        }
+        if let ConfigValue::Text(text) = value
+            && let Some(why) = unwritable(text)
+        {
+            out.push(
+                l.diag("RKV161", Severity::Error, &pointer, format!("the value of `{key}` {why}"))
+                    .help("a value is printable ASCII on one line, without quotes, backslashes, `$(`, `{{` or a word starting with `--`; separate a directive's arguments with single spaces (`pubsub 64mb 16mb 60`)"),
+            );
+            continue;
+        }
+        if !redis::is_directive(key) {
+            out.push(
+                at_key("RKV162", Severity::Warning, format!("`{key}` is not a directive of Redis {}: a server that does not know it refuses to start", redis::VERSION))
+                    .help("check the spelling; if the image's Redis is newer and knows it, accept this finding in `spec.accept` with the version that does"),
+            );
+        }
+        if matches!(r.spec.shape, Shape::Failover(_)) && redis::is_startup_only(key) {
+            out.push(
+                at_key("RKV163", Severity::Error, format!("the Spotahome operator applies `customConfig` with `CONFIG SET`, which cannot change `{key}` while Redis runs"))
+                    .help(format!("remove `{key}`: every reconcile would fail on it; the shapes that write redis.conf (cluster, replication, the Helm charts) can set it")),
+            );
+        }
+    }
+}
+
+/// `[a-z][a-z0-9_-]*`, at most [`MAX_NAME`] characters.
+fn is_name(key: &str) -> bool {
+    let b = key.as_bytes();
+    b.first().is_some_and(u8::is_ascii_lowercase)
+        && b.len() <= MAX_NAME
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_'))
+}
+
+/// Why `value` cannot be written as the arguments of one directive, in every place the
+/// settings go: a redis.conf line (a newline starts another directive, quotes and
+/// backslashes change how the line splits), a `redis-server` argument (the kubelet
+/// expands `$(VAR)`, and a word starting with `--` starts another option), a Helm
+/// value the chart renders as a template (`{{`), and Spotahome's `CONFIG SET`.
+fn unwritable(value: &str) -> Option<&'static str> {
+    if value.is_empty() {
+        return Some("is empty: leave the directive out to keep the server's default");
+    }
+    if value.chars().any(|c| c == '\n' || c == '\r') {
+        return Some("has a line break, which would start another directive");
+    }
+    if value.chars().any(|c| !(' '..='~').contains(&c)) {
+        return Some("has a character that is not printable ASCII");
+    }
+    if value.starts_with(' ') || value.ends_with(' ') {
+        return Some("starts or ends with a space");
+    }
+    if value.contains(['"', '\'', '\\', '`']) {
+        return Some("has a quote or a backslash, which change how Redis splits the line");
+    }
+    if value.contains("$(") {
+        return Some("has `$(`, which the kubelet expands from the container's environment");
+    }
+    if value.contains("{{") || value.contains("}}") {
+        return Some("has `{{` or `}}`, which Helm renders as a template");
+    }
+    if value.split(' ').any(|w| w.starts_with("--")) {
+        return Some(
+            "has a word starting with `--`, which `redis-server` reads as another directive",
+        );
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(is_name("notify-keyspace-events"));
+        assert!(is_name("bgsave_cpulist"));
+        assert!(!is_name("Port"));
+        assert!(!is_name("-x"));
+        assert!(!is_name("9hz"));
+        assert!(!is_name("hz z"));
+        assert!(!is_name(""));
+        assert!(!is_name(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn values_that_would_smuggle_a_second_directive_are_refused() {
+        for bad in [
+            "",
+            "yes\nrequirepass x",
+            "yes\rx",
+            "\tyes",
+            " yes",
+            "yes ",
+            "\"quoted\"",
+            "a'b",
+            "a\\nb",
+            "`x`",
+            "$(REDIS_PASSWORD)",
+            "{{ .Values.x }}",
+            "yes --requirepass x",
+            "--x",
+            "caf\u{e9}",
+        ] {
+            assert!(unwritable(bad).is_some(), "{bad:?} accepted");
+        }
+        for good in [
+            "Ex",
+            "pubsub 64mb 16mb 60",
+            "-2",
+            "0 200 800",
+            "KEA$",
+            "50 99 99.9",
+            "a-b_c.d:e/f,g",
+        ] {
+            assert_eq!(unwritable(good), None, "{good:?}");
+        }
+    }
+}
