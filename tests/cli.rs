@@ -274,6 +274,36 @@ fn diff_against_a_dump_exits_like_kubectl_diff() {
     );
 }
 
+/// `rkv explain --code` prints what the registry says, for any case of the name; a code
+/// that is not registered is an input error.
+#[test]
+fn explain_code_prints_the_registry() {
+    assert_snapshot!(
+        "explain_code_rkv110",
+        outcome(rkv().args(["explain", "--code", "rkv110"]))
+    );
+    assert_snapshot!(
+        "explain_code_json",
+        outcome(rkv().args(["explain", "--code", "RKV153", "--format", "json"]))
+    );
+    assert_snapshot!(
+        "explain_code_unknown",
+        outcome(rkv().args(["explain", "--code", "RKV999"]))
+    );
+    assert_snapshot!(
+        "explain_code_and_spec",
+        outcome(rkv().args(["explain", "profiles/cordum.yaml", "--code", "RKV110"]))
+    );
+    for code in rkv::diag::CODES {
+        let out = rkv()
+            .args(["explain", "--code", code.as_str()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{code}");
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), code.explanation());
+    }
+}
+
 #[test]
 fn explain_prints_the_arithmetic() {
     assert_snapshot!(

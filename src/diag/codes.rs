@@ -60,6 +60,28 @@ impl Code {
         self.help
     }
 
+    /// What `rkv explain --code` prints: the code, its default severity, its summary and
+    /// its explanation.
+    pub fn explanation(self) -> String {
+        format!(
+            "{}: {}\ndefault severity: {}\n\n{}\n",
+            self.id,
+            self.summary,
+            self.severity.as_str(),
+            self.help
+        )
+    }
+
+    /// The code as a record (`rkv explain --code --format json`).
+    pub fn entry(self) -> Entry {
+        Entry {
+            code: self.id,
+            severity: self.severity,
+            summary: self.summary,
+            help: self.help,
+        }
+    }
+
     /// The registered code named `name` (`RKV110`, case-insensitive).
     pub fn parse(name: &str) -> Option<Code> {
         CODES
@@ -67,6 +89,15 @@ impl Code {
             .copied()
             .find(|c| c.id.eq_ignore_ascii_case(name.trim()))
     }
+}
+
+/// What the registry says about a code, as a record for JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub help: &'static str,
 }
 
 impl fmt::Display for Code {
