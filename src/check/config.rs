@@ -9,7 +9,7 @@
 //! Invariant: a directive that passes is written, unchanged, as one line (or one
 //! argument) by every renderer of `plan::settings`, after rkv's own settings.
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Diagnostic, codes};
 use crate::plan::settings;
 use crate::spec::tree::escape;
 use crate::spec::{ConfigValue, Loaded, Resolved, Shape};
@@ -21,8 +21,8 @@ const MAX_NAME: usize = 64;
 pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     for (key, value) in &r.spec.redis.extra_config {
         let pointer = r.at("redis", &format!("/extraConfig/{}", escape(key)));
-        let at_key = |code, severity, message: String| {
-            Diagnostic::new(code, severity, &l.source.file, message).at(
+        let at_key = |code, message: String| {
+            Diagnostic::new(code, &l.source.file, message).at(
                 &l.source.text,
                 l.tree.key_pos(&pointer),
                 &crate::spec::load::dotted(&pointer),
@@ -30,7 +30,7 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         };
         if !is_name(key) {
             out.push(
-                at_key("RKV161", Severity::Error, format!("`{key}` is not a directive name rkv can write"))
+                at_key(codes::RKV161, format!("`{key}` is not a directive name rkv can write"))
                     .help("a directive is lowercase letters, digits, `-` and `_`, starting with a letter (`notify-keyspace-events`); Redis reads names in any case, so rkv takes them in lowercase only"),
             );
             continue;
@@ -38,8 +38,7 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         if let Some(o) = settings::owner(key) {
             out.push(
                 at_key(
-                    "RKV160",
-                    Severity::Error,
+                    codes::RKV160,
                     format!("`redis.extraConfig` cannot set `{key}`: {}", o.why),
                 )
                 .help(if o.instead == "no field" {
@@ -54,20 +53,20 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             && let Some(why) = unwritable(text)
         {
             out.push(
-                l.diag("RKV161", Severity::Error, &pointer, format!("the value of `{key}` {why}"))
+                l.diag(codes::RKV161, &pointer, format!("the value of `{key}` {why}"))
                     .help("a value is printable ASCII on one line, without quotes, backslashes, `$(`, `{{` or a word starting with `--`; separate a directive's arguments with single spaces (`pubsub 64mb 16mb 60`)"),
             );
             continue;
         }
         if !redis::is_directive(key) {
             out.push(
-                at_key("RKV162", Severity::Warning, format!("`{key}` is not a directive of Redis {}: a server that does not know it refuses to start", redis::VERSION))
+                at_key(codes::RKV162, format!("`{key}` is not a directive of Redis {}: a server that does not know it refuses to start", redis::VERSION))
                     .help("check the spelling; if the image's Redis is newer and knows it, accept this finding in `spec.accept` with the version that does"),
             );
         }
         if matches!(r.spec.shape, Shape::Failover(_)) && redis::is_startup_only(key) {
             out.push(
-                at_key("RKV163", Severity::Error, format!("the Spotahome operator applies `customConfig` with `CONFIG SET`, which cannot change `{key}` while Redis runs"))
+                at_key(codes::RKV163, format!("the Spotahome operator applies `customConfig` with `CONFIG SET`, which cannot change `{key}` while Redis runs"))
                     .help(format!("remove `{key}`: every reconcile would fail on it; the shapes that write redis.conf (cluster, replication, the Helm charts) can set it")),
             );
         }

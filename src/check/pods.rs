@@ -8,7 +8,7 @@
 //! that passes is rendered on every pod the README says it reaches.
 
 use crate::check::names::{Format, LABEL_KEY, LABEL_VALUE};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Diagnostic, codes};
 use crate::spec::load::dotted;
 use crate::spec::tree::escape;
 use crate::spec::{Loaded, Resolved, Shape, TaintEffect, TolerationOperator};
@@ -22,7 +22,7 @@ const OWN_PREFIXES: &[&str] = &["rkv.dev/", "checksum/"];
 
 pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     let key_diag = |code, pointer: &str, message: String| {
-        Diagnostic::new(code, Severity::Error, &l.source.file, message).at(
+        Diagnostic::new(code, &l.source.file, message).at(
             &l.source.text,
             l.tree.key_pos(pointer),
             &dotted(pointer),
@@ -33,15 +33,14 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             let at = r.at("placement", &format!("/nodeSelector/{}", escape(k)));
             if !LABEL_KEY.format.accepts(k) {
                 out.push(
-                    key_diag("RKV106", &at, format!("`{k}` is not {}", Format::QualifiedName.describe()))
+                    key_diag(codes::RKV106, &at, format!("`{k}` is not {}", Format::QualifiedName.describe()))
                         .help("a node selector names node labels: `kubernetes.io/arch`, `node.kubernetes.io/instance-type`, `pool`"),
                 );
             }
             if v.chars().count() > LABEL_VALUE.max || !LABEL_VALUE.format.accepts(v) {
                 out.push(
                     l.diag(
-                        "RKV106",
-                        Severity::Error,
+                        codes::RKV106,
                         &at,
                         format!(
                             "`{v}` is not a node label value: at most 63 characters, {}",
@@ -58,7 +57,7 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             let at = |field: &str| r.at("placement", &format!("/tolerations/{i}{field}"));
             if let Some(k) = t.key.as_deref().filter(|k| !LABEL_KEY.format.accepts(k)) {
                 out.push(
-                    l.diag("RKV106", Severity::Error, &at("/key"), format!("taint key `{k}` is not {}", Format::QualifiedName.describe()))
+                    l.diag(codes::RKV106, &at("/key"), format!("taint key `{k}` is not {}", Format::QualifiedName.describe()))
                         .help("a taint key follows the label key rules: `dedicated`, `node.kubernetes.io/not-ready`"),
                 );
             }
@@ -66,14 +65,13 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             if let Some(v) = t.value.as_deref() {
                 if exists {
                     out.push(
-                        l.diag("RKV128", Severity::Error, &at("/value"), "a toleration with `operator: Exists` takes no `value`: it matches the key with any value")
+                        l.diag(codes::RKV128, &at("/value"), "a toleration with `operator: Exists` takes no `value`: it matches the key with any value")
                             .help("remove `value`, or use `operator: Equal` to match this value only"),
                     );
                 } else if v.chars().count() > LABEL_VALUE.max || !LABEL_VALUE.format.accepts(v) {
                     out.push(
                         l.diag(
-                            "RKV106",
-                            Severity::Error,
+                            codes::RKV106,
                             &at("/value"),
                             format!(
                                 "taint value `{v}` is not a label value: at most 63 characters, {}",
@@ -86,13 +84,13 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             }
             if t.key.is_none() && !exists {
                 out.push(
-                    l.diag("RKV128", Severity::Error, &r.at("placement", &format!("/tolerations/{i}")), "a toleration without a `key` must be `operator: Exists`: it then tolerates every taint")
+                    l.diag(codes::RKV128, &r.at("placement", &format!("/tolerations/{i}")), "a toleration without a `key` must be `operator: Exists`: it then tolerates every taint")
                         .help("name the taint's `key`, or say `operator: Exists` to tolerate every taint (of `effect`, when given)"),
                 );
             }
             if t.toleration_seconds.is_some() && t.effect != Some(TaintEffect::NoExecute) {
                 out.push(
-                    l.diag("RKV128", Severity::Error, &at("/tolerationSeconds"), "`tolerationSeconds` only applies with `effect: NoExecute`: the API server refuses it otherwise")
+                    l.diag(codes::RKV128, &at("/tolerationSeconds"), "`tolerationSeconds` only applies with `effect: NoExecute`: the API server refuses it otherwise")
                         .help("set `effect: NoExecute` (how long a pod stays on a node once the taint appears), or remove `tolerationSeconds`"),
                 );
             }
@@ -104,7 +102,7 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             ] {
                 if set {
                     out.push(
-                        l.diag("RKV127", Severity::Error, &r.at("placement", field), "a standalone Redis is one pod: there is nothing to spread over zones, and a zone's loss always stops it")
+                        l.diag(codes::RKV127, &r.at("placement", field), "a standalone Redis is one pod: there is nothing to spread over zones, and a zone's loss always stops it")
                             .help(format!("remove `placement.{}`; the `replication` and `cluster` shapes survive a zone's loss when spread over enough zones (`rkv explain` shows how many)", field.trim_start_matches('/'))),
                     );
                 }
@@ -116,14 +114,14 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         let at = r.at("pods", &format!("/annotations/{}", escape(k)));
         if !LABEL_KEY.format.accepts(k) {
             out.push(
-                key_diag("RKV106", &at, format!("annotation key `{k}` is not {}", Format::QualifiedName.describe()))
+                key_diag(codes::RKV106, &at, format!("annotation key `{k}` is not {}", Format::QualifiedName.describe()))
                     .help("an annotation key follows the label key rules: `sidecar.istio.io/inject`, `vault.hashicorp.com/agent-inject`"),
             );
         } else if OWN_ANNOTATIONS.contains(&k.as_str())
             || OWN_PREFIXES.iter().any(|p| k.starts_with(p))
         {
             out.push(
-                key_diag("RKV127", &at, format!("`{k}` is an annotation rkv or the chart sets on the pods itself"))
+                key_diag(codes::RKV127, &at, format!("`{k}` is an annotation rkv or the chart sets on the pods itself"))
                     .help("remove it: rkv's own value (which restarts pods when their config changes, or names the default container) must stay"),
             );
         }
@@ -132,7 +130,7 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         && r.spec.outputs.as_ref().is_none_or(|o| o.kustomize);
     if opstree && !pods.annotations.is_empty() {
         out.push(
-            l.diag("RKV127", Severity::Error, &r.at("pods", "/annotations"), "the OT-CONTAINER-KIT operator has no field for pod annotations: it copies the RedisReplication's and RedisSentinel's own annotations onto their StatefulSets, pods and every Service it makes, the LoadBalancer included")
+            l.diag(codes::RKV127, &r.at("pods", "/annotations"), "the OT-CONTAINER-KIT operator has no field for pod annotations: it copies the RedisReplication's and RedisSentinel's own annotations onto their StatefulSets, pods and every Service it makes, the LoadBalancer included")
                 .help("remove `pods.annotations`; annotate the namespace for a mesh's injection, or render the shape with the Bitnami chart (`outputs: {kustomize: false, helm: ...}`), whose `podAnnotations` reach the pods only"),
         );
     }
