@@ -118,6 +118,10 @@ pub fn explain(plan: &Plan) -> Report {
     };
     sections.push(section("Node loss", node_loss));
 
+    if let Some(z) = &plan.zone_loss {
+        sections.push(section("Zone loss", z.reasoning.clone()));
+    }
+
     if !plan.slots.is_empty() {
         let lines = plan
             .slots

@@ -328,6 +328,22 @@ fn explain_prints_the_arithmetic() {
     );
 }
 
+/// With zones declared, `rkv explain` reasons about losing a zone as about losing a node:
+/// how many pods one zone holds, what the worst zone's loss breaks (a 3x1 cluster over 3
+/// zones can lose a shard) or that it survives (3 Sentinels over 3 zones), and how many
+/// zones it needs.
+#[test]
+fn explain_reasons_about_zone_loss() {
+    assert_snapshot!(
+        "explain_zone_loss_cluster",
+        outcome(in_root().args(["explain", "tests/golden/knobs-cluster/spec.yaml"]))
+    );
+    assert_snapshot!(
+        "explain_zone_loss_sentinel",
+        outcome(in_root().args(["explain", "tests/golden/knobs-replication/spec.yaml"]))
+    );
+}
+
 #[test]
 fn validate_crds_checks_custom_resources_on_disk() {
     let crds = shared().join("crds");

@@ -10,6 +10,7 @@ use crate::diag::{Code, Diagnostic, Severity};
 use crate::plan::disruption::{self, IntOrPercent, PdbBudget, SentinelIssue};
 use crate::plan::memory::{self, DiskIssue, MemoryIssue};
 use crate::plan::model::Plan;
+use crate::plan::zones::{Break, Verdict};
 use crate::spec::{
     AntiAffinity, EvictionPolicy, Failover, Loaded, Replication, Resolved, Shape, Use,
 };
@@ -360,14 +361,13 @@ fn policy_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
 }
 
 fn placement_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnostic>) {
-    let soft = r
-        .spec
-        .placement
-        .as_ref()
-        .is_none_or(|p| p.anti_affinity != Some(AntiAffinity::Required));
-    if !soft {
-        return;
-    }
+    zone_findings(l, r, plan, out);
+    let anti = r.spec.placement.as_ref().and_then(|p| p.anti_affinity);
+    let how = match anti {
+        Some(AntiAffinity::Required) => return,
+        Some(AntiAffinity::Preferred) => "pod anti-affinity is preferred (soft)",
+        None => "no pod anti-affinity is required",
+    };
     let what = match &r.spec.shape {
         Shape::Cluster(_) => format!("a primary and its own replica (a whole shard) can land on one node: losing that node takes the shard's slots offline ({} pods)", plan.data_pods),
         Shape::Failover(_) | Shape::Replication(_) => {
@@ -381,9 +381,75 @@ fn placement_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagn
         None => r.origin("shape"),
     };
     out.push(
-        l.diag(codes::RKV124, &pointer, format!("pod anti-affinity is preferred (soft), so {what}"))
+        l.diag(codes::RKV124, &pointer, format!("{how}, so {what}"))
             .help(format!("set `placement.antiAffinity: required` (needs at least {} schedulable nodes) or keep it soft and watch placement", plan.data_pods)),
     );
+}
+
+/// RKV124 for zones: the worst zone's loss takes the topology down (with the zones the
+/// spec counts), or no number of zones would let it survive one (with the spread on).
+fn zone_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let Some(z) = &plan.zone_loss else { return };
+    let fewest = |spread: bool| {
+        match z.min_zones {
+        Some(m) if spread => format!(
+            "spread over at least {m} zones it survives any one zone's loss; or accept the risk with a reason in `spec.accept` (`rkv explain` shows the arithmetic)"
+        ),
+        Some(m) => format!(
+            "set `placement.zoneSpread: true`: spread over at least {m} zones it survives any one zone's loss (`rkv explain` shows the arithmetic)"
+        ),
+        None => "no number of zones is enough: add replicas (and Sentinels) so that the topology can lose a pod of each kind, or accept the risk with a reason in `spec.accept` (`rkv explain` shows the arithmetic)".into(),
+    }
+    };
+    let pod = |i: u32| match &r.spec.shape {
+        Shape::Cluster(_) => format!("`{}-{i}`", r.name),
+        _ => format!("pod {i}"),
+    };
+    match (&z.verdict, z.zones) {
+        (Verdict::Breaks(b), Some(zones)) => {
+            let how = if z.spread {
+                format!("losing one of the {zones} zones can take `{}` down", r.name)
+            } else {
+                format!(
+                    "nothing spreads the pods over the {zones} zones, so losing one can take `{}` down",
+                    r.name
+                )
+            };
+            out.push(
+                l.diag(codes::RKV124, &r.at("placement", "/zones"), format!("{how}: {}", describe(b, pod)))
+                    .help(fewest(z.spread)),
+            );
+        }
+        (Verdict::Unknown, None) if z.min_zones.is_none() => out.push(
+            l.diag(
+                codes::RKV124,
+                &r.at("placement", "/zoneSpread"),
+                format!("spreading over zones cannot save `{}`: even with one pod in each zone, losing a zone takes it down", r.name),
+            )
+            .help(fewest(true)),
+        ),
+        _ => {}
+    }
+}
+
+/// A zone break in words, the cluster's pods by name.
+fn describe(b: &Break, pod: impl Fn(u32) -> String) -> String {
+    let names = |pods: &[u32]| {
+        let n: Vec<String> = pods.iter().map(|p| pod(*p)).collect();
+        n.join(" and ")
+    };
+    match b {
+        Break::ShardLost { shard, pods, slots } => format!(
+            "{}, all of shard {shard} (its primary and replicas), can be in that zone, and slots {slots} go offline",
+            names(pods)
+        ),
+        Break::NoPrimaryMajority {
+            lost, primaries, ..
+        } => format!(
+            "{lost} of the {primaries} primaries can be in that zone (roles move on every failover), leaving no majority to vote their replicas' promotion"
+        ),
+        other => other.describe(),
+    }
 }
 
 #[cfg(test)]

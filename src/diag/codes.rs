@@ -295,11 +295,16 @@ codes! {
         "`use` declares what the data is: a cache should evict (`allkeys-lru`), a session \
          store must not evict live sessions silently, and a durable store must not evict \
          data of record (`noeviction`).";
-    RKV124 Warning "soft (preferred) anti-affinity: one node loss can take a shard or a Sentinel majority"
-        "Preferred anti-affinity lets the scheduler put a primary beside its replica, or \
-         several Sentinels, on one node; losing that node then loses a shard or the \
-         Sentinels' majority. Set `placement.antiAffinity: required` if the cluster has \
-         enough nodes.";
+    RKV124 Warning "one node's or one zone's loss can take a shard or a Sentinel majority (soft anti-affinity, pods not spread over enough zones)"
+        "Preferred anti-affinity (or none) lets the scheduler put a primary beside its \
+         replica, or several Sentinels, on one node; losing that node then loses a shard or \
+         the Sentinels' majority. Set `placement.antiAffinity: required` if the cluster has \
+         enough nodes. With zones declared (`placement.zones`), the same reasoning runs for \
+         a zone: a zone holds at most ceil(pods/zones) pods of a group spread with \
+         `placement.zoneSpread` (all of them without), and the finding names what the worst \
+         zone's loss breaks and how many zones the topology needs. Redis Cluster survives \
+         losing k pods only if k <= min(replicas, floor((shards-1)/2)); a Sentinel group \
+         only if max(quorum, majority) Sentinels and a replica remain.";
     RKV127 Error "a placement or pod setting no field of the operator or chart carries, that has no effect on the shape, or that rkv sets itself"
         "rkv renders each `placement` and `pods` setting on every pod it reaches, through \
          the operator's or chart's own field where rkv does not render the pods; where there \

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::disruption::{self, SentinelBudget};
 use super::memory;
 use super::slots::{self, SlotRange};
+use super::zones::{self, Facts, ZoneLoss};
 use crate::spec::{Outputs, Resolved, Shape, TopologySpec};
 
 /// Everything an emitter needs for one topology.
@@ -48,6 +49,9 @@ pub struct Plan {
     pub argocd: Option<crate::spec::ArgoCd>,
     /// The PodDisruptionBudget over the WAL applier, for `failover` with `wal`.
     pub applier_budget: Option<Budget>,
+    /// What one zone's loss does, when the spec counts zones or spreads over them (never
+    /// for the standalone shape, whose one pod the checks refuse to spread).
+    pub zone_loss: Option<ZoneLoss>,
 }
 
 /// A PodDisruptionBudget's numbers and the arithmetic behind them.
@@ -110,6 +114,10 @@ pub fn plan(r: &Resolved, source_name: &str) -> Plan {
             }),
         _ => None,
     };
+    let zone_loss = zone_facts(&spec.shape).and_then(|f| {
+        let p = spec.placement.as_ref();
+        zones::zone_loss(f, p.and_then(|p| p.zones), p.is_some_and(|p| p.zone_spread))
+    });
     Plan {
         variant: r.variant.clone(),
         name: r.name.clone(),
@@ -129,6 +137,28 @@ pub fn plan(r: &Resolved, source_name: &str) -> Plan {
         source_name: source_name.to_string(),
         argocd: r.argocd.clone(),
         applier_budget,
+        zone_loss,
+    }
+}
+
+/// The numbers of a shape that decide what a zone's loss does; `None` for one pod.
+fn zone_facts(shape: &Shape) -> Option<Facts> {
+    match shape {
+        Shape::Standalone(_) => None,
+        Shape::Cluster(c) => Some(Facts::Cluster {
+            shards: c.shards,
+            replicas: c.replicas_per_shard,
+        }),
+        Shape::Failover(crate::spec::Failover {
+            replicas, sentinel, ..
+        })
+        | Shape::Replication(crate::spec::Replication {
+            replicas, sentinel, ..
+        }) => Some(Facts::Sentinel {
+            redis: *replicas,
+            sentinels: sentinel.replicas,
+            quorum: sentinel.quorum,
+        }),
     }
 }
 
