@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::compile::{CompileError, Compiled, compile};
+use crate::diag::Diagnostic;
 use crate::diag::codes;
-use crate::diag::{Diagnostic, Severity};
 use crate::spec::{self, Loaded};
 
 /// The directory a command reads when it is given no path.
@@ -201,7 +201,7 @@ pub fn compile_files(files: &[PathBuf], deny_warnings: bool, threads: usize) -> 
         batch.diags.extend(clashes);
         batch.fail(Failure::Input);
     }
-    if deny_warnings && batch.diags.iter().any(|d| d.severity == Severity::Warning) {
+    if deny_warnings && batch.diags.iter().any(Diagnostic::is_unaccepted_warning) {
         batch.fail(Failure::Findings);
     }
     batch

@@ -101,7 +101,26 @@ pub fn compile(loaded: &Loaded) -> Result<Compiled, CompileError> {
         })
         .collect();
     // The runbook sits beside the trees (no variant directory is named RUNBOOK.md).
-    files.extend(runbook::runbook(&profile, &source_name, &sections));
+    let accepted: Vec<runbook::AcceptedRisk> = findings
+        .iter()
+        .filter_map(|d| {
+            let a = d.accepted.as_ref()?;
+            Some(runbook::AcceptedRisk {
+                code: d.code.to_string(),
+                field: d.path.clone(),
+                line: d.line,
+                message: d.message.clone(),
+                reason: a.reason.clone(),
+                by: a.by.clone(),
+            })
+        })
+        .collect();
+    files.extend(runbook::runbook(
+        &profile,
+        &source_name,
+        &sections,
+        &accepted,
+    ));
     files.sort();
     Ok(Compiled {
         profile,

@@ -46,6 +46,20 @@ impl Severity {
     }
 }
 
+/// A finding the spec accepts with a written reason (`spec.accept`, or
+/// `exposure.acceptInsecure` for RKV103): reported as accepted, not counted by
+/// `--deny-warnings`, listed in the runbook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Accepted {
+    /// Why, as the spec says it.
+    pub reason: String,
+    /// The spec field that accepts it: `spec.accept[0]`, `spec.exposure.acceptInsecure`.
+    pub by: String,
+    /// Where that field is (1-based), for the reports that point at it (SARIF).
+    pub line: usize,
+    pub column: usize,
+}
+
 /// One finding about one place in one file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnostic {
@@ -59,6 +73,13 @@ pub struct Diagnostic {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// Set when the spec accepts this finding with a reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Accepted>,
+    /// The variants (`base`, an environment, a site) whose checks found it; empty for a
+    /// finding about the spec as a whole.
+    #[serde(skip)]
+    pub variants: Vec<String>,
     /// The source line the finding points at, credential values masked ([`mask`]).
     #[serde(skip)]
     pub snippet: Option<String>,
@@ -82,6 +103,8 @@ impl Diagnostic {
             path: String::new(),
             message: message.into(),
             help: None,
+            accepted: None,
+            variants: Vec::new(),
             snippet: None,
             snippet_column: 0,
             concealed: Vec::new(),
@@ -138,13 +161,29 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// A warning the spec does not accept: what `--deny-warnings` fails on.
+    pub fn is_unaccepted_warning(&self) -> bool {
+        self.severity == Severity::Warning && self.accepted.is_none()
+    }
 }
 
 /// Render diagnostics for a terminal, rustc style.
 pub fn render_text(diags: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diags.iter().map(Diagnostic::shown) {
-        let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+        let accepted = if d.accepted.is_some() {
+            " (accepted)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "{}[{}]{accepted}: {}",
+            d.severity.as_str(),
+            d.code,
+            d.message
+        );
         let pad = " ".repeat(if d.line > 0 {
             d.line.to_string().len()
         } else {
@@ -169,6 +208,9 @@ pub fn render_text(diags: &[Diagnostic]) -> String {
         }
         if !d.path.is_empty() {
             let _ = writeln!(out, "{pad} = field: {}", d.path);
+        }
+        if let Some(a) = &d.accepted {
+            let _ = writeln!(out, "{pad} = accepted: {} ({})", a.reason, a.by);
         }
         if let Some(h) = &d.help {
             let _ = writeln!(out, "{pad} = help: {h}");

@@ -171,6 +171,139 @@ fn sarif_of_the_profiles_matches_the_schema() {
     assert_schema_valid(&log);
 }
 
+/// A directory with the golden specs whose findings are accepted (`accepted.yaml`) and
+/// whose acceptances are stale (`stale.yaml`).
+fn accepted_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (from, to) in [
+        ("accept-waivers", "accepted.yaml"),
+        ("accept-stale", "stale.yaml"),
+    ] {
+        fs::copy(
+            root().join("tests/golden").join(from).join("spec.yaml"),
+            dir.path().join(to),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// Accepted findings are printed as accepted, with the reason, in every format: text,
+/// JSON (`accepted`), GitHub (a notice titled `(accepted)`) and SARIF (a `suppressions`
+/// entry the schema accepts).
+#[test]
+fn accepted_findings_in_every_format() {
+    let dir = accepted_dir();
+    let run = |format: &str| {
+        in_dir(dir.path())
+            .args(["validate", "--format", format, "accepted.yaml"])
+            .output()
+            .unwrap()
+    };
+    let json_out = run("json");
+    assert_eq!(json_out.status.code(), Some(0));
+    let findings: Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    let findings = findings.as_array().unwrap();
+    assert_eq!(findings.len(), 3);
+    for f in findings {
+        assert_eq!(f["severity"], "warning");
+        assert!(f["accepted"]["reason"].as_str().unwrap().len() >= 20, "{f}");
+        assert!(
+            f["accepted"]["by"]
+                .as_str()
+                .unwrap()
+                .starts_with("spec.accept[")
+        );
+    }
+    let github = String::from_utf8(run("github").stdout).unwrap();
+    assert_eq!(github.lines().count(), 3, "{github}");
+    for line in github.lines() {
+        assert!(line.starts_with("::notice file=accepted.yaml,"), "{line}");
+        assert!(line.contains("(accepted)::"), "{line}");
+        assert!(line.contains("%0Aaccepted: "), "{line}");
+    }
+    let log: Value = serde_json::from_slice(&run("sarif").stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for r in results {
+        let s = &r["suppressions"][0];
+        assert_eq!(s["kind"], "inSource");
+        assert_eq!(s["status"], "accepted");
+        assert!(
+            s["justification"]
+                .as_str()
+                .unwrap()
+                .contains("(spec.accept[")
+        );
+        assert!(
+            s["location"]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+                > 18
+        );
+    }
+    assert_schema_valid(&log);
+    assert_snapshot!(
+        "accepted_as_sarif",
+        outcome(in_dir(dir.path()).args(["validate", "--format", "sarif", "accepted.yaml"]))
+    );
+    assert_snapshot!(
+        "accepted_as_github_annotations",
+        outcome(in_dir(dir.path()).args(["validate", "--format", "github", "accepted.yaml"]))
+    );
+    assert_snapshot!(
+        "accepted_as_text",
+        outcome(in_dir(dir.path()).args(["validate", "accepted.yaml"]))
+    );
+}
+
+/// `--deny-warnings` does not count accepted findings, but a stale acceptance is a
+/// warning like any other.
+#[test]
+fn deny_warnings_ignores_accepted_findings_not_stale_acceptances() {
+    let dir = accepted_dir();
+    let status = |spec: &str| {
+        in_dir(dir.path())
+            .args(["validate", "--deny-warnings", spec])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(status("accepted.yaml"), Some(0));
+    assert_eq!(status("stale.yaml"), Some(1));
+    let stale = in_dir(dir.path())
+        .args(["validate", "stale.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(stale.status.code(), Some(0), "a warning alone passes");
+}
+
+/// `rkv explain` lists the variant's accepted findings with their reasons.
+#[test]
+fn explain_lists_accepted_findings() {
+    let dir = accepted_dir();
+    let out = in_dir(dir.path())
+        .args(["explain", "accepted.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let section = text
+        .split("\n  Accepted findings\n")
+        .nth(1)
+        .expect("an Accepted findings section");
+    assert_eq!(
+        section.matches("accepted by spec.accept[").count(),
+        3,
+        "{section}"
+    );
+    assert!(
+        section.contains("RKV124 (warning) at spec.placement.zones, line 18"),
+        "{section}"
+    );
+}
+
 /// A copy of `profiles/` rendered into `generated/`, then drifted every way there is:
 /// a changed file, a missing one, a stray one, and the tree of a spec that is gone.
 fn drifted() -> tempfile::TempDir {

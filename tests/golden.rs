@@ -107,6 +107,9 @@ macro_rules! golden_cases {
 }
 
 golden_cases! {
+    accept_refused,
+    accept_stale,
+    accept_waivers,
     check_aof_no_fsync,
     check_durable_no_backup,
     check_durable_no_persistence,

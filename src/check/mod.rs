@@ -5,13 +5,14 @@
 //! first), each with a stable code, a severity, the place in the file and a help line.
 //! Invariant: an error finding means nothing is emitted or written.
 
+pub mod accept;
 pub mod config;
 pub mod names;
 pub mod pods;
 pub mod topology;
 
+use crate::diag::Diagnostic;
 use crate::diag::codes;
-use crate::diag::{Diagnostic, Severity};
 use crate::plan::model::Plan;
 use crate::spec::{Loaded, Resolved, ServiceType, Shape};
 use crate::target::spotahome;
@@ -21,24 +22,29 @@ pub fn check(loaded: &Loaded, variants: &[(Resolved, Plan)]) -> Vec<Diagnostic> 
     let mut out = Vec::new();
     spec_level(loaded, &mut out);
     for (r, plan) in variants {
+        let from = out.len();
         variant_level(loaded, r, &mut out);
         topology::check(loaded, r, plan, &mut out);
+        for d in &mut out[from..] {
+            d.variants.push(r.variant.label().to_string());
+        }
     }
     let resolved: Vec<&Resolved> = variants.iter().map(|(r, _)| r).collect();
     names::check(loaded, &resolved, &mut out);
-    // The same finding from several variants that share a section is reported once.
-    let mut seen = Vec::new();
-    out.retain(|d| {
-        let key = (d.code, d.line, d.column, d.message.clone());
-        if seen.contains(&key) {
-            false
-        } else {
-            seen.push(key);
-            true
+    // The same finding from several variants that share a section is reported once, as
+    // found in each of them.
+    let mut kept: Vec<Diagnostic> = Vec::with_capacity(out.len());
+    for d in out {
+        match kept.iter_mut().find(|k| {
+            (k.code, k.line, k.column, &k.message) == (d.code, d.line, d.column, &d.message)
+        }) {
+            Some(k) => k.variants.extend(d.variants),
+            None => kept.push(d),
         }
-    });
-    out.sort_by_key(|d| (d.line, d.column, d.code));
-    out
+    }
+    accept::apply(loaded, &resolved, &mut kept);
+    kept.sort_by_key(|d| (d.line, d.column, d.code));
+    kept
 }
 
 fn spec_level(l: &Loaded, out: &mut Vec<Diagnostic>) {
@@ -106,24 +112,19 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 (true, false) => "no password",
                 _ => "no TLS",
             };
-            let mut d = l.diag(
-                codes::RKV103,
-                &r.at("exposure", "/type"),
-                format!(
-                    "a {} Service exposes Redis outside the cluster with {missing}",
-                    e.type_.as_str()
-                ),
+            // `exposure.acceptInsecure` accepts it (see `accept`): it stays in every
+            // report, as an accepted warning that does not stop the render.
+            out.push(
+                l.diag(
+                    codes::RKV103,
+                    &r.at("exposure", "/type"),
+                    format!(
+                        "a {} Service exposes Redis outside the cluster with {missing}",
+                        e.type_.as_str()
+                    ),
+                )
+                .help("add `auth` and `tls`, or keep the Service ClusterIP; until then the risk can be accepted with a reason in `exposure.acceptInsecure` (or `spec.accept`)"),
             );
-            if e.accept_insecure.is_some() {
-                // The spec accepts the risk with a written reason: the finding stays in
-                // every report, as a warning that does not stop the render.
-                d = d.with_severity(Severity::Warning);
-            }
-            d.help = Some(match &e.accept_insecure {
-                Some(reason) => format!("accepted by `exposure.acceptInsecure`: {reason}"),
-                None => "add `auth` and `tls`, or keep the Service ClusterIP; to accept the risk, give `exposure.acceptInsecure: <reason>`".into(),
-            });
-            out.push(d);
         }
     }
     unreadable_memory(l, r, out);

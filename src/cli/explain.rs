@@ -3,8 +3,9 @@
 
 use super::args::{ExplainArgs, Format};
 use super::{Error, ExitStatus, Result, compile_all, pick};
+use crate::compile::Compiled;
 use crate::diag::Code;
-use crate::explain::{Report, explain, render_text};
+use crate::explain::{Report, Section, explain, render_text};
 
 pub(super) fn run(a: ExplainArgs) -> Result {
     if let Some(name) = &a.code {
@@ -30,10 +31,13 @@ pub(super) fn run(a: ExplainArgs) -> Result {
         return Ok(ExitStatus::Error);
     };
     // Every variant by default; one when named.
-    let reports: Vec<Report> = match a.env.as_deref() {
+    let mut reports: Vec<Report> = match a.env.as_deref() {
         None => c.variants.iter().map(|v| explain(&v.plan)).collect(),
         Some(name) => vec![explain(&pick(&l.source.file, c, Some(name))?.plan)],
     };
+    for r in &mut reports {
+        r.sections.extend(accepted(c, &r.variant));
+    }
     match a.format {
         Format::Text => print!("{}", render_text(&reports)),
         Format::Json => println!(
@@ -42,4 +46,33 @@ pub(super) fn run(a: ExplainArgs) -> Result {
         ),
     }
     Ok(ExitStatus::Success)
+}
+
+/// The findings of variant `label` (or of the whole spec) that the spec accepts, each with
+/// its reason; `None` when there are none.
+fn accepted(c: &Compiled, label: &str) -> Option<Section> {
+    let lines: Vec<String> = c
+        .findings
+        .iter()
+        .filter(|d| d.variants.is_empty() || d.variants.iter().any(|v| v == label))
+        .filter_map(|d| {
+            let a = d.accepted.as_ref()?;
+            Some([
+                format!(
+                    "{} ({}) at {}, line {}: {}",
+                    d.code,
+                    d.severity.as_str(),
+                    d.path,
+                    d.line,
+                    d.message
+                ),
+                format!("  accepted by {}: {}", a.by, a.reason),
+            ])
+        })
+        .flatten()
+        .collect();
+    (!lines.is_empty()).then(|| Section {
+        title: "Accepted findings".into(),
+        lines,
+    })
 }

@@ -4,7 +4,6 @@
 
 use super::args::{FindingsFormat, ValidateArgs};
 use super::{ExitStatus, Result, compile_quiet, print_findings};
-use crate::diag::Severity;
 use crate::validate::crd::CrdSet;
 use crate::validate::manifests;
 
@@ -48,7 +47,7 @@ pub(super) fn run(a: ValidateArgs) -> Result {
         // The specs' own warnings were judged above; these decide on their own.
         crd_failed = found
             .iter()
-            .any(|d| d.is_error() || (a.deny_warnings && d.severity == Severity::Warning));
+            .any(|d| d.is_error() || (a.deny_warnings && d.is_unaccepted_warning()));
         diags.extend(found);
     }
     print_findings(&diags, a.format);

@@ -224,11 +224,14 @@ codes! {
     RKV102 Warning "TLS is on but the plaintext port stays open"
         "With `tls.plaintextPort: true` clients can bypass TLS on the plaintext port. Set \
          `plaintextPort: false` once every client speaks TLS (rkv then writes `port 0`).";
-    RKV103 Error "a LoadBalancer or NodePort exposes Redis without auth and TLS (error unless `exposure.acceptInsecure` gives a reason)"
+    RKV103 Error "a LoadBalancer or NodePort exposes Redis without auth and TLS (error unless accepted with a reason: `exposure.acceptInsecure` or `spec.accept`)"
         "A LoadBalancer or NodePort Service makes Redis reachable from outside the cluster; \
          without a password and TLS anyone on that network reads and writes the data. Add \
          `auth` and `tls`, or keep the Service ClusterIP. Giving a reason in \
-         `exposure.acceptInsecure` turns the error into a warning that keeps the reason.";
+         `exposure.acceptInsecure` (or accepting RKV103 in `spec.accept`) accepts the risk: \
+         the finding is then reported as an accepted warning, with the reason. It is the \
+         one error that can be accepted: the deployment works, and the risk is a policy \
+         decision.";
     RKV104 Error "the WAL mirror names a site that does not exist"
         "`wal.mirror.from` and `wal.mirror.to` name the sites the write-ahead log is mirrored \
          between; each must be a key of `spec.sites`.";
@@ -426,6 +429,17 @@ codes! {
          version (or a range that allows one) may read them differently. Pin a version of \
          that major.";
     // `rkv diff --preflight`: prerequisites in the live cluster.
+    RKV190 Error "an acceptance in `spec.accept` that cannot be honoured: not a spec finding's code, no sentence of reason, or an error that means the deployment cannot work"
+        "`spec.accept` accepts the spec's warnings and notes (and policy errors such as \
+         RKV103) with a written reason. It cannot accept a code the spec's checks do not \
+         report (load findings, `validate --crds`, `rkv diff`), a reason shorter than a \
+         sentence (at least 4 words and 20 characters: it is printed with the finding and \
+         kept in the runbook), or an error that means the deployment cannot work as \
+         written: fix that finding instead.";
+    RKV191 Warning "an acceptance matches no finding (a stale waiver)"
+        "An entry of `spec.accept` (or `exposure.acceptInsecure`) accepts a code, at a \
+         field when it says one, that no check reports any more. Remove it: a stale waiver \
+         would silently accept the next finding of that code.";
     RKV200 Error "`rkv diff` preflight: a Secret the objects reference does not exist in the cluster and nothing rendered creates it"
         "rkv renders references to Secrets, never their values; a Secret that does not exist \
          leaves pods stuck in CreateContainerConfigError. Create it before the rollout (the \

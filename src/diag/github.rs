@@ -3,7 +3,8 @@
 //!
 //! In: diagnostics and the directory their relative paths start from. Out: one line per
 //! finding, `::error file=F,line=L,col=C,title=RKVnnn::message` (`warning` for warnings,
-//! `notice` for notes). Invariant: every line is one command whatever the text holds:
+//! `notice` for notes and for findings the spec accepts, titled `RKVnnn (accepted)` with
+//! the reason in the message). Invariant: every line is one command whatever the text holds:
 //! values are escaped as the Actions runner unescapes them (`ActionCommand.cs`): in the
 //! message `%`, CR and LF; in properties also `:` and `,`, which end a property.
 
@@ -16,10 +17,11 @@ use super::{Diagnostic, Severity, display_path};
 pub fn render_github(diags: &[Diagnostic], base: &Path) -> String {
     let mut out = String::new();
     for d in diags.iter().map(Diagnostic::shown) {
-        let command = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "notice",
+        // An accepted finding is a decision on record, not something to fix: a notice.
+        let command = match (d.severity, &d.accepted) {
+            (_, Some(_)) | (Severity::Note, None) => "notice",
+            (Severity::Error, None) => "error",
+            (Severity::Warning, None) => "warning",
         };
         let mut props = vec![format!("file={}", property(&display_path(&d.file, base)))];
         if d.line > 0 {
@@ -28,10 +30,17 @@ pub fn render_github(diags: &[Diagnostic], base: &Path) -> String {
                 props.push(format!("col={}", d.column));
             }
         }
-        props.push(format!("title={}", property(d.code.as_str())));
+        let title = match &d.accepted {
+            Some(_) => format!("{} (accepted)", d.code),
+            None => d.code.to_string(),
+        };
+        props.push(format!("title={}", property(&title)));
         let mut message = d.message.clone();
         if !d.path.is_empty() {
             let _ = write!(message, "\nfield: {}", d.path);
+        }
+        if let Some(a) = &d.accepted {
+            let _ = write!(message, "\naccepted: {} ({})", a.reason, a.by);
         }
         if let Some(h) = &d.help {
             let _ = write!(message, "\nhelp: {h}");

@@ -4,7 +4,9 @@
 //! In: diagnostics and the directory their relative paths start from (the working
 //! directory). Out: one JSON document: one run of the tool `rkv`, one rule per code that a
 //! result uses (its summary, help and default level from the registry, [`super::codes`]),
-//! one result per finding with its level, message and place. Invariant: deterministic: rules sorted by code, results in the
+//! one result per finding with its level, message and place, and for a finding the spec
+//! accepts a `suppressions` entry (`inSource`, `accepted`, the reason as justification,
+//! the acceptance's place). Invariant: deterministic: rules sorted by code, results in the
 //! order given, no time, host or absolute path of the working directory in the log.
 
 use std::collections::BTreeMap;
@@ -94,13 +96,34 @@ fn result(d: &Diagnostic, rule_index: usize, base: &Path) -> Value {
     if !d.path.is_empty() {
         location["logicalLocations"] = json!([{"fullyQualifiedName": d.path, "kind": "property"}]);
     }
-    json!({
+    let mut result = json!({
         "ruleId": d.code,
         "ruleIndex": rule_index,
         "level": level(d.severity),
         "message": {"text": text},
         "locations": [location],
-    })
+    });
+    if let Some(a) = &d.accepted {
+        // SARIF's own record of a waiver: code scanning shows the result as dismissed,
+        // with the justification, instead of as an open alert.
+        let mut suppression = json!({
+            "kind": "inSource",
+            "status": "accepted",
+            "justification": format!("{} ({})", a.reason, a.by),
+        });
+        if a.line > 0 {
+            let mut region = json!({"startLine": a.line});
+            if a.column > 0 {
+                region["startColumn"] = json!(a.column);
+            }
+            suppression["location"] = json!({"physicalLocation": {
+                "artifactLocation": artifact_location(&d.file, base),
+                "region": region,
+            }});
+        }
+        result["suppressions"] = json!([suppression]);
+    }
+    result
 }
 
 /// A relative reference from `%SRCROOT%` for a file under the working directory; a

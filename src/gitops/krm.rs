@@ -93,12 +93,16 @@ impl Origin {
     }
 
     fn of_diag(&self, d: &Diagnostic) -> KrmResult {
-        let severity = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "info",
+        // An accepted finding is a decision on record: information, with its reason.
+        let severity = match (d.severity, &d.accepted) {
+            (_, Some(_)) | (Severity::Note, None) => "info",
+            (Severity::Error, None) => "error",
+            (Severity::Warning, None) => "warning",
         };
         let mut message = format!("{}: {}", d.code, d.message);
+        if let Some(a) = &d.accepted {
+            message.push_str(&format!(" (accepted: {}, {})", a.reason, a.by));
+        }
         if let Some(h) = &d.help {
             message.push_str(&format!(" (help: {h})"));
         }

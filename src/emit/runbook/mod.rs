@@ -1,7 +1,8 @@
 //! The operator's runbook: `generated/<profile>/RUNBOOK.md`.
 //!
 //! In: for each variant of one spec, its plan, its objects and the [`Inventory`] its
-//! emitters filled. Out: one Markdown [`OutFile`] with, per variant, the topology, the
+//! emitters filled, and the findings the spec accepts. Out: one Markdown [`OutFile`]
+//! with the accepted risks and their reasons, then, per variant, the topology, the
 //! exact names (`names`), how to connect and find the primary, what the PDBs allow and
 //! why, the disaster-recovery procedures that apply to the shape (`sections`), the
 //! alerts, and a Mermaid diagram (`diagram`).
@@ -24,6 +25,21 @@ use crate::spec::Variant;
 
 /// The runbook's path, relative to `generated/<profile>/`.
 pub const PATH: &str = "RUNBOOK.md";
+
+/// A finding the spec accepts with a reason, as the runbook lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedRisk {
+    /// `RKV124`.
+    pub code: String,
+    /// The field the finding is about, dotted (`spec.placement.zones`).
+    pub field: String,
+    /// Its line in the spec file.
+    pub line: usize,
+    pub message: String,
+    pub reason: String,
+    /// The acceptance: `spec.accept[0]`, `spec.exposure.acceptInsecure`.
+    pub by: String,
+}
 
 /// What the runbook reads about one variant.
 #[derive(Debug, Clone, Copy)]
@@ -91,8 +107,33 @@ fn services(inv: &Inventory) -> Vec<&ServiceEntry> {
     v
 }
 
+/// The findings the spec accepts, so that whoever is on call knows the risk was taken on
+/// purpose, and why.
+fn accepted_risks(out: &mut String, source_name: &str, accepted: &[AcceptedRisk]) {
+    if accepted.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "## Accepted risks\n\nThese findings are accepted in {source_name} with a reason; `rkv validate` prints them as accepted.\n"
+    );
+    for a in accepted {
+        let _ = writeln!(
+            out,
+            "- **{}** at `{}` (line {}): {}\n  Accepted by `{}`: {}",
+            a.code, a.field, a.line, a.message, a.by, a.reason
+        );
+    }
+    let _ = writeln!(out);
+}
+
 /// The runbook of one compiled spec; none when no variant emits anything (nothing to run).
-pub fn runbook(profile: &str, source_name: &str, variants: &[Section<'_>]) -> Option<OutFile> {
+pub fn runbook(
+    profile: &str,
+    source_name: &str,
+    variants: &[Section<'_>],
+    accepted: &[AcceptedRisk],
+) -> Option<OutFile> {
     if variants.iter().all(|v| v.objects.is_empty()) {
         return None;
     }
@@ -116,6 +157,7 @@ pub fn runbook(profile: &str, source_name: &str, variants: &[Section<'_>]) -> Op
         );
     }
     let _ = writeln!(out);
+    accepted_risks(&mut out, source_name, accepted);
     // One section per variant, in the compiled order (base, environments, sites).
     for v in variants {
         sections::section(&mut out, v);
