@@ -72,9 +72,9 @@ pub fn compile(loaded: &Loaded) -> Result<Compiled, CompileError> {
             objects,
         });
     }
-    let pairs: Vec<(spec::Variant, Vec<Object>)> = variants
+    let pairs: Vec<(&spec::Variant, &[Object])> = variants
         .iter()
-        .map(|v| (v.resolved.variant.clone(), v.objects.clone()))
+        .map(|v| (&v.resolved.variant, &v.objects[..]))
         .collect();
     let mut files = layout::layout(&source_name, &pairs)?;
     // The runbook sits beside the trees (no variant directory is named RUNBOOK.md).

@@ -109,12 +109,14 @@ impl Object {
 
     /// Identity as kustomize sees it: group, kind, namespace, name.
     pub fn id(&self) -> (String, String, String, String) {
-        (
-            self.group().into(),
-            self.kind().into(),
-            self.namespace().into(),
-            self.name().into(),
-        )
+        let (g, k, ns, n) = self.key();
+        (g.into(), k.into(), ns.into(), n.into())
+    }
+
+    /// [`Object::id`], borrowed: for sorting and lookups, which would otherwise build
+    /// four strings per comparison.
+    pub fn key(&self) -> (&str, &str, &str, &str) {
+        (self.group(), self.kind(), self.namespace(), self.name())
     }
 
     /// `<kind>-<name>.yaml`, lowercase.
@@ -138,6 +140,6 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     if plan.outputs.helm.is_some() {
         objects.extend(helm::emit(plan)?);
     }
-    objects.sort_by_key(Object::id);
+    objects.sort_by(|a, b| a.key().cmp(&b.key()));
     Ok(objects)
 }

@@ -32,27 +32,40 @@ pub fn redis_conf(plan: &Plan) -> Result<String, EmitError> {
             .map(|rules| rules.iter().map(|r| r.0.clone()).collect()),
         None => Some(Vec::new()),
     };
-    let mut env = Environment::new();
-    env.set_keep_trailing_newline(true);
+    thread_local! {
+        // Compiled once per thread, not once per variant (a fleet renders it thousands of times).
+        static ENV: std::cell::RefCell<Environment<'static>> = {
+            let mut env = Environment::new();
+            env.set_keep_trailing_newline(true);
+            std::cell::RefCell::new(env)
+        };
+    }
     let err = |source| EmitError::Template {
         what: "replication-redis.conf.j2".into(),
         source,
     };
-    env.add_template("conf", TEMPLATE).map_err(err)?;
-    let tmpl = env.get_template("conf").map_err(err)?;
-    tmpl.render(context! {
-        name => plan.name,
-        source => plan.source_name,
-        maxmemory => plan.maxmemory,
-        maxmemory_reasoning => plan.maxmemory_reasoning,
-        policy => s.memory.as_ref().map(|m| m.policy.as_str()),
-        save => save,
-        appendonly => if aof.is_some() { "yes" } else { "no" },
-        appendfsync => aof.and_then(|a| a.fsync).map(|f| format!("{f:?}").to_lowercase()),
-        rewrite_percentage => aof.map(|a| a.rewrite_percentage),
-        rewrite_min_size => aof.map(|a| a.rewrite_min_size.clone()),
-        repl_diskless_sync => s.redis.repl_diskless_sync.map(|d| if d { "yes" } else { "no" }),
-        maxclients => s.redis.maxclients,
+    ENV.with_borrow_mut(|env| {
+        if env.get_template("conf").is_err() {
+            env.add_template("conf", TEMPLATE)?;
+        }
+        Ok(())
+    })
+    .map_err(err)?;
+    ENV.with_borrow(|env| {
+        env.get_template("conf")?.render(context! {
+            name => plan.name,
+            source => plan.source_name,
+            maxmemory => plan.maxmemory,
+            maxmemory_reasoning => plan.maxmemory_reasoning,
+            policy => s.memory.as_ref().map(|m| m.policy.as_str()),
+            save => save,
+            appendonly => if aof.is_some() { "yes" } else { "no" },
+            appendfsync => aof.and_then(|a| a.fsync).map(|f| format!("{f:?}").to_lowercase()),
+            rewrite_percentage => aof.map(|a| a.rewrite_percentage),
+            rewrite_min_size => aof.map(|a| a.rewrite_min_size.clone()),
+            repl_diskless_sync => s.redis.repl_diskless_sync.map(|d| if d { "yes" } else { "no" }),
+            maxclients => s.redis.maxclients,
+        })
     })
     .map_err(err)
 }
