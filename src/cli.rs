@@ -367,13 +367,33 @@ fn print_diags(diags: &[Diagnostic], format: Format) {
 }
 
 fn render(a: RenderArgs) -> i32 {
-    let compiled = match compile_all(&a.paths, false, Format::Text) {
-        Ok(c) => c,
+    if a.stdout {
+        return match compile_all(&a.paths, false, Format::Text) {
+            Ok(compiled) => render_stdout(&compiled, a.env.as_deref()),
+            Err(code) => code,
+        };
+    }
+    let files = match spec_files(&a.paths) {
+        Ok(f) => f,
+        Err(d) => {
+            print_diags(&[*d], Format::Text);
+            return 2;
+        }
+    };
+    // Each spec is compiled, staged or compared, and dropped in turn (crate::render).
+    let mode = if a.check {
+        crate::render::Mode::Check
+    } else {
+        crate::render::Mode::Write
+    };
+    let threads = crate::par::threads_for(files.len());
+    let rendered = match crate::render::render(&files, &a.output, mode, threads, |r| match r {
+        crate::render::Report::Findings(d) => print_diags(d, Format::Text),
+        crate::render::Report::Error(e) => eprint_chain(e),
+    }) {
+        Ok(r) => r,
         Err(code) => return code,
     };
-    if a.stdout {
-        return render_stdout(&compiled, a.env.as_deref());
-    }
     let regen = if a.paths.is_empty() {
         "rkv render".to_string()
     } else {
@@ -392,24 +412,18 @@ fn render(a: RenderArgs) -> i32 {
         )
     };
     let mut drift = Vec::new();
-    let trees: Vec<(PathBuf, &[crate::emit::layout::OutFile])> = compiled
-        .iter()
-        .map(|(_, c)| (a.output.join(&c.profile), &c.files[..]))
-        .collect();
     if a.check {
-        for d in crate::par::map(&trees, |(dir, files)| wfs::check_tree(dir, files)) {
-            match d {
-                Ok(d) => drift.extend(d),
-                Err(e) => {
-                    eprint_chain(&e);
-                    return 2;
-                }
+        match rendered.drift {
+            Ok(d) => drift.extend(d),
+            Err(e) => {
+                eprint_chain(&e);
+                return 2;
             }
         }
     } else {
-        for ((dir, files), result) in trees.iter().zip(wfs::write_trees(&trees)) {
+        for (t, result) in rendered.trees.iter().zip(rendered.written) {
             match result {
-                Ok(true) => eprintln!("wrote {} ({} files)", dir.display(), files.len()),
+                Ok(true) => eprintln!("wrote {} ({} files)", t.dir.display(), t.files),
                 Ok(false) => {}
                 Err(e) => {
                     eprint_chain(&e);
@@ -420,7 +434,7 @@ fn render(a: RenderArgs) -> i32 {
     }
     // A full render owns the output directory: trees of specs that are gone are stale.
     if a.paths.is_empty() {
-        let keep: Vec<&str> = compiled.iter().map(|(_, c)| c.profile.as_str()).collect();
+        let keep: Vec<&str> = rendered.profiles.iter().map(String::as_str).collect();
         if let Ok(entries) = std::fs::read_dir(&a.output) {
             let mut stale: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))

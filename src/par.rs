@@ -1,4 +1,5 @@
-//! Ordered parallel map over a slice, for the per-spec stages of a render.
+//! Ordered parallel map over a slice, for the per-spec stages of a render, collected
+//! ([`map`]) or handed over one by one as they complete ([`for_each_ordered`]).
 //!
 //! In: items and a function of one item. Out: the results in the order of the items.
 //! Invariant: the output (and so everything printed or written from it) is the same
@@ -62,6 +63,59 @@ pub fn map_with<T: Sync, R: Send>(
     slots.into_iter().flatten().collect()
 }
 
+/// `for (i, item) in items.iter().enumerate() { sink(i, f(item)) }` with `f` on `threads`
+/// threads: `sink` runs on the calling thread, in the order of the items, as soon as
+/// each result and all before it are ready. A result is dropped once `sink` has it, so
+/// what is held at once is the work in flight plus results that finished ahead of a
+/// slower one, not one result per item.
+pub fn for_each_ordered<T: Sync, R: Send>(
+    threads: usize,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+    mut sink: impl FnMut(usize, R),
+) {
+    if threads <= 1 || items.len() <= 1 {
+        items.iter().enumerate().for_each(|(i, x)| sink(i, f(x)));
+        return;
+    }
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, R)>();
+        let workers: Vec<_> = (0..threads.min(items.len()))
+            .map(|_| {
+                let tx = tx.clone();
+                let (next, f) = (&next, &f);
+                s.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        if tx.send((i, f(item))).is_err() {
+                            break;
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut ahead = std::collections::BTreeMap::new();
+        let mut want = 0;
+        // Ends when every worker has finished (or panicked) and dropped its sender.
+        for (i, r) in rx {
+            ahead.insert(i, r);
+            while let Some(r) = ahead.remove(&want) {
+                sink(want, r);
+                want += 1;
+            }
+        }
+        for w in workers {
+            // A panic in `f` is a bug: carry it to the caller as the sequential loop would.
+            if let Err(p) = w.join() {
+                std::panic::resume_unwind(p);
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +132,27 @@ mod tests {
             );
         }
         assert!(map_with(4, &[] as &[u64], |x| *x).is_empty());
+    }
+
+    #[test]
+    fn for_each_ordered_hands_results_over_in_order() {
+        let items: Vec<u64> = (0..1000).collect();
+        for threads in [1, 2, 3, 8] {
+            let mut got = Vec::new();
+            for_each_ordered(
+                threads,
+                &items,
+                |x| {
+                    // Uneven work, so results finish out of order.
+                    if x % 7 == 0 {
+                        std::thread::yield_now();
+                    }
+                    x * x
+                },
+                |i, r| got.push((i, r)),
+            );
+            let want: Vec<(usize, u64)> = items.iter().map(|x| (*x as usize, x * x)).collect();
+            assert_eq!(got, want, "{threads} threads");
+        }
     }
 }
