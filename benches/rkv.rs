@@ -17,7 +17,7 @@
 //! `helm pull` that works).
 //!
 //! Options: `--runs N` (default 21, fleets use fewer as N grows), `--fleet 10,100,1000`
-//! (sizes; default 10,100,1000,3000,10000), `--only profiles|fleet|helm|diff`, `--quick`
+//! (sizes; default 10,100,1000,3000,10000), `--only profiles,fleet,helm,diff` (any of them), `--quick`
 //! (fewer runs, fleet up to 1,000), `--fs disk|tmpfs` (fleet outputs on one only), `gen N DIR` (only write a fleet of N specs into DIR,
 //! for profiling).
 
@@ -766,7 +766,11 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let want = |s: &str| o.only.as_deref().is_none_or(|x| x == s);
+    let want = |s: &str| {
+        o.only
+            .as_deref()
+            .is_none_or(|x| x.split(',').any(|x| x == s))
+    };
     let tmp = tempfile::tempdir().expect("tempdir");
     println!("## Results\n\n{}", machine());
 
