@@ -201,8 +201,12 @@ fn vocabulary(seeds: &[(String, Value)]) -> Vocabulary {
     numbers.extend([
         json!(65536),
         json!(4_294_967_296u64),
+        json!(u64::MAX),
+        json!(i64::MIN),
         json!(2.5),
         json!(3.0),
+        json!(-0.5),
+        json!(1e300),
     ]);
     let edge = [
         "", "A", "-a", "a-", "a_b", "a\n", "é", "٣", "1.5Gi", "1.Gi", "1.", ".5", "10", "10Gb",
@@ -213,6 +217,9 @@ fn vocabulary(seeds: &[(String, Value)]) -> Vocabulary {
     for l in lengths {
         for n in [l.saturating_sub(1), l, l + 1] {
             strings.insert("a".repeat(n as usize));
+            // Lengths count characters, not bytes: two-byte and four-byte ones.
+            strings.insert("é".repeat(n as usize));
+            strings.insert("🦀".repeat(n as usize));
         }
     }
     let mut samples = Map::new();
