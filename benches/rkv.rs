@@ -21,6 +21,15 @@
 //! (fewer runs, fleet up to 1,000), `--fs disk|tmpfs` (fleet outputs on one only), `gen N DIR` (only write a fleet of N specs into DIR,
 //! for profiling).
 
+// A measuring program, not a library: a failed step should stop it loudly, and it
+// writes its generated fleets and scratch outputs itself.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
 #[path = "../tests/support/apiserver.rs"]
 mod apiserver;
 
@@ -62,6 +71,9 @@ fn run_rkv(args: &[&str], log: &Path) -> Run {
 }
 
 /// Runs `bin args...` once to completion; panics (with its stderr) when it fails.
+// std and rustix have no `wait4` with the child's rusage, and `getrusage(RUSAGE_CHILDREN)`
+// cannot give one child's peak RSS: the benchmark alone calls libc (a dev-dependency).
+#[allow(unsafe_code)]
 fn run_process(bin: &str, args: &[&str], log: &Path) -> Run {
     let err = std::fs::File::create(log).expect("create the stderr log");
     let start = Instant::now();
@@ -90,7 +102,10 @@ fn run_process(bin: &str, args: &[&str], log: &Path) -> Run {
             std::fs::read_to_string(log).unwrap_or_default()
         );
     }
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap())
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap())
+    };
     Run {
         cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
         sys: tv(ru.ru_stime),
@@ -301,12 +316,14 @@ fn write_bundle(out: &Path, bundle: &Path) -> bool {
 /// it spawns (`ru_maxrss` of a child is at least its parent's high-water mark when it
 /// was spawned), so a child's peak below this figure cannot be measured: the harness
 /// keeps itself small (it never holds a rendered tree) and prints it.
+// std and rustix have no getrusage: libc, as in `run_process`.
+#[allow(unsafe_code)]
 fn own_peak_rss_kib() -> u64 {
     // SAFETY: an all-zero rusage is a valid value of the plain C struct.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `ru` is valid for writes for the duration of the call.
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } == 0 {
-        ru.ru_maxrss as u64
+        u64::try_from(ru.ru_maxrss).unwrap_or(0)
     } else {
         0
     }
@@ -435,7 +452,7 @@ impl Rng {
         lo + self.next() % (hi - lo + 1)
     }
     fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.next() as usize % xs.len()]
+        &xs[usize::try_from(self.next() % xs.len() as u64).unwrap()]
     }
 }
 
@@ -886,8 +903,8 @@ fn main() {
                     ms(f.sys),
                     ms(f.wall),
                     mib(f.rss_kib),
-                    us(f.cpu / n as u32),
-                    us(f.wall / n as u32),
+                    us(f.cpu / u32::try_from(n).unwrap()),
+                    us(f.wall / u32::try_from(n).unwrap()),
                     ms(r.rkv_again.wall)
                 );
                 curve.push((n, *fs_name, f.rss_kib, r.rkv_again.rss_kib));

@@ -196,7 +196,10 @@ mod tests {
                 },
                 |i, r| got.push((i, r)),
             );
-            let want: Vec<(usize, u64)> = items.iter().map(|x| (*x as usize, x * x)).collect();
+            let want: Vec<(usize, u64)> = items
+                .iter()
+                .map(|x| (usize::try_from(*x).unwrap(), x * x))
+                .collect();
             assert_eq!(got, want, "{threads} threads");
         }
     }

@@ -10,4 +10,5 @@
 pub mod disruption;
 pub mod memory;
 pub mod model;
+pub mod settings;
 pub mod slots;
