@@ -13,6 +13,7 @@ pub mod helm;
 pub mod layout;
 pub mod replication;
 pub mod runbook;
+pub mod runbook_restore;
 pub mod standalone;
 
 use serde::Serialize;

@@ -727,6 +727,10 @@ fn section(out: &mut String, v: &Variant) {
                 out,
                 "The TLS flags point at the certificate mounted in the redis container; without them the server refuses the connection.\n"
             );
+            let names = super::runbook_restore::certificate_names(plan);
+            if !names.is_empty() {
+                let _ = writeln!(out, "{names}");
+            }
         }
         if let Some(a) = &plan.spec.auth {
             let _ = writeln!(
@@ -912,21 +916,23 @@ fn dr(out: &mut String, plan: &Plan, objects: &[Object], t: &Topo) {
         .iter()
         .find(|o| o.kind() == "CronJob" && o.name().ends_with("-backup"))
     {
-        let pvc = objects
-            .iter()
-            .find(|o| o.kind() == "PersistentVolumeClaim" && o.name().ends_with("-backup"))
-            .map(Object::name)
-            .unwrap_or("");
-        let _ = write!(
-            full,
-            "The CronJob `{}` writes dumps to PVC `{pvc}`. To restore: scale the data pods to 0, mount the new data PVCs and `{pvc}` in a helper pod, copy the newest dump of each primary to its pod's `/data/dump.rdb` (remove any AOF directory so Redis loads the RDB), then scale back{}.",
-            cron.name(),
-            if cluster {
-                ". A dump holds keys, not the slot map: with the data PVCs gone `nodes.conf` is gone too, so let the init Job create the cluster empty first, then load each shard's dump on the primary that now owns that shard's slots"
-            } else {
-                ""
-            }
-        );
+        let named = |kind: &str, suffix: &str| {
+            objects
+                .iter()
+                .find(|o| o.kind() == kind && o.name().ends_with(suffix))
+                .map(Object::name)
+        };
+        let dir = dir_of(&plan.variant);
+        full.push_str(&super::runbook_restore::cluster_full_loss(
+            &super::runbook_restore::FullLoss {
+                namespace: ns,
+                dir: &dir,
+                backup_cronjob: cron.name(),
+                backup_pvc: named("PersistentVolumeClaim", "-backup").unwrap_or(""),
+                restore_cronjob: named("CronJob", "-restore"),
+                init_job: named("Job", "-cluster-init"),
+            },
+        ));
     } else if plan.spec.backup.is_some() {
         let _ = write!(
             full,

@@ -11,3 +11,4 @@ pub mod disruption;
 pub mod memory;
 pub mod model;
 pub mod slots;
+pub mod tls;

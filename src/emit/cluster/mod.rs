@@ -30,6 +30,8 @@ const INIT: &str = "cluster-init";
 const BACKUP: &str = "backup";
 /// Component label of the retention CronJob's pods.
 const RETENTION: &str = "backup-retention";
+/// Component label of the restore Jobs' pods (made from the suspended restore CronJob).
+const RESTORE: &str = "restore";
 /// Component label of what clients read (client Service, address ConfigMap).
 const CLIENT: &str = "client";
 

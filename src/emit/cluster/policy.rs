@@ -16,7 +16,7 @@ use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec}
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{BACKUP, Ctx, INIT, SERVER};
+use super::{BACKUP, Ctx, INIT, RESTORE, SERVER};
 use crate::emit::common::{self, meta, selector, tcp};
 use crate::emit::{EmitError, Object};
 
@@ -126,7 +126,10 @@ fn allow_jobs_in(ctx: &Ctx) -> Result<Object, EmitError> {
             pod_selector: Some(selector(ctx.plan, SERVER)),
             policy_types: Some(vec!["Ingress".into()]),
             ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(vec![same_namespace(components(ctx, &[INIT, BACKUP]))]),
+                from: Some(vec![same_namespace(components(
+                    ctx,
+                    &[INIT, BACKUP, RESTORE],
+                ))]),
                 ports: Some(vec![tcp(ctx.port)]),
             }]),
             ..Default::default()
@@ -140,7 +143,7 @@ fn allow_jobs_out(ctx: &Ctx) -> Result<Object, EmitError> {
         ctx,
         "jobs-egress",
         NetworkPolicySpec {
-            pod_selector: Some(components(ctx, &[INIT, BACKUP])),
+            pod_selector: Some(components(ctx, &[INIT, BACKUP, RESTORE])),
             policy_types: Some(vec!["Egress".into()]),
             egress: Some(vec![NetworkPolicyEgressRule {
                 to: Some(vec![same_namespace(selector(ctx.plan, SERVER))]),
