@@ -24,6 +24,25 @@ import common  # noqa: E402
 from harness import Checks, Tier  # noqa: E402
 
 
+def both(run, parts: list[str]) -> None:
+    """Run `run(part)` for every part side by side; re-raise the first crash."""
+    errors: list[BaseException] = []
+
+    def go(part: str) -> None:
+        try:
+            run(part)
+        except BaseException as e:  # noqa: BLE001 - re-raised below, in the suite's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=go, args=(p,)) for p in parts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
 def suites(tier: Tier, checks: Checks, work: Path) -> dict:
     """Every suite by name, built lazily so `--list` and filters cost nothing."""
     from suite_cluster import ClusterSuite
@@ -36,11 +55,13 @@ def suites(tier: Tier, checks: Checks, work: Path) -> dict:
     return {
         "standalone-cordum": lambda: StandaloneSuite(
             tier, checks, label="cordum/base", tree=g / "cordum" / "base").run(),
-        "cluster-3x2": lambda: ClusterSuite(
-            tier, checks, label="cordum/production", tree=g / "cordum" / "overlays" / "production",
-            spec=common.ROOT / "profiles" / "cordum.yaml", env="production", full=True, sample=None,
-            rkv110_pair=common.rkv110_pair(common.ROOT / "profiles" / "cordum.yaml", "production", work),
-            runbook=g / "cordum" / "RUNBOOK.md", work=work).run(),
+        "cluster-3x2": lambda: both(
+            lambda part: ClusterSuite(
+                tier, checks, label="cordum/production", tree=g / "cordum" / "overlays" / "production",
+                spec=common.ROOT / "profiles" / "cordum.yaml", env="production", full=True, sample=None,
+                rkv110_pair=common.rkv110_pair(common.ROOT / "profiles" / "cordum.yaml", "production", work),
+                runbook=g / "cordum" / "RUNBOOK.md", work=work, part=part).run(),
+            ["disruption", "refusal", "data"]),
         "cluster-4x3": lambda: ClusterSuite(
             tier, checks, label="golden/cluster-4x3", tree=golden / "cluster-4x3" / "expected" / "base",
             spec=golden / "cluster-4x3" / "spec.yaml", env=None, full=False, sample=4,

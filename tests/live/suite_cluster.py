@@ -41,7 +41,7 @@ def value_of(key: bytes) -> bytes:
 class ClusterSuite:
     def __init__(self, tier, checks, *, label: str, tree: Path, spec: Path, env: str | None,
                  full: bool, sample: int | None, rkv110_pair: tuple[str, str] | None = None,
-                 runbook: Path | None = None, work: Path | None = None):
+                 runbook: Path | None = None, work: Path | None = None, part: str | None = None):
         self.tier = tier
         self.scope = Scope(checks, label)
         self.label = label
@@ -53,6 +53,11 @@ class ClusterSuite:
         self.rkv110_pair = rkv110_pair
         self.runbook = runbook
         self.work = work
+        # "disruption" (slots, probes, exporter, PDB), "refusal" (RKV110's pair) or "data"
+        # (backup, retention, new addresses, restore): independent clusters of the same
+        # variant, run side by side so the tier stays within its time budget; None runs
+        # every check on one.
+        self.part = part
         self.objects = common.objects(tree)
         self.report = common.explain(spec, env)
         self.sts = find(self.objects, "StatefulSet")
@@ -76,6 +81,13 @@ class ClusterSuite:
             self.scope.check("cluster.tls-names-documented", bool(names),
                              "`rkv explain` lists the DNS names the server certificate must carry",
                              "no `TLS server certificate` section with DNS: names", fatal=True)
+        if self.tls_on and self.runbook and not hasattr(self, "runbook_checked"):
+            self.runbook_checked = True
+            heading = f"Environment `{self.env}`" if self.env else "Base"
+            listed = re.findall(r"^- `([^`]+)`: ", self.runbook_connect(heading), re.M)
+            self.scope.check("cluster.tls-names-runbook", listed == names,
+                             "the RUNBOOK lists the same certificate names as `rkv explain`",
+                             f"RUNBOOK {listed[:3]}... ({len(listed)}), explain {names[:3]}... ({len(names)})")
         self.passwords = k8s.make_secrets(w, self.objects, roles, names)
         self.password = next(iter(self.passwords.values()), None)
         if self.tls_on:
@@ -85,6 +97,15 @@ class ClusterSuite:
         else:
             self.tlsfiles = None
         return w
+
+    def runbook_connect(self, heading: str) -> str:
+        """The `### Connect` text of the variant's RUNBOOK section."""
+        md = self.runbook.read_text()
+        start = md.find(f"\n## {heading}\n")
+        end = md.find("\n## ", start + 1)
+        body = md[start:end if end > 0 else None]
+        m = re.search(r"\n### Connect[^\n]*\n(.*?)(?=\n### )", body, re.S)
+        return m.group(1) if m else ""
 
     def start_pods(self, w: World) -> list:
         pods = k8s.statefulset_pods(w, self.sts)
@@ -112,7 +133,7 @@ class ClusterSuite:
 
     def boot(self) -> None:
         t0 = time.monotonic()
-        self.w = self.world(self.label.replace("/", "-"))
+        self.w = self.world(self.label.replace("/", "-") + (f"-{self.part}" if self.part else ""))
         self.pods = self.start_pods(self.w)
         self.cluster = Cluster(self.pods, self.port, self.password, self.tlsfiles)
         down = self.wait_up(self.cluster, self.pods)
@@ -307,7 +328,6 @@ class ClusterSuite:
             self.node_timeout * 2, 0.5)
         still = bool(failed) and not recovered
         good, _ = self.read_all(live[0])
-        self.check_backup_partial(victims)
         self.scope.check("cluster.pdb.rkv110-refusal-is-real", bool(still) and good < len(self.keys),
                          f"evicting {a} and {b} together (what minAvailable 4 allows) takes the cluster to "
                          "cluster_state:fail and keys offline",
@@ -379,6 +399,7 @@ class ClusterSuite:
         code, log = self.run_backup("backup-partial")
         new = {k: v for k, v in self.stamps().items() if k not in before}
         dumps = next(iter(new.values()), [])
+        self.partial_stamp = next(iter(new), None)
         self.scope.check("cluster.backup.partial", code == 2 and len(dumps) == self.shards - 1,
                          f"with {'+'.join(p.name for p in down)} down, backup.sh keeps the {self.shards - 1} "
                          "other primaries' dumps and exits 2 (partial: the Job fails, so the alert sees it)",
@@ -504,6 +525,23 @@ class ClusterSuite:
                          f"after the RUNBOOK's full-loss procedure (appendonly yes) all {len(self.keys)} keys "
                          "of the newest complete backup set are back",
                          f"{good} keys back; {problems[:3]}", started=t0)
+        # The restore's other exit statuses, from the same CronJob (`kubectl set env
+        # cronjob/<name>-restore RESTORE_STAMP=...` in the RUNBOOK's words).
+        restore = next(c for c in find_all(self.objects, "CronJob")
+                       if c["metadata"]["labels"].get("app.kubernetes.io/component") == "restore")
+        spec = restore["spec"]["jobTemplate"]["spec"]
+        if getattr(self, "partial_stamp", None):
+            t1 = time.monotonic()
+            code, log = run_job(w2, spec, "restore-partial", timeout=300,
+                                env_extra={"RESTORE_STAMP": self.partial_stamp})
+            self.scope.check("cluster.restore.partial", code == 2 and "partial" in log,
+                             f"restoring the partial set {self.partial_stamp} imports what it has and exits 2",
+                             f"exit {code}: {log[-300:]}", pod="restore-partial", started=t1)
+        t1 = time.monotonic()
+        code, log = run_job(w2, spec, "restore-none", timeout=120, env_extra={"RESTORE_STAMP": "19990101T000000Z"})
+        self.scope.check("cluster.restore.nothing", code == 1,
+                         "restoring a set that does not exist restores nothing and exits 1",
+                         f"exit {code}: {log[-300:]}", pod="restore-none", started=t1)
         # And they stay: the restored data survives a restart of every pod (it is in the AOF).
         t1 = time.monotonic()
         for p in pods:
@@ -537,11 +575,15 @@ class ClusterSuite:
                          f"redis_exporter with the rendered env ({env.get('REDIS_ADDR')}) reports redis_up 1"
                          + (" over TLS with the documented certificate names" if self.tls_on else ""),
                          f"redis_up {up}; exporter log: {pod.log_tail('exporter', 4)}", pod=pod.name, started=t0)
-        for kind in ("livenessProbe", "readinessProbe"):
-            if kind in c:
-                ok, why = pod.probe("exporter", kind)
-                self.scope.check(f"monitoring.exporter-{kind}", ok, f"the exporter's {kind} passes", why,
-                                 pod=pod.name)
+        kinds = [k for k in ("livenessProbe", "readinessProbe") if k in c]
+        for kind in kinds:
+            ok, why = pod.probe("exporter", kind)
+            self.scope.check(f"monitoring.exporter-{kind}", ok, f"the exporter's {kind} passes", why, pod=pod.name)
+        pod.stop("exporter")
+        for kind in kinds:
+            ok, why = pod.probe("exporter", kind)
+            self.scope.check(f"monitoring.exporter-{kind}-fails-stopped", not ok,
+                             f"the exporter's {kind} fails once the exporter is stopped", why, pod=pod.name)
         self.scrape_text = text
         rule = find(self.objects, "PrometheusRule")
         backup = next((c["metadata"]["name"] for c in find_all(self.objects, "CronJob")
@@ -549,19 +591,35 @@ class ClusterSuite:
         suite_rules.check_rule_object(self.scope, rule, text, self.ns, self.sts, self.shards, self.replicas,
                                       self.work / f"rules-{self.label.replace('/', '-')}", backup)
 
+    def check_backup_partial_shard_down(self) -> None:
+        """Both pods of one shard down (a primary and its replica, as RKV110 names them)."""
+        nodes = self.cluster.nodes(self.pods[0])
+        master = next(n for n in nodes if n.is_master and n.slots)
+        replica = next(n for n in nodes if n.master_id == master.id)
+        down = [self.cluster.pod_by_host(master.host), self.cluster.pod_by_host(replica.host)]
+        for p in down:
+            p.stop("redis")
+        self.check_backup_partial(down)
+        for p in down:
+            p.start("redis", workdir="/data")
+        self.wait_healthy("cluster.backup.partial-recover", down)
+
     def run(self) -> None:
         try:
             self.boot()
             self.check_init()
-            self.check_slots()
-            self.check_replica_pairs()
-            self.check_probes()
             self.write_keys()
-            self.check_exporter()
-            self.check_pdb()
-            if self.full:
-                self.check_backup()
+            if self.part in (None, "disruption"):
+                self.check_slots()
+                self.check_probes()
+                self.check_exporter()
+                self.check_pdb()
+            if self.part in (None, "refusal"):
+                self.check_replica_pairs()
                 self.check_rkv110_refusal()
+            if self.full and self.part in (None, "data"):
+                self.check_backup()
+                self.check_backup_partial_shard_down()
                 self.check_retention()
                 self.check_new_addresses()
                 self.check_restore()

@@ -298,6 +298,56 @@ def cluster_cases(rules: RuleSet, scrape_text: str, ns: str, service: str, sts_n
     return cases
 
 
+# --- the Bitnami chart's rule values ---------------------------------------------------------
+
+def bitnami_cases(rules: RuleSet, scrape_text: str, ns: str, full: str, nodes: int) -> list[Case]:
+    n = 120
+
+    def target(i: int, namespace: str = ns, name: str = full) -> dict:
+        return {"namespace": namespace, "pod": f"{name}-node-{i}", "service": f"{name}-metrics", "job": f"{name}-metrics",
+                "container": "metrics", "endpoint": "http-metrics", "instance": f"10.0.1.{i}:9121"}
+
+    def healthy(namespace: str = ns, name: str = full, change: dict | None = None) -> list[tuple[str, str]]:
+        change = change or {}
+        out = []
+        for i in range(nodes):
+            t = target(i, namespace, name)
+            base = {"redis_up": f"1x{n}", "redis_rdb_last_save_timestamp_seconds": f"0+60x{n}",
+                    "redis_rdb_changes_since_last_save": f"0x{n}", "redis_rdb_last_bgsave_status": f"1x{n}",
+                    "redis_aof_last_bgrewrite_status": f"1x{n}", "redis_aof_last_write_status": f"1x{n}"}
+            for metric, vals in base.items():
+                out.append((metric + sel(t), change.get((metric, i), vals)))
+            pvc = {"namespace": namespace, "persistentvolumeclaim": f"redis-data-{name}-node-{i}",
+                   "job": "kubelet", "instance": f"node-{i}"}
+            out.append(("kubelet_volume_stats_available_bytes" + sel(pvc),
+                        change.get(("avail", i), f"{8e9:g}x{n}")))
+            out.append(("kubelet_volume_stats_capacity_bytes" + sel(pvc), f"{16e9:g}x{n}"))
+        return out
+
+    broken = {("redis_up", 0): f"0x{n}", ("redis_rdb_last_save_timestamp_seconds", 0): f"0x{n}",
+              ("redis_rdb_changes_since_last_save", 0): f"10x{n}", ("redis_rdb_last_bgsave_status", 0): f"0x{n}",
+              ("redis_aof_last_write_status", 0): f"0x{n}", ("avail", 0): f"{1e9:g}x{n}"}
+    other = healthy("other-ns", full, broken)
+    table = {
+        "RedisDown": ("a node's exporter reports redis_up 0", {("redis_up", 1): f"0x{n}"}, "10m"),
+        "RedisPersistenceFailure": ("a node has unsaved changes and no save for over an hour",
+                                    {("redis_rdb_last_save_timestamp_seconds", 0): f"0x{n}",
+                                     ("redis_rdb_changes_since_last_save", 0): f"10x{n}"}, "90m"),
+        "RedisBGSaveFailure": ("a node's last BGSAVE failed", {("redis_rdb_last_bgsave_status", 2): f"0x{n}"}, "10m"),
+        "RedisAOFFailure": ("a node's last AOF write failed", {("redis_aof_last_write_status", 1): f"0x{n}"}, "10m"),
+        "RedisDiskFull": ("a data volume has under 15% free", {("avail", 1): f"{1e9:g}x{n}"}, "30m"),
+    }
+    cases = []
+    for alert in rules.alerts:
+        what, change, at = table.get(alert, ("", {}, "10m"))
+        if not what:
+            continue
+        cases += [Case(alert, what, healthy(change=change), at, True),
+                  Case(alert, "every node is healthy", healthy(), at, False),
+                  Case(alert, "only another namespace's release is broken", healthy() + other, at, False)]
+    return cases
+
+
 def check_rule_object(scope: Scope, rule: dict, scrape_text: str, ns: str, sts: dict, shards: int,
                       replicas: int, d: Path, backup_cronjob: str | None = None) -> None:
     rules = RuleSet(rule["spec"]["groups"])
