@@ -26,7 +26,6 @@ How a pod is made, and why (DESIGN.md "The live tier"):
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 import secrets as pysecrets
@@ -37,7 +36,7 @@ import subprocess
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -104,9 +103,8 @@ def poll(what: Callable[[], object], timeout: float, interval: float = 0.2):
     while True:
         try:
             last = what()
-        except Exception as e:  # noqa: BLE001 - a pod that is not up yet raises
+        except Exception:  # noqa: BLE001 - a pod that is not up yet raises
             last = None
-            last_error = e  # noqa: F841
         if last:
             return last
         if time.monotonic() >= deadline:
@@ -616,36 +614,3 @@ def run_job(world: World, job_spec: dict, name: str, *, timeout: float,
         return code, log
     finally:
         world.remove_pod(name)
-
-
-def scrape(url: str, timeout: float = 5) -> str:
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read().decode()
-
-
-def metrics(text: str) -> dict[str, list[tuple[dict, float]]]:
-    """Parse Prometheus text exposition into name -> [(labels, value)]."""
-    out: dict[str, list[tuple[dict, float]]] = {}
-    line_re = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)')
-    label_re = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = line_re.match(line)
-        if not m:
-            continue
-        labels = dict(label_re.findall(m.group(3) or ""))
-        try:
-            value = float(m.group(4))
-        except ValueError:
-            continue
-        out.setdefault(m.group(1), []).append((labels, value))
-    return out
-
-
-def dump_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=True))
-
-
-def copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst)

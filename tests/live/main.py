@@ -9,7 +9,6 @@ passed and 1 otherwise. The invariant: a run that made no check fails.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import tempfile
@@ -78,10 +77,11 @@ def main() -> int:
     ap.add_argument("only", nargs="*", help="suites to run (default: all)")
     ap.add_argument("--list", action="store_true", help="list the suites and exit")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, data)")
+    ap.add_argument("--work", type=Path, help="work directory (scripts/live makes and removes it)")
     args = ap.parse_args()
 
     started = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="rkv-live-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="rkv-live-"))
     tier = Tier(work)
     checks = Checks()
 
@@ -121,8 +121,6 @@ def main() -> int:
             t.join()
     finally:
         tier.stop_all()
-        if args.keep:
-            print(f"live: work directory kept at {work}")
     bad = [r for r in checks.results if not r.ok]
     wall = time.monotonic() - started
     print(f"live: {len(checks.results) - len(bad)} passed, {len(bad)} failed, {wall:.0f}s wall")

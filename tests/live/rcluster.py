@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resp import Conn, RedisError, TlsFiles, key_slot
+from resp import Conn, TlsFiles
 
 
 @dataclass
@@ -175,11 +175,3 @@ def _cluster_info(raw: bytes) -> dict[str, str]:
             k, v = line.split(":", 1)
             out[k] = v.strip()
     return out
-
-
-def read_error(c: Conn, key: bytes) -> str:
-    try:
-        c.call("GET", key)
-        return ""
-    except RedisError as e:
-        return str(e)

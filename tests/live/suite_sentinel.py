@@ -70,7 +70,6 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import yaml
@@ -115,6 +114,55 @@ class Shape:
     # Bitnami: evicting a pod takes its Sentinel and its Redis.
     eviction_takes_pod: bool = False
     rules: dict | None = None
+    # redis.conf lines rkv rendered that every Redis of the shape must run with.
+    redis_conf: str = ""
+    expected_master: str | None = None
+    # What the spec (profiles/<name>.yaml) asks of every Sentinel, for the values it states.
+    expected: dict = field(default_factory=dict)
+
+
+def profile_sentinel(profile: str) -> tuple[str | None, dict]:
+    """(master name, {sentinel setting: value}) as the spec states them: the intent the
+    rendered CR or values must carry all the way to the running Sentinels."""
+    spec = yaml.safe_load((common.ROOT / "profiles" / profile).read_text())["spec"]["shape"]
+    shape = spec.get("replication") or spec.get("failover") or {}
+    s = shape.get("sentinel") or {}
+    names = {"quorum": "quorum", "downAfterMs": "down-after-milliseconds",
+             "failoverTimeoutMs": "failover-timeout", "parallelSyncs": "parallel-syncs"}
+    return s.get("masterName"), {v: s[k] for k, v in names.items() if k in s}
+
+
+UNITS = {"kb": 1000, "k": 1000, "mb": 1000**2, "m": 1000**2, "gb": 1000**3, "g": 1000**3}
+UNITS_B = {"kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
+def normal(value: str) -> str:
+    """A redis.conf value as CONFIG GET reports it (memory units in bytes, quotes dropped)."""
+    v = value.strip().strip('"')
+    low = v.lower()
+    for suffix, mult in list(UNITS_B.items()) + list(UNITS.items()):
+        if low.endswith(suffix) and low[: -len(suffix)].isdigit():
+            return str(int(low[: -len(suffix)]) * mult)
+    return v
+
+
+def conf_settings(text: str) -> dict[str, str]:
+    """The settings a redis.conf text leaves in force (later lines win; `save` lines add
+    up after a `save ""`)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or line.startswith("include"):
+            continue
+        key, _, value = line.partition(" ")
+        key = key.lower()
+        if key == "save":
+            value = value.strip().strip('"')
+            prev = out.get("save", "")
+            out["save"] = value if not prev or not value else f"{prev} {value}"
+            continue
+        out[key] = normal(value)
+    return out
 
 
 def sha1(text: str) -> str:
@@ -195,9 +243,12 @@ def opstree_shape(tier) -> Shape:
         return Deployment(w, redis, sentinels, None, None)
 
     pdb = sen["spec"]["pdb"]
-    return Shape("platform-kv/base", cfg["masterGroupName"], int(cfg["quorum"]), int(cfg["downAfterMilliseconds"]),
+    shape = Shape("platform-kv/base", cfg["masterGroupName"], int(cfg["quorum"]), int(cfg["downAfterMilliseconds"]),
                  int(cfg["failoverTimeout"]), int(cfg["parallelSyncs"]),
                  sen["spec"]["clusterSize"] - pdb["minAvailable"], build)
+    shape.expected_master, shape.expected = profile_sentinel("platform-kv.yaml")
+    shape.redis_conf = next(iter(find(objs, "ConfigMap", extra_cm)["data"].values()))
+    return shape
 
 
 def sentinel_pod(w: World, name: str, ns: str, conf: str, psc: dict | None, argv: list[str],
@@ -284,9 +335,12 @@ def spotahome_shape(tier) -> Shape:
                 cli(n.pod, "sentinel", None, 26379, "SENTINEL", "SET", "mymaster", k, v)
         return Deployment(w, redis, sents, None, None, port=port)
 
-    return Shape("wal-failover/dc", "mymaster", quorum, int(custom["down-after-milliseconds"]),
-                 int(custom["failover-timeout"]), int(custom["parallel-syncs"]),
-                 sentinels - pdb["spec"]["minAvailable"], build)
+    shape = Shape("wal-failover/dc", "mymaster", quorum, int(custom["down-after-milliseconds"]),
+                  int(custom["failover-timeout"]), int(custom["parallel-syncs"]),
+                  sentinels - pdb["spec"]["minAvailable"], build)
+    shape.expected_master, shape.expected = profile_sentinel("wal-failover.yaml")
+    shape.redis_conf = "\n".join(rf["spec"]["redis"].get("customConfig") or [])
+    return shape
 
 
 # --- Bitnami -----------------------------------------------------------------------------
@@ -405,6 +459,8 @@ def bitnami_shape(tier) -> Shape:
                   s["parallelSyncs"], pdb_max, build, eviction_takes_pod=True)
     shape.rules = {"groups": [{"name": f"{full}.rules", "rules": v["metrics"]["prometheusRule"]["rules"]}],
                    "namespace": ns, "full": full, "nodes": nodes}
+    shape.expected_master, shape.expected = profile_sentinel("bitnami-redis.yaml")
+    shape.redis_conf = v.get("commonConfiguration") or ""
     return shape
 
 
@@ -516,13 +572,29 @@ class SentinelSuite:
     def scenario_failover(self) -> None:
         d = self.deploy("failover")
         t0 = time.monotonic()
-        m = self.master_of(d, d.sentinels[0])
-        want = {"quorum": self.shape.quorum, "down-after-milliseconds": self.shape.down_after_ms,
-                "failover-timeout": self.shape.failover_timeout_ms, "parallel-syncs": self.shape.parallel_syncs}
-        got = {k: int(m.get(k, -1)) for k in want}
-        self.scope.check("sentinel.config", got == want,
-                         f"every Sentinel watches `{self.shape.master}` with the rendered {want}", str(got),
-                         started=t0)
+        want = self.shape.expected
+        bad = []
+        for n in d.sentinels:
+            m = self.master_of(d, n)
+            got = {k: int(m.get(k, -1)) for k in want}
+            if got != want or (self.shape.expected_master and m.get("name") != self.shape.expected_master):
+                bad.append(f"{n.pod.name}: {m.get('name')} {got}")
+        self.scope.check("sentinel.config", not bad and bool(want),
+                         f"every Sentinel watches `{self.shape.expected_master or self.shape.master}` with what the "
+                         f"spec states, {want}", "; ".join(bad) or "the spec states nothing", started=t0)
+        t1 = time.monotonic()
+        want_conf = conf_settings(self.shape.redis_conf)
+        wrong = []
+        for n in d.redis:
+            with Conn(n.pod.ip, d.port, password=d.password, timeout=2) as c:
+                for k, v in want_conf.items():
+                    got = c.call("CONFIG", "GET", k)
+                    got_v = got[1].decode() if got else "<unknown>"
+                    if got_v != v:
+                        wrong.append(f"{n.pod.name} {k}={got_v!r} (want {v!r})")
+        self.scope.check("sentinel.redis-config", bool(want_conf) and not wrong,
+                         f"every Redis runs with the settings rkv rendered ({len(want_conf)}: "
+                         f"{', '.join(sorted(want_conf))})", "; ".join(wrong[:4]) or "nothing rendered", started=t1)
         took, victim = self.kill_and_watch(d, d.sentinels, self.bound() + 5)
         self.scope.check("sentinel.failover", took is not None and took <= self.bound() + 2,
                          f"after the primary ({victim}) is killed a replica is promoted within down-after + "
