@@ -727,10 +727,7 @@ fn section(out: &mut String, v: &Variant) {
                 out,
                 "The TLS flags point at the certificate mounted in the redis container; without them the server refuses the connection.\n"
             );
-            let names = super::runbook_restore::certificate_names(plan);
-            if !names.is_empty() {
-                let _ = writeln!(out, "{names}");
-            }
+            let _ = write!(out, "{}", super::runbook_restore::certificate_names(plan));
         }
         if let Some(a) = &plan.spec.auth {
             let _ = writeln!(

@@ -54,7 +54,7 @@ pub fn cluster_full_loss(f: &FullLoss) -> String {
     }
     let _ = write!(
         out,
-        "# 2. Import the backup (set RESTORE_STAMP on the CronJob to pick an older set)\nkubectl -n {ns} create job {job} --from=cronjob/{restore}\nkubectl -n {ns} wait --for=condition=complete job/{job} --timeout=2h\nkubectl -n {ns} logs job/{job}\n```\n\nThe restore Job sends each key to the primary that owns its slot now, through the normal write path: it works with `appendonly yes` (Redis ignores a `dump.rdb` copied into `/data` when AOF is on, and starts empty) and whatever the slot layout. A key from the backup replaces a live key of the same name. The Job fails (exit 2) when the set misses slots, and its log says how many.",
+        "# 2. Import the backup (for an older set first: kubectl -n {ns} set env cronjob/{restore} RESTORE_STAMP=<time>)\nkubectl -n {ns} create job {job} --from=cronjob/{restore}\nkubectl -n {ns} wait --for=condition=complete job/{job} --timeout=2h\nkubectl -n {ns} logs job/{job}\n```\n\nThe restore Job sends each key to the primary that owns its slot now, through the normal write path: it works with `appendonly yes` (Redis ignores a `dump.rdb` copied into `/data` when AOF is on, and starts empty) and whatever the slot layout. A key from the backup replaces a live key of the same name. The Job fails (exit 2) when the set misses slots, and its log says how many.",
     );
     out
 }
@@ -72,5 +72,6 @@ pub fn certificate_names(plan: &Plan) -> String {
     for n in &names {
         let _ = writeln!(out, "- `{}`: {}", n.name, n.why);
     }
+    out.push('\n');
     out
 }
