@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
-from harness import Checks, Tier  # noqa: E402
+from harness import Checks, Scope, Tier  # noqa: E402
 
 
 def both(run, parts: list[str]) -> None:
@@ -42,6 +42,22 @@ def both(run, parts: list[str]) -> None:
         raise errors[0]
 
 
+def cluster_3x2(tier: Tier, checks: Checks, work: Path) -> None:
+    from suite_cluster import ClusterSuite
+
+    g = common.ROOT / "generated"
+    spec = common.ROOT / "profiles" / "cordum.yaml"
+    # rkv's own claim of the pair whose eviction breaks the cluster, asked once.
+    pair = common.rkv110_pair(spec, "production", work)
+    Scope(checks, "cordum/production").check(
+        "cluster.rkv110-names-a-pair", pair is not None,
+        "`rkv validate` of the profile with `minAvailable: 4` reports RKV110 naming two pods", "no such finding")
+    both(lambda part: ClusterSuite(
+        tier, checks, label="cordum/production", tree=g / "cordum" / "overlays" / "production", spec=spec,
+        env="production", full=True, sample=None, rkv110_pair=pair, runbook=g / "cordum" / "RUNBOOK.md",
+        work=work, part=part).run(), ["disruption", "refusal", "data"])
+
+
 def suites(tier: Tier, checks: Checks, work: Path) -> dict:
     """Every suite by name, built lazily so `--list` and filters cost nothing."""
     from suite_cluster import ClusterSuite
@@ -54,13 +70,7 @@ def suites(tier: Tier, checks: Checks, work: Path) -> dict:
     return {
         "standalone-cordum": lambda: StandaloneSuite(
             tier, checks, label="cordum/base", tree=g / "cordum" / "base").run(),
-        "cluster-3x2": lambda: both(
-            lambda part: ClusterSuite(
-                tier, checks, label="cordum/production", tree=g / "cordum" / "overlays" / "production",
-                spec=common.ROOT / "profiles" / "cordum.yaml", env="production", full=True, sample=None,
-                rkv110_pair=common.rkv110_pair(common.ROOT / "profiles" / "cordum.yaml", "production", work),
-                runbook=g / "cordum" / "RUNBOOK.md", work=work, part=part).run(),
-            ["disruption", "refusal", "data"]),
+        "cluster-3x2": lambda: cluster_3x2(tier, checks, work),
         "cluster-4x3": lambda: ClusterSuite(
             tier, checks, label="golden/cluster-4x3", tree=golden / "cluster-4x3" / "expected" / "base",
             spec=golden / "cluster-4x3" / "spec.yaml", env=None, full=False, sample=4,
