@@ -14,6 +14,15 @@
 //! runs, fleet up to 1,000), `gen N DIR` (only write a fleet of N specs into DIR, for
 //! profiling).
 
+// A measuring program, not a library: a failed step should stop it loudly, and it
+// writes its generated fleets and scratch outputs itself.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
 #[path = "../tests/support/apiserver.rs"]
 mod apiserver;
 
@@ -43,6 +52,9 @@ struct Run {
 }
 
 /// Runs `rkv args...` once to completion; panics (with its stderr) when it fails.
+// std and rustix have no `wait4` with the child's rusage, and `getrusage(RUSAGE_CHILDREN)`
+// cannot give one child's peak RSS: the benchmark alone calls libc (a dev-dependency).
+#[allow(unsafe_code)]
 fn run_rkv(args: &[&str], log: &Path) -> Run {
     let err = std::fs::File::create(log).expect("create the stderr log");
     let start = Instant::now();
@@ -71,7 +83,10 @@ fn run_rkv(args: &[&str], log: &Path) -> Run {
             std::fs::read_to_string(log).unwrap_or_default()
         );
     }
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap())
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap())
+    };
     Run {
         cpu: tv(ru.ru_utime) + tv(ru.ru_stime),
         sys: tv(ru.ru_stime),
@@ -191,7 +206,7 @@ impl Rng {
         lo + self.next() % (hi - lo + 1)
     }
     fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.next() as usize % xs.len()]
+        &xs[usize::try_from(self.next() % xs.len() as u64).unwrap()]
     }
 }
 
@@ -607,8 +622,8 @@ fn main() {
                     ms(f.sys),
                     ms(f.wall),
                     mib(f.rss_kib),
-                    us(f.cpu / n as u32),
-                    us(f.wall / n as u32),
+                    us(f.cpu / u32::try_from(n).unwrap()),
+                    us(f.wall / u32::try_from(n).unwrap()),
                     ms(a.wall)
                 );
             }

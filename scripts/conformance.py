@@ -239,7 +239,10 @@ def variant_equivalence(report: Report, gen: Path) -> None:
             b = sorted((o for o in load_docs(rendered.stdout) if isinstance(o, dict)), key=key)
             # Objects rkv places beside the tree (Applications, Helm files) are not in it.
             in_tree = {key(o) for o in a}
-            b = [o for o in b if key(o) in in_tree or o.get("kind") not in ("Application", "HelmRelease", "OCIRepository", "HelmRepository")]
+            beside = ("Application", "HelmRelease", "OCIRepository", "HelmRepository")
+            helm_values = lambda o: o.get("kind") == "ConfigMap" and \
+                ((o.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/component") == "helm-values"
+            b = [o for o in b if key(o) in in_tree or (o.get("kind") not in beside and not helm_values(o))]
             if a == b:
                 report.ok(name, verbose=True)
             else:

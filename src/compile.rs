@@ -1,14 +1,17 @@
-//! The pipeline, end to end for one spec: load -> check -> plan -> emit -> layout.
+//! The pipeline, end to end for one spec: resolve -> plan -> check -> emit -> layout.
 //!
-//! In: a loaded spec. Out: the files of its tree and its findings. Invariant: no files
-//! when any finding is an error.
+//! In: a loaded spec. Out: each variant's plan, objects and inventory, the files of its
+//! tree (with the runbook) and its findings. Invariant: no files when any finding is an
+//! error; each variant is planned once, and the checks read the same plan the emitters do.
 
+use crate::bundle::{Object, OutFile};
 use crate::diag::Diagnostic;
-use crate::emit::layout::{self, OutFile};
-use crate::emit::{self, EmitError, Object};
+use crate::emit::inventory::Inventory;
+use crate::emit::{self, EmitError, runbook};
 use crate::plan::model::{self, Plan};
 use crate::spec::resolve::resolve;
 use crate::spec::{Loaded, Resolved};
+use crate::write::layout::{self, LayoutError};
 use crate::{check, spec};
 
 /// One variant, compiled.
@@ -17,6 +20,8 @@ pub struct Variant {
     pub resolved: Resolved,
     pub plan: Plan,
     pub objects: Vec<Object>,
+    /// What the objects run, as the emitters tell it (the runbook reads it).
+    pub inventory: Inventory,
 }
 
 /// A compiled spec.
@@ -38,6 +43,9 @@ pub enum CompileError {
     /// An emitter failed.
     #[error(transparent)]
     Emit(#[from] EmitError),
+    /// The objects could not be laid out as files.
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
 }
 
 /// The file name shown in generated headers and the profile folder name.
@@ -57,19 +65,26 @@ pub fn names(file: &str) -> (String, String) {
 /// Check, plan and emit every variant of a loaded spec.
 pub fn compile(loaded: &Loaded) -> Result<Compiled, CompileError> {
     let (source_name, profile) = names(&loaded.source.file);
-    let resolved = resolve(&loaded.topology);
-    let findings = check::check(loaded, &resolved);
+    // Plan every variant once; the checks read the same plans the emitters do.
+    let planned: Vec<(Resolved, Plan)> = resolve(&loaded.topology)
+        .into_iter()
+        .map(|r| {
+            let plan = model::plan(&r, &source_name);
+            (r, plan)
+        })
+        .collect();
+    let findings = check::check(loaded, &planned);
     if findings.iter().any(Diagnostic::is_error) {
         return Err(CompileError::Findings(findings));
     }
     let mut variants = Vec::new();
-    for r in resolved {
-        let plan = model::plan(&r, &source_name);
-        let objects = emit::emit(&plan)?;
+    for (r, plan) in planned {
+        let emitted = emit::emit(&plan)?;
         variants.push(Variant {
             resolved: r,
             plan,
-            objects,
+            objects: emitted.objects,
+            inventory: emitted.inventory,
         });
     }
     let pairs: Vec<(spec::Variant, Vec<Object>)> = variants
@@ -77,8 +92,16 @@ pub fn compile(loaded: &Loaded) -> Result<Compiled, CompileError> {
         .map(|v| (v.resolved.variant.clone(), v.objects.clone()))
         .collect();
     let mut files = layout::layout(&source_name, &pairs)?;
+    let sections: Vec<runbook::Section<'_>> = variants
+        .iter()
+        .map(|v| runbook::Section {
+            plan: &v.plan,
+            objects: &v.objects,
+            inventory: &v.inventory,
+        })
+        .collect();
     // The runbook sits beside the trees (no variant directory is named RUNBOOK.md).
-    files.extend(emit::runbook::runbook(&profile, &source_name, &variants));
+    files.extend(runbook::runbook(&profile, &source_name, &sections));
     files.sort();
     Ok(Compiled {
         profile,

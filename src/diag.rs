@@ -1,14 +1,30 @@
 //! Diagnostics: plain data (code, severity, place, message, help), rendered in one place.
 //!
-//! In: findings from the loader and the checks. Out: text for a terminal, or JSON for tools.
-//! Invariant: every code is listed once in [`CODES`] with its meaning; lines and columns
-//! are 1-based.
+//! In: findings from the loader, the checks and `render --check`. Out: text for a terminal,
+//! JSON for tools, GitHub Actions workflow commands (`diag::github`) or a SARIF 2.1.0 log
+//! (`diag::sarif`) for code-scanning dashboards. Invariant: every code is listed once in
+//! [`CODES`] with its meaning, and described through [`rule`] only; lines and columns are
+//! 1-based; the same findings render to the same bytes on every machine; no finding shows
+//! the value of a key that looks like a credential ([`mask`]).
+
+mod github;
+pub mod mask;
+mod sarif;
 
 use std::fmt::Write as _;
+use std::path::{Component, Path};
+
+pub use github::render_github;
+pub use sarif::render_sarif;
 
 use serde::Serialize;
 
-use crate::spec::tree::Pos;
+/// A 1-based line and column in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -41,9 +57,15 @@ pub struct Diagnostic {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
-    /// The source line the finding points at.
+    /// The source line the finding points at, credential values masked ([`mask`]).
     #[serde(skip)]
     pub snippet: Option<String>,
+    /// The column of the finding in `snippet` (masking may shorten what is before it).
+    #[serde(skip)]
+    snippet_column: usize,
+    /// Values masked in `snippet`: never shown in the message or help either.
+    #[serde(skip)]
+    concealed: Vec<String>,
 }
 
 impl Diagnostic {
@@ -63,24 +85,49 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             snippet: None,
+            snippet_column: 0,
+            concealed: Vec::new(),
         }
     }
 
-    /// Place the finding at `pos` in `text`, naming the field `path`.
+    /// Place the finding at `pos` in `text`, naming the field `path`. The excerpt is the
+    /// line at `pos` with credential values masked; the message drops them too.
     pub fn at(mut self, text: &str, pos: Pos, path: &str) -> Self {
         self.line = pos.line;
         self.column = pos.column;
         self.path = path.to_string();
-        self.snippet = text
-            .lines()
-            .nth(pos.line.saturating_sub(1))
-            .map(str::to_string);
-        self
+        match mask::mask_line(text, pos.line, pos.column) {
+            Some(m) => {
+                self.snippet = Some(m.line);
+                self.snippet_column = m.column;
+                self.concealed = m.values;
+            }
+            None => {
+                self.snippet = None;
+                self.concealed.clear();
+            }
+        }
+        self.concealed()
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self.concealed()
+    }
+
+    /// The finding with the masked values dropped from its message and help: applied when
+    /// it is built and again by every renderer, so a help line set directly is covered.
+    fn concealed(mut self) -> Self {
+        if !self.concealed.is_empty() {
+            self.message = mask::conceal(&self.message, &self.concealed);
+            self.help = self.help.map(|h| mask::conceal(&h, &self.concealed));
+        }
         self
+    }
+
+    /// What the renderers show: [`Self::concealed`] of a copy.
+    fn shown(&self) -> Diagnostic {
+        self.clone().concealed()
     }
 
     pub fn is_error(&self) -> bool {
@@ -91,7 +138,7 @@ impl Diagnostic {
 /// Render diagnostics for a terminal, rustc style.
 pub fn render_text(diags: &[Diagnostic]) -> String {
     let mut out = String::new();
-    for d in diags {
+    for d in diags.iter().map(Diagnostic::shown) {
         let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
         let pad = " ".repeat(if d.line > 0 {
             d.line.to_string().len()
@@ -108,7 +155,12 @@ pub fn render_text(diags: &[Diagnostic]) -> String {
             let shown: String = line.replace('\t', " ");
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{} | {shown}", d.line);
-            let _ = writeln!(out, "{pad} | {}^", " ".repeat(d.column.saturating_sub(1)));
+            let column = if d.snippet_column > 0 {
+                d.snippet_column
+            } else {
+                d.column
+            };
+            let _ = writeln!(out, "{pad} | {}^", " ".repeat(column.saturating_sub(1)));
         }
         if !d.path.is_empty() {
             let _ = writeln!(out, "{pad} = field: {}", d.path);
@@ -123,7 +175,64 @@ pub fn render_text(diags: &[Diagnostic]) -> String {
 
 /// Render diagnostics as a JSON array (stable field order).
 pub fn render_json(diags: &[Diagnostic]) -> String {
-    serde_json::to_string_pretty(diags).unwrap_or_else(|_| "[]".into())
+    let shown: Vec<Diagnostic> = diags.iter().map(Diagnostic::shown).collect();
+    serde_json::to_string_pretty(&shown).unwrap_or_else(|_| "[]".into())
+}
+
+/// What one code means, as a report that describes its rules (SARIF) shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub code: &'static str,
+    /// One line: what the finding is about.
+    pub summary: &'static str,
+    /// How to act on a finding of this code.
+    pub help: &'static str,
+}
+
+/// How to act on a finding, for every code until codes carry their own help: each
+/// finding's help line is specific to it, so it travels with the finding.
+const GENERIC_HELP: &str = "Each finding's message says what is wrong and its help line what to change; the Diagnostics table of rkv's README lists every code.";
+
+/// The description of `code`: the one lookup every report uses, so that codes can move to
+/// a richer registry (severity, per-code help) by changing this function alone. `None` for
+/// a code that is not in [`CODES`].
+pub fn rule(code: &str) -> Option<Rule> {
+    CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|&(code, summary)| Rule {
+            code,
+            summary,
+            help: GENERIC_HELP,
+        })
+}
+
+/// `file` as reports for CI name it: relative to `base` (the working directory) when it
+/// is under it, `/`-separated, without `./` steps; other paths as given.
+pub(crate) fn display_path(file: &str, base: &Path) -> String {
+    let p = Path::new(file);
+    let p = if p.is_absolute() {
+        p.strip_prefix(base).unwrap_or(p)
+    } else {
+        p
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut absolute = false;
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::RootDir => absolute = true,
+            Component::Prefix(x) => parts.push(x.as_os_str().to_string_lossy().into_owned()),
+            Component::ParentDir => parts.push("..".into()),
+            Component::Normal(n) => parts.push(n.to_string_lossy().into_owned()),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
 }
 
 /// Every diagnostic code rkv emits and what it means. The README's table is checked
@@ -153,7 +262,14 @@ pub const CODES: &[(&str, &str)] = &[
         "a shape must be exactly one of standalone, cluster, failover, replication",
     ),
     ("RKV015", "a value does not match the expected format"),
-    ("RKV016", "two specs render to the same output folder"),
+    (
+        "RKV016",
+        "two specs render to the same output folder, or one into the other's",
+    ),
+    (
+        "RKV017",
+        "a generated file is out of date: missing, stale, or not what the specs render",
+    ),
     (
         "RKV100",
         "`environments` and `sites` together, or a name that cannot be an output folder",
@@ -165,6 +281,14 @@ pub const CODES: &[(&str, &str)] = &[
         "a LoadBalancer or NodePort exposes Redis without auth and TLS (error unless `exposure.acceptInsecure` gives a reason)",
     ),
     ("RKV104", "the WAL mirror names a site that does not exist"),
+    (
+        "RKV105",
+        "a name rkv derives (an object, a controller's or operator's, a namespace) is longer or other than Kubernetes accepts",
+    ),
+    (
+        "RKV106",
+        "a label key or value Kubernetes refuses (at most 63 characters, letters, digits, `-`, `_`, `.`)",
+    ),
     (
         "RKV110",
         "a disruption budget override that is unsafe (with an eviction set that breaks the topology) or blocks every drain",
@@ -218,7 +342,6 @@ pub const CODES: &[(&str, &str)] = &[
         "RKV124",
         "soft (preferred) anti-affinity: one node loss can take a shard or a Sentinel majority",
     ),
-    ("RKV125", "two PodDisruptionBudgets select the same pods"),
     (
         "RKV130",
         "a rendered custom resource does not match its CRD's schema (`validate --crds`)",
@@ -299,6 +422,58 @@ pub const CODES: &[(&str, &str)] = &[
     (
         "RKV176",
         "the Helm chart version is not the major version rkv writes values for",
+    ),
+    (
+        "RKV200",
+        "`rkv diff` preflight: a Secret the objects reference does not exist in the cluster and nothing rendered creates it",
+    ),
+    (
+        "RKV201",
+        "`rkv diff` preflight: a referenced Secret lacks the key the objects read",
+    ),
+    (
+        "RKV202",
+        "`rkv diff` preflight: a StorageClass a claim names does not exist, or a claim names none and the cluster has no default",
+    ),
+    (
+        "RKV203",
+        "`rkv diff` preflight: a namespace the objects go into does not exist and is not rendered",
+    ),
+    (
+        "RKV204",
+        "`rkv diff` preflight: a custom resource sets fields the cluster's CRD does not declare, which the API server prunes without an error",
+    ),
+    (
+        "RKV205",
+        "`rkv diff` preflight: a custom resource does not match the cluster's CRD schema",
+    ),
+    (
+        "RKV206",
+        "`rkv diff` preflight: the cluster's CRD marks the version rkv writes as deprecated",
+    ),
+    (
+        "RKV207",
+        "`rkv diff` preflight: a prerequisite could not be checked (access denied)",
+    ),
+    (
+        "RKV210",
+        "`rkv diff` destructive: a PersistentVolumeClaim is pruned or must be replaced, and its volume with it",
+    ),
+    (
+        "RKV211",
+        "`rkv diff` destructive: a Redis Cluster's shard count or replicas per shard change (the init Job never reshards)",
+    ),
+    (
+        "RKV212",
+        "`rkv diff` destructive: fewer Sentinels (Sentinels never forget peers)",
+    ),
+    (
+        "RKV213",
+        "`rkv diff` destructive: a storage change on an operator custom resource or in Helm values (no controller resizes existing claims)",
+    ),
+    (
+        "RKV214",
+        "`rkv diff` destructive: objects move to another namespace (the data does not)",
     ),
 ];
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::plan::memory;
 use crate::plan::model::Plan;
 use crate::spec::{AntiAffinity, Shape};
+use crate::target::spotahome;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
@@ -51,10 +52,11 @@ pub fn explain(plan: &Plan) -> Report {
             c.shards, c.replicas_per_shard, c.node_timeout_ms
         ),
         Shape::Failover(f) => format!(
-            "Spotahome RedisFailover: 1 primary + {} replica(s), {} Sentinels (quorum {}), master `mymaster`",
+            "Spotahome RedisFailover: 1 primary + {} replica(s), {} Sentinels (quorum {}), master `{}`",
             f.replicas.saturating_sub(1),
             f.sentinel.replicas,
-            f.sentinel.quorum
+            f.sentinel.quorum,
+            spotahome::MASTER_NAME
         ),
         Shape::Replication(r) => format!(
             "primary + {} replica(s) with {} Sentinels (quorum {})",
@@ -63,7 +65,7 @@ pub fn explain(plan: &Plan) -> Report {
             r.sentinel.quorum
         ),
     }];
-    shape.push(format!("use: {:?}", s.use_).to_lowercase());
+    shape.push(format!("use: {}", s.use_.as_str()));
     sections.push(section("Topology", shape));
 
     let mut disruption = Vec::new();
@@ -234,8 +236,10 @@ pub fn explain(plan: &Plan) -> Report {
                     w.topic.retention_hours / 24
                 ),
                 format!(
-                    "consumer group `{}` replays into the primary found through Sentinel `rfs-{}:26379`",
-                    w.applier.group, plan.name
+                    "consumer group `{}` replays into the primary found through Sentinel `{}:{}`",
+                    w.applier.group,
+                    spotahome::sentinel_name(&plan.name),
+                    spotahome::SENTINEL_PORT
                 ),
                 "EXPIRE replays as a relative TTL: a key replayed later (after lag, or in a rebuild) expires later than on the first site; use PEXPIREAT in producers".into(),
             ];

@@ -1,3 +1,5 @@
-fn main() {
-    std::process::exit(rkv::cli::main());
+//! The `rkv` binary: the command line of the `rkv` library ([`rkv::cli`]).
+
+fn main() -> std::process::ExitCode {
+    rkv::cli::main()
 }

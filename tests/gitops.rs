@@ -14,24 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use assert_cmd::Command;
+use insta::assert_snapshot;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The binary with none of the Argo CD variables the test process may have inherited.
-fn rkv() -> Command {
-    let mut c = Command::cargo_bin("rkv").unwrap();
-    c.env("NO_COLOR", "1");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ARGOCD_") || k.starts_with("PARAM_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
+use crate::support::{docs, outcome, rkv, root, tool};
 
 /// A temp copy of the fixture app path, as argocd-cmp-server unpacks the repository.
 fn app_path() -> tempfile::TempDir {
@@ -54,11 +41,6 @@ fn argocd(dir: &Path) -> Command {
         .env("ARGOCD_APP_REVISION", "0123456789abcdef")
         .env("ARGOCD_ENV_FOO", "unrelated");
     c
-}
-
-fn docs(stream: &[u8]) -> Vec<Value> {
-    let text = std::str::from_utf8(stream).unwrap();
-    serde_saphyr::from_str_multiple::<Value, Vec<Value>>(text).unwrap()
 }
 
 fn kinds(docs: &[Value]) -> BTreeSet<String> {
@@ -136,12 +118,11 @@ fn argocd_generate_reads_the_env_from_every_place_argo_cd_puts_it() {
         assert_eq!(out.stdout, want, "{var}");
         let d = docs(&out.stdout);
         assert_eq!(namespaces(&d), ["shop-staging".to_string()].into(), "{var}");
-        // The Application deploys to `apps`, the staging objects go to `shop-staging`.
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(
-                "note: the Application's destination namespace is `apps` but `redis.yaml` (staging) puts its objects in `shop-staging`"
-            ),
-            "{var}"
+        // The Application deploys to `apps`, the staging objects go to `shop-staging`:
+        // the same notes whichever way the env came.
+        assert_snapshot!(
+            "argocd_staging_stderr",
+            String::from_utf8(out.stderr).unwrap()
         );
     }
     // A parameter beats the Application's plugin env.
@@ -157,33 +138,20 @@ fn argocd_generate_reads_the_env_from_every_place_argo_cd_puts_it() {
 fn argocd_generate_without_a_spec_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("values.yaml"), "replicas: 1\n").unwrap();
-    argocd(dir.path())
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(predicate::str::contains(
-            "error: no rkv spec (a YAML file with `kind: RedisTopology`) in the app path `.`",
-        ))
-        .stderr(predicate::str::contains("set the plugin parameter `spec`"));
+    assert_snapshot!(outcome(&mut argocd(dir.path())));
 }
 
 #[test]
 fn argocd_generate_with_two_specs_asks_for_the_spec_parameter() {
     let app = app_path();
     fs::copy(app.path().join("redis.yaml"), app.path().join("cache.yml")).unwrap();
-    argocd(app.path())
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(predicate::str::contains(
-            "error: 2 rkv specs in the app path: cache.yml, redis.yaml",
-        ));
-    // Naming one resolves it.
+    assert_snapshot!(outcome(&mut argocd(app.path())));
+    // Naming one resolves it: the copy renders what the original does.
     argocd(app.path())
         .env("PARAM_SPEC", "cache.yml")
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("kind: Deployment"));
+        .stdout(rendered("base"));
 }
 
 #[test]
@@ -202,14 +170,10 @@ fn argocd_generate_refuses_an_unknown_env_naming_the_ones_there_are() {
 #[test]
 fn argocd_generate_refuses_a_spec_outside_the_app_path() {
     let app = app_path();
-    argocd(app.path())
-        .env(
-            "ARGOCD_APP_PARAMETERS",
-            r#"[{"name":"spec","string":"../../etc/redis.yaml"}]"#,
-        )
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("it leaves the app path"));
+    assert_snapshot!(outcome(argocd(app.path()).env(
+        "ARGOCD_APP_PARAMETERS",
+        r#"[{"name":"spec","string":"../../etc/redis.yaml"}]"#,
+    )));
 }
 
 #[test]
@@ -221,12 +185,7 @@ fn argocd_generate_reports_spec_findings_with_exit_1() {
         text.replace("maxmemory: 200mb", "maxmemory: 900mb"),
     )
     .unwrap();
-    argocd(app.path())
-        .assert()
-        .code(1)
-        .stdout("")
-        .stderr(predicate::str::contains("error[RKV116]"))
-        .stderr(predicate::str::contains("--> redis.yaml:"));
+    assert_snapshot!(outcome(&mut argocd(app.path())));
 }
 
 #[test]
@@ -383,13 +342,11 @@ fn krm_golden_resource_lists() {
 
 #[test]
 fn krm_input_that_is_not_a_resource_list_is_an_input_error() {
-    rkv()
-        .arg("krm")
-        .write_stdin("apiVersion: v1\nkind: List\nitems: []\n")
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(predicate::str::contains("the input is not a ResourceList"));
+    assert_snapshot!(outcome(
+        rkv()
+            .arg("krm")
+            .write_stdin("apiVersion: v1\nkind: List\nitems: []\n")
+    ));
 }
 
 /// A kustomization whose generator is the fixture spec run as an exec KRM function:
@@ -415,24 +372,6 @@ fn kustomize_dir(spec_annotations: &str) -> tempfile::TempDir {
     )
     .unwrap();
     dir
-}
-
-fn tool(name: &str) -> Option<PathBuf> {
-    let p = root().join(".tools/bin").join(name);
-    if p.is_file() {
-        return Some(p);
-    }
-    if std::env::var_os("CI").is_some_and(|v| v == "true") {
-        panic!(
-            "{} is missing under CI=true: run scripts/install-tools",
-            p.display()
-        );
-    }
-    eprintln!(
-        "note: {} is missing (run scripts/install-tools); skipped locally",
-        p.display()
-    );
-    None
 }
 
 /// kubectl's built-in kustomize (v5.6 in kubectl 1.33) has no `--enable-exec` flag, and
@@ -622,4 +561,60 @@ mod no_panic {
             }
         }
     }
+}
+
+/// A temp app path holding profiles/wal-failover.yaml, a spec that spans the sites `dc`
+/// and `dr` (so it has no base).
+fn multi_site_app_path() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(
+        root().join("profiles/wal-failover.yaml"),
+        dir.path().join("redis.yaml"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn argocd_generate_of_a_multi_site_spec_needs_a_site() {
+    let app = multi_site_app_path();
+    argocd(app.path())
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr("error: `redis.yaml`: the spec spans sites, so name one; it has: dc, dr\n");
+    argocd(app.path())
+        .env("PARAM_SITE", "nope")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr("error: `redis.yaml`: the spec has no environment or site `nope`; it has: dc, dr (asked for by PARAM_SITE)\n");
+    for site in ["dc", "dr"] {
+        let out = argocd(app.path()).env("PARAM_SITE", site).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{site}");
+        // What `render --stdout` prints for the site, less the Argo CD Application.
+        let want = rkv()
+            .args(["render", "--stdout", "--env", site])
+            .arg(app.path().join("redis.yaml"))
+            .output()
+            .unwrap();
+        assert_eq!(want.status.code(), Some(0), "{site}");
+        let mut want = docs(&want.stdout);
+        let apps = want.len();
+        want.retain(|d| d["kind"] != "Application");
+        assert_eq!(apps - want.len(), 1, "{site}: one Application left out");
+        assert_eq!(docs(&out.stdout), want, "{site}");
+    }
+}
+
+#[test]
+fn argocd_generate_refuses_an_env_and_a_site_that_disagree() {
+    let app = app_path();
+    argocd(app.path())
+        .env("PARAM_ENV", "staging")
+        .env("PARAM_SITE", "dr")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr("error: both an environment (`staging`, PARAM_ENV) and a site (`dr`, PARAM_SITE) are set\n  help: set only one: `env` names an environment or `base`, `site` names a site\n");
 }

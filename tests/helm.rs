@@ -7,13 +7,15 @@
 //! The chart data and the CRD are read from `../shared/` (never copied into the project).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use rkv::bundle::Object;
 use rkv::compile::compile;
-use rkv::emit::Object;
 use rkv::validate::crd::{CrdSet, Rejection};
 use rkv::validate::helm::{ChartValues, ValuesSchema};
 use serde_json::Value;
+
+use crate::support::{root, shared};
 
 fn redis_schema() -> ValuesSchema {
     ValuesSchema::load(&shared_file("helm/bitnami-redis-23.1.1.values.schema.json")).unwrap()
@@ -31,20 +33,13 @@ fn crd_violations(set: &CrdSet, obj: &Value) -> Vec<String> {
     }
 }
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
-}
-
 fn shared_file(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(rel);
-    if p.exists() { p } else { shared().join(rel) }
+    shared().join(rel)
 }
 
 /// Every spec with a Helm output: the golden cases and the profiles.
 fn specs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     let mut v: Vec<PathBuf> = fs::read_dir(root.join("tests/golden"))
         .unwrap()
         .map(|e| e.unwrap().path().join("spec.yaml"))
@@ -223,7 +218,7 @@ fn seed_facts_and_fixes_in_the_profile() {
 /// `kubectl kustomize` builds every helm/ directory (skipped when the tool is absent).
 #[test]
 fn helm_dirs_build_with_kubectl_kustomize() {
-    let kubectl = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/kubectl");
+    let kubectl = root().join(".tools/bin/kubectl");
     if !kubectl.exists() {
         // scripts/test installs it; under CI a missing tool is a failure, not a skip.
         assert!(

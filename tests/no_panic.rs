@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 fn profiles() -> Vec<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+    let dir = crate::support::root().join("profiles");
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())

@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::support::generated_dir;
+
 const REQUIRED_LABELS: [&str; 5] = [
     "app.kubernetes.io/name",
     "app.kubernetes.io/instance",
@@ -628,13 +630,6 @@ fn check_dir(root: &Path) -> Result<Vec<String>, String> {
     }
     v.extend(check_network_policies(&l));
     Ok(v)
-}
-
-fn generated_dir() -> PathBuf {
-    match std::env::var_os("RKV_GENERATED_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("generated"),
-    }
 }
 
 #[test]

@@ -232,8 +232,10 @@ fn known(tree: &Path) -> Known {
             _ => {}
         }
     }
-    // The Bitnami chart with Sentinel: StatefulSet <fullname>-node, Services <fullname>
-    // and <fullname>-headless.
+    // The Bitnami charts: with Sentinel, StatefulSet <fullname>-node, Services <fullname>
+    // and <fullname>-headless; standalone, StatefulSet and Service <fullname>-master and
+    // Service <fullname>-headless; redis-cluster, StatefulSet and Services <fullname> and
+    // <fullname>-headless.
     for v in &values {
         secrets(v, &mut k);
         for r in &releases {
@@ -247,6 +249,18 @@ fn known(tree: &Path) -> Known {
                 k.add("Service", format!("{full}-headless"));
                 for i in 0..count(v, "/replica/replicaCount") {
                     k.add("Pod", format!("{full}-node-{i}"));
+                }
+            } else if s(v, "/architecture") == "standalone" {
+                k.add("StatefulSet", format!("{full}-master"));
+                k.add("Service", format!("{full}-master"));
+                k.add("Service", format!("{full}-headless"));
+                k.add("Pod", format!("{full}-master-0"));
+            } else if v.pointer("/cluster/nodes").is_some() {
+                k.add("StatefulSet", full);
+                k.add("Service", full);
+                k.add("Service", format!("{full}-headless"));
+                for i in 0..count(v, "/cluster/nodes") {
+                    k.add("Pod", format!("{full}-{i}"));
                 }
             }
         }
@@ -298,17 +312,11 @@ fn unknown(runbook: &str, k: &Known) -> Vec<String> {
     bad
 }
 
-fn generated() -> PathBuf {
-    std::env::var_os("RKV_GENERATED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("generated"))
-}
-
 #[test]
 fn every_runbook_name_exists_in_its_tree() {
     let mut failures = Vec::new();
     let mut profiles = 0;
-    for e in fs::read_dir(generated()).expect("generated/") {
+    for e in fs::read_dir(crate::support::generated_dir()).expect("generated/") {
         let tree = e.expect("entry").path();
         if !tree.is_dir() {
             continue;
@@ -343,7 +351,7 @@ fn every_runbook_name_exists_in_its_tree() {
 
 #[test]
 fn every_golden_runbook_name_exists_in_its_expected_tree() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let root = crate::support::root().join("tests/golden");
     let mut failures = Vec::new();
     let mut checked = 0;
     for e in fs::read_dir(&root).expect("tests/golden") {

@@ -1,23 +1,28 @@
 //! The check stage: semantic findings about a loaded spec and each resolved topology.
 //!
-//! In: a [`Loaded`] spec and its [`Resolved`] variants. Out: every finding (not just the
+//! In: a [`Loaded`] spec and its [`Resolved`] variants, each with the [`Plan`] made from
+//! it (planning is total, so it runs first and once). Out: every finding (not just the
 //! first), each with a stable code, a severity, the place in the file and a help line.
-//! Invariant: an error finding means no plan is made and nothing is written.
+//! Invariant: an error finding means nothing is emitted or written.
 
+pub mod names;
 pub mod topology;
 
 use crate::diag::{Diagnostic, Severity};
+use crate::plan::model::Plan;
 use crate::spec::{Loaded, Resolved, ServiceType, Shape};
+use crate::target::spotahome;
 
-/// All findings for a spec.
-pub fn check(loaded: &Loaded, variants: &[Resolved]) -> Vec<Diagnostic> {
+/// All findings for a spec, from each variant and the plan made from it.
+pub fn check(loaded: &Loaded, variants: &[(Resolved, Plan)]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     spec_level(loaded, &mut out);
-    for r in variants {
+    for (r, plan) in variants {
         variant_level(loaded, r, &mut out);
-        let plan = crate::plan::model::plan(r, "");
-        topology::check(loaded, r, &plan, &mut out);
+        topology::check(loaded, r, plan, &mut out);
     }
+    let resolved: Vec<&Resolved> = variants.iter().map(|(r, _)| r).collect();
+    names::check(loaded, &resolved, &mut out);
     // The same finding from several variants that share a section is reported once.
     let mut seen = Vec::new();
     out.retain(|d| {
@@ -107,8 +112,8 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 sev,
                 &r.at("exposure", "/type"),
                 format!(
-                    "a {:?} Service exposes Redis outside the cluster with {missing}",
-                    e.type_
+                    "a {} Service exposes Redis outside the cluster with {missing}",
+                    e.type_.as_str()
                 ),
             );
             d.help = Some(match &e.accept_insecure {
@@ -147,8 +152,8 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
 /// The runbooks' prevention advice (seeds 002, 003) and what the Helm target can render
 /// (RKV170-RKV176).
 fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
-    use crate::emit::helm::values::{Chart, Image};
     use crate::spec::Use;
+    use crate::target::helm::{Chart, ChartVersion, Image};
     let s = &r.spec;
     let durable = s.use_ == Use::Durable;
     let persistent = s.persistence.as_ref().filter(|p| p.enabled);
@@ -205,12 +210,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             .help(format!("set `sentinel.replicas: {}` (the chart's `replica.replicaCount` counts every node, primary included)", rep.replicas)),
         );
     }
-    let major = helm.version.split('.').next().and_then(|m| {
-        m.trim_start_matches(['v', '=', '^', '~'])
-            .parse::<u32>()
-            .ok()
-    });
-    if major != Some(chart.major()) {
+    if !ChartVersion::parse(&helm.version).pins_major(chart.major()) {
         out.push(
             l.diag("RKV176", Severity::Warning, &r.at("outputs", "/helm/version"), format!(
                 "rkv writes values for the `{}` chart {}.x; version `{}` may read them differently",
@@ -271,12 +271,6 @@ fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The Spotahome operator's fixed Sentinel master group name.
-const SPOTAHOME_MASTER: &str = "mymaster";
-/// Spotahome refuses a RedisFailover whose name is longer (it prefixes `rfr-`/`rfs-`
-/// and appends suffixes to derive object names).
-const SPOTAHOME_MAX_NAME: usize = 48;
-
 /// Operator quirks and WAL findings of the `failover` shape (RKV150-RKV158).
 fn failover_findings(
     l: &Loaded,
@@ -288,7 +282,7 @@ fn failover_findings(
     if let Some(a) = s
         .auth
         .as_ref()
-        .filter(|a| a.password_secret.key != "password")
+        .filter(|a| a.password_secret.key != spotahome::PASSWORD_KEY)
     {
         out.push(
             l.diag(
@@ -307,34 +301,35 @@ fn failover_findings(
         .sentinel
         .master_name
         .as_deref()
-        .filter(|m| *m != SPOTAHOME_MASTER)
+        .filter(|m| *m != spotahome::MASTER_NAME)
     {
         out.push(
             l.diag(
                 "RKV151",
                 Severity::Error,
                 &r.at("shape", "/failover/sentinel/masterName"),
-                format!("the Spotahome operator always names the master group `{SPOTAHOME_MASTER}`, not `{m}`"),
+                format!("the Spotahome operator always names the master group `{}`, not `{m}`", spotahome::MASTER_NAME),
             )
-            .help(format!("set `masterName: {SPOTAHOME_MASTER}` (or remove it): clients asking Sentinel for `{m}` would get no master")),
+            .help(format!("set `masterName: {}` (or remove it): clients asking Sentinel for `{m}` would get no master", spotahome::MASTER_NAME)),
         );
     }
-    if r.name.len() > SPOTAHOME_MAX_NAME {
+    if r.name.len() > spotahome::MAX_NAME {
         out.push(
             l.diag(
                 "RKV152",
                 Severity::Error,
                 &r.origin("name"),
                 format!(
-                    "`{}` is {} characters; the Spotahome operator rejects a RedisFailover name longer than {SPOTAHOME_MAX_NAME}",
+                    "`{}` is {} characters; the Spotahome operator rejects a RedisFailover name longer than {}",
                     r.name,
-                    r.name.len()
+                    r.name.len(),
+                    spotahome::MAX_NAME
                 ),
             )
             .help("shorten the name: the operator derives `rfr-<name>`/`rfs-<name>` objects from it"),
         );
     }
-    let spotahome_quorum = f.sentinel.replicas / 2 + 1;
+    let spotahome_quorum = spotahome::quorum(f.sentinel.replicas);
     if f.sentinel.quorum != spotahome_quorum {
         out.push(
             l.diag(
@@ -493,7 +488,7 @@ pub fn unreadable_memory(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
 /// Findings about the OT-CONTAINER-KIT operator the replication shape runs on in the
 /// kustomize tree (RKV167, RKV168).
 pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
-    use crate::emit::cr::opstree::OPERATOR_LABELS;
+    use crate::target::opstree::OPERATOR_LABELS;
 
     let Shape::Replication(rep) = &r.spec.shape else {
         return;
@@ -534,5 +529,37 @@ pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>)
             )
             .help("set `shape.replication.operatorNamespace` to the namespace the operator runs in (seed 004: `redis-operator`)"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(spec: &str) -> Vec<&'static str> {
+        let loaded = crate::spec::load_str("t.yaml", spec.to_string()).expect("spec loads");
+        let planned: Vec<_> = crate::spec::resolve::resolve(&loaded.topology)
+            .into_iter()
+            .map(|r| {
+                let plan = crate::plan::model::plan(&r, "t.yaml");
+                (r, plan)
+            })
+            .collect();
+        check(&loaded, &planned).iter().map(|d| d.code).collect()
+    }
+
+    fn helm_spec(version: &str) -> String {
+        format!(
+            "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {{name: kv, namespace: kv}}\nspec:\n  use: cache\n  shape: {{standalone: {{}}}}\n  redis: {{image: bitnami/redis:7.2}}\n  auth: {{passwordSecret: {{name: kv, key: password}}}}\n  outputs:\n    kustomize: false\n    helm: {{release: kv, namespace: kv, version: \"{version}\", repository: oci://registry-1.docker.io/bitnamicharts}}\n"
+        )
+    }
+
+    #[test]
+    fn a_range_the_helm_emitter_supports_is_no_rkv176() {
+        // The emitter writes this as the OCIRepository's `ref.semver`; it stays on 23.x.
+        assert!(!codes(&helm_spec(">=23.0.0 <24.0.0")).contains(&"RKV176"));
+        assert!(!codes(&helm_spec("23.1.1")).contains(&"RKV176"));
+        assert!(codes(&helm_spec(">=23.0.0")).contains(&"RKV176"));
+        assert!(codes(&helm_spec("13.0.5")).contains(&"RKV176"));
     }
 }

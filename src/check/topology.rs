@@ -9,7 +9,9 @@ use crate::diag::{Diagnostic, Severity};
 use crate::plan::disruption::{self, IntOrPercent, PdbBudget, Severity as MathSeverity};
 use crate::plan::memory::{self, MemoryIssue};
 use crate::plan::model::Plan;
-use crate::spec::{AntiAffinity, EvictionPolicy, Loaded, Resolved, Shape, Use};
+use crate::spec::{
+    AntiAffinity, EvictionPolicy, Failover, Loaded, Replication, Resolved, Shape, Use,
+};
 
 fn sev(s: MathSeverity) -> Severity {
     match s {
@@ -124,12 +126,9 @@ fn disruption_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 )),
             }
         }
-        Shape::Failover(_) | Shape::Replication(_) => {
-            let pods = match &s.shape {
-                Shape::Failover(f) => f.replicas,
-                Shape::Replication(f) => f.replicas,
-                _ => 0,
-            };
+        Shape::Failover(Failover { replicas: pods, .. })
+        | Shape::Replication(Replication { replicas: pods, .. }) => {
+            let pods = *pods;
             if let Err(e) = disruption::replicated_budget(pods) {
                 out.push(
                     l.diag(
@@ -382,83 +381,4 @@ fn placement_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagn
         l.diag("RKV124", Severity::Warning, &pointer, format!("pod anti-affinity is preferred (soft), so {what}"))
             .help(format!("set `placement.antiAffinity: required` (needs at least {} schedulable nodes) or keep it soft and watch placement", plan.data_pods)),
     );
-}
-
-/// Two PodDisruptionBudgets that can select the same pod: the eviction API then refuses
-/// every eviction of that pod, so drains hang.
-pub fn overlapping_pdbs(
-    l: &Loaded,
-    r: &Resolved,
-    objects: &[crate::emit::Object],
-) -> Vec<Diagnostic> {
-    let pdbs: Vec<&crate::emit::Object> = objects
-        .iter()
-        .filter(|o| o.kind() == "PodDisruptionBudget" && o.group() == "policy")
-        .collect();
-    let labels = |o: &crate::emit::Object| -> std::collections::BTreeMap<String, String> {
-        o.value
-            .pointer("/spec/selector/matchLabels")
-            .and_then(|m| m.as_object())
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut out = Vec::new();
-    for (i, a) in pdbs.iter().enumerate() {
-        for b in &pdbs[i + 1..] {
-            if a.namespace() != b.namespace() {
-                continue;
-            }
-            let (la, lb) = (labels(a), labels(b));
-            // Selectors can match one pod unless some label is required with two different values.
-            let disjoint = la.iter().any(|(k, v)| lb.get(k).is_some_and(|w| w != v));
-            if !disjoint {
-                out.push(
-                    l.diag("RKV125", Severity::Error, &r.origin("disruption"), format!("PodDisruptionBudgets `{}` and `{}` can select the same pods: Kubernetes then refuses every eviction of those pods", a.name(), b.name()))
-                        .help("keep one budget per pod: remove the override or the operator's own PDB"),
-                );
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::emit::Object;
-    use serde_json::json;
-
-    fn pdb(name: &str, labels: serde_json::Value) -> Object {
-        Object {
-            value: json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-                "metadata": {"name": name, "namespace": "apps"},
-                "spec": {"selector": {"matchLabels": labels}}}),
-            comment: vec![],
-            path: None,
-        }
-    }
-
-    #[test]
-    fn two_budgets_over_the_same_pods_are_refused() {
-        let text = "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {name: kv, namespace: apps}\nspec:\n  use: cache\n  shape: {standalone: {}}\n  redis: {image: \"redis:7.2\"}\n";
-        let l = crate::spec::load_str("t.yaml", text.to_string()).unwrap();
-        let r = &crate::spec::resolve::resolve(&l.topology)[0];
-        let data = pdb(
-            "kv",
-            json!({"app.kubernetes.io/instance": "kv", "app.kubernetes.io/component": "server"}),
-        );
-        let sentinel = pdb(
-            "kv-sentinel",
-            json!({"app.kubernetes.io/instance": "kv", "app.kubernetes.io/component": "sentinel"}),
-        );
-        let broad = pdb("kv-all", json!({"app.kubernetes.io/instance": "kv"}));
-        assert!(overlapping_pdbs(&l, r, &[data.clone(), sentinel.clone()]).is_empty());
-        let found = overlapping_pdbs(&l, r, &[data, sentinel, broad]);
-        assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found.iter().all(|d| d.code == "RKV125" && d.is_error()));
-    }
 }

@@ -189,6 +189,46 @@ pub enum DiffError {
         source: Box<serde_saphyr::Error>,
     },
 
+    /// `RKV_EXTERNAL_DIFF` names a command kubectl's rules do not allow: arguments after
+    /// the program may hold only letters, digits, `-` and `=`.
+    #[error("`RKV_EXTERNAL_DIFF` cannot run `{command}`: {reason}")]
+    ExternalDiffCommand {
+        /// The variable's value.
+        command: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The files for the external differ could not be written.
+    #[error("cannot write the files for the external diff `{command}`")]
+    ExternalDiffFiles {
+        /// The variable's value.
+        command: String,
+        /// What failed.
+        #[source]
+        source: crate::write::fs::WriteError,
+    },
+
+    /// The external differ could not be started.
+    #[error("cannot run the external diff `{command}`")]
+    ExternalDiffIo {
+        /// The variable's value.
+        command: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The external differ exited with a status above 1 (0 and 1 mean no differences
+    /// and differences, as for `diff`).
+    #[error("the external diff `{command}` failed with exit status {status}")]
+    ExternalDiffFailed {
+        /// The variable's value.
+        command: String,
+        /// Its exit status (-1 when killed by a signal).
+        status: i32,
+    },
+
     /// An object could not be printed as YAML.
     #[error("cannot print {object} as YAML")]
     Print {

@@ -1,28 +1,34 @@
 //! `--live FILE`: the live side from a `kubectl get -o yaml` dump, no cluster at all.
 //!
 //! In: the dump (a `v1 List` with `items`, or multi-document YAML, or both) and the
-//! rendered objects. Out: one [`Pair`] per rendered object, and one per dumped object
-//! that carries rkv's labels for a rendered instance but is not rendered (a prune).
+//! rendered objects. Out: a [`Fetched`] with one [`Pair`] per rendered object, and one
+//! per dumped object that carries rkv's labels for a rendered instance but is not
+//! rendered (a prune) unless another object owns it or its pruning is disabled. No dry
+//! run and no preflight: the report says so.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_json::Value;
 
-use super::{DiffError, INSTANCE_LABEL, MANAGED_BY_LABEL, ObjKey, Pair, label};
+use super::{
+    DiffError, DiffOptions, Fetched, INSTANCE_LABEL, MANAGED_BY_LABEL, ObjKey, Pair, kept,
+    kept_notes, label, other_variant_keys,
+};
 
 /// Reads and parses the dump at `path`, then pairs it with `rendered`.
-pub(crate) fn pairs(
+pub(crate) fn fetched(
     rendered: &[Value],
     instances: &BTreeSet<String>,
     path: &Path,
-) -> Result<Vec<Pair>, DiffError> {
+    opts: &DiffOptions,
+) -> Result<Fetched, DiffError> {
     let text = std::fs::read_to_string(path).map_err(|source| DiffError::ReadDump {
         path: path.to_path_buf(),
         source,
     })?;
     let live = parse_dump(&text, &path.display().to_string())?;
-    Ok(pair_up(rendered, instances, live))
+    Ok(pair_up(rendered, instances, live, opts))
 }
 
 /// Every object of a dump: list items are flattened, empty documents skipped.
@@ -66,35 +72,42 @@ pub(crate) fn pair_up(
     rendered: &[Value],
     instances: &BTreeSet<String>,
     live: Vec<Value>,
-) -> Vec<Pair> {
+    opts: &DiffOptions,
+) -> Fetched {
+    let others = other_variant_keys(opts);
     let mut live_by_key: BTreeMap<ObjKey, Value> = live
         .into_iter()
         .filter_map(|v| ObjKey::of(&v).map(|k| (k, v)))
         .collect();
-    let mut out = Vec::new();
+    let mut out = Fetched {
+        notes: vec![
+            "compared with a dump, not a cluster: no server dry run (defaults, admission and immutable fields are not the server's answer; immutable fields are predicted) and no preflight".into(),
+        ],
+        ..Fetched::default()
+    };
     for obj in rendered {
         let Some(key) = ObjKey::of(obj) else { continue };
-        out.push(Pair {
-            api_version: api_version(obj),
-            live: live_by_key.remove(&key),
-            rendered: Some(obj.clone()),
-            merged: None,
-            key,
-        });
+        let mut pair = Pair::new(key.clone(), api_version(obj));
+        pair.live = live_by_key.remove(&key);
+        pair.rendered = Some(obj.clone());
+        out.pairs.push(pair);
     }
+    let mut kept_objects = Vec::new();
     for (key, obj) in live_by_key {
         let ours = label(&obj, MANAGED_BY_LABEL) == Some("rkv")
             && label(&obj, INSTANCE_LABEL).is_some_and(|i| instances.contains(i));
-        if ours {
-            out.push(Pair {
-                api_version: api_version(&obj),
-                rendered: None,
-                live: Some(obj),
-                merged: None,
-                key,
-            });
+        if !ours {
+            continue;
         }
+        if let Some(why) = kept(&obj, &others) {
+            kept_objects.push((key, why));
+            continue;
+        }
+        let mut pair = Pair::new(key, api_version(&obj));
+        pair.live = Some(obj);
+        out.pairs.push(pair);
     }
+    out.notes.extend(kept_notes(&kept_objects));
     out
 }
 

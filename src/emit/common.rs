@@ -1,24 +1,17 @@
-//! Pieces every emitter shares: labels, object metadata, hardened security contexts,
-//! the NetworkPolicies every topology gets, and Secret references.
+//! Pieces every emitter shares: labels, selectors, object metadata, Secret references,
+//! resources and claims.
 //!
 //! Invariant: every object rkv renders carries the `app.kubernetes.io/*` labels
-//! (`managed-by: rkv` is what `rkv diff` prunes by), and every pod runs non-root with
-//! all capabilities dropped and the RuntimeDefault seccomp profile.
+//! (`managed-by: rkv` is what `rkv diff` prunes by), and every selector of rkv's own
+//! pods is built from the same three of them.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{
-    Capabilities, EnvVar, EnvVarSource, PodSecurityContext, SeccompProfile, SecretKeySelector,
-    SecurityContext,
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, SecretKeySelector};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector, LabelSelectorRequirement, ObjectMeta,
 };
-use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicyPort, NetworkPolicySpec,
-};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{EmitError, Object};
 use crate::plan::model::Plan;
 use crate::spec::SecretKeyRef;
 
@@ -59,36 +52,6 @@ pub fn meta(plan: &Plan, name: &str, component: &str) -> ObjectMeta {
     }
 }
 
-/// Pod-level hardening: non-root, RuntimeDefault seccomp, the data volume group-writable.
-pub fn pod_security(uid: i64) -> PodSecurityContext {
-    PodSecurityContext {
-        run_as_non_root: Some(true),
-        run_as_user: Some(uid),
-        run_as_group: Some(uid),
-        fs_group: Some(uid),
-        seccomp_profile: Some(SeccompProfile {
-            type_: "RuntimeDefault".into(),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-/// Container-level hardening: no privilege escalation, every capability dropped,
-/// read-only root filesystem (Redis writes only to its data volume).
-pub fn container_security() -> SecurityContext {
-    SecurityContext {
-        allow_privilege_escalation: Some(false),
-        read_only_root_filesystem: Some(true),
-        run_as_non_root: Some(true),
-        capabilities: Some(Capabilities {
-            drop: Some(vec!["ALL".into()]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
 /// An environment variable read from a Secret key: the value never appears in the output.
 pub fn secret_env(name: &str, secret: &SecretKeyRef) -> EnvVar {
     EnvVar {
@@ -105,44 +68,6 @@ pub fn secret_env(name: &str, secret: &SecretKeyRef) -> EnvVar {
     }
 }
 
-pub fn tcp(port: u16) -> NetworkPolicyPort {
-    NetworkPolicyPort {
-        protocol: Some("TCP".into()),
-        port: Some(IntOrString::Int(port.into())),
-        ..Default::default()
-    }
-}
-
-fn namespace_peer(namespace: &str, pods: Option<BTreeMap<String, String>>) -> NetworkPolicyPeer {
-    NetworkPolicyPeer {
-        namespace_selector: Some(LabelSelector {
-            match_labels: Some(BTreeMap::from([(
-                "kubernetes.io/metadata.name".into(),
-                namespace.into(),
-            )])),
-            ..Default::default()
-        }),
-        pod_selector: pods.map(|m| LabelSelector {
-            match_labels: if m.is_empty() { None } else { Some(m) },
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-/// A peer: pods with `labels` in `namespace` (every pod of it when `labels` is empty).
-pub fn peer(namespace: &str, labels: &BTreeMap<String, String>) -> NetworkPolicyPeer {
-    namespace_peer(namespace, Some(labels.clone()))
-}
-
-fn policy(plan: &Plan, suffix: &str, spec: NetworkPolicySpec) -> Result<Object, EmitError> {
-    let np = NetworkPolicy {
-        metadata: meta(plan, &format!("{}-{suffix}", plan.name), "network-policy"),
-        spec: Some(spec),
-    };
-    Object::new("NetworkPolicy", &np)
-}
-
 /// All pods of this topology (every component).
 pub fn instance_selector(plan: &Plan) -> LabelSelector {
     LabelSelector {
@@ -154,116 +79,19 @@ pub fn instance_selector(plan: &Plan) -> LabelSelector {
     }
 }
 
-/// Deny all traffic to and from this topology's pods; the other policies add exact allows.
-/// Scoped to the topology's pods so a shared namespace's other workloads are untouched.
-pub fn default_deny(plan: &Plan) -> Result<Object, EmitError> {
-    policy(
-        plan,
-        "default-deny",
-        NetworkPolicySpec {
-            pod_selector: Some(instance_selector(plan)),
-            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-            ..Default::default()
-        },
-    )
-}
-
-/// DNS lookups to the cluster DNS in kube-system.
-pub fn allow_dns(plan: &Plan) -> Result<Object, EmitError> {
-    let dns = namespace_peer(
-        "kube-system",
-        Some(BTreeMap::from([("k8s-app".into(), "kube-dns".into())])),
-    );
-    policy(
-        plan,
-        "allow-dns",
-        NetworkPolicySpec {
-            pod_selector: Some(instance_selector(plan)),
-            policy_types: Some(vec!["Egress".into()]),
-            egress: Some(vec![NetworkPolicyEgressRule {
-                to: Some(vec![dns]),
-                ports: Some(vec![
-                    NetworkPolicyPort {
-                        protocol: Some("UDP".into()),
-                        port: Some(IntOrString::Int(53)),
-                        ..Default::default()
-                    },
-                    NetworkPolicyPort {
-                        protocol: Some("TCP".into()),
-                        port: Some(IntOrString::Int(53)),
-                        ..Default::default()
-                    },
-                ]),
-            }]),
-            ..Default::default()
-        },
-    )
-}
-
-/// The spec's clients to `component`'s pods on `ports`.
-pub fn allow_clients(
-    plan: &Plan,
-    component: &str,
-    ports: &[u16],
-) -> Result<Option<Object>, EmitError> {
-    allow_clients_named(plan, "allow-clients", component, ports)
-}
-
-/// [`allow_clients`] as a policy named `<name>-<suffix>`, for a second set of ports on
-/// another component (the Sentinels).
-pub fn allow_clients_named(
-    plan: &Plan,
-    suffix: &str,
-    component: &str,
-    ports: &[u16],
-) -> Result<Option<Object>, EmitError> {
-    if plan.spec.clients.is_empty() {
-        return Ok(None);
+/// Pods of this instance whose component is one of `components`.
+pub fn components_selector(plan: &Plan, components: &[&str]) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([
+            ("app.kubernetes.io/name".to_string(), "redis".to_string()),
+            ("app.kubernetes.io/instance".to_string(), plan.name.clone()),
+        ])),
+        match_expressions: Some(vec![LabelSelectorRequirement {
+            key: "app.kubernetes.io/component".into(),
+            operator: "In".into(),
+            values: Some(components.iter().map(|c| c.to_string()).collect()),
+        }]),
     }
-    let from = plan
-        .spec
-        .clients
-        .iter()
-        .map(|c| peer(&c.namespace, &c.pod_selector))
-        .collect();
-    policy(
-        plan,
-        suffix,
-        NetworkPolicySpec {
-            pod_selector: Some(selector(plan, component)),
-            policy_types: Some(vec!["Ingress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(from),
-                ports: Some(ports.iter().map(|p| tcp(*p)).collect()),
-            }]),
-            ..Default::default()
-        },
-    )
-    .map(Some)
-}
-
-/// Prometheus in the monitoring namespace to the exporter port of `component`'s pods.
-pub fn allow_metrics(plan: &Plan, component: &str) -> Result<Option<Object>, EmitError> {
-    let Some(mon) = &plan.spec.monitoring else {
-        return Ok(None);
-    };
-    let Some(exporter) = &mon.exporter else {
-        return Ok(None);
-    };
-    policy(
-        plan,
-        "allow-metrics",
-        NetworkPolicySpec {
-            pod_selector: Some(selector(plan, component)),
-            policy_types: Some(vec!["Ingress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(vec![namespace_peer(&mon.namespace, None)]),
-                ports: Some(vec![tcp(exporter.port)]),
-            }]),
-            ..Default::default()
-        },
-    )
-    .map(Some)
 }
 
 /// The spec's requests and limits as Kubernetes resource requirements.
@@ -287,41 +115,6 @@ pub fn resources(
     Some(k8s_openapi::api::core::v1::ResourceRequirements {
         requests: list(&r.requests),
         limits: list(&r.limits),
-        ..Default::default()
-    })
-}
-
-/// Pod anti-affinity on `kubernetes.io/hostname` among the pods `selector` matches:
-/// soft (weight 100) or hard, as the spec's placement says; `None` without placement.
-pub fn anti_affinity(
-    placement: Option<&crate::spec::Placement>,
-    selector: LabelSelector,
-) -> Option<k8s_openapi::api::core::v1::Affinity> {
-    use k8s_openapi::api::core::v1::{
-        Affinity, PodAffinityTerm, PodAntiAffinity, WeightedPodAffinityTerm,
-    };
-    let term = PodAffinityTerm {
-        label_selector: Some(selector),
-        topology_key: "kubernetes.io/hostname".into(),
-        ..Default::default()
-    };
-    let anti = match placement?.anti_affinity {
-        crate::spec::AntiAffinity::Preferred => PodAntiAffinity {
-            preferred_during_scheduling_ignored_during_execution: Some(vec![
-                WeightedPodAffinityTerm {
-                    weight: 100,
-                    pod_affinity_term: term,
-                },
-            ]),
-            ..Default::default()
-        },
-        crate::spec::AntiAffinity::Required => PodAntiAffinity {
-            required_during_scheduling_ignored_during_execution: Some(vec![term]),
-            ..Default::default()
-        },
-    };
-    Some(Affinity {
-        pod_anti_affinity: Some(anti),
         ..Default::default()
     })
 }

@@ -20,26 +20,15 @@ mod redisfailover;
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::common::meta;
-use super::{EmitError, Object};
-use crate::plan::model::{Budget, Plan};
-use crate::spec::Shape;
+use super::inventory::{Exec, Inventory, Made, Maker, Password, RedisAccess, SentinelAccess};
+use super::{EmitError, Emitted, Object, pdb};
+use crate::plan::model::Plan;
+use crate::spec::Failover;
+use crate::target::spotahome;
 
-/// The master group name the Spotahome operator always uses.
-pub const MASTER_NAME: &str = "mymaster";
-/// Sentinel's port; the operator does not let it change.
-pub const SENTINEL_PORT: u16 = 26379;
-/// `app.kubernetes.io/part-of` on every pod the Spotahome operator creates.
-const OPERATOR_PART_OF: &str = "redis-failover";
-
-pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
-    let Shape::Failover(f) = &plan.spec.shape else {
-        return Ok(Vec::new());
-    };
+pub fn emit(plan: &Plan, f: &Failover) -> Result<Emitted, EmitError> {
     let mut out = vec![redisfailover::redis_failover(plan, f)?];
     out.extend(operator_pdbs(plan)?);
     out.extend(policy::policies(plan, f)?);
@@ -48,54 +37,87 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
         out.extend(kafka::objects(plan, wal)?);
     }
     out.extend(application::application(plan)?);
-    Ok(out)
+    Ok(Emitted {
+        objects: out,
+        inventory: inventory(plan, f),
+    })
 }
 
-/// The labels the Spotahome operator puts on the pods of `component` (`redis` or
-/// `sentinel`): its `generateSelectorLabels` (name = the CR's name, part-of =
-/// `redis-failover`). Selectors built on rkv's own labels would match nothing.
-pub fn operator_selector(plan: &Plan, component: Option<&str>) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::from([
-        ("app.kubernetes.io/name".to_string(), plan.name.clone()),
-        (
-            "app.kubernetes.io/part-of".to_string(),
-            OPERATOR_PART_OF.to_string(),
+/// What the operator makes from the RedisFailover, by its naming rules.
+fn inventory(plan: &Plan, f: &Failover) -> Inventory {
+    let ns = &plan.namespace;
+    let note = format!("operator-made from RedisFailover `{}`", plan.name);
+    let sts = spotahome::redis_statefulset(&plan.name);
+    let rfs = spotahome::sentinel_name(&plan.name);
+    let mut made = vec![
+        Made::new("StatefulSet", &sts, ns, &note),
+        Made::new("Deployment", &rfs, ns, &note),
+        Made::new(
+            "Service",
+            &rfs,
+            ns,
+            &format!("{note}; Sentinel port {}", spotahome::SENTINEL_PORT),
         ),
-    ]);
-    if let Some(c) = component {
-        m.insert("app.kubernetes.io/component".into(), c.into());
+    ];
+    let persistent = plan.spec.persistence.as_ref().is_some_and(|p| p.enabled);
+    let mut data_pods = Vec::new();
+    let mut claims = Vec::new();
+    for i in 0..f.replicas {
+        let pod = format!("{sts}-{i}");
+        made.push(Made::new("Pod", &pod, ns, &note));
+        if persistent {
+            let claim = format!("{}-{pod}", redisfailover::DATA_CLAIM);
+            made.push(Made::new("PersistentVolumeClaim", &claim, ns, &note));
+            claims.push(claim);
+        }
+        data_pods.push(pod);
     }
-    m
+    Inventory {
+        maker: Maker::Spotahome,
+        made,
+        redis: Some(RedisAccess {
+            exec: Exec::new(format!("pod/{sts}-0"), Some("redis")),
+            tls_flags: None,
+            password: Password::Env,
+        }),
+        sentinels: Some(SentinelAccess {
+            exec: Exec::new(format!("deploy/{rfs}"), Some("sentinel")),
+            port: spotahome::SENTINEL_PORT,
+            master: f
+                .sentinel
+                .master_name
+                .clone()
+                .unwrap_or_else(|| spotahome::MASTER_NAME.into()),
+        }),
+        data_set: Some(sts),
+        data_pods,
+        claims,
+        applier: f.wal.as_ref().map(|_| applier::name(plan)),
+        ..Inventory::default()
+    }
+}
+
+/// The labels the Spotahome operator puts on this topology's pods of `component`.
+pub fn operator_selector(plan: &Plan, component: Option<&str>) -> BTreeMap<String, String> {
+    spotahome::pod_labels(&plan.name, component)
 }
 
 /// `rfs-<name>.<namespace>.svc:26379`: the Sentinel Service the operator creates.
 pub fn sentinel_address(plan: &Plan) -> String {
-    format!("rfs-{}.{}.svc:{SENTINEL_PORT}", plan.name, plan.namespace)
+    format!(
+        "{}.{}.svc:{}",
+        spotahome::sentinel_name(&plan.name),
+        plan.namespace,
+        spotahome::SENTINEL_PORT
+    )
 }
 
-/// A PodDisruptionBudget over `selector` with the plan's numbers and their arithmetic.
-pub(crate) fn pdb(
-    plan: &Plan,
-    name: &str,
-    component: &str,
-    selector: BTreeMap<String, String>,
-    budget: &Budget,
-) -> Result<Object, EmitError> {
-    let p = PodDisruptionBudget {
-        metadata: meta(plan, name, component),
-        spec: Some(PodDisruptionBudgetSpec {
-            min_available: budget.min_available.map(|n| IntOrString::Int(n as i32)),
-            max_unavailable: budget.max_unavailable.map(|n| IntOrString::Int(n as i32)),
-            selector: Some(LabelSelector {
-                match_labels: Some(selector),
-                ..Default::default()
-            }),
-            // A crash-looping pod must not block a node drain.
-            unhealthy_pod_eviction_policy: Some("AlwaysAllow".into()),
-        }),
+/// The operator's pods of `component` (`redis`, `sentinel`), as a selector.
+fn operator_pods(plan: &Plan, component: &str) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(operator_selector(plan, Some(component))),
         ..Default::default()
-    };
-    Object::new("PodDisruptionBudget", &p).map(|o| o.with_comment(budget.reasoning.clone()))
+    }
 }
 
 /// PDBs over the Redis and Sentinel pods the operator creates (its own are disabled in
@@ -103,20 +125,20 @@ pub(crate) fn pdb(
 fn operator_pdbs(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     let mut out = Vec::new();
     if let Some(b) = &plan.data_budget {
-        out.push(pdb(
+        out.push(pdb::budget(
             plan,
             &format!("{}-redis", plan.name),
             "redis",
-            operator_selector(plan, Some("redis")),
+            operator_pods(plan, "redis"),
             b,
         )?);
     }
     if let Some(b) = &plan.sentinel_budget {
-        out.push(pdb(
+        out.push(pdb::budget(
             plan,
             &format!("{}-sentinel", plan.name),
             "sentinel",
-            operator_selector(plan, Some("sentinel")),
+            operator_pods(plan, "sentinel"),
             b,
         )?);
     }

@@ -27,38 +27,28 @@ pub mod values;
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
 
-use super::cr::flux::{
+use super::inventory::{Exec, Inventory, Made, Maker, Password, RedisAccess, SentinelAccess};
+use super::{EmitError, Emitted, Object, common};
+use crate::bundle::helm_dir;
+use crate::plan::model::Plan;
+use crate::spec::HelmOutput;
+use crate::target::flux::{
     ChartRef, HelmRelease, HelmReleaseSpec, Install, LayerSelector, OciRef, OciRepository,
     OciRepositorySpec, Remediation, Upgrade, ValuesReference,
 };
-use super::{EmitError, Object, common};
-use crate::plan::model::Plan;
-use crate::spec::Variant;
-use values::Chart;
+use crate::target::helm::{self, ChartVersion, Workload};
+use crate::target::kustomize::{
+    Configuration, FieldSpec, Generator, GeneratorOptions, Kustomization, NameReference,
+};
 
 const COMPONENT: &str = "helm-release";
 
-/// Where this variant's Helm files go.
-pub fn dir(variant: &Variant) -> String {
-    match variant {
-        Variant::Base => "helm".into(),
-        other => format!("helm/{}", other.label()),
-    }
-}
-
-pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
-    let Some(h) = &plan.outputs.helm else {
-        return Ok(Vec::new());
-    };
-    // The failover shape has no chart; the checks refuse it (RKV173) before a plan exists.
-    let Some(chart) = Chart::of(&plan.spec.shape) else {
-        return Ok(Vec::new());
-    };
-    let dir = dir(&plan.variant);
+pub fn emit(plan: &Plan, h: &HelmOutput, workload: Workload<'_>) -> Result<Emitted, EmitError> {
+    let chart = workload.chart();
+    let dir = helm_dir(&plan.variant);
     let values_cm = format!("{}-values", h.release);
-    let (doc, notes) = values::values(plan, chart);
+    let (doc, notes) = values::values(plan, workload);
     let mut comment = vec![format!(
         "Values for the Bitnami `{}` chart {} ({}/{}), read by the HelmRelease through the ConfigMap `{values_cm}`.",
         chart.name(),
@@ -137,25 +127,24 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     let mut labels = common::labels(plan, "helm-values");
     labels.retain(|_, v| !v.is_empty());
     let kustomization = Kustomization {
-        api_version: "kustomize.config.k8s.io/v1beta1",
-        kind: "Kustomization",
         resources: vec![release_file, source_file],
         config_map_generator: vec![Generator {
             name: values_cm,
             namespace: h.namespace.clone(),
             files: vec!["values.yaml".into()],
         }],
-        generator_options: GeneratorOptions {
+        generator_options: Some(GeneratorOptions {
             labels,
             // The values hold redis.conf text: Flux variable substitution must not touch it.
             annotations: BTreeMap::from([(
                 "kustomize.toolkit.fluxcd.io/substitute".to_string(),
                 "disabled".to_string(),
             )]),
-        },
+        }),
         configurations: vec!["kustomizeconfig.yaml".into()],
+        ..Kustomization::default()
     };
-    let name_ref = NameReferences {
+    let name_ref = Configuration {
         name_reference: vec![NameReference {
             kind: "ConfigMap",
             version: "v1",
@@ -165,81 +154,110 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
             }],
         }],
     };
-    Ok(vec![
-        values,
-        source,
-        release,
-        Object::new("Kustomization", &kustomization)?.at_path(format!("{dir}/kustomization.yaml")),
-        Object::new("kustomize configuration", &name_ref)?
-            .at_path(format!("{dir}/kustomizeconfig.yaml")),
-    ])
+    Ok(Emitted {
+        objects: vec![
+            values,
+            source,
+            release,
+            Object::new("Kustomization", &kustomization)?
+                .at_path(format!("{dir}/kustomization.yaml")),
+            Object::new("kustomize configuration", &name_ref)?
+                .at_path(format!("{dir}/kustomizeconfig.yaml")),
+        ],
+        inventory: inventory(plan, &h.release, workload),
+    })
 }
 
-/// An exact version (`23.1.1`, `23.1.1-rc.1`) is a tag; anything else (`23.x`,
-/// `>=23.0.0 <24.0.0`) a semver range.
-fn oci_ref(version: &str) -> OciRef {
-    let core = version.split(['-', '+']).next().unwrap_or("");
-    let parts: Vec<&str> = core.split('.').collect();
-    let exact = parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.parse::<u64>().is_ok());
-    if exact {
-        OciRef {
-            tag: Some(version.to_string()),
-            semver: None,
-        }
-    } else {
-        OciRef {
-            tag: None,
-            semver: Some(version.to_string()),
-        }
+/// What the chart makes from the release (`fullnameOverride` is the topology's name),
+/// in the namespace it releases into.
+fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
+    let ns = &plan.namespace;
+    let full = &plan.name;
+    let port = plan.spec.redis.port;
+    let mut made = Vec::new();
+    // The Secrets the values name (`existingSecret`s): the chart reads them, rkv does not make them.
+    let note = "referenced by the Helm values";
+    if let Some(a) = &plan.spec.auth {
+        made.push(Made::new("Secret", &a.password_secret.name, ns, note));
+    }
+    if let Some(t) = &plan.spec.tls {
+        made.push(Made::new("Secret", &t.server_secret, ns, note));
+    }
+    let note = format!("chart-made from HelmRelease `{release}`");
+    let sts = helm::statefulset(workload, full);
+    made.push(Made::new("StatefulSet", &sts, ns, &note));
+    let [client, headless] = helm::services(workload, full);
+    let client_note = match workload {
+        Workload::Sentinel(_) => format!("{note}; ports {port} and {}", helm::SENTINEL_PORT),
+        Workload::Standalone | Workload::Cluster(_) => note.clone(),
+    };
+    made.push(Made::new("Service", &client, ns, &client_note));
+    made.push(Made::new("Service", &headless, ns, &note));
+    let pods: Vec<String> = (0..plan.data_pods).map(|i| format!("{sts}-{i}")).collect();
+    made.extend(pods.iter().map(|p| Made::new("Pod", p, ns, &note)));
+    let first = format!("pod/{sts}-0");
+    let tls_flags = plan.spec.tls.as_ref().map(|_| {
+        let d = helm::CERTS_DIR;
+        format!(
+            "--tls --cacert {d}/{} --cert {d}/{} --key {d}/{}",
+            helm::CA_FILE,
+            helm::CERT_FILE,
+            helm::KEY_FILE
+        )
+    });
+    let chart = workload.chart();
+    let alerts = match &plan.spec.monitoring {
+        Some(m) if m.alerts && m.exporter.is_some() => alerts::rules(plan, chart),
+        _ => Vec::new(),
+    };
+    Inventory {
+        maker: Maker::BitnamiChart,
+        made,
+        redis: Some(RedisAccess {
+            // The redis chart names its container `redis`; the redis-cluster chart's
+            // Redis container is the pod's first, which kubectl picks by default.
+            exec: Exec::new(
+                first.clone(),
+                (chart == helm::Chart::Redis).then_some("redis"),
+            ),
+            tls_flags,
+            password: Password::File(helm::PASSWORD_FILE),
+        }),
+        sentinels: match workload {
+            Workload::Sentinel(r) => Some(SentinelAccess {
+                exec: Exec::new(first, Some("sentinel")),
+                port: helm::SENTINEL_PORT,
+                master: r
+                    .sentinel
+                    .master_name
+                    .clone()
+                    .unwrap_or_else(|| helm::DEFAULT_MASTER_SET.into()),
+            }),
+            Workload::Standalone | Workload::Cluster(_) => None,
+        },
+        data_set: Some(sts),
+        sentinel_pods: match workload {
+            Workload::Sentinel(_) => pods.clone(),
+            Workload::Standalone | Workload::Cluster(_) => Vec::new(),
+        },
+        data_pods: pods,
+        alerts,
+        ..Inventory::default()
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Kustomization {
-    api_version: &'static str,
-    kind: &'static str,
-    resources: Vec<String>,
-    config_map_generator: Vec<Generator>,
-    generator_options: GeneratorOptions,
-    configurations: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct Generator {
-    name: String,
-    namespace: String,
-    files: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct GeneratorOptions {
-    labels: BTreeMap<String, String>,
-    annotations: BTreeMap<String, String>,
-}
-
-/// kustomize's `configurations` file: where else a ConfigMap's name is referenced.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NameReferences {
-    name_reference: Vec<NameReference>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NameReference {
-    kind: &'static str,
-    version: &'static str,
-    field_specs: Vec<FieldSpec>,
-}
-
-#[derive(Serialize)]
-struct FieldSpec {
-    path: &'static str,
-    kind: &'static str,
+/// An exact version is pulled by tag, a range by semver (see [`ChartVersion`]).
+fn oci_ref(version: &str) -> OciRef {
+    match ChartVersion::parse(version) {
+        ChartVersion::Exact(v) => OciRef {
+            tag: Some(v.to_string()),
+            semver: None,
+        },
+        ChartVersion::Range(v) => OciRef {
+            tag: None,
+            semver: Some(v.to_string()),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -255,24 +273,5 @@ mod tests {
         );
         assert_eq!(oci_ref("23.x").semver.as_deref(), Some("23.x"));
         assert_eq!(oci_ref("23.1.1-rc.1").tag.as_deref(), Some("23.1.1-rc.1"));
-    }
-
-    #[test]
-    fn images_split_like_the_charts_take_them() {
-        let i = values::Image::parse("bitnami/redis:7.2");
-        assert_eq!(
-            (i.registry.as_str(), i.repository.as_str(), i.tag.as_str()),
-            ("docker.io", "bitnami/redis", "7.2")
-        );
-        let i =
-            values::Image::parse("registry.example.com:5000/mirror/bitnami/redis:7.2.4@sha256:ab");
-        assert_eq!(i.registry, "registry.example.com:5000");
-        assert_eq!(i.repository, "mirror/bitnami/redis");
-        assert_eq!(i.tag, "7.2.4");
-        assert_eq!(i.digest, "sha256:ab");
-        assert_eq!(
-            i.sibling("redis-sentinel").repository,
-            "mirror/bitnami/redis-sentinel"
-        );
     }
 }

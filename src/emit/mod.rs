@@ -1,51 +1,46 @@
-//! The emit stage: a checked, planned topology in, Kubernetes objects and files out.
+//! The emit stage: a checked, planned topology in; its objects, and the [`Inventory`] of
+//! what they run (for the runbook), out.
 //!
-//! Each target has its own module; emitters build typed values (k8s-openapi structs,
-//! typed CR structs) and turn them into [`Object`]s. [`layout`] arranges the objects of
-//! every variant of a spec into the GitOps tree. Invariant: emitting is a pure function
-//! of the plan — no clock, no environment, no I/O.
+//! [`emit`] dispatches on the shape (one module each) and the Helm target; emitters build
+//! typed values (k8s-openapi structs, [`crate::target`]'s custom resources) with the one
+//! builder of each piece ([`common`], [`network`], [`pdb`], [`placement`],
+//! [`security`]) and turn them into [`Object`]s; [`runbook`] writes RUNBOOK.md from the
+//! plans and inventories. Invariant: emitting is a pure function of the plan — no
+//! clock, no environment, no I/O.
 
 pub mod cluster;
 pub mod common;
-pub mod cr;
 pub mod failover;
 pub mod helm;
-pub mod layout;
+pub mod inventory;
+pub mod network;
+pub mod pdb;
+pub mod placement;
 pub mod replication;
 pub mod runbook;
-pub mod runbook_restore;
+pub mod security;
 pub mod standalone;
 
-use serde::Serialize;
-use serde_json::Value;
-
+pub use crate::bundle::Object;
+use crate::bundle::SerializeError;
 use crate::plan::model::Plan;
-
-/// One rendered Kubernetes object.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Object {
-    /// The object, `apiVersion` and `kind` first.
-    pub value: Value,
-    /// Comment lines written above the object (the arithmetic behind a number).
-    pub comment: Vec<String>,
-    /// Set for a file that lives outside the variant's kustomize tree (an Argo CD
-    /// Application, Helm values): its path relative to `generated/<profile>/`.
-    pub path: Option<String>,
-}
+use crate::spec::Shape;
+use crate::target::helm::Workload;
+use inventory::Inventory;
 
 /// Why a value could not become an object.
 #[derive(Debug, thiserror::Error)]
 pub enum EmitError {
-    /// Two objects would be written to the same file.
-    #[error("two objects render to `{0}`")]
-    DuplicatePath(String),
+    /// Two PodDisruptionBudgets of one variant can select the same pod (a bug in an
+    /// emitter: the eviction API would refuse to evict that pod).
+    #[error("PodDisruptionBudgets `{0}` and `{1}` can select the same pods")]
+    OverlappingBudgets(String, String),
+    /// The Helm target was asked for a shape no chart runs (the checks refuse it first).
+    #[error("no Helm chart runs the `{0}` shape")]
+    NoChart(&'static str),
     /// A typed value failed to serialize (a bug in an emitter, never user input).
-    #[error("cannot serialize {what}")]
-    Serialize {
-        what: String,
-        #[source]
-        source: serde_json::Error,
-    },
+    #[error(transparent)]
+    Serialize(#[from] SerializeError),
     /// A text payload template failed to render (a bug in a template, never user input).
     #[error("cannot render the template `{what}`")]
     Template {
@@ -55,90 +50,38 @@ pub enum EmitError {
     },
 }
 
-impl Object {
-    /// Turn a typed object into an [`Object`].
-    pub fn new<T: Serialize>(what: &str, typed: &T) -> Result<Object, EmitError> {
-        let value = serde_json::to_value(typed).map_err(|source| EmitError::Serialize {
-            what: what.to_string(),
-            source,
-        })?;
-        Ok(Object {
-            value,
-            comment: Vec::new(),
-            path: None,
-        })
-    }
+/// What one variant's emitters made: its objects and what they run.
+#[derive(Debug, Clone, Default)]
+pub struct Emitted {
+    pub objects: Vec<Object>,
+    pub inventory: Inventory,
+}
 
-    pub fn with_comment(mut self, lines: Vec<String>) -> Self {
-        self.comment = lines;
-        self
-    }
-
-    /// Write this object (or document) at `path` instead of into the kustomize tree.
-    pub fn at_path(mut self, path: impl Into<String>) -> Self {
-        self.path = Some(path.into());
-        self
-    }
-
-    fn str_at(&self, pointer: &str) -> &str {
-        self.value
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-    }
-
-    pub fn api_version(&self) -> &str {
-        self.str_at("/apiVersion")
-    }
-    pub fn kind(&self) -> &str {
-        self.str_at("/kind")
-    }
-    pub fn name(&self) -> &str {
-        self.str_at("/metadata/name")
-    }
-    pub fn namespace(&self) -> &str {
-        self.str_at("/metadata/namespace")
-    }
-
-    /// The API group (`apps`, `""` for core).
-    pub fn group(&self) -> &str {
-        match self.api_version().rsplit_once('/') {
-            Some((g, _)) => g,
-            None => "",
-        }
-    }
-
-    /// Identity as kustomize sees it: group, kind, namespace, name.
-    pub fn id(&self) -> (String, String, String, String) {
-        (
-            self.group().into(),
-            self.kind().into(),
-            self.namespace().into(),
-            self.name().into(),
-        )
-    }
-
-    /// `<kind>-<name>.yaml`, lowercase.
-    pub fn file_name(&self) -> String {
-        format!("{}-{}.yaml", self.kind(), self.name()).to_lowercase()
+impl Emitted {
+    fn extend(&mut self, other: Emitted) {
+        self.objects.extend(other.objects);
+        self.inventory = std::mem::take(&mut self.inventory).merge(other.inventory);
     }
 }
 
-/// Every object of one plan, for every target the plan asks for.
-pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
-    let mut objects = Vec::new();
+/// Every object of one plan, for every target the plan asks for, with its inventory.
+pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
+    let mut out = Emitted::default();
     if plan.outputs.kustomize {
-        match plan.shape_name {
-            "standalone" => objects.extend(standalone::emit(plan)?),
-            "cluster" => objects.extend(cluster::emit(plan)?),
-            "failover" => objects.extend(failover::emit(plan)?),
-            "replication" => objects.extend(replication::emit(plan)?),
-            _ => {}
-        }
+        out.extend(match &plan.spec.shape {
+            Shape::Standalone(_) => standalone::emit(plan)?,
+            Shape::Cluster(c) => cluster::emit(plan, c)?,
+            Shape::Failover(f) => failover::emit(plan, f)?,
+            Shape::Replication(r) => replication::emit(plan, r)?,
+        });
     }
-    if plan.outputs.helm.is_some() {
-        objects.extend(helm::emit(plan)?);
+    if let Some(h) = &plan.outputs.helm {
+        // The failover shape has no chart: the checks refuse it (RKV173) before a plan.
+        let workload =
+            Workload::of(&plan.spec.shape).ok_or(EmitError::NoChart(plan.spec.shape.name()))?;
+        out.extend(helm::emit(plan, h, workload)?);
     }
-    objects.sort_by_key(Object::id);
-    Ok(objects)
+    out.objects.sort_by_cached_key(|o| o.key().render_order());
+    pdb::no_overlap(&out.objects)?;
+    Ok(out)
 }

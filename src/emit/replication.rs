@@ -17,35 +17,30 @@ mod network;
 mod service;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, EnvVarSource, Probe, SecretKeySelector, SecurityContext, TopologySpreadConstraint,
+    Affinity, EnvVarSource, Probe, SecretKeySelector, TopologySpreadConstraint,
 };
 
 use super::common::{self, meta};
-use super::cr::opstree::{
-    API_VERSION, KubernetesConfig, Pdb, RedisConfig, RedisExporter, RedisReplication,
+use super::inventory::{Exec, Inventory, Made, Maker, Password, RedisAccess, SentinelAccess};
+use super::{EmitError, Emitted, Object, pdb};
+use crate::emit::{placement, security};
+use crate::plan::model::{Budget, Plan};
+use crate::spec::Replication;
+use crate::target::opstree;
+use crate::target::opstree::{
+    DEFAULT_SENTINEL_IMAGE, KubernetesConfig, Pdb, RedisConfig, RedisExporter, RedisReplication,
     RedisReplicationSpec, RedisSecret, RedisSentinel, RedisSentinelConfig, RedisSentinelSpec,
     Storage, VolumeClaimTemplate,
 };
-use super::{EmitError, Object};
-use crate::plan::model::{Budget, Plan};
-use crate::spec::{Replication, Shape};
 
 /// Component label of the Redis pods (primary and replicas).
 pub const SERVER: &str = "server";
 /// Component label of the Sentinel pods.
 pub const SENTINEL: &str = "sentinel";
-/// The Sentinel port; the operator does not let it be changed.
-pub const SENTINEL_PORT: u16 = 26379;
-/// The Sentinel image when the spec names none: the operator's own image, the same
-/// Redis 7.0 line as seed 004's server.
-pub const DEFAULT_SENTINEL_IMAGE: &str = "quay.io/opstree/redis-sentinel:v7.0.15";
 /// Tags are pinned in the spec, so a node's cached image is the right one.
 const PULL_POLICY: &str = "IfNotPresent";
 
-pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
-    let Shape::Replication(shape) = &plan.spec.shape else {
-        return Ok(Vec::new());
-    };
+pub fn emit(plan: &Plan, shape: &Replication) -> Result<Emitted, EmitError> {
     let mut out = vec![
         config::config_map(plan)?,
         replication(plan, shape)?,
@@ -53,7 +48,64 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     ];
     out.extend(service::external(plan)?);
     out.extend(network::policies(plan, shape)?);
-    Ok(out)
+    Ok(Emitted {
+        objects: out,
+        inventory: inventory(plan, shape),
+    })
+}
+
+/// What the operator makes from the two CRs, by its naming rules.
+fn inventory(plan: &Plan, shape: &Replication) -> Inventory {
+    let (name, ns) = (&plan.name, &plan.namespace);
+    let note = format!("operator-made from RedisReplication `{name}`");
+    let mut made = vec![
+        Made::new("StatefulSet", name, ns, &note),
+        Made::new("Service", name, ns, &note),
+        Made::new("Service", &opstree::headless_service(name), ns, &note),
+    ];
+    let data_pods: Vec<String> = (0..shape.replicas).map(|i| format!("{name}-{i}")).collect();
+    made.extend(data_pods.iter().map(|p| Made::new("Pod", p, ns, &note)));
+    let note = format!("operator-made from RedisSentinel `{name}`");
+    let sts = opstree::sentinel_statefulset(name);
+    made.push(Made::new("StatefulSet", &sts, ns, &note));
+    made.push(Made::new(
+        "Service",
+        &sts,
+        ns,
+        &format!("{note}; port {}", opstree::SENTINEL_PORT),
+    ));
+    let sentinel_pods: Vec<String> = (0..shape.sentinel.replicas)
+        .map(|i| format!("{sts}-{i}"))
+        .collect();
+    made.extend(sentinel_pods.iter().map(|p| Made::new("Pod", p, ns, &note)));
+    Inventory {
+        maker: Maker::Opstree,
+        made,
+        redis: Some(RedisAccess {
+            exec: Exec::new(format!("pod/{name}-0"), None),
+            tls_flags: None,
+            password: Password::Env,
+        }),
+        sentinels: Some(SentinelAccess {
+            exec: Exec::new(format!("pod/{sts}-0"), None),
+            port: opstree::SENTINEL_PORT,
+            master: master_group(plan, shape),
+        }),
+        data_set: Some(name.clone()),
+        data_pods,
+        sentinel_pods,
+        services: service::entry(plan).into_iter().collect(),
+        ..Inventory::default()
+    }
+}
+
+/// The Sentinel master group: the spec's, else `<name>-master`.
+fn master_group(plan: &Plan, shape: &Replication) -> String {
+    shape
+        .sentinel
+        .master_name
+        .clone()
+        .unwrap_or_else(|| format!("{}-master", plan.name))
 }
 
 /// The ConfigMap the RedisReplication's `redisConfig.additionalRedisConfig` names.
@@ -61,51 +113,31 @@ pub fn config_name(plan: &Plan) -> String {
     format!("{}-redis-config", plan.name)
 }
 
-fn pdb(budget: Option<&Budget>) -> Option<Pdb> {
+/// The operator's PDB settings: the plan's numbers, as the CRD's int32s.
+fn operator_pdb(budget: Option<&Budget>) -> Option<Pdb> {
     let b = budget?;
-    let int = |v: Option<u32>| v.and_then(|n| i32::try_from(n).ok());
     Some(Pdb {
         enabled: true,
-        min_available: int(b.min_available),
-        max_unavailable: int(b.max_unavailable),
+        min_available: b.min_available.map(pdb::int32),
+        max_unavailable: b.max_unavailable.map(pdb::int32),
     })
 }
 
-/// The operator's container security: the common hardening, except a writable root
-/// filesystem. Seed 004 says Redis needs it for RDB/AOF, which is not why (those go to
-/// the `/data` volume): the opstree entrypoint writes `/etc/redis/redis.conf` (and the
-/// Sentinel image `sentinel.conf`) into the image at start, so a read-only root fails.
-fn operator_container_security() -> SecurityContext {
-    SecurityContext {
-        read_only_root_filesystem: Some(false),
-        ..common::container_security()
-    }
-}
-
-/// Anti-affinity on `kubernetes.io/hostname` for one component's pods. Seed 004's term
-/// has no `labelSelector`, and a term without one matches no pod, so it spread nothing;
-/// this one selects the component's own pods.
+/// Anti-affinity for one component's pods. Seed 004's term has no `labelSelector`, and
+/// a term without one matches no pod, so it spread nothing; this one selects the
+/// component's own pods.
 fn affinity(plan: &Plan, component: &str) -> Option<Affinity> {
-    common::anti_affinity(
+    placement::anti_affinity(
         plan.spec.placement.as_ref(),
         common::selector(plan, component),
     )
 }
 
 fn spread(plan: &Plan, component: &str) -> Option<Vec<TopologySpreadConstraint>> {
-    plan.spec
-        .placement
-        .as_ref()
-        .filter(|p| p.topology_spread)
-        .map(|_| {
-            vec![TopologySpreadConstraint {
-                max_skew: 1,
-                topology_key: "kubernetes.io/hostname".into(),
-                when_unsatisfiable: "ScheduleAnyway".into(),
-                label_selector: Some(common::selector(plan, component)),
-                ..Default::default()
-            }]
-        })
+    placement::spread(
+        plan.spec.placement.as_ref(),
+        common::selector(plan, component),
+    )
 }
 
 /// Probe timings only: the operator fills in the handler (`redis-cli -h $(hostname)
@@ -142,11 +174,9 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
             image_pull_policy: Some(PULL_POLICY.into()),
             port: Some(e.port.into()),
             resources: common::resources(e.resources.as_ref()),
-            security_context: Some(common::container_security()),
+            security_context: Some(security::container()),
         });
     let cr = RedisReplication {
-        api_version: API_VERSION,
-        kind: "RedisReplication",
         metadata: meta(plan, &plan.name, SERVER),
         spec: RedisReplicationSpec {
             cluster_size: i32::try_from(shape.replicas).unwrap_or(i32::MAX),
@@ -166,11 +196,11 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
             redis_exporter: exporter,
             liveness_probe: Some(probe(30)),
             readiness_probe: Some(probe(10)),
-            pod_security_context: Some(common::pod_security(plan.run_as_user)),
-            security_context: Some(operator_container_security()),
+            pod_security_context: Some(security::data_pod(plan.run_as_user)),
+            security_context: Some(security::container_writable_root()),
             affinity: affinity(plan, SERVER),
             topology_spread_constraints: spread(plan, SERVER),
-            pdb: pdb(plan.data_budget.as_ref()),
+            pdb: operator_pdb(plan.data_budget.as_ref()),
         },
     };
     let mut comment = vec![
@@ -185,18 +215,13 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
         None => comment
             .push("no budget: the disruption math refused this topology (see the findings)".into()),
     }
-    Object::new("RedisReplication", &cr).map(|o| o.with_comment(comment))
+    Ok(Object::new("RedisReplication", &cr)?.with_comment(comment))
 }
 
 fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
     let s = &shape.sentinel;
-    let master = s
-        .master_name
-        .clone()
-        .unwrap_or_else(|| format!("{}-master", plan.name));
+    let master = master_group(plan, shape);
     let cr = RedisSentinel {
-        api_version: API_VERSION,
-        kind: "RedisSentinel",
         // Named like the replication: the operator appends `-sentinel` to the
         // StatefulSet, Service and PDB names, so clients reach `<name>-sentinel:26379`.
         metadata: meta(plan, &plan.name, SENTINEL),
@@ -228,11 +253,11 @@ fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
                     ..Default::default()
                 }),
             },
-            pod_security_context: Some(common::pod_security(plan.run_as_user)),
-            security_context: Some(operator_container_security()),
+            pod_security_context: Some(security::data_pod(plan.run_as_user)),
+            security_context: Some(security::container_writable_root()),
             affinity: affinity(plan, SENTINEL),
             topology_spread_constraints: spread(plan, SENTINEL),
-            pdb: pdb(plan.sentinel_budget.as_ref()),
+            pdb: operator_pdb(plan.sentinel_budget.as_ref()),
         },
     };
     let mut comment = vec![format!(
@@ -244,15 +269,15 @@ fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
         None => comment
             .push("no budget: the Sentinel math refused this topology (see the findings)".into()),
     }
-    Object::new("RedisSentinel", &cr).map(|o| o.with_comment(comment))
+    Ok(Object::new("RedisSentinel", &cr)?.with_comment(comment))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::cr::opstree::ROLE_LABEL;
     use crate::plan::model::plan;
     use crate::spec::{load_str, resolve::resolve};
+    use crate::target::opstree::ROLE_LABEL;
 
     fn platform_kv() -> Plan {
         let text = std::fs::read_to_string(concat!(
@@ -272,7 +297,7 @@ mod tests {
     #[test]
     fn sentinel_numbers_are_strings_and_budgets_integers() {
         let p = platform_kv();
-        let objs = emit(&p).expect("emits");
+        let objs = crate::emit::emit(&p).expect("emits").objects;
         let s = &find(&objs, "RedisSentinel").value["spec"];
         let c = &s["redisSentinelConfig"];
         assert_eq!(c["quorum"], "2");
@@ -294,7 +319,7 @@ mod tests {
     #[test]
     fn nothing_the_operator_creates_is_rendered_twice() {
         let p = platform_kv();
-        let objs = emit(&p).expect("emits");
+        let objs = crate::emit::emit(&p).expect("emits").objects;
         assert!(objs.iter().all(|o| o.kind() != "PodDisruptionBudget"));
         assert!(objs.iter().all(|o| o.kind() != "StatefulSet"));
         let n = &p.name;
@@ -342,14 +367,14 @@ mod tests {
         if let Some(e) = p.spec.exposure.as_mut() {
             e.type_ = crate::spec::ServiceType::ClusterIP;
         }
-        let objs = emit(&p).expect("emits");
+        let objs = crate::emit::emit(&p).expect("emits").objects;
         assert!(objs.iter().all(|o| o.kind() != "Service"));
         assert!(objs.iter().all(|o| !o.name().ends_with("allow-external")));
     }
 
     #[test]
     fn every_policy_selects_this_topology() {
-        let objs = emit(&platform_kv()).expect("emits");
+        let objs = crate::emit::emit(&platform_kv()).expect("emits").objects;
         for o in objs.iter().filter(|o| o.kind() == "NetworkPolicy") {
             let sel = &o.value["spec"]["podSelector"]["matchLabels"];
             assert_eq!(

@@ -15,24 +15,58 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::common::{self, labels, meta, selector, selector_labels};
-use super::{EmitError, Object};
-use crate::plan::model::{Plan, redis_args};
+use super::inventory::{Exec, Inventory, Password, RedisAccess, ServiceEntry};
+use super::{EmitError, Emitted, Object, network};
+use crate::emit::security;
+use crate::plan::model::Plan;
+use crate::plan::settings::redis_args;
 
 const COMPONENT: &str = "server";
 
-pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
+pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
     let mut out = vec![deployment(plan)?, service(plan)?];
     if let Some(pvc) = pvc(plan)? {
         out.push(pvc);
     }
-    out.push(common::default_deny(plan)?);
-    out.push(common::allow_dns(plan)?);
-    out.extend(common::allow_clients(
+    out.push(network::default_deny(plan)?);
+    out.push(network::allow_dns(plan)?);
+    out.extend(network::allow_clients(
         plan,
-        COMPONENT,
+        "allow-clients",
+        selector(plan, COMPONENT),
         &[plan.spec.redis.port],
     )?);
-    Ok(out)
+    Ok(Emitted {
+        objects: out,
+        inventory: inventory(plan),
+    })
+}
+
+/// One pod of a Deployment (its name is random), reached through the Deployment.
+fn inventory(plan: &Plan) -> Inventory {
+    let persistent = plan.spec.persistence.as_ref().is_some_and(|p| p.enabled);
+    Inventory {
+        redis: Some(RedisAccess {
+            exec: Exec::new(format!("deploy/{}", plan.name), Some("redis")),
+            tls_flags: None,
+            // redis-cli reads REDISCLI_AUTH: probes authenticate without the password in argv.
+            password: Password::EnvAndCli,
+        }),
+        claims: if persistent {
+            vec![data_claim(plan)]
+        } else {
+            Vec::new()
+        },
+        services: vec![ServiceEntry {
+            name: plan.name.clone(),
+            namespace: plan.namespace.clone(),
+            ports: vec![plan.spec.redis.port],
+            type_: Some("ClusterIP"),
+            hostname: None,
+            external: false,
+        }],
+        ..Inventory::default()
+    }
 }
 
 fn data_claim(plan: &Plan) -> String {
@@ -93,7 +127,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
             ..Default::default()
         }),
         resources: common::resources(plan.spec.resources.as_ref()),
-        security_context: Some(common::container_security()),
+        security_context: Some(security::container()),
         volume_mounts: Some(vec![VolumeMount {
             name: "data".into(),
             mount_path: "/data".into(),
@@ -118,7 +152,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
                 spec: Some(PodSpec {
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
-                    security_context: Some(common::pod_security(plan.run_as_user)),
+                    security_context: Some(security::data_pod(plan.run_as_user)),
                     containers: vec![container],
                     volumes: Some(vec![volume]),
                     ..Default::default()
@@ -128,7 +162,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         },
         ..Default::default()
     };
-    Object::new("Deployment", &d)
+    Ok(Object::new("Deployment", &d)?)
 }
 
 fn service(plan: &Plan) -> Result<Object, EmitError> {
@@ -149,7 +183,7 @@ fn service(plan: &Plan) -> Result<Object, EmitError> {
         }),
         ..Default::default()
     };
-    Object::new("Service", &s)
+    Ok(Object::new("Service", &s)?)
 }
 
 fn pvc(plan: &Plan) -> Result<Option<Object>, EmitError> {
@@ -164,5 +198,5 @@ fn pvc(plan: &Plan) -> Result<Option<Object>, EmitError> {
         )),
         ..Default::default()
     };
-    Object::new("PersistentVolumeClaim", &c).map(Some)
+    Ok(Some(Object::new("PersistentVolumeClaim", &c)?))
 }

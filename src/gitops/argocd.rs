@@ -18,9 +18,10 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{PickError, cluster_objects, pick_variant};
+use super::cluster_objects;
 use crate::compile::{CompileError, compile};
 use crate::diag::Diagnostic;
+use crate::pick::{PickError, pick_variant};
 use crate::spec::load::MAX_BYTES;
 
 /// The parameters rkv reads; any other is reported as a note.
@@ -100,16 +101,6 @@ pub enum ArgoError {
     Compile(CompileError),
     #[error("cannot write the YAML stream")]
     Yaml(#[source] serde_saphyr::SerializeError),
-}
-
-impl ArgoError {
-    /// The process exit code: 1 for findings in a spec that loaded, 2 for everything else.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            ArgoError::Findings { loaded: true, .. } => 1,
-            _ => 2,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -344,7 +335,8 @@ pub fn generate(
             v.plan.namespace
         ));
     }
-    let docs: Vec<&serde_json::Value> = cluster_objects(v).map(|o| &o.value).collect();
+    let objects = cluster_objects(v).map_err(|e| ArgoError::Compile(CompileError::Layout(e)))?;
+    let docs: Vec<&serde_json::Value> = objects.iter().map(|o| &o.value).collect();
     let yaml = crate::write::to_yaml_stream(&docs).map_err(ArgoError::Yaml)?;
     Ok(Generated {
         yaml,
@@ -382,7 +374,11 @@ fn read_spec(path: &Path, label: &str) -> Result<String, ArgoError> {
         )));
     }
     let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read `{label}`: {e}")))?;
-    String::from_utf8(bytes).map_err(|_| err(format!("`{label}` is not UTF-8 text")))
+    String::from_utf8(bytes).map_err(|e| ArgoError::Findings {
+        file: label.to_string(),
+        diags: vec![crate::spec::load::not_utf8(label, &e)],
+        loaded: false,
+    })
 }
 
 /// Parameter announcements for the Argo CD UI (`spec.parameters.dynamic`): `env`, with the
@@ -487,7 +483,6 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, ArgoError::Conflict { .. }), "{e}");
-        assert_eq!(e.exit_code(), 2);
     }
 
     #[test]

@@ -19,9 +19,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{PickError, cluster_objects, pick_variant};
+use super::cluster_objects;
 use crate::compile::{CompileError, compile};
 use crate::diag::{Diagnostic, Severity};
+use crate::pick::{PickError, pick_variant};
 
 /// The annotation on the function config that names the environment or site.
 pub const ENV_ANNOTATION: &str = "rkv.dev/env";
@@ -253,9 +254,16 @@ fn generate(items: Vec<Value>, config: &Value) -> (Vec<Value>, Vec<KrmResult>) {
         loaded.topology.metadata.name,
         v.resolved.variant.label()
     );
+    let objects = match cluster_objects(v) {
+        Ok(o) => o,
+        Err(e) => {
+            results.push(origin.result("error", format!("rkv could not render the spec: {e}"), ""));
+            return (items, results);
+        }
+    };
     let mut items = items;
     let mut added = 0;
-    for o in cluster_objects(v) {
+    for o in &objects {
         let same = |item: &Value| {
             let group = str_at(item, "/apiVersion")
                 .and_then(|a| a.rsplit_once('/'))
@@ -303,7 +311,7 @@ fn generate(items: Vec<Value>, config: &Value) -> (Vec<Value>, Vec<KrmResult>) {
             "rendered `{}` ({}): {} object(s), {added} new",
             loaded.topology.metadata.name,
             v.resolved.variant.label(),
-            cluster_objects(v).count()
+            objects.len()
         ),
         "",
     ));

@@ -5,74 +5,57 @@
 //! - [`krm`]: the KRM function (`rkv krm`): a `ResourceList` whose `functionConfig` is a
 //!   spec in, the same list with the rendered objects and the findings as `results` out.
 //!
-//! Both pick one variant of a compiled spec with [`pick_variant`] and print the same
-//! objects `rkv render --stdout --env` prints, so the three paths cannot drift apart.
+//! Both pick one variant of a compiled spec with [`crate::pick::pick_variant`], as every
+//! command of the CLI does, and print the objects `rkv render --stdout --env` prints
+//! ([`stream_objects`], which `rkv diff` compares too; less Argo CD Applications, see
+//! [`cluster_objects`]), so the paths cannot drift apart.
 //! Invariant: nothing here panics on input; every refusal names what to change.
 
 pub mod argocd;
 pub mod krm;
 
-use crate::compile::{Compiled, Variant};
-use crate::spec;
-
-/// Why no variant could be chosen.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PickError {
-    /// The name is neither `base`, an environment nor a site of the spec.
-    #[error("the spec has no environment or site `{name}`; it has: {}", .have.join(", "))]
-    Unknown { name: String, have: Vec<String> },
-    /// The spec spans sites (no base) and none was named.
-    #[error("the spec spans sites, so name one; it has: {}", .have.join(", "))]
-    NeedSite { have: Vec<String> },
-}
-
-/// The variant called `name` (`base`, an environment or a site); without a name the base,
-/// which a spec that spans sites does not have.
-pub fn pick_variant<'a>(c: &'a Compiled, name: Option<&str>) -> Result<&'a Variant, PickError> {
-    let have = || -> Vec<String> {
-        c.variants
-            .iter()
-            .map(|v| v.resolved.variant.label().to_string())
-            .collect()
-    };
-    match name {
-        Some(n) => c
-            .variants
-            .iter()
-            .find(|v| v.resolved.variant.label() == n)
-            .ok_or_else(|| PickError::Unknown {
-                name: n.to_string(),
-                have: have(),
-            }),
-        None => c
-            .variants
-            .iter()
-            .find(|v| v.resolved.variant == spec::Variant::Base)
-            .ok_or_else(|| PickError::NeedSite { have: have() }),
-    }
-}
+use crate::bundle::{Object, is_helm_path};
+use crate::compile::Variant;
+use crate::write::helm;
+use crate::write::layout::LayoutError;
 
 /// Is this an Argo CD `Application` (or `ApplicationSet`)? rkv emits one per site to deploy
 /// the committed tree; when Argo CD renders the spec itself, the user's own Application
 /// does that job, and applying the emitted one too would make a second, competing app.
-pub fn is_argocd_app(o: &crate::emit::Object) -> bool {
+pub fn is_argocd_app(o: &Object) -> bool {
     o.api_version().starts_with("argoproj.io/")
         && matches!(o.kind(), "Application" | "ApplicationSet")
 }
 
-/// The cluster objects of a variant, in render order: what `rkv render --stdout` prints,
-/// less Argo CD Applications (see [`is_argocd_app`]). Documents that are not Kubernetes
-/// objects (Helm values files) have no `apiVersion` and are files, not stream items.
-pub fn cluster_objects(v: &Variant) -> impl Iterator<Item = &crate::emit::Object> {
-    v.objects
+/// Every cluster object of a variant, sorted like the render: what `rkv render --stdout`
+/// prints. Files rkv places outside the kustomize tree stream as the cluster gets them:
+/// the Helm tree as `kubectl kustomize helm/` builds it (the values ConfigMap with
+/// kustomize's hashed name, the OCIRepository, the HelmRelease naming that ConfigMap;
+/// never its `Kustomization`), Argo CD Applications as they are. The values file itself
+/// is not an object and is not an item.
+pub fn stream_objects(v: &Variant) -> Result<Vec<Object>, LayoutError> {
+    let mut out: Vec<Object> = v
+        .objects
         .iter()
-        .filter(|o| !o.api_version().is_empty() && !is_argocd_app(o))
+        .filter(|o| !o.api_version().is_empty() && !o.path.as_deref().is_some_and(is_helm_path))
+        .cloned()
+        .collect();
+    out.extend(helm::cluster_objects(&v.objects, &v.plan.source_name)?);
+    out.sort_by_cached_key(|o| o.key().render_order());
+    Ok(out)
+}
+
+/// [`stream_objects`] less Argo CD Applications (see [`is_argocd_app`]): what a
+/// pipeline that renders the spec itself applies.
+pub fn cluster_objects(v: &Variant) -> Result<Vec<Object>, LayoutError> {
+    let mut out = stream_objects(v)?;
+    out.retain(|o| !is_argocd_app(o));
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::Object;
 
     fn obj(api: &str, kind: &str) -> Object {
         Object {

@@ -279,8 +279,9 @@ pub fn allowed_disruptions(pods: u32, budget: &PdbBudget) -> Result<u32, PdbErro
         match *v {
             IntOrPercent::Int(n) => Ok(n),
             IntOrPercent::Percent(p) if p > 100 => Err(PdbError::PercentOutOfRange { percent: p }),
-            // p <= 100, so the result is at most `pods` and fits in u32.
-            IntOrPercent::Percent(p) => Ok((u64::from(pods) * u64::from(p)).div_ceil(100) as u32),
+            // ceil(pods * p / 100) with pods = 100k + m is k*p + ceil(m*p / 100): exact,
+            // and with p <= 100 no step overflows.
+            IntOrPercent::Percent(p) => Ok(pods / 100 * p + (pods % 100 * p).div_ceil(100)),
         }
     };
     Ok(match budget {
@@ -390,7 +391,8 @@ fn counterexample_in(
     budget: &str,
 ) -> Option<Counterexample> {
     let first = layout.first()?;
-    let shard_loss = first.replicas.len() as u32 + 1;
+    // More pods than a u32 counts can never all be evicted within `allowed`.
+    let shard_loss = u32::try_from(first.replicas.len()).map_or(u32::MAX, |r| r.saturating_add(1));
     // Primaries may be evicted until at most floor(S/2) remain: ceil(S/2) of them.
     let majority = shards / 2 + 1;
     let no_majority = shards - shards / 2;
@@ -1125,7 +1127,7 @@ mod tests {
                 );
                 let c = cluster_pdb_counterexample(s, r, b.min_available - 1)
                     .unwrap_or_else(|| panic!("{s}x(1+{r}): no counterexample one below"));
-                assert!(c.evicted.len() as u32 <= allowed + 1);
+                assert!(u32::try_from(c.evicted.len()).unwrap() <= allowed + 1);
                 proven += 1;
             }
         }
@@ -1149,11 +1151,11 @@ mod tests {
                         ),
                         Some(c) => {
                             assert_eq!(
-                                c.evicted.len() as u32,
+                                u32::try_from(c.evicted.len()).unwrap(),
                                 smallest,
                                 "{s}x(1+{r}): not the smallest"
                             );
-                            assert!(c.evicted.len() as u32 <= allowed);
+                            assert!(u32::try_from(c.evicted.len()).unwrap() <= allowed);
                             let mask = c.evicted.iter().fold(0u32, |m, p| m | 1 << p);
                             // Real under the initial roles, not just some roles.
                             let initial: Vec<Vec<u32>> =

@@ -112,8 +112,9 @@ pub fn parse_k8s_quantity(text: &str) -> Result<u64, MemoryError> {
             .and_then(|n| n.checked_add(u128::from(d - b'0')))
             .ok_or_else(too_large)?;
     }
-    let mut divisor: u128 = 10u128
-        .checked_pow(frac_part.len() as u32)
+    let mut divisor: u128 = u32::try_from(frac_part.len())
+        .ok()
+        .and_then(|digits| 10u128.checked_pow(digits))
         .ok_or_else(too_large)?;
     let multiplier: u128 = match suffix {
         "" => 1,
@@ -271,8 +272,8 @@ pub struct DerivedMaxmemory {
 /// copy-on-write pages of a BGSAVE or AOF-rewrite fork, client and replication
 /// buffers and allocator overhead; for a 1Gi pod that is 128Mi.
 pub fn derive_maxmemory(limit_bytes: u64) -> Result<DerivedMaxmemory, MemoryError> {
-    // limit * 7 fits in u128; the result is at most the limit, so it fits in u64.
-    let exact = (u128::from(limit_bytes) * 7 / 8) as u64;
+    // floor(7L/8) with L = 8q + r is 7q + floor(7r/8): exact, and no step overflows.
+    let exact = limit_bytes / 8 * 7 + limit_bytes % 8 * 7 / 8;
     let maxmemory_bytes = exact / MI * MI;
     if maxmemory_bytes == 0 {
         return Err(MemoryError::LimitTooSmall { limit_bytes });

@@ -10,5 +10,6 @@
 pub mod disruption;
 pub mod memory;
 pub mod model;
+pub mod settings;
 pub mod slots;
 pub mod tls;

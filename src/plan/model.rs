@@ -1,6 +1,7 @@
 //! The plan of one resolved topology: the spec's facts plus everything derived from them.
 //!
-//! In: a [`Resolved`] topology that passed the checks. Out: a [`Plan`] the emitters read.
+//! In: a [`Resolved`] topology (planned before the checks: planning is total). Out: a
+//! [`Plan`] the checks and the emitters read.
 //! Invariant: every number an emitter writes that is not a spec fact (budgets, maxmemory,
 //! thresholds, DNS names) is computed here, once.
 
@@ -23,7 +24,6 @@ pub struct Plan {
     pub part_of: String,
     /// Labels every object carries besides the `app.kubernetes.io/*` set.
     pub extra_labels: BTreeMap<String, String>,
-    pub shape_name: &'static str,
     pub spec: TopologySpec,
     pub outputs: Outputs,
     /// The uid the Redis image runs as (999 for the official image, 1000 for opstree).
@@ -116,8 +116,7 @@ pub fn plan(r: &Resolved, source_name: &str) -> Plan {
         namespace: r.namespace.clone(),
         part_of: r.part_of.clone(),
         extra_labels: r.labels.clone(),
-        shape_name: spec.shape.name(),
-        run_as_user: run_as_user(&spec.redis.image),
+        run_as_user: crate::target::image_uid(&spec.redis.image),
         maxmemory,
         maxmemory_reasoning,
         data_pods,
@@ -186,73 +185,4 @@ fn maxmemory(spec: &TopologySpec) -> (Option<String>, Vec<String>) {
         },
         _ => (None, Vec::new()),
     }
-}
-
-/// The uid an image's Redis user has; the pod runs as it so the data volume is writable.
-pub fn run_as_user(image: &str) -> i64 {
-    if image.contains("opstree") || image.contains("bitnami") {
-        1000
-    } else {
-        999
-    }
-}
-
-/// `redis-server` arguments for the spec's settings; the password comes from the
-/// environment (`$(REDIS_PASSWORD)` is expanded by the kubelet), never from the spec.
-pub fn redis_args(plan: &Plan) -> Vec<String> {
-    let mut a = vec!["--port".to_string(), plan.spec.redis.port.to_string()];
-    for (k, v) in redis_settings(plan) {
-        a.push(format!("--{k}"));
-        a.push(v);
-    }
-    if plan.spec.auth.is_some() {
-        a.push("--requirepass".into());
-        a.push("$(REDIS_PASSWORD)".into());
-    }
-    a
-}
-
-/// The spec's Redis settings as `(directive, value)` pairs, in redis.conf order: the
-/// persistence rules, `maxmemory` (derived here), the eviction policy, client limits.
-/// `save` is one value (`"900 1 300 10"`), empty when snapshots are off.
-pub fn redis_settings(plan: &Plan) -> Vec<(&'static str, String)> {
-    let s = &plan.spec;
-    let mut v: Vec<(&'static str, String)> = Vec::new();
-    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
-    match s.persistence.as_ref().filter(|p| p.enabled) {
-        Some(p) => {
-            v.push(("appendonly", yes_no(p.aof.is_some())));
-            if let Some(aof) = &p.aof {
-                if let Some(f) = aof.fsync {
-                    v.push(("appendfsync", format!("{f:?}").to_lowercase()));
-                }
-                v.push((
-                    "auto-aof-rewrite-percentage",
-                    aof.rewrite_percentage.to_string(),
-                ));
-                v.push(("auto-aof-rewrite-min-size", aof.rewrite_min_size.clone()));
-            }
-            if let Some(rules) = &p.rdb_save {
-                let joined = rules.iter().map(|r| r.0.as_str()).collect::<Vec<_>>();
-                v.push(("save", joined.join(" ")));
-            }
-        }
-        None => {
-            v.push(("appendonly", "no".into()));
-            v.push(("save", String::new()));
-        }
-    }
-    if let Some(m) = &plan.maxmemory {
-        v.push(("maxmemory", m.clone()));
-    }
-    if let Some(m) = &s.memory {
-        v.push(("maxmemory-policy", m.policy.as_str().into()));
-    }
-    if let Some(n) = s.redis.maxclients {
-        v.push(("maxclients", n.to_string()));
-    }
-    if let Some(d) = s.redis.repl_diskless_sync {
-        v.push(("repl-diskless-sync", yes_no(d)));
-    }
-    v
 }

@@ -80,6 +80,10 @@ pub fn slot_ranges(primaries: u32) -> Result<Vec<SlotRange>, SlotError> {
     let mut out = Vec::with_capacity(primaries as usize);
     for i in 0..primaries {
         // `lround` rounds half away from zero, as `f32::round` does.
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "at most 2 * 16384, so exact in i64: redis-cli's float-to-long `lround`"
+        )]
         let mut last = (cursor + per_node - 1.0).round() as i64;
         if last > i64::from(CLUSTER_SLOTS) || i == primaries - 1 {
             last = i64::from(CLUSTER_SLOTS) - 1;
@@ -88,10 +92,12 @@ pub fn slot_ranges(primaries: u32) -> Result<Vec<SlotRange>, SlotError> {
             last = first;
         }
         // Both bounds lie in 0..=16383 by the clamps above, so the casts are exact.
-        out.push(SlotRange {
-            start: first as u32,
-            end: last as u32,
-        });
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "both bounds lie in 0..=16383 by the clamps above"
+        )]
+        let (start, end) = (first as u32, last as u32);
+        out.push(SlotRange { start, end });
         first = last + 1;
         cursor += per_node;
     }

@@ -1,7 +1,8 @@
 //! The DNS names a topology's TLS server certificate must carry, and who dials each.
 //!
 //! In: a plan. Out: the names, in a fixed order, each with the reason it is needed; empty
-//! when the topology has no TLS rkv serves itself. Invariant: the list is every name a
+//! when the topology has no TLS rkv serves itself (no TLS, not a cluster, or a cluster
+//! only the Bitnami chart runs: its pods and Services have the chart's names). Invariant: the list is every name a
 //! client, peer or sidecar of the rendered objects connects by and verifies (announced pod
 //! hostnames, the client addresses handed to applications, the client Service), and no
 //! other: a certificate with exactly these names works with everything rkv renders, which
@@ -20,9 +21,13 @@ pub struct CertName {
 
 const CLUSTER_DOMAIN: &str = "cluster.local";
 
-/// The names, for a TLS cluster; empty for every other topology.
+/// The names, for a TLS cluster rkv renders itself (the kustomize tree); empty for
+/// every other topology.
 pub fn server_names(plan: &Plan) -> Vec<CertName> {
-    if plan.spec.tls.is_none() || !matches!(plan.spec.shape, Shape::Cluster(_)) {
+    if plan.spec.tls.is_none()
+        || !matches!(plan.spec.shape, Shape::Cluster(_))
+        || !plan.outputs.kustomize
+    {
         return Vec::new();
     }
     let (name, ns) = (&plan.name, &plan.namespace);
@@ -76,6 +81,14 @@ mod tests {
         assert_eq!(names[13], "kv-client.apps.svc.cluster.local");
         // Nothing only a local tool would dial: the exporter uses the announced name.
         assert!(!names.iter().any(|n| n == "localhost"));
+    }
+
+    #[test]
+    fn a_cluster_only_the_chart_runs_has_no_names_of_rkvs() {
+        let chart = format!(
+            "{CLUSTER}  outputs: {{kustomize: false, helm: {{release: kv, namespace: kv, version: 13.0.5, repository: oci://registry-1.docker.io/bitnamicharts}}}}\n"
+        );
+        assert!(server_names(&planned(&chart)).is_empty());
     }
 
     #[test]

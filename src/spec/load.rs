@@ -85,16 +85,41 @@ pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     }
     let bytes = std::fs::read(path)
         .map_err(|e| err("RKV001", format!("cannot read `{file}`: {}", io_reason(&e))))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        err(
-            "RKV003",
-            format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-        )
-    })?;
-    load_str(&file, text)
+    load_bytes(&file, bytes)
+}
+
+/// Load a spec from the bytes of a file; `file` labels the diagnostics. Text that is not
+/// UTF-8 is refused at its first bad byte ([`not_utf8`]).
+pub fn load_bytes(file: &str, bytes: Vec<u8>) -> Result<Loaded, Vec<Diagnostic>> {
+    match String::from_utf8(bytes) {
+        Ok(text) => load_str(file, text),
+        Err(e) => Err(vec![not_utf8(file, &e)]),
+    }
+}
+
+/// The finding for bytes that are not UTF-8, placed at the first bad byte like every other
+/// load error: its line, and its column counted in characters of the valid text before
+/// it on that line, as the YAML parser counts columns. The excerpt shows the line with
+/// each bad sequence as U+FFFD, so the caret lands on the first one.
+pub fn not_utf8(file: &str, e: &std::string::FromUtf8Error) -> Diagnostic {
+    let bytes = e.as_bytes();
+    let at = e.utf8_error().valid_up_to();
+    // Everything before `valid_up_to` is UTF-8 by definition.
+    let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let pos = Pos {
+        line: before.matches('\n').count() + 1,
+        column: before[line_start..].chars().count() + 1,
+    };
+    let byte = bytes.get(at).copied().unwrap_or_default();
+    Diagnostic::new(
+        "RKV003",
+        Severity::Error,
+        file,
+        format!("the file is not UTF-8 text: byte 0x{byte:02X} (offset {at}) is not part of a UTF-8 character"),
+    )
+    .at(&String::from_utf8_lossy(bytes), pos, "")
+    .help("save the file as UTF-8: a spec is YAML text, and YAML is Unicode")
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -247,6 +272,13 @@ pub fn schema() -> &'static Value {
     SCHEMA.get_or_init(|| {
         serde_json::to_value(schemars::schema_for!(Topology)).unwrap_or(Value::Null)
     })
+}
+
+/// The schema as committed in `schemas/`: pretty JSON with a trailing newline.
+pub fn schema_text() -> Result<String, serde_json::Error> {
+    let mut s = serde_json::to_string_pretty(schema())?;
+    s.push('\n');
+    Ok(s)
 }
 
 fn validator() -> Option<&'static Validator> {
@@ -559,4 +591,30 @@ pub fn dotted(pointer: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_byte_is_placed_by_line_and_character() {
+        // Line 2 holds a two-byte `é` before the bad byte: the column counts it once.
+        let bytes = b"apiVersion: rkv.dev/v1alpha1\nkind: \xc3\xa9x\xffy\n".to_vec();
+        let d = load_bytes("s.yaml", bytes).unwrap_err();
+        assert_eq!(d.len(), 1);
+        assert_eq!((d[0].code, d[0].line, d[0].column), ("RKV003", 2, 9));
+        assert!(
+            d[0].message.contains("byte 0xFF (offset 38)"),
+            "{}",
+            d[0].message
+        );
+        assert_eq!(d[0].snippet.as_deref(), Some("kind: éx\u{fffd}y"));
+    }
+
+    #[test]
+    fn a_bad_first_byte_is_line_1_column_1() {
+        let d = load_bytes("s.yaml", vec![0xfe, b'a']).unwrap_err();
+        assert_eq!((d[0].line, d[0].column), (1, 1));
+    }
 }

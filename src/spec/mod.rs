@@ -6,6 +6,6 @@ pub mod resolve;
 pub mod tree;
 pub mod types;
 
-pub use load::{Loaded, load_file, load_str};
+pub use load::{Loaded, load_bytes, load_file, load_str};
 pub use resolve::{Resolved, Variant};
 pub use types::*;

@@ -15,19 +15,13 @@ pub const MAX_NODES: usize = 100_000;
 /// Deepest nesting the loader accepts.
 const MAX_DEPTH: usize = 64;
 
-/// A 1-based line and column in the source text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
-pub struct Pos {
-    pub line: usize,
-    pub column: usize,
-}
+pub use crate::diag::Pos;
 
-impl Pos {
-    fn of(span: &Span) -> Pos {
-        Pos {
-            line: span.start.line(),
-            column: span.start.col() + 1,
-        }
+/// Where `span` starts, 1-based.
+fn pos_of(span: &Span) -> Pos {
+    Pos {
+        line: span.start.line(),
+        column: span.start.col() + 1,
     }
 }
 
@@ -144,9 +138,7 @@ pub fn parse(text: &str) -> Result<Tree, TreeError> {
             Event::StreamEnd => break,
             Event::DocumentStart(..) => {
                 if root.is_some() {
-                    return Err(TreeError::MultipleDocuments {
-                        pos: Pos::of(&span),
-                    });
+                    return Err(TreeError::MultipleDocuments { pos: pos_of(&span) });
                 }
                 root = Some(b.node(0)?);
             }
@@ -203,7 +195,7 @@ impl<'a> Builder<'a> {
     }
 
     fn node_from(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<Node, TreeError> {
-        let pos = Pos::of(&span);
+        let pos = pos_of(&span);
         if depth > MAX_DEPTH {
             return Err(TreeError::TooDeep { pos });
         }
@@ -250,7 +242,7 @@ impl<'a> Builder<'a> {
                     if matches!(ev, Event::MappingEnd) {
                         break;
                     }
-                    let kpos = Pos::of(&span);
+                    let kpos = pos_of(&span);
                     let key = match self.node_from(ev, span, depth + 1)? {
                         Node::Scalar(Value::String(s), _) => s,
                         Node::Scalar(Value::Null, _) => "null".to_string(),

@@ -178,6 +178,7 @@ fn read(path: &Path) -> Result<String, HelmError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods, reason = "tests write their fixtures")]
 mod tests {
     use super::*;
     use crate::validate::test_support::shared_dir;

@@ -12,6 +12,7 @@
 
 pub mod crd;
 pub mod helm;
+pub mod manifests;
 
 use std::fmt;
 

@@ -1,18 +1,24 @@
 //! Every file rkv writes goes through here.
 //!
-//! In: the files of one profile's tree. Out: `generated/<profile>/` replaced whole, or a
-//! list of drifts in check mode. Invariant: a render killed at any moment leaves either
-//! the previous tree or the new one, never a mix: the new tree is written beside the old
-//! and the two directories are exchanged in one `renameat2(RENAME_EXCHANGE)` call.
+//! In: the files of one profile's tree (or one file, such as the schema). Out:
+//! `generated/<profile>/` replaced whole, or a list of drifts in check mode; the trees of
+//! specs that are gone. Invariant: a render killed at any moment leaves either the
+//! previous tree or the new one, never a mix: the new tree is written beside the old and
+//! the two directories are exchanged in one `renameat2(RENAME_EXCHANGE)` call (a single
+//! file is renamed over the old one).
+
+// The one writer: elsewhere these calls are refused (clippy.toml, disallowed-methods).
+#![allow(clippy::disallowed_methods)]
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use similar::TextDiff;
+use similar::{DiffTag, TextDiff};
 
-use crate::emit::layout::OutFile;
+use crate::bundle::OutFile;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -27,6 +33,13 @@ pub enum WriteError {
     /// A generated path would leave the output directory.
     #[error("refusing to write outside the output directory: `{0}`")]
     Escape(String),
+    /// A directory to prune holds a file that rkv did not write.
+    #[error(
+        "refusing to remove `{}`: `{}` was not written by rkv (remove it by hand, or render into another directory)",
+        dir.display(),
+        file.display()
+    )]
+    Foreign { dir: PathBuf, file: PathBuf },
 }
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> WriteError {
@@ -43,10 +56,16 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Write
 pub enum Drift {
     /// Rendered but not on disk.
     Missing(String),
-    /// On disk but no longer rendered.
+    /// On disk but no longer rendered (a file, or a whole tree no spec renders to).
     Stale(String),
-    /// Different content: the unified diff from disk to rendered.
-    Changed(String, String),
+    /// Different content.
+    Changed {
+        path: String,
+        /// The unified diff from disk to rendered.
+        diff: String,
+        /// The first line (1-based) of the file on disk that differs.
+        line: usize,
+    },
 }
 
 impl Drift {
@@ -54,13 +73,17 @@ impl Drift {
         match self {
             Drift::Missing(p) => format!("missing: {p}\n"),
             Drift::Stale(p) => format!("stale (no longer rendered): {p}\n"),
-            Drift::Changed(_, diff) => diff.clone(),
+            Drift::Changed { diff, .. } => diff.clone(),
         }
     }
 }
 
-/// Every regular file under `dir`, keyed by its `/`-separated relative path.
-fn read_tree(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, WriteError> {
+/// Every regular file under `dir` (none when it does not exist), by its `/`-separated
+/// relative path, with what `with` makes of it.
+fn walk_tree<T>(
+    dir: &Path,
+    with: impl Fn(&Path) -> Result<T, WriteError>,
+) -> Result<BTreeMap<String, T>, WriteError> {
     let mut out = BTreeMap::new();
     if !dir.exists() {
         return Ok(out);
@@ -79,11 +102,37 @@ fn read_tree(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, WriteError> {
                     .unwrap_or(&p)
                     .to_string_lossy()
                     .replace('\\', "/");
-                out.insert(rel, fs::read(&p).map_err(io("read", &p))?);
+                out.insert(rel, with(&p)?);
             }
         }
     }
     Ok(out)
+}
+
+/// Every regular file under `dir`, keyed by its `/`-separated relative path.
+fn read_tree(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, WriteError> {
+    walk_tree(dir, |p| fs::read(p).map_err(io("read", p)))
+}
+
+/// The files under `dir` as `<dir>/<relative path>`, sorted: what a stale tree holds.
+pub fn files_in(dir: &Path) -> Result<Vec<String>, WriteError> {
+    let shown = dir.display().to_string();
+    Ok(walk_tree(dir, |_| Ok(()))?
+        .into_keys()
+        .map(|rel| format!("{shown}/{rel}"))
+        .collect())
+}
+
+/// The first line of `old` that `new` does not have in place (1-based, at most the last
+/// line of `old`): where a reviewer of the file on disk should look.
+fn first_changed_line(old: &str, new: &str) -> usize {
+    let diff = TextDiff::from_lines(old, new);
+    let first = diff
+        .ops()
+        .iter()
+        .find(|op| op.tag() != DiffTag::Equal)
+        .map_or(0, |op| op.old_range().start);
+    (first + 1).min(old.lines().count()).max(1)
 }
 
 /// Compare `files` with what is in `dir`.
@@ -103,7 +152,12 @@ pub fn check_tree(dir: &Path, files: &[OutFile]) -> Result<Vec<Drift>, WriteErro
                     .context_radius(3)
                     .header(&format!("{name} (on disk)"), &format!("{name} (rendered)"))
                     .to_string();
-                drifts.push(Drift::Changed(name, diff));
+                let line = first_changed_line(&old, &f.content);
+                drifts.push(Drift::Changed {
+                    path: name,
+                    diff,
+                    line,
+                });
             }
         }
     }
@@ -240,14 +294,8 @@ fn sync(staged: &[&Staged]) -> Result<(), WriteError> {
 
 #[cfg(target_os = "linux")]
 fn syncfs(dir: &Path) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd as _;
     let d = fs::File::open(dir)?;
-    // SAFETY: `d` is an open descriptor for the duration of the call.
-    if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    Ok(rustix::fs::syncfs(&d)?)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -279,32 +327,169 @@ fn discard(s: &Staged) {
     let _ = fs::remove_dir_all(&s.tmp);
 }
 
-/// Remove a directory rkv no longer renders to.
+/// Remove a directory rkv no longer renders to, if rkv wrote everything in it: a prune
+/// (a full render, `--prune`) must never take a user's file with it, whatever `-o` names.
 pub fn remove_tree(dir: &Path) -> Result<(), WriteError> {
+    let ours = walk_tree(dir, |p| written_by_rkv(p).map_err(io("read", p)))?;
+    if let Some((rel, _)) = ours.into_iter().find(|(_, ours)| !ours) {
+        return Err(WriteError::Foreign {
+            dir: dir.to_path_buf(),
+            file: dir.join(rel),
+        });
+    }
     fs::remove_dir_all(dir).map_err(io("remove", dir))
+}
+
+/// Does `path` start with the header every file rkv renders has (`# Generated by rkv
+/// from …`, or `<!-- Generated by rkv from … -->` in Markdown)?
+fn written_by_rkv(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(64);
+    fs::File::open(path)?.take(64).read_to_end(&mut head)?;
+    Ok([
+        b"# Generated by rkv from ".as_slice(),
+        b"<!-- Generated by rkv from ",
+    ]
+    .iter()
+    .any(|h| head.starts_with(h)))
+}
+
+/// The directories under `output` that hold none of the trees named `keep` (`/`-separated
+/// paths relative to `output`, such as `cordum` or `teams/a/redis`): what a full render
+/// left behind for specs that are gone, or for a layout that changed. A directory on the
+/// way to a kept tree is looked into, not stale; a kept tree is not looked into (its own
+/// stale files are `check_tree`'s). Sorted; none when `output` cannot be read (nothing was
+/// rendered there yet). Symbolic links are not followed.
+pub fn stale_trees(output: &Path, keep: &[&str]) -> Vec<PathBuf> {
+    let mut stale = Vec::new();
+    let mut stack = vec![(output.to_path_buf(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.filter_map(Result::ok) {
+            if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            let r = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if keep.contains(&r.as_str()) {
+                continue;
+            }
+            let below = format!("{r}/");
+            if keep.iter().any(|k| k.starts_with(&below)) {
+                stack.push((e.path(), r));
+            } else {
+                stale.push(e.path());
+            }
+        }
+    }
+    stale.sort();
+    stale
+}
+
+/// Replace the file `path` with `content` atomically (written beside it, synced, then
+/// renamed over it); returns false when it already held exactly that.
+pub fn write_file(path: &Path, content: &str) -> Result<bool, WriteError> {
+    if fs::read(path).is_ok_and(|old| old == content.as_bytes()) {
+        return Ok(false);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| WriteError::Escape(path.display().to_string()))?;
+    fs::create_dir_all(dir).map_err(io("create", dir))?;
+    let tmp = dir.join(format!(".{name}.rkv-new"));
+    let written = fs::File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(content.as_bytes())?;
+            f.sync_all()
+        })
+        .map_err(io("write", &tmp))
+        .and_then(|()| fs::rename(&tmp, path).map_err(io("rename", &tmp)));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written.map(|()| true)
+}
+
+/// A private scratch directory for files handed to another program (the `LIVE` and
+/// `MERGED` trees `RKV_EXTERNAL_DIFF` compares), removed with everything in it when
+/// dropped. Unlike the trees it is not written atomically: nothing reads it once the
+/// program it was made for has exited.
+#[derive(Debug)]
+pub struct ScratchDir {
+    path: PathBuf,
+}
+
+impl ScratchDir {
+    /// A new directory `<prefix>-<pid>-<nanos>-<n>` in the system's temporary directory.
+    /// Never one that already exists (someone else could have prepared it), and on Unix
+    /// only the user may enter it: its files may hold Secret values (`--show-secrets`).
+    pub fn new(prefix: &str) -> Result<Self, WriteError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("{prefix}-{}-{nanos}-{n}", std::process::id()));
+        let mut builder = fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&path).map_err(io("create", &path))?;
+        Ok(ScratchDir { path })
+    }
+
+    /// Where the directory is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Creates the directory `rel` (a `/`-separated relative path) inside; its path.
+    pub fn create_dir(&self, rel: &str) -> Result<PathBuf, WriteError> {
+        let p = self.inside(rel)?;
+        fs::create_dir_all(&p).map_err(io("create", &p))?;
+        Ok(p)
+    }
+
+    /// Writes `content` to the file `rel` (a `/`-separated relative path) inside,
+    /// creating the directories it needs.
+    pub fn write(&self, rel: &str, content: &str) -> Result<(), WriteError> {
+        let p = self.inside(rel)?;
+        if let Some(d) = p.parent() {
+            fs::create_dir_all(d).map_err(io("create", d))?;
+        }
+        fs::write(&p, content).map_err(io("write", &p))
+    }
+
+    /// `rel` under the directory, refused when it could lead out of it.
+    fn inside(&self, rel: &str) -> Result<PathBuf, WriteError> {
+        if rel.split('/').any(|s| s == ".." || s.is_empty()) || rel.starts_with('/') {
+            return Err(WriteError::Escape(rel.to_string()));
+        }
+        Ok(self.path.join(rel))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
 }
 
 #[cfg(target_os = "linux")]
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let ca = CString::new(a.as_os_str().as_bytes())?;
-    let cb = CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            ca.as_ptr(),
-            libc::AT_FDCWD,
-            cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    Ok(renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE)?)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -337,12 +522,62 @@ mod tests {
         let d = check_tree(&dir, &[f("a/x.yaml", "3\n"), f("new.yaml", "n")]).unwrap();
         assert_eq!(d.len(), 3);
         assert!(
-            matches!(&d[0], Drift::Changed(_, diff) if diff.contains("-edited") && diff.contains("+3"))
+            matches!(&d[0], Drift::Changed { diff, line: 1, .. } if diff.contains("-edited") && diff.contains("+3"))
         );
         assert!(matches!(&d[1], Drift::Missing(p) if p.ends_with("new.yaml")));
         assert!(matches!(&d[2], Drift::Stale(p) if p.ends_with("extra.yaml")));
         let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary directories left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_scratch_directory_is_private_fresh_and_removed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let a = ScratchDir::new("rkv-test").unwrap();
+        let b = ScratchDir::new("rkv-test").unwrap();
+        assert_ne!(a.path(), b.path());
+        let mode = fs::metadata(a.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let live = a.create_dir("LIVE").unwrap();
+        assert!(live.is_dir());
+        a.write("MERGED/v1.ConfigMap.ns.x", "data\n").unwrap();
+        assert_eq!(
+            fs::read_to_string(a.path().join("MERGED/v1.ConfigMap.ns.x")).unwrap(),
+            "data\n"
+        );
+        for bad in ["../x", "/etc/x", "a//b", ""] {
+            assert!(
+                matches!(a.write(bad, "x"), Err(WriteError::Escape(_))),
+                "{bad}"
+            );
+        }
+        let path = a.path().to_path_buf();
+        drop(a);
+        assert!(!path.exists(), "removed with its files");
+        assert!(b.path().is_dir());
+    }
+
+    #[test]
+    fn the_first_changed_line_is_on_the_disk_side() {
+        assert_eq!(first_changed_line("a\nb\nc\n", "a\nB\nc\n"), 2);
+        assert_eq!(first_changed_line("a\nb\n", "x\nb\n"), 1);
+        // Lines added at the end: the last line on disk, not one past it.
+        assert_eq!(first_changed_line("a\nb\n", "a\nb\nc\n"), 2);
+        assert_eq!(first_changed_line("", "a\n"), 1);
+    }
+
+    #[test]
+    fn files_in_lists_a_tree_sorted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("t");
+        write_tree(&dir, &[f("b/x.yaml", "1"), f("a.yaml", "2")]).unwrap();
+        let shown = dir.display().to_string();
+        assert_eq!(
+            files_in(&dir).unwrap(),
+            [format!("{shown}/a.yaml"), format!("{shown}/b/x.yaml")]
+        );
+        assert!(files_in(&tmp.path().join("none")).unwrap().is_empty());
     }
 
     #[test]
@@ -438,5 +673,100 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["p0"], "no staging directories left behind");
+    }
+
+    #[test]
+    fn write_file_replaces_a_file_whole_and_reports_no_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("d/schema.json");
+        assert!(write_file(&p, "{}\n").unwrap());
+        assert!(!write_file(&p, "{}\n").unwrap());
+        assert!(write_file(&p, "{\"a\": 1}\n").unwrap());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "{\"a\": 1}\n");
+        let names: Vec<String> = fs::read_dir(tmp.path().join("d"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["schema.json"], "no temporary file left behind");
+        // A directory where the file should go: an error naming the path, nothing left.
+        fs::create_dir(tmp.path().join("taken")).unwrap();
+        let err = write_file(&tmp.path().join("taken"), "x").unwrap_err();
+        assert!(err.to_string().contains("taken"), "{err}");
+        assert!(!tmp.path().join(".taken.rkv-new").exists());
+    }
+
+    #[test]
+    fn stale_trees_are_the_directories_not_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        for d in ["b", "a", "keep"] {
+            fs::create_dir(tmp.path().join(d)).unwrap();
+        }
+        fs::write(tmp.path().join("file.yaml"), "x").unwrap();
+        assert_eq!(
+            stale_trees(tmp.path(), &["keep"]),
+            [tmp.path().join("a"), tmp.path().join("b")]
+        );
+        assert!(stale_trees(&tmp.path().join("missing"), &[]).is_empty());
+    }
+
+    #[test]
+    fn remove_tree_takes_only_what_rkv_wrote() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ours = tmp.path().join("ours");
+        write_tree(
+            &ours,
+            &[
+                f(
+                    "base/x.yaml",
+                    "# Generated by rkv from a.yaml. Do not edit.\nx: 1\n",
+                ),
+                f(
+                    "RUNBOOK.md",
+                    "<!-- Generated by rkv from a.yaml. -->\n# Runbook\n",
+                ),
+            ],
+        )
+        .unwrap();
+        fs::create_dir_all(ours.join("empty")).unwrap();
+        remove_tree(&ours).unwrap();
+        assert!(!ours.exists());
+        let theirs = tmp.path().join("theirs");
+        write_tree(
+            &theirs,
+            &[
+                f("a.yaml", "# Generated by rkv from a.yaml.\n"),
+                f("notes/todo.md", "# Generated by hand\n"),
+            ],
+        )
+        .unwrap();
+        let err = remove_tree(&theirs).unwrap_err();
+        assert!(
+            matches!(&err, WriteError::Foreign { file, .. } if file.ends_with("notes/todo.md")),
+            "{err}"
+        );
+        assert!(theirs.join("a.yaml").exists(), "nothing removed");
+    }
+
+    #[test]
+    fn stale_trees_look_into_the_folders_of_nested_trees_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        for d in [
+            "teams/a/redis/base",
+            "teams/a/old",
+            "teams/b/redis",
+            "teams/gone/redis",
+            "redis",
+            "other",
+        ] {
+            fs::create_dir_all(tmp.path().join(d)).unwrap();
+        }
+        fs::write(tmp.path().join("teams/a/notes.txt"), "x").unwrap();
+        let stale = stale_trees(tmp.path(), &["teams/a/redis", "teams/b/redis", "other"]);
+        let names: Vec<String> = stale
+            .iter()
+            .map(|p| p.strip_prefix(tmp.path()).unwrap().display().to_string())
+            .collect();
+        // `teams/a/redis/base` belongs to a kept tree; files between trees are not trees.
+        assert_eq!(names, ["redis", "teams/a/old", "teams/gone"]);
     }
 }

@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy};
 use k8s_openapi::api::core::v1::{
-    Affinity, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvVar, EnvVarSource, ExecAction, HTTPGetAction, KeyToPath, ObjectFieldSelector,
-    PersistentVolumeClaim, PodSpec, PodTemplateSpec, Probe, SecretVolumeSource, Service,
-    ServicePort, ServiceSpec, TopologySpreadConstraint, Volume, VolumeMount,
+    ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
+    EnvVarSource, ExecAction, HTTPGetAction, KeyToPath, ObjectFieldSelector, PersistentVolumeClaim,
+    PodSpec, PodTemplateSpec, Probe, SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume,
+    VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -22,6 +22,8 @@ use minijinja::context;
 use super::{CLIENT, CLIENT_TLS_DIR, CONF_DIR, Ctx, SERVER, TLS_DIR, fingerprint, render};
 use crate::emit::common::{self, labels, meta, selector, selector_labels};
 use crate::emit::{EmitError, Object};
+use crate::emit::{placement, security};
+use crate::plan::settings;
 
 const REDIS_CONF: &str = include_str!("../templates/cluster-redis.conf.j2");
 const START_SH: &str = include_str!("../templates/cluster-start.sh.j2");
@@ -32,7 +34,9 @@ const NODES_CONF: &str = "/data/nodes.conf";
 const START_WAIT_S: u32 = 30;
 /// Read-only for the owner and the pod's fsGroup: Redis and the exporter run as that group.
 const SECRET_MODE: i32 = 0o440;
-const HOSTNAME: &str = "kubernetes.io/hostname";
+/// The data volume: the claim template when persistent (each pod's claim is then
+/// `data-<pod>`), an emptyDir when not.
+pub(super) const DATA_VOLUME: &str = "data";
 
 pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
     let conf = redis_conf(ctx)?;
@@ -55,14 +59,16 @@ fn conf_name(ctx: &Ctx) -> String {
     format!("{}-config", ctx.names.name)
 }
 
-/// Spec settings that are not about cluster mode or TLS, as `(directive, value)` pairs.
-fn settings(ctx: &Ctx) -> Vec<(String, String)> {
-    crate::plan::model::redis_settings(ctx.plan)
+/// The Redis settings as `(directive, value)` pairs, less the node timeout, which the
+/// template writes with the rest of cluster mode.
+fn settings(ctx: &Ctx) -> Vec<(&'static str, String)> {
+    settings::settings(ctx.plan)
         .into_iter()
+        .filter(|s| s.key != settings::CLUSTER_NODE_TIMEOUT)
         // redis.conf needs the `save` rules quoted as one argument (`save ""` disables).
-        .map(|(k, v)| match k {
-            "save" => (k.to_string(), format!("\"{v}\"")),
-            _ => (k.to_string(), v),
+        .map(|s| match s.key {
+            "save" => (s.key, format!("\"{}\"", s.value())),
+            _ => (s.key, s.value()),
         })
         .collect()
 }
@@ -103,7 +109,7 @@ fn conf_map(ctx: &Ctx, conf: &str, start: &str) -> Result<Object, EmitError> {
         ])),
         ..Default::default()
     };
-    Object::new("ConfigMap", &cm)
+    Ok(Object::new("ConfigMap", &cm)?)
 }
 
 /// `<name>-client`: what an application needs to find the cluster (seed 000 section 5 step 6).
@@ -116,7 +122,7 @@ fn client_map(ctx: &Ctx) -> Result<Object, EmitError> {
         )])),
         ..Default::default()
     };
-    Object::new("ConfigMap", &cm)
+    Ok(Object::new("ConfigMap", &cm)?)
 }
 
 fn port(name: &str, port: u16) -> ServicePort {
@@ -130,7 +136,7 @@ fn port(name: &str, port: u16) -> ServicePort {
 }
 
 /// The exporter's port, when there is an exporter.
-fn exporter<'a>(ctx: &'a Ctx) -> Option<&'a crate::spec::Exporter> {
+pub(super) fn exporter<'a>(ctx: &'a Ctx) -> Option<&'a crate::spec::Exporter> {
     ctx.plan
         .spec
         .monitoring
@@ -158,7 +164,7 @@ fn headless_service(ctx: &Ctx) -> Result<Object, EmitError> {
         }),
         ..Default::default()
     };
-    Object::new("Service", &s)
+    Ok(Object::new("Service", &s)?)
 }
 
 /// A ClusterIP Service over the ready pods: one stable seed address for cluster clients,
@@ -174,7 +180,7 @@ fn client_service(ctx: &Ctx) -> Result<Object, EmitError> {
         }),
         ..Default::default()
     };
-    Object::new("Service", &s)
+    Ok(Object::new("Service", &s)?)
 }
 
 /// The volume holding what redis-cli and the exporter present: the client Secret, or,
@@ -276,7 +282,7 @@ fn redis_container(ctx: &Ctx) -> Container {
     env.extend(cli_auth(ctx));
     let mut mounts = vec![
         VolumeMount {
-            name: "data".into(),
+            name: DATA_VOLUME.into(),
             mount_path: "/data".into(),
             ..Default::default()
         },
@@ -324,7 +330,7 @@ fn redis_container(ctx: &Ctx) -> Container {
             ..Default::default()
         }),
         resources: common::resources(plan.spec.resources.as_ref()),
-        security_context: Some(common::container_security()),
+        security_context: Some(security::container()),
         volume_mounts: Some(mounts),
         ..Default::default()
     }
@@ -399,27 +405,10 @@ fn exporter_container(ctx: &Ctx, e: &crate::spec::Exporter) -> Container {
             ..Default::default()
         }),
         resources: common::resources(e.resources.as_ref()),
-        security_context: Some(common::container_security()),
+        security_context: Some(security::container()),
         volume_mounts: (!mounts.is_empty()).then_some(mounts),
         ..Default::default()
     }
-}
-
-fn affinity(ctx: &Ctx) -> Option<Affinity> {
-    common::anti_affinity(ctx.plan.spec.placement.as_ref(), selector(ctx.plan, SERVER))
-}
-
-fn spread(ctx: &Ctx) -> Option<Vec<TopologySpreadConstraint>> {
-    let p = ctx.plan.spec.placement.as_ref()?;
-    p.topology_spread.then(|| {
-        vec![TopologySpreadConstraint {
-            max_skew: 1,
-            topology_key: HOSTNAME.into(),
-            when_unsatisfiable: "ScheduleAnyway".into(),
-            label_selector: Some(selector(ctx.plan, SERVER)),
-            ..Default::default()
-        }]
-    })
 }
 
 fn volumes(ctx: &Ctx) -> Vec<Volume> {
@@ -445,7 +434,7 @@ fn volumes(ctx: &Ctx) -> Vec<Volume> {
     v.extend(client_tls_volume(ctx));
     if !persistent(ctx) {
         v.push(Volume {
-            name: "data".into(),
+            name: DATA_VOLUME.into(),
             empty_dir: Some(EmptyDirVolumeSource::default()),
             ..Default::default()
         });
@@ -465,7 +454,7 @@ fn claim(ctx: &Ctx) -> Option<PersistentVolumeClaim> {
     let p = ctx.plan.spec.persistence.as_ref().filter(|p| p.enabled)?;
     Some(PersistentVolumeClaim {
         metadata: ObjectMeta {
-            name: Some("data".into()),
+            name: Some(DATA_VOLUME.into()),
             labels: Some(labels(ctx.plan, SERVER)),
             ..Default::default()
         },
@@ -514,9 +503,15 @@ fn statefulset(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
                 spec: Some(PodSpec {
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
-                    security_context: Some(common::pod_security(plan.run_as_user)),
-                    affinity: affinity(ctx),
-                    topology_spread_constraints: spread(ctx),
+                    security_context: Some(security::data_pod(plan.run_as_user)),
+                    affinity: placement::anti_affinity(
+                        plan.spec.placement.as_ref(),
+                        selector(plan, SERVER),
+                    ),
+                    topology_spread_constraints: placement::spread(
+                        plan.spec.placement.as_ref(),
+                        selector(plan, SERVER),
+                    ),
                     containers,
                     volumes: Some(volumes(ctx)),
                     ..Default::default()
@@ -527,5 +522,5 @@ fn statefulset(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
         },
         ..Default::default()
     };
-    Object::new("StatefulSet", &sts)
+    Ok(Object::new("StatefulSet", &sts)?)
 }

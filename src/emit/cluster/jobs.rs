@@ -1,5 +1,6 @@
 //! The cluster's Jobs: `<name>-cluster-init` (forms the cluster once), the hourly
 //! `<name>-backup` CronJob over every primary, the `<part-of>-backup-retention` CronJob,
+//! the suspended `<name>-restore` CronJob (the template of the RUNBOOK's restore Job),
 //! the backup PVC and the scripts ConfigMap they run.
 //!
 //! In: the cluster context. Out: those objects. Invariant: the scripts list the pods by
@@ -20,8 +21,8 @@ use super::data::{cli_auth, client_tls_volume, mount};
 use super::{
     BACKUP, BACKUP_DIR, CLIENT_TLS_DIR, Ctx, INIT, RESTORE, RETENTION, SCRIPTS_DIR, render,
 };
-use crate::emit::common::{self, labels, meta};
-use crate::emit::{EmitError, Object};
+use crate::emit::common::{labels, meta};
+use crate::emit::{EmitError, Object, security};
 use crate::plan::slots::CLUSTER_SLOTS;
 use crate::spec::Backup;
 
@@ -181,7 +182,7 @@ fn scripts(ctx: &Ctx, backup: Option<&Backup>) -> Result<Object, EmitError> {
         data: Some(data),
         ..Default::default()
     };
-    Object::new("ConfigMap", &cm)
+    Ok(Object::new("ConfigMap", &cm)?)
 }
 
 /// A hardened pod running one script with redis-cli.
@@ -248,13 +249,13 @@ fn script_pod(
             restart_policy: Some("Never".into()),
             automount_service_account_token: Some(false),
             enable_service_links: Some(false),
-            security_context: Some(common::pod_security(ctx.plan.run_as_user)),
+            security_context: Some(security::data_pod(ctx.plan.run_as_user)),
             containers: vec![Container {
                 name: component.into(),
                 image: Some(ctx.plan.spec.redis.image.clone()),
                 command: Some(vec!["sh".into(), format!("{SCRIPTS_DIR}/{script}")]),
                 env: (!env.is_empty()).then_some(env),
-                security_context: Some(common::container_security()),
+                security_context: Some(security::container()),
                 volume_mounts: Some(mounts),
                 ..Default::default()
             }],
@@ -310,7 +311,7 @@ fn backup_pvc(ctx: &Ctx, b: &Backup) -> Result<Object, EmitError> {
         )),
         ..Default::default()
     };
-    Object::new("PersistentVolumeClaim", &c)
+    Ok(Object::new("PersistentVolumeClaim", &c)?)
 }
 
 fn cronjob(
@@ -346,7 +347,7 @@ fn cronjob(
         },
         ..Default::default()
     };
-    Object::new("CronJob", &cj)
+    Ok(Object::new("CronJob", &cj)?)
 }
 
 fn backup_cronjob(ctx: &Ctx, b: &Backup) -> Result<Object, EmitError> {

@@ -3,13 +3,13 @@
 //!
 //! In: a plan whose shape is cluster. Out: the StatefulSet with its headless and client
 //! Services, the redis.conf and client-address ConfigMaps, the cluster-init Job, the
-//! backup and retention CronJobs with their PVC and scripts, the PrometheusRule and
-//! ServiceMonitor, the PodDisruptionBudget, the NetworkPolicies and, with cert-manager,
-//! the Certificates.
+//! backup, retention and (suspended) restore CronJobs with their PVC and scripts, the
+//! PrometheusRule and ServiceMonitor, the PodDisruptionBudget, the NetworkPolicies and,
+//! with cert-manager, the Certificates.
 //!
 //! Invariant: every value that depends on the shape (pod count, PDB, init arguments,
 //! alert thresholds, client addresses, DNS names) is derived here from the plan through
-//! [`Names`] and [`Shape`], never typed in, so an environment that changes shards,
+//! `Names` and `Shape`, never typed in, so an environment that changes shards,
 //! replicas, name or namespace changes every dependent value with it.
 
 mod data;
@@ -18,9 +18,10 @@ mod monitoring;
 mod policy;
 mod tls;
 
-use super::{EmitError, Object};
+use super::inventory::{Backup, Exec, Inventory, Made, Maker, Password, RedisAccess, ServiceEntry};
+use super::{EmitError, Emitted};
 use crate::plan::model::Plan;
-use crate::spec::Shape as SpecShape;
+use crate::spec::Cluster;
 
 /// Component label of the Redis data pods.
 const SERVER: &str = "server";
@@ -141,10 +142,7 @@ impl Ctx<'_> {
     }
 }
 
-pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
-    let SpecShape::Cluster(c) = &plan.spec.shape else {
-        return Ok(Vec::new());
-    };
+pub fn emit(plan: &Plan, c: &Cluster) -> Result<Emitted, EmitError> {
     let port = plan.spec.redis.port;
     let ctx = Ctx {
         plan,
@@ -163,7 +161,75 @@ pub fn emit(plan: &Plan) -> Result<Vec<Object>, EmitError> {
     out.extend(monitoring::emit(&ctx)?);
     out.extend(policy::emit(&ctx)?);
     out.extend(tls::emit(&ctx)?);
-    Ok(out)
+    Ok(Emitted {
+        objects: out,
+        inventory: inventory(&ctx),
+    })
+}
+
+/// The StatefulSet's pods and claims, the Services, alerts and Jobs, by the names the
+/// objects above were given.
+fn inventory(ctx: &Ctx) -> Inventory {
+    let plan = ctx.plan;
+    let n = &ctx.names;
+    let persistent = plan.spec.persistence.as_ref().is_some_and(|p| p.enabled);
+    let note = format!("StatefulSet `{}`", n.name);
+    let mut made = Vec::new();
+    let mut claims = Vec::new();
+    for pod in &n.pods {
+        made.push(Made::new("Pod", pod, &n.namespace, &note));
+        if persistent {
+            // The StatefulSet controller names each claim <template>-<pod>.
+            let claim = format!("{}-{pod}", data::DATA_VOLUME);
+            made.push(Made::new(
+                "PersistentVolumeClaim",
+                &claim,
+                &n.namespace,
+                &note,
+            ));
+            claims.push(claim);
+        }
+    }
+    let mut headless_ports = vec![ctx.port, ctx.bus_port];
+    headless_ports.extend(data::exporter(ctx).map(|e| e.port));
+    let service = |name: &str, ports: Vec<u16>, type_: Option<&'static str>| ServiceEntry {
+        name: name.to_string(),
+        namespace: n.namespace.clone(),
+        ports,
+        type_,
+        hostname: None,
+        external: false,
+    };
+    Inventory {
+        maker: Maker::Rkv,
+        made,
+        redis: Some(RedisAccess {
+            exec: Exec::new(
+                format!("pod/{}", n.pods.first().map_or("", |p| p)),
+                Some("redis"),
+            ),
+            // What the probes and Jobs present: the client certificate, or only the CA.
+            tls_flags: ctx.tls().map(|_| ctx.cli_tls_flags().join(" ")),
+            password: Password::EnvAndCli,
+        }),
+        sentinels: None,
+        data_set: Some(n.name.clone()),
+        data_pods: n.pods.clone(),
+        sentinel_pods: Vec::new(),
+        claims,
+        services: vec![
+            service(&n.name, headless_ports, None),
+            service(&n.client_service, vec![ctx.port], Some("ClusterIP")),
+        ],
+        alerts: monitoring::rules(ctx),
+        backup: plan.spec.backup.as_ref().map(|_| Backup {
+            cronjob: jobs::backup_name(ctx),
+            claim: jobs::backup_name(ctx),
+            restore: jobs::can_restore(ctx).then(|| jobs::restore_name(ctx)),
+        }),
+        init_job: Some(jobs::init_name(ctx)),
+        applier: None,
+    }
 }
 
 /// Render one embedded template; a template error is a bug in rkv, reported as such.
@@ -171,9 +237,9 @@ fn render(what: &str, template: &str, ctx: minijinja::Value) -> Result<String, E
     let mut env = minijinja::Environment::new();
     env.set_keep_trailing_newline(true);
     env.render_str(template, ctx)
-        .map_err(|e| EmitError::Serialize {
+        .map_err(|source| EmitError::Template {
             what: what.to_string(),
-            source: <serde_json::Error as serde::ser::Error>::custom(e.to_string()),
+            source,
         })
 }
 

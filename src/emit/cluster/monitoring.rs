@@ -7,19 +7,17 @@
 //! count from the slot table, the `service` label from the Service the ServiceMonitor
 //! selects, the Job regex from the backup CronJob's name, the alert prefix from part-of.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::jobs::backup_name;
 use super::{Ctx, SERVER, camel};
 use crate::emit::common::{meta, selector_labels};
-use crate::emit::cr::monitoring::{
-    API_VERSION, Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup,
-    ServiceMonitor, ServiceMonitorSpec,
-};
 use crate::emit::{EmitError, Object};
 use crate::plan::slots::CLUSTER_SLOTS;
+use crate::target::monitoring::{
+    Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup,
+    ServiceMonitor, ServiceMonitorSpec,
+};
 
 pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
     let Some(m) = ctx.plan.spec.monitoring.as_ref() else {
@@ -120,21 +118,29 @@ fn alerts(ctx: &Ctx) -> Vec<Alert> {
     v
 }
 
-fn rule(ctx: &Ctx) -> Result<Object, EmitError> {
+/// The PrometheusRule's rules, when `monitoring.alerts` asks for them.
+pub(super) fn rules(ctx: &Ctx) -> Vec<Rule> {
+    if !ctx.plan.spec.monitoring.as_ref().is_some_and(|m| m.alerts) {
+        return Vec::new();
+    }
     let prefix = format!("{}Redis", camel(&ctx.plan.part_of));
-    let rules = alerts(ctx)
+    alerts(ctx)
         .into_iter()
-        .map(|a| Rule {
-            alert: format!("{prefix}{}", a.name),
-            expr: a.expr,
-            for_: Some(a.for_.into()),
-            labels: BTreeMap::from([("severity".to_string(), a.severity.to_string())]),
-            annotations: BTreeMap::from([("summary".to_string(), a.summary)]),
+        .map(|a| {
+            Rule::alert(
+                &format!("{prefix}{}", a.name),
+                a.expr,
+                Some(a.for_),
+                a.severity,
+                &a.summary,
+            )
         })
-        .collect();
+        .collect()
+}
+
+fn rule(ctx: &Ctx) -> Result<Object, EmitError> {
+    let rules = rules(ctx);
     let r = PrometheusRule {
-        api_version: API_VERSION,
-        kind: "PrometheusRule",
         metadata: meta(ctx.plan, &ctx.names.name, SERVER),
         spec: PrometheusRuleSpec {
             groups: vec![RuleGroup {
@@ -164,8 +170,6 @@ fn rule(ctx: &Ctx) -> Result<Object, EmitError> {
 
 fn service_monitor(ctx: &Ctx) -> Result<Object, EmitError> {
     let sm = ServiceMonitor {
-        api_version: API_VERSION,
-        kind: "ServiceMonitor",
         metadata: meta(ctx.plan, &ctx.names.name, SERVER),
         spec: ServiceMonitorSpec {
             // The headless Service carries component=server; the client Service does not.
@@ -184,5 +188,5 @@ fn service_monitor(ctx: &Ctx) -> Result<Object, EmitError> {
             }],
         },
     };
-    Object::new("ServiceMonitor", &sm)
+    Ok(Object::new("ServiceMonitor", &sm)?)
 }

@@ -39,7 +39,11 @@ fn unchecked(spec: &str) -> Vec<Object> {
     let loaded = crate::spec::load_str("t.yaml", spec.to_string()).expect("spec loads");
     crate::spec::resolve::resolve(&loaded.topology)
         .iter()
-        .flat_map(|r| crate::emit::emit(&crate::plan::model::plan(r, "t.yaml")).expect("emits"))
+        .flat_map(|r| {
+            crate::emit::emit(&crate::plan::model::plan(r, "t.yaml"))
+                .expect("emits")
+                .objects
+        })
         .collect()
 }
 

@@ -8,10 +8,8 @@
 
 use super::{CLIENT, Ctx, SERVER};
 use crate::emit::common::meta;
-use crate::emit::cr::cert_manager::{
-    API_VERSION, Certificate, CertificateSpec, IssuerRef, PrivateKey,
-};
 use crate::emit::{EmitError, Object};
+use crate::target::cert_manager::{Certificate, CertificateSpec, IssuerRef, PrivateKey};
 
 pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
     let Some(t) = ctx.tls() else {
@@ -40,8 +38,6 @@ pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
         .map(|c| c.name)
         .collect();
     let server = Certificate {
-        api_version: API_VERSION,
-        kind: "Certificate",
         metadata: meta(ctx.plan, &t.server_secret, SERVER),
         spec: CertificateSpec {
             secret_name: t.server_secret.clone(),
@@ -58,8 +54,6 @@ pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
     let mut out = vec![Object::new("Certificate", &server)?];
     if let Some(client) = &t.client_secret {
         let c = Certificate {
-            api_version: API_VERSION,
-            kind: "Certificate",
             metadata: meta(ctx.plan, client, CLIENT),
             spec: CertificateSpec {
                 secret_name: client.clone(),

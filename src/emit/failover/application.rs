@@ -5,22 +5,20 @@
 //! site's tree, so the Application never deploys itself.
 
 use super::super::common::labels;
-use super::super::cr::argocd::{
-    API_VERSION, Application, ApplicationSpec, Automated, Destination, Source, SyncPolicy,
-};
-use super::super::layout::dir_of;
 use super::super::{EmitError, Object};
+use crate::bundle::tree_dir;
 use crate::plan::model::Plan;
 use crate::spec::Variant;
+use crate::target::argocd::{
+    Application, ApplicationSpec, Automated, Destination, Source, SyncPolicy,
+};
 
 pub fn application(plan: &Plan) -> Result<Option<Object>, EmitError> {
     let (Some(a), Variant::Site(site)) = (&plan.argocd, &plan.variant) else {
         return Ok(None);
     };
-    let tree = dir_of(&plan.variant);
+    let tree = tree_dir(&plan.variant);
     let app = Application {
-        api_version: API_VERSION,
-        kind: "Application",
         metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
             name: Some(format!("{}-{site}", plan.name)),
             namespace: Some(a.namespace.clone()),
@@ -54,5 +52,5 @@ pub fn application(plan: &Plan) -> Result<Option<Object>, EmitError> {
         Some((parent, dir)) => format!("{parent}/{dir}-application.yaml"),
         None => format!("{tree}-application.yaml"),
     };
-    Object::new("Application", &app).map(|o| Some(o.at_path(path)))
+    Ok(Some(Object::new("Application", &app)?.at_path(path)))
 }

@@ -14,22 +14,21 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::super::common::{self, labels, meta, selector, selector_labels};
-use super::super::cr::external_secrets::{
-    API_VERSION, Data, ExternalSecret, ExternalSecretSpec, RemoteRef, SecretStoreRef, Target,
-};
-use super::super::{EmitError, Object};
-use super::{MASTER_NAME, pdb, sentinel_address};
+use super::super::common::{self, labels, meta, selector};
+use super::super::{EmitError, Object, pdb};
+use super::sentinel_address;
+use crate::emit::security;
 use crate::plan::model::Plan;
 use crate::spec::{SecretKeyRef, Wal};
+use crate::target::external_secrets::{
+    Data, ExternalSecret, ExternalSecretSpec, RemoteRef, SecretStoreRef, Target,
+};
+use crate::target::spotahome;
+use crate::target::strimzi::{CA_KEY, PASSWORD_KEY};
 
 pub const COMPONENT: &str = "applier";
 /// Where the Kafka cluster CA is mounted in the applier.
 const CA_DIR: &str = "/etc/kafka-ca";
-/// The key Strimzi's `<cluster>-cluster-ca-cert` Secret holds the CA under.
-pub const CA_KEY: &str = "ca.crt";
-/// The key of the SCRAM password in the Secret the User Operator writes.
-pub const PASSWORD_KEY: &str = "password";
 /// Distroless `nonroot`: the applier image has no shell and needs no other uid.
 const APPLIER_UID: i64 = 65532;
 
@@ -50,11 +49,11 @@ pub fn ca_secret(plan: &Plan) -> String {
 pub fn objects(plan: &Plan, wal: &Wal) -> Result<Vec<Object>, EmitError> {
     let mut out = vec![deployment(plan, wal)?];
     if let Some(b) = &plan.applier_budget {
-        out.push(pdb(
+        out.push(pdb::budget(
             plan,
             &name(plan),
             COMPONENT,
-            selector_labels(plan, COMPONENT),
+            selector(plan, COMPONENT),
             b,
         )?);
     }
@@ -94,14 +93,12 @@ pub fn external_secret(
     let mut metadata = meta(plan, secret, component);
     metadata.namespace = Some(namespace.to_string());
     let es = ExternalSecret {
-        api_version: API_VERSION,
-        kind: "ExternalSecret",
         metadata,
         spec: ExternalSecretSpec {
             refresh_interval: "1h".into(),
             secret_store_ref: SecretStoreRef {
                 name: store.name.clone(),
-                kind: format!("{:?}", store.kind),
+                kind: store.kind.as_str().into(),
             },
             target: Target {
                 name: secret.to_string(),
@@ -116,7 +113,7 @@ pub fn external_secret(
             }],
         },
     };
-    Object::new("ExternalSecret", &es)
+    Ok(Object::new("ExternalSecret", &es)?)
 }
 
 fn env(name: &str, value: impl Into<String>) -> EnvVar {
@@ -149,7 +146,7 @@ fn deployment(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
         ),
         env("KAFKA_CA_FILE", format!("{CA_DIR}/{CA_KEY}")),
         env("REDIS_SENTINEL_ADDRS", sentinel_address(plan)),
-        env("REDIS_MASTER_NAME", MASTER_NAME),
+        env("REDIS_MASTER_NAME", spotahome::MASTER_NAME),
         env("HTTP_ADDR", format!(":{}", a.port)),
     ];
     if let Some(auth) = &plan.spec.auth {
@@ -193,7 +190,7 @@ fn deployment(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
             ..Default::default()
         }),
         resources: common::resources(a.resources.as_ref()),
-        security_context: Some(common::container_security()),
+        security_context: Some(security::container()),
         volume_mounts: Some(vec![VolumeMount {
             name: "kafka-ca".into(),
             mount_path: CA_DIR.into(),
@@ -202,9 +199,8 @@ fn deployment(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
         }]),
         ..Default::default()
     };
-    let mut pod_security = common::pod_security(APPLIER_UID);
     // No volume to make group-writable.
-    pod_security.fs_group = None;
+    let pod_security = security::pod(Some(APPLIER_UID), false);
     let d = Deployment {
         metadata: meta(plan, &name(plan), COMPONENT),
         spec: DeploymentSpec {
@@ -240,5 +236,5 @@ fn deployment(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
         },
         ..Default::default()
     };
-    Object::new("Deployment", &d)
+    Ok(Object::new("Deployment", &d)?)
 }

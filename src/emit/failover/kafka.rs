@@ -9,27 +9,22 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{
-    Capabilities, PodSecurityContext, SeccompProfile, SecurityContext,
-};
-use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicySpec,
-};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde_json::{Value, json};
 
-use super::super::common::{labels, peer, tcp};
-use super::super::cr::strimzi::{
-    API_VERSION, Acl, AclResource, Authorization, CLUSTER_LABEL, CertSecretSource,
-    ClientAuthentication, ClientTls, Connector, ContainerTemplate, KafkaMirrorMaker2, KafkaTopic,
-    KafkaTopicSpec, KafkaUser, KafkaUserSpec, MirrorMaker2Spec, Mm2Template, PasswordSecret,
-    PodTemplate, SourceCluster, TargetCluster, UserAuthentication,
-};
+use super::super::common::labels;
+use super::super::network::{self, tcp};
 use super::super::{EmitError, Object};
-use super::applier::{CA_KEY, PASSWORD_KEY, external_secret};
+use super::applier::external_secret;
+use crate::emit::security;
 use crate::plan::model::Plan;
 use crate::spec::{Mirror, Variant, Wal};
+use crate::target::strimzi::{
+    Acl, AclResource, Authorization, CA_KEY, CLUSTER_LABEL, CertSecretSource, ClientAuthentication,
+    ClientTls, Connector, ContainerTemplate, KafkaMirrorMaker2, KafkaTopic, KafkaTopicSpec,
+    KafkaUser, KafkaUserSpec, MirrorMaker2Spec, Mm2Template, PASSWORD_KEY, PasswordSecret,
+    PodTemplate, SourceCluster, TargetCluster, UserAuthentication, cluster_ca_secret,
+};
 
 const COMPONENT: &str = "wal";
 const HOUR_MS: u64 = 3_600_000;
@@ -85,8 +80,6 @@ fn topic(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
     let t = &wal.topic;
     let retention_ms = u64::from(t.retention_hours) * HOUR_MS;
     let kt = KafkaTopic {
-        api_version: API_VERSION,
-        kind: "KafkaTopic",
         metadata: kafka_meta(plan, wal, &t.name, true),
         spec: KafkaTopicSpec {
             topic_name: None,
@@ -123,7 +116,7 @@ fn topic(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
                 .into(),
         );
     }
-    Object::new("KafkaTopic", &kt).map(|o| o.with_comment(why))
+    Ok(Object::new("KafkaTopic", &kt)?.with_comment(why))
 }
 
 fn acl(kind: &str, name: &str, pattern: &str, ops: &[&str]) -> Acl {
@@ -139,8 +132,6 @@ fn acl(kind: &str, name: &str, pattern: &str, ops: &[&str]) -> Acl {
 
 fn user(plan: &Plan, wal: &Wal, name: &str, acls: Vec<Acl>) -> Result<Object, EmitError> {
     let u = KafkaUser {
-        api_version: API_VERSION,
-        kind: "KafkaUser",
         metadata: kafka_meta(plan, wal, name, true),
         spec: KafkaUserSpec {
             authentication: UserAuthentication {
@@ -152,7 +143,7 @@ fn user(plan: &Plan, wal: &Wal, name: &str, acls: Vec<Acl>) -> Result<Object, Em
             },
         },
     };
-    Object::new("KafkaUser", &u)
+    Ok(Object::new("KafkaUser", &u)?)
 }
 
 /// The applier may read the topic and commit its group's offsets, nothing else.
@@ -169,26 +160,13 @@ fn applier_user(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
     )
 }
 
-fn hardened_container() -> SecurityContext {
-    SecurityContext {
-        allow_privilege_escalation: Some(false),
-        read_only_root_filesystem: Some(true),
-        run_as_non_root: Some(true),
-        capabilities: Some(Capabilities {
-            drop: Some(vec!["ALL".into()]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
 /// The target site's half of the mirror.
 fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, EmitError> {
     let name = mirror_name(wal);
     let k = &wal.kafka;
     let source_secret = format!("{name}-source");
     let source_ca = format!("{name}-source-ca");
-    let local_ca = format!("{}-cluster-ca-cert", k.cluster);
+    let local_ca = cluster_ca_secret(&k.cluster);
     let mut out = Vec::new();
     // The mirror writes the topic (and creates it, with the source's partition count),
     // and owns its Connect group and internal topics.
@@ -257,8 +235,6 @@ fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Emit
         ("refresh.topics.interval.seconds".to_string(), json!(60)),
     ]);
     let mm2 = KafkaMirrorMaker2 {
-        api_version: API_VERSION,
-        kind: "KafkaMirrorMaker2",
         metadata: kafka_meta(plan, wal, &name, false),
         spec: MirrorMaker2Spec {
             replicas: 1,
@@ -284,7 +260,7 @@ fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Emit
                     },
                 },
             },
-            mirrors: vec![super::super::cr::strimzi::Mirror {
+            mirrors: vec![crate::target::strimzi::Mirror {
                 source: SourceCluster {
                     alias: m.from.clone(),
                     bootstrap_servers: m.source_bootstrap.clone(),
@@ -311,17 +287,11 @@ fn mirror_target(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Emit
             }],
             template: Some(Mm2Template {
                 pod: PodTemplate {
-                    security_context: PodSecurityContext {
-                        run_as_non_root: Some(true),
-                        seccomp_profile: Some(SeccompProfile {
-                            type_: "RuntimeDefault".into(),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    },
+                    // Strimzi's image runs as its own user.
+                    security_context: security::pod(None, false),
                 },
                 connect_container: ContainerTemplate {
-                    security_context: hardened_container(),
+                    security_context: security::container(),
                 },
             }),
         },
@@ -373,81 +343,38 @@ fn mirror_policies(plan: &Plan, wal: &Wal, m: &Mirror) -> Result<Vec<Object>, Em
             "KafkaMirrorMaker2".to_string(),
         ),
     ]);
-    let select = || {
-        Some(LabelSelector {
-            match_labels: Some(pods.clone()),
-            ..Default::default()
-        })
+    let select = || LabelSelector {
+        match_labels: Some(pods.clone()),
+        ..Default::default()
     };
-    let np = |suffix: &str, spec: NetworkPolicySpec| -> Result<Object, EmitError> {
-        let p = NetworkPolicy {
-            metadata: kafka_meta(plan, wal, &format!("{name}-{suffix}"), false),
-            spec: Some(spec),
-        };
-        Object::new("NetworkPolicy", &p)
-    };
-    let dns = peer(
-        "kube-system",
-        &BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())]),
+    let meta = |suffix: &str| kafka_meta(plan, wal, &format!("{name}-{suffix}"), false);
+    let operator = network::anywhere(BTreeMap::from([(
+        "strimzi.io/kind".to_string(),
+        "cluster-operator".to_string(),
+    )]));
+    let workers = || network::here(select());
+    let brokers = network::in_namespace(
+        &k.namespace,
+        &BTreeMap::from([(CLUSTER_LABEL.to_string(), k.cluster.clone())]),
     );
-    let mut udp53 = tcp(53);
-    udp53.protocol = Some("UDP".into());
-    let operator = NetworkPolicyPeer {
-        namespace_selector: Some(LabelSelector::default()),
-        pod_selector: Some(LabelSelector {
-            match_labels: Some(BTreeMap::from([(
-                "strimzi.io/kind".to_string(),
-                "cluster-operator".to_string(),
-            )])),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let workers = NetworkPolicyPeer {
-        pod_selector: select(),
-        ..Default::default()
-    };
     Ok(vec![
-        np(
-            "default-deny",
-            NetworkPolicySpec {
-                pod_selector: select(),
-                policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-                ..Default::default()
-            },
-        )?,
-        np(
-            "allow",
-            NetworkPolicySpec {
-                pod_selector: select(),
-                policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-                ingress: Some(vec![NetworkPolicyIngressRule {
-                    from: Some(vec![operator, workers.clone()]),
-                    ports: Some(vec![tcp(CONNECT_REST_PORT)]),
-                }]),
-                egress: Some(vec![
-                    NetworkPolicyEgressRule {
-                        to: Some(vec![dns]),
-                        ports: Some(vec![udp53, tcp(53)]),
-                    },
-                    NetworkPolicyEgressRule {
-                        to: Some(vec![peer(
-                            &k.namespace,
-                            &BTreeMap::from([(CLUSTER_LABEL.to_string(), k.cluster.clone())]),
-                        )]),
-                        ports: Some(vec![tcp(k.port)]),
-                    },
+        network::policy(meta("default-deny"), network::deny_all(select()))?,
+        network::policy(
+            meta("allow"),
+            network::rules(
+                select(),
+                vec![network::ingress(
+                    vec![operator, workers()],
+                    vec![tcp(CONNECT_REST_PORT)],
+                )],
+                vec![
+                    network::dns(),
+                    network::egress(Some(vec![brokers]), vec![tcp(k.port)]),
                     // The source is another cluster: its address is not a pod here.
-                    NetworkPolicyEgressRule {
-                        to: None,
-                        ports: Some(vec![tcp(port_of(&m.source_bootstrap))]),
-                    },
-                    NetworkPolicyEgressRule {
-                        to: Some(vec![workers]),
-                        ports: Some(vec![tcp(CONNECT_REST_PORT)]),
-                    },
-                ]),
-            },
+                    network::egress(None, vec![tcp(port_of(&m.source_bootstrap))]),
+                    network::egress(Some(vec![workers()]), vec![tcp(CONNECT_REST_PORT)]),
+                ],
+            ),
         )?,
     ])
 }

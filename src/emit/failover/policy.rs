@@ -7,222 +7,128 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicySpec,
-};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::super::common::{self, meta, peer, selector_labels, tcp};
+use super::super::common::selector_labels;
+use super::super::network::{
+    self, allow_clients, allow_dns, allow_dns_for, allow_metrics, default_deny, deny_all, egress,
+    here_labelled, in_namespace, ingress, named, rules, tcp,
+};
 use super::super::{EmitError, Object};
-use super::{SENTINEL_PORT, applier, operator_selector};
+use super::{applier, operator_selector};
 use crate::plan::model::Plan;
 use crate::spec::Failover;
+use crate::target::spotahome::SENTINEL_PORT;
 
-fn policy(plan: &Plan, suffix: &str, spec: NetworkPolicySpec) -> Result<Object, EmitError> {
-    let np = NetworkPolicy {
-        metadata: meta(plan, &format!("{}-{suffix}", plan.name), "network-policy"),
-        spec: Some(spec),
-    };
-    Object::new("NetworkPolicy", &np)
-}
-
-fn sel(m: BTreeMap<String, String>) -> Option<LabelSelector> {
-    Some(LabelSelector {
+fn sel(m: BTreeMap<String, String>) -> LabelSelector {
+    LabelSelector {
         match_labels: Some(m),
-        ..Default::default()
-    })
-}
-
-/// Pods of this namespace with `labels`.
-fn local(labels: BTreeMap<String, String>) -> NetworkPolicyPeer {
-    NetworkPolicyPeer {
-        pod_selector: sel(labels),
         ..Default::default()
     }
 }
 
 pub fn policies(plan: &Plan, f: &Failover) -> Result<Vec<Object>, EmitError> {
     let redis_port = plan.spec.redis.port;
-    let redis = operator_selector(plan, Some("redis"));
-    let sentinel = operator_selector(plan, Some("sentinel"));
-    let both = operator_selector(plan, None);
-    let applier_pods = selector_labels(plan, applier::COMPONENT);
+    let redis = || here_labelled(operator_selector(plan, Some("redis")));
+    let sentinel = || here_labelled(operator_selector(plan, Some("sentinel")));
+    let both = || sel(operator_selector(plan, None));
+    let applier_pods = || here_labelled(selector_labels(plan, applier::COMPONENT));
     let mut out = Vec::new();
 
     // rkv's own pods (the applier): the shared default deny and DNS.
     if f.wal.is_some() {
-        out.push(common::default_deny(plan)?);
-        out.push(common::allow_dns(plan)?);
+        out.push(default_deny(plan)?);
+        out.push(allow_dns(plan)?);
     }
     // The operator's pods: the same two, by the operator's labels.
-    out.push(policy(
-        plan,
-        "failover-default-deny",
-        NetworkPolicySpec {
-            pod_selector: sel(both.clone()),
-            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-            ..Default::default()
-        },
+    out.push(network::policy(
+        named(plan, "failover-default-deny"),
+        deny_all(both()),
     )?);
-    let mut dns = common::allow_dns(plan)?;
-    dns.value["metadata"]["name"] = format!("{}-failover-allow-dns", plan.name).into();
-    dns.value["spec"]["podSelector"] =
-        serde_json::to_value(sel(both.clone())).map_err(|source| EmitError::Serialize {
-            what: "NetworkPolicy".into(),
-            source,
-        })?;
-    out.push(dns);
+    out.push(allow_dns_for(plan, "failover-allow-dns", both())?);
 
     // Redis: replicas sync from the primary, Sentinels probe and reconfigure, the
     // applier writes to the primary.
-    let mut redis_from = vec![local(redis.clone()), local(sentinel.clone())];
+    let mut redis_from = vec![redis(), sentinel()];
     if f.wal.is_some() {
-        redis_from.push(local(applier_pods.clone()));
+        redis_from.push(applier_pods());
     }
-    out.push(policy(
-        plan,
-        "redis",
-        NetworkPolicySpec {
-            pod_selector: sel(redis.clone()),
-            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(redis_from),
-                ports: Some(vec![tcp(redis_port)]),
-            }]),
-            egress: Some(vec![
-                NetworkPolicyEgressRule {
-                    to: Some(vec![local(redis.clone())]),
-                    ports: Some(vec![tcp(redis_port)]),
-                },
+    out.push(network::policy(
+        named(plan, "redis"),
+        rules(
+            sel(operator_selector(plan, Some("redis"))),
+            vec![ingress(redis_from, vec![tcp(redis_port)])],
+            vec![
+                egress(Some(vec![redis()]), vec![tcp(redis_port)]),
                 // The operator's preStop hook on a Redis pod asks Sentinel for a
                 // `SENTINEL failover` when the primary shuts down (a graceful switch
                 // instead of waiting out down-after-milliseconds).
-                NetworkPolicyEgressRule {
-                    to: Some(vec![local(sentinel.clone())]),
-                    ports: Some(vec![tcp(SENTINEL_PORT)]),
-                },
-            ]),
-        },
+                egress(Some(vec![sentinel()]), vec![tcp(SENTINEL_PORT)]),
+            ],
+        ),
     )?);
     // Sentinel: Sentinels gossip among themselves and watch Redis; the applier asks
     // them for the primary; a stopping Redis primary asks them to fail over.
-    let mut sentinel_from = vec![local(sentinel.clone()), local(redis.clone())];
+    let mut sentinel_from = vec![sentinel(), redis()];
     if f.wal.is_some() {
-        sentinel_from.push(local(applier_pods.clone()));
+        sentinel_from.push(applier_pods());
     }
-    out.push(policy(
-        plan,
-        "sentinel",
-        NetworkPolicySpec {
-            pod_selector: sel(sentinel.clone()),
-            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(sentinel_from),
-                ports: Some(vec![tcp(SENTINEL_PORT)]),
-            }]),
-            egress: Some(vec![
-                NetworkPolicyEgressRule {
-                    to: Some(vec![local(sentinel.clone())]),
-                    ports: Some(vec![tcp(SENTINEL_PORT)]),
-                },
-                NetworkPolicyEgressRule {
-                    to: Some(vec![local(redis.clone())]),
-                    ports: Some(vec![tcp(redis_port)]),
-                },
-            ]),
-        },
+    out.push(network::policy(
+        named(plan, "sentinel"),
+        rules(
+            sel(operator_selector(plan, Some("sentinel"))),
+            vec![ingress(sentinel_from, vec![tcp(SENTINEL_PORT)])],
+            vec![
+                egress(Some(vec![sentinel()]), vec![tcp(SENTINEL_PORT)]),
+                egress(Some(vec![redis()]), vec![tcp(redis_port)]),
+            ],
+        ),
     )?);
     // The applier: Sentinel for discovery, Redis for writes, Kafka for the WAL.
     if let Some(wal) = &f.wal {
-        out.push(policy(
-            plan,
-            "applier",
-            NetworkPolicySpec {
-                pod_selector: sel(applier_pods.clone()),
-                policy_types: Some(vec!["Egress".into()]),
-                egress: Some(vec![
-                    NetworkPolicyEgressRule {
-                        to: Some(vec![local(sentinel.clone())]),
-                        ports: Some(vec![tcp(SENTINEL_PORT)]),
-                    },
-                    NetworkPolicyEgressRule {
-                        to: Some(vec![local(redis.clone())]),
-                        ports: Some(vec![tcp(redis_port)]),
-                    },
-                    NetworkPolicyEgressRule {
-                        to: Some(vec![peer(
-                            &wal.kafka.namespace,
-                            &BTreeMap::from([(
-                                "strimzi.io/cluster".to_string(),
-                                wal.kafka.cluster.clone(),
-                            )]),
-                        )]),
-                        ports: Some(vec![tcp(wal.kafka.port)]),
-                    },
-                ]),
-                ..Default::default()
-            },
+        let kafka = in_namespace(
+            &wal.kafka.namespace,
+            &BTreeMap::from([("strimzi.io/cluster".to_string(), wal.kafka.cluster.clone())]),
+        );
+        out.push(network::policy(
+            named(plan, "applier"),
+            rules(
+                sel(selector_labels(plan, applier::COMPONENT)),
+                vec![],
+                vec![
+                    egress(Some(vec![sentinel()]), vec![tcp(SENTINEL_PORT)]),
+                    egress(Some(vec![redis()]), vec![tcp(redis_port)]),
+                    egress(Some(vec![kafka]), vec![tcp(wal.kafka.port)]),
+                ],
+            ),
         )?);
     }
     // The read path: the spec's clients to Sentinel (discovery) and Redis (reads).
-    if !plan.spec.clients.is_empty() {
-        out.push(policy(
-            plan,
-            "allow-clients",
-            NetworkPolicySpec {
-                pod_selector: sel(both.clone()),
-                policy_types: Some(vec!["Ingress".into()]),
-                ingress: Some(vec![NetworkPolicyIngressRule {
-                    from: Some(
-                        plan.spec
-                            .clients
-                            .iter()
-                            .map(|c| peer(&c.namespace, &c.pod_selector))
-                            .collect(),
-                    ),
-                    ports: Some(vec![tcp(redis_port), tcp(SENTINEL_PORT)]),
-                }]),
-                ..Default::default()
-            },
-        )?);
-    }
+    out.extend(allow_clients(
+        plan,
+        "allow-clients",
+        both(),
+        &[redis_port, SENTINEL_PORT],
+    )?);
     // The operator checks and heals both (role queries, SENTINEL RESET, REPLICAOF).
     if let Some(ns) = &f.operator_namespace {
-        out.push(policy(
-            plan,
-            "allow-operator",
-            NetworkPolicySpec {
-                pod_selector: sel(both.clone()),
-                policy_types: Some(vec!["Ingress".into()]),
-                ingress: Some(vec![NetworkPolicyIngressRule {
-                    from: Some(vec![peer(ns, &BTreeMap::new())]),
-                    ports: Some(vec![tcp(redis_port), tcp(SENTINEL_PORT)]),
-                }]),
-                ..Default::default()
-            },
+        out.push(network::policy(
+            named(plan, "allow-operator"),
+            rules(
+                both(),
+                vec![ingress(
+                    vec![network::every_pod_of(ns)],
+                    vec![tcp(redis_port), tcp(SENTINEL_PORT)],
+                )],
+                vec![],
+            ),
         )?);
     }
     // Prometheus to the exporter sidecar of the Redis pods.
-    if let Some((mon, exp)) = plan
-        .spec
-        .monitoring
-        .as_ref()
-        .and_then(|m| m.exporter.as_ref().map(|e| (m, e)))
-    {
-        out.push(policy(
-            plan,
-            "allow-metrics",
-            NetworkPolicySpec {
-                pod_selector: sel(redis.clone()),
-                policy_types: Some(vec!["Ingress".into()]),
-                ingress: Some(vec![NetworkPolicyIngressRule {
-                    from: Some(vec![peer(&mon.namespace, &BTreeMap::new())]),
-                    ports: Some(vec![tcp(exp.port)]),
-                }]),
-                ..Default::default()
-            },
-        )?);
-    }
+    out.extend(allow_metrics(
+        plan,
+        sel(operator_selector(plan, Some("redis"))),
+        network::every_pod_of,
+    )?);
     Ok(out)
 }

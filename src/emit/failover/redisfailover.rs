@@ -7,20 +7,23 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{
-    Affinity, SeccompProfile, SecurityContext, TopologySpreadConstraint,
-};
+use k8s_openapi::api::core::v1::{Affinity, TopologySpreadConstraint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::super::common::{self, meta};
-use super::super::cr::spotahome::{
-    API_VERSION, AuthSettings, ConfigCopy, EmbeddedMeta, EmbeddedPvc, Exporter, RedisFailover,
-    RedisFailoverSpec, RedisSettings, RedisStorage, SentinelSettings,
-};
 use super::super::{EmitError, Object};
 use super::operator_selector;
-use crate::plan::model::{Plan, redis_args};
+use crate::emit::{placement, security};
+use crate::plan::model::Plan;
+use crate::plan::settings;
 use crate::spec::Failover;
+use crate::target::spotahome::{
+    AuthSettings, ConfigCopy, EmbeddedMeta, EmbeddedPvc, Exporter, RedisFailover,
+    RedisFailoverSpec, RedisSettings, RedisStorage, SentinelSettings,
+};
+
+/// The claim template of the Redis pods: the claims are `redis-data-<pod>`.
+pub const DATA_CLAIM: &str = "redis-data";
 
 pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
     let s = &plan.spec;
@@ -33,7 +36,7 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
             keep_after_deletion: Some(true),
             persistent_volume_claim: Some(EmbeddedPvc {
                 metadata: EmbeddedMeta {
-                    name: "redis-data".into(),
+                    name: DATA_CLAIM.into(),
                     labels: BTreeMap::new(),
                 },
                 spec: crate::emit::common::rwo_claim(&p.size, p.storage_class.clone()),
@@ -47,12 +50,10 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
             enabled: true,
             image: Some(e.image.clone()),
             resources: common::resources(e.resources.as_ref()),
-            container_security_context: Some(container_security()),
+            container_security_context: Some(security::container_with_seccomp()),
         });
     let sentinel = &f.sentinel;
     let rf = RedisFailover {
-        api_version: API_VERSION,
-        kind: "RedisFailover",
         metadata: meta(plan, &plan.name, "failover"),
         spec: RedisFailoverSpec {
             redis: RedisSettings {
@@ -65,8 +66,8 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
                 exporter,
                 affinity: affinity(plan, "redis"),
                 topology_spread_constraints: spread(plan, "redis"),
-                security_context: Some(common::pod_security(plan.run_as_user)),
-                container_security_context: Some(container_security()),
+                security_context: Some(security::data_pod(plan.run_as_user)),
+                container_security_context: Some(security::container_with_seccomp()),
                 // rkv writes its own PDB from the plan; two PDBs over one pod make the
                 // eviction API refuse every eviction of it.
                 disable_pod_disruption_budget: Some(true),
@@ -90,10 +91,10 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
                 ],
                 affinity: affinity(plan, "sentinel"),
                 topology_spread_constraints: spread(plan, "sentinel"),
-                security_context: Some(common::pod_security(plan.run_as_user)),
-                container_security_context: Some(container_security()),
+                security_context: Some(security::data_pod(plan.run_as_user)),
+                container_security_context: Some(security::container_with_seccomp()),
                 config_copy: Some(ConfigCopy {
-                    container_security_context: Some(container_security()),
+                    container_security_context: Some(security::container_with_seccomp()),
                 }),
                 disable_pod_disruption_budget: Some(true),
             },
@@ -103,19 +104,7 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
             label_whitelist: label_whitelist(plan),
         },
     };
-    Object::new("RedisFailover", &rf)
-}
-
-/// rkv's hardened container context plus the RuntimeDefault seccomp profile, set on
-/// the container too because the operator may not copy the pod-level one everywhere.
-fn container_security() -> SecurityContext {
-    SecurityContext {
-        seccomp_profile: Some(SeccompProfile {
-            type_: "RuntimeDefault".into(),
-            ..Default::default()
-        }),
-        ..common::container_security()
-    }
+    Ok(Object::new("RedisFailover", &rf)?)
 }
 
 /// The operator copies every label of the CR onto what it creates unless a whitelist
@@ -148,46 +137,35 @@ fn regex_escape(s: &str) -> String {
 
 /// The spec's Redis settings as `"<key> <value>"` lines the operator applies with
 /// `CONFIG SET`. The port is a CR field and the password comes from `auth.secretPath`,
-/// so neither is repeated here.
+/// so neither is among them.
 fn redis_custom_config(plan: &Plan) -> Vec<String> {
-    redis_args(plan)
-        .chunks(2)
-        .filter_map(|kv| match kv {
-            [k, v] => Some((k.trim_start_matches("--"), v)),
-            _ => None,
-        })
-        .filter(|(k, _)| !matches!(*k, "port" | "requirepass"))
-        .map(|(k, v)| format!("{k} {v}"))
+    settings::settings(plan)
+        .iter()
+        .map(|s| format!("{} {}", s.key, s.value()))
         .collect()
 }
 
-fn affinity(plan: &Plan, component: &str) -> Option<Affinity> {
-    let selector = LabelSelector {
+/// The operator's pods of `component`, by the operator's labels.
+fn component_pods(plan: &Plan, component: &str) -> LabelSelector {
+    LabelSelector {
         match_labels: Some(operator_selector(plan, Some(component))),
         ..Default::default()
-    };
-    common::anti_affinity(plan.spec.placement.as_ref(), selector)
+    }
+}
+
+fn affinity(plan: &Plan, component: &str) -> Option<Affinity> {
+    placement::anti_affinity(
+        plan.spec.placement.as_ref(),
+        component_pods(plan, component),
+    )
 }
 
 fn spread(plan: &Plan, component: &str) -> Vec<TopologySpreadConstraint> {
-    if !plan
-        .spec
-        .placement
-        .as_ref()
-        .is_some_and(|p| p.topology_spread)
-    {
-        return Vec::new();
-    }
-    vec![TopologySpreadConstraint {
-        max_skew: 1,
-        topology_key: "kubernetes.io/hostname".into(),
-        when_unsatisfiable: "ScheduleAnyway".into(),
-        label_selector: Some(LabelSelector {
-            match_labels: Some(operator_selector(plan, Some(component))),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }]
+    placement::spread(
+        plan.spec.placement.as_ref(),
+        component_pods(plan, component),
+    )
+    .unwrap_or_default()
 }
 
 #[cfg(test)]

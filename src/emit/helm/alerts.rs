@@ -12,32 +12,9 @@
 //! Annotations hold no `{{ $labels }}`: the charts pass the rules through `tpl`, which
 //! would read them as Helm template actions and fail the render.
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
-
-use super::values::Chart;
 use crate::plan::model::Plan;
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Rule {
-    pub alert: String,
-    pub expr: String,
-    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
-    pub for_: Option<String>,
-    pub labels: BTreeMap<String, String>,
-    pub annotations: BTreeMap<String, String>,
-}
-
-fn rule(alert: &str, expr: String, for_: Option<&str>, severity: &str, summary: &str) -> Rule {
-    Rule {
-        alert: alert.into(),
-        expr,
-        for_: for_.map(str::to_string),
-        labels: BTreeMap::from([("severity".to_string(), severity.to_string())]),
-        annotations: BTreeMap::from([("summary".to_string(), summary.to_string())]),
-    }
-}
+use crate::target::helm::Chart;
+use crate::target::monitoring::Rule;
 
 /// The rules for one release.
 pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
@@ -47,7 +24,7 @@ pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
         "namespace=\"{}\", pod=~\"{}-.+\"",
         plan.namespace, plan.name
     );
-    let mut out = vec![rule(
+    let mut out = vec![Rule::alert(
         "RedisDown",
         format!("redis_up{{{sel}}} == 0"),
         Some("1m"),
@@ -58,7 +35,7 @@ pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
     if let Some(p) = persistence {
         let rdb = p.rdb_save.as_ref().is_none_or(|r| !r.is_empty());
         if rdb {
-            out.push(rule(
+            out.push(Rule::alert(
                 "RedisPersistenceFailure",
                 format!(
                     "redis_rdb_last_save_timestamp_seconds{{{sel}}} < (time() - 3600) and redis_rdb_changes_since_last_save{{{sel}}} > 0"
@@ -67,7 +44,7 @@ pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
                 "critical",
                 "Redis hasn't saved to disk in over 1 hour",
             ));
-            out.push(rule(
+            out.push(Rule::alert(
                 "RedisBGSaveFailure",
                 format!("redis_rdb_last_bgsave_status{{{sel}}} == 0"),
                 Some("5m"),
@@ -76,7 +53,7 @@ pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
             ));
         }
         if p.aof.is_some() {
-            out.push(rule(
+            out.push(Rule::alert(
                 "RedisAOFFailure",
                 format!(
                     "redis_aof_last_bgrewrite_status{{{sel}}} == 0 or redis_aof_last_write_status{{{sel}}} == 0"
@@ -87,7 +64,7 @@ pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
             ));
         }
         // The PVC must hold RDB + AOF + a rewrite (seed 002: 2-3x the data).
-        out.push(rule(
+        out.push(Rule::alert(
             "RedisDiskFull",
             format!(
                 "kubelet_volume_stats_available_bytes{{namespace=\"{ns}\", persistentvolumeclaim=~\"redis-data-{n}-.+\"}} / kubelet_volume_stats_capacity_bytes{{namespace=\"{ns}\", persistentvolumeclaim=~\"redis-data-{n}-.+\"}} < 0.15",
@@ -100,7 +77,7 @@ pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
         ));
     }
     if plan.maxmemory.is_some() {
-        out.push(rule(
+        out.push(Rule::alert(
             "RedisMemoryHigh",
             format!(
                 "redis_memory_used_bytes{{{sel}}} / redis_memory_max_bytes{{{sel}}} > 0.9 and redis_memory_max_bytes{{{sel}}} > 0"
@@ -111,7 +88,7 @@ pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
         ));
     }
     if chart == Chart::RedisCluster {
-        out.push(rule(
+        out.push(Rule::alert(
             "RedisClusterStateFail",
             format!("redis_cluster_state{{{sel}}} == 0"),
             Some("1m"),

@@ -8,103 +8,18 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::ResourceRequirements;
+use k8s_openapi::api::core::v1::{Capabilities, ResourceRequirements, SeccompProfile};
 use k8s_openapi::api::networking::v1::{NetworkPolicyEgressRule, NetworkPolicyIngressRule};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::alerts::{self, Rule};
-use crate::emit::common;
+use super::alerts;
+use crate::emit::{common, network, security};
 use crate::plan::model::Plan;
-use crate::spec::{Fsync, Shape};
-
-/// Which Bitnami chart renders the topology.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Chart {
-    /// `redis`: `architecture: standalone`, or `replication` with Sentinel.
-    Redis,
-    /// `redis-cluster`: S shards x (1 + R) nodes.
-    RedisCluster,
-}
-
-impl Chart {
-    /// The chart for a shape; `None` for the failover shape (an operator CR, no chart).
-    pub fn of(shape: &Shape) -> Option<Chart> {
-        match shape {
-            Shape::Standalone(_) | Shape::Replication(_) => Some(Chart::Redis),
-            Shape::Cluster(_) => Some(Chart::RedisCluster),
-            Shape::Failover(_) => None,
-        }
-    }
-
-    /// The chart's name in its repository.
-    pub fn name(self) -> &'static str {
-        match self {
-            Chart::Redis => "redis",
-            Chart::RedisCluster => "redis-cluster",
-        }
-    }
-
-    /// The major version whose values rkv writes.
-    pub fn major(self) -> u32 {
-        match self {
-            Chart::Redis => 23,
-            Chart::RedisCluster => 13,
-        }
-    }
-}
-
-/// A container image as the Bitnami charts take it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Image {
-    pub registry: String,
-    pub repository: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub tag: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub digest: String,
-}
-
-impl Image {
-    /// Split `[registry/]repository[:tag][@digest]`; the registry defaults to Docker Hub.
-    pub fn parse(image: &str) -> Image {
-        let (rest, digest) = match image.split_once('@') {
-            Some((r, d)) => (r, d.to_string()),
-            None => (image, String::new()),
-        };
-        let (path, tag) = match rest.rsplit_once(':') {
-            Some((p, t)) if !t.contains('/') => (p, t.to_string()),
-            _ => (rest, String::new()),
-        };
-        let (registry, repository) = match path.split_once('/') {
-            Some((first, repo))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
-                (first.to_string(), repo.to_string())
-            }
-            _ => ("docker.io".to_string(), path.to_string()),
-        };
-        Image {
-            registry,
-            repository,
-            tag,
-            digest,
-        }
-    }
-
-    /// The sibling image of the same release (`bitnami/redis` -> `bitnami/redis-sentinel`).
-    pub fn sibling(&self, name: &str) -> Image {
-        let repository = match self.repository.rsplit_once('/') {
-            Some((org, _)) => format!("{org}/{name}"),
-            None => name.to_string(),
-        };
-        Image {
-            repository,
-            ..self.clone()
-        }
-    }
-}
+use crate::plan::settings;
+use crate::spec::{Cluster, Replication};
+use crate::target::helm::{CA_FILE, CERT_FILE, Chart, Image, KEY_FILE, SENTINEL_PORT, Workload};
+use crate::target::monitoring::Rule;
 
 /// `podSecurityContext` as the charts read it (only the keys their `values.yaml` has).
 #[derive(Debug, Clone, Serialize)]
@@ -114,47 +29,36 @@ struct PodSecurity {
     fs_group: i64,
 }
 
-/// `containerSecurityContext`: non-root, no escalation, every capability dropped,
-/// RuntimeDefault seccomp, read-only root (the charts mount an emptyDir for `/tmp`).
+/// `containerSecurityContext` as the charts read it: rkv's hardening (non-root, no
+/// escalation, every capability dropped, RuntimeDefault seccomp, read-only root: the
+/// charts mount an emptyDir for `/tmp`) in the charts' keys, as the chart's user.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ContainerSecurity {
     enabled: bool,
     run_as_user: i64,
     run_as_group: i64,
-    run_as_non_root: bool,
-    allow_privilege_escalation: bool,
-    read_only_root_filesystem: bool,
-    seccomp_profile: Seccomp,
-    capabilities: Capabilities,
+    run_as_non_root: Option<bool>,
+    allow_privilege_escalation: Option<bool>,
+    read_only_root_filesystem: Option<bool>,
+    seccomp_profile: Option<SeccompProfile>,
+    capabilities: Option<Capabilities>,
     /// Only the redis-cluster chart has this key.
     #[serde(skip_serializing_if = "Option::is_none")]
     privileged: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct Seccomp {
-    #[serde(rename = "type")]
-    type_: &'static str,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct Capabilities {
-    drop: Vec<&'static str>,
-}
-
 fn container_security(uid: i64, chart: Chart) -> ContainerSecurity {
+    let h = security::container_with_seccomp();
     ContainerSecurity {
         enabled: true,
         run_as_user: uid,
         run_as_group: uid,
-        run_as_non_root: true,
-        allow_privilege_escalation: false,
-        read_only_root_filesystem: true,
-        seccomp_profile: Seccomp {
-            type_: "RuntimeDefault",
-        },
-        capabilities: Capabilities { drop: vec!["ALL"] },
+        run_as_non_root: h.run_as_non_root,
+        allow_privilege_escalation: h.allow_privilege_escalation,
+        read_only_root_filesystem: h.read_only_root_filesystem,
+        seccomp_profile: h.seccomp_profile,
+        capabilities: h.capabilities,
         privileged: (chart == Chart::RedisCluster).then_some(false),
     }
 }
@@ -247,9 +151,9 @@ fn tls(plan: &Plan) -> Option<Tls> {
         enabled: true,
         auth_clients: t.mutual,
         existing_secret: t.server_secret.clone(),
-        cert_filename: "tls.crt",
-        cert_key_filename: "tls.key",
-        cert_ca_filename: "ca.crt",
+        cert_filename: CERT_FILE,
+        cert_key_filename: KEY_FILE,
+        cert_ca_filename: CA_FILE,
     })
 }
 
@@ -281,19 +185,8 @@ fn ns_labels(ns: &str) -> BTreeMap<String, String> {
 }
 
 fn network_policy(plan: &Plan, chart: Chart, ports: &[u16]) -> NetworkPolicy {
-    let mut ingress = Vec::new();
-    if !plan.spec.clients.is_empty() {
-        ingress.push(NetworkPolicyIngressRule {
-            from: Some(
-                plan.spec
-                    .clients
-                    .iter()
-                    .map(|c| common::peer(&c.namespace, &c.pod_selector))
-                    .collect(),
-            ),
-            ports: Some(ports.iter().map(|p| common::tcp(*p)).collect()),
-        });
-    }
+    let mut ingress: Vec<NetworkPolicyIngressRule> =
+        network::clients(plan, ports).into_iter().collect();
     let exporter = exporter(plan);
     let mut metrics = None;
     if let (Some(mon), Some(e)) = (&plan.spec.monitoring, exporter) {
@@ -305,33 +198,19 @@ fn network_policy(plan: &Plan, chart: Chart, ports: &[u16]) -> NetworkPolicy {
                 })
             }
             // The redis-cluster chart has no metrics section: an exact extra rule.
-            Chart::RedisCluster => ingress.push(NetworkPolicyIngressRule {
-                from: Some(vec![common::peer(&mon.namespace, &BTreeMap::new())]),
-                ports: Some(vec![common::tcp(e.port)]),
-            }),
+            Chart::RedisCluster => ingress.push(network::ingress(
+                vec![network::every_pod_of(&mon.namespace)],
+                vec![network::tcp(e.port)],
+            )),
         }
     }
-    // DNS to the cluster DNS only; the charts add the pod-to-pod rules themselves.
-    let dns = NetworkPolicyEgressRule {
-        to: Some(vec![common::peer(
-            "kube-system",
-            &BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())]),
-        )]),
-        ports: Some(vec![
-            k8s_openapi::api::networking::v1::NetworkPolicyPort {
-                protocol: Some("UDP".into()),
-                port: Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(53)),
-                ..Default::default()
-            },
-            common::tcp(53),
-        ]),
-    };
     NetworkPolicy {
         enabled: true,
         allow_external: false,
         allow_external_egress: false,
         extra_ingress: ingress,
-        extra_egress: vec![dns],
+        // DNS to the cluster DNS only; the charts add the pod-to-pod rules themselves.
+        extra_egress: vec![network::dns()],
         metrics,
     }
 }
@@ -413,91 +292,38 @@ fn persistence(plan: &Plan) -> Persistence {
     }
 }
 
-fn fsync(f: Fsync) -> &'static str {
-    match f {
-        Fsync::Always => "always",
-        Fsync::Everysec => "everysec",
-        Fsync::No => "no",
-    }
-}
-
 /// The Redis configuration lines every node gets, in redis.conf syntax. `appendonly` is
 /// written for the redis chart only: the redis-cluster chart sets it from
 /// `redis.useAOFPersistence`.
 pub fn redis_conf(plan: &Plan, chart: Chart) -> String {
-    let s = &plan.spec;
-    let mut lines: Vec<String> = Vec::new();
-    match s.persistence.as_ref().filter(|p| p.enabled) {
-        Some(p) => {
-            if chart == Chart::Redis {
-                let on = if p.aof.is_some() { "yes" } else { "no" };
-                lines.push(format!("appendonly {on}"));
-            }
-            if let Some(aof) = &p.aof {
-                if let Some(f) = aof.fsync {
-                    lines.push(format!("appendfsync {}", fsync(f)));
-                }
-                lines.push(format!(
-                    "auto-aof-rewrite-percentage {}",
-                    aof.rewrite_percentage
-                ));
-                lines.push(format!(
-                    "auto-aof-rewrite-min-size {}",
-                    aof.rewrite_min_size
-                ));
-            }
-            match &p.rdb_save {
-                Some(rules) if rules.is_empty() => lines.push("save \"\"".into()),
-                Some(rules) => {
-                    let joined: Vec<&str> = rules.iter().map(|r| r.0.as_str()).collect();
-                    lines.push(format!("save {}", joined.join(" ")));
-                }
-                None => {}
-            }
-        }
-        None => {
-            if chart == Chart::Redis {
-                lines.push("appendonly no".into());
-            }
-            lines.push("save \"\"".into());
-        }
-    }
-    if let Shape::Cluster(c) = &s.shape {
-        lines.push(format!("cluster-node-timeout {}", c.node_timeout_ms));
-    }
-    if let Some(m) = &plan.maxmemory {
-        lines.push(format!("maxmemory {m}"));
-    }
-    if let Some(m) = &s.memory {
-        lines.push(format!("maxmemory-policy {}", m.policy.as_str()));
-    }
-    if let Some(n) = s.redis.maxclients {
-        lines.push(format!("maxclients {n}"));
-    }
-    if let Some(d) = s.redis.repl_diskless_sync {
-        lines.push(format!(
-            "repl-diskless-sync {}",
-            if d { "yes" } else { "no" }
-        ));
-    }
-    lines.join("\n")
+    settings::settings(plan)
+        .iter()
+        .filter(|s| !(chart == Chart::RedisCluster && s.key == "appendonly"))
+        .map(|s| match s.key {
+            "save" if s.args.is_empty() => "save \"\"".to_string(),
+            _ => format!("{} {}", s.key, s.value()),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The values document and the lines written above it.
-pub fn values(plan: &Plan, chart: Chart) -> (Value, Vec<String>) {
+pub fn values(plan: &Plan, workload: Workload<'_>) -> (Value, Vec<String>) {
+    let chart = workload.chart();
     let mut v = Map::new();
     let mut notes = Vec::new();
     v.insert("fullnameOverride".into(), json!(plan.name));
     v.insert("commonLabels".into(), json!(labels_for_chart(plan)));
     let image = Image::parse(&plan.spec.redis.image);
     let port = plan.spec.redis.port;
-    let net_ports: Vec<u16> = match &plan.spec.shape {
-        Shape::Replication(_) => vec![port, 26379],
-        _ => vec![port],
+    let net_ports: Vec<u16> = match workload {
+        Workload::Sentinel(_) => vec![port, SENTINEL_PORT],
+        Workload::Standalone | Workload::Cluster(_) => vec![port],
     };
-    match chart {
-        Chart::Redis => redis_chart(plan, image, &mut v, &mut notes),
-        Chart::RedisCluster => cluster_chart(plan, image, &mut v, &mut notes),
+    match workload {
+        Workload::Standalone => redis_chart(plan, image, None, &mut v, &mut notes),
+        Workload::Sentinel(r) => redis_chart(plan, image, Some(r), &mut v, &mut notes),
+        Workload::Cluster(c) => cluster_chart(plan, c, image, &mut v, &mut notes),
     }
     if let Some(t) = tls(plan) {
         v.insert("tls".into(), json!(t));
@@ -524,7 +350,14 @@ pub fn values(plan: &Plan, chart: Chart) -> (Value, Vec<String>) {
     (Value::Object(v), notes)
 }
 
-fn redis_chart(plan: &Plan, image: Image, v: &mut Map<String, Value>, notes: &mut Vec<String>) {
+/// The `redis` chart: standalone, or replication with `sentinel`.
+fn redis_chart(
+    plan: &Plan,
+    image: Image,
+    sentinel: Option<&Replication>,
+    v: &mut Map<String, Value>,
+    notes: &mut Vec<String>,
+) {
     let uid = plan.run_as_user;
     let role = |replica_count: Option<u32>, pdb: Pdb| Role {
         replica_count,
@@ -556,8 +389,8 @@ fn redis_chart(plan: &Plan, image: Image, v: &mut Map<String, Value>, notes: &mu
         "commonConfiguration".into(),
         json!(redis_conf(plan, Chart::Redis)),
     );
-    match &plan.spec.shape {
-        Shape::Replication(r) => {
+    match sentinel {
+        Some(r) => {
             let s = &r.sentinel;
             v.insert("architecture".into(), json!("replication"));
             notes.push(format!(
@@ -593,7 +426,7 @@ fn redis_chart(plan: &Plan, image: Image, v: &mut Map<String, Value>, notes: &mu
                 }),
             );
         }
-        _ => {
+        None => {
             v.insert("architecture".into(), json!("standalone"));
             v.insert("master".into(), json!(role(None, no_pdb)));
             notes.push(
@@ -604,11 +437,14 @@ fn redis_chart(plan: &Plan, image: Image, v: &mut Map<String, Value>, notes: &mu
     }
 }
 
-fn cluster_chart(plan: &Plan, image: Image, v: &mut Map<String, Value>, notes: &mut Vec<String>) {
+fn cluster_chart(
+    plan: &Plan,
+    c: &Cluster,
+    image: Image,
+    v: &mut Map<String, Value>,
+    notes: &mut Vec<String>,
+) {
     let uid = plan.run_as_user;
-    let Shape::Cluster(c) = &plan.spec.shape else {
-        return;
-    };
     let nodes = c.shards.saturating_mul(1 + c.replicas_per_shard);
     notes.push(format!(
         "cluster.nodes = shards x (1 + replicasPerShard) = {} x (1 + {}) = {nodes}",

@@ -14,24 +14,57 @@ use super::{SERVER, config_name};
 use crate::emit::common::meta;
 use crate::emit::{EmitError, Object};
 use crate::plan::model::Plan;
+use crate::plan::settings;
+use crate::target::opstree::ADDITIONAL_CONFIG_KEY;
 
 const TEMPLATE: &str = include_str!("../templates/replication-redis.conf.j2");
-/// The file name the operator's image includes.
-pub const KEY: &str = "redis-additional.conf";
+
+/// The order the settings are written in (seed 004's): memory, snapshots, AOF, then
+/// replication and clients; a setting not listed follows them.
+const ORDER: &[&str] = &[
+    "maxmemory",
+    "maxmemory-policy",
+    "save",
+    "appendonly",
+    "appendfsync",
+    "auto-aof-rewrite-percentage",
+    "auto-aof-rewrite-min-size",
+    "repl-diskless-sync",
+    "maxclients",
+];
+
+/// The lines after the header: each setting, `maxmemory` with its arithmetic.
+fn lines(plan: &Plan) -> Vec<String> {
+    let mut settings = settings::settings(plan);
+    settings.sort_by_key(|s| {
+        ORDER
+            .iter()
+            .position(|k| *k == s.key)
+            .unwrap_or(ORDER.len())
+    });
+    let mut out = Vec::new();
+    for s in settings {
+        match s.key {
+            "maxmemory" => {
+                out.extend(plan.maxmemory_reasoning.iter().map(|l| format!("# {l}")));
+                out.push(format!("maxmemory {}", s.value()));
+            }
+            "save" => {
+                out.push(
+                    "# `save \"\"` first drops the entrypoint's rules; the lines after it are the only ones."
+                        .into(),
+                );
+                out.push("save \"\"".into());
+                out.extend(s.args.iter().map(|rule| format!("save {rule}")));
+            }
+            _ => out.push(format!("{} {}", s.key, s.value())),
+        }
+    }
+    out
+}
 
 /// The text of `redis-additional.conf`.
 pub fn redis_conf(plan: &Plan) -> Result<String, EmitError> {
-    let s = &plan.spec;
-    let persistence = s.persistence.as_ref().filter(|p| p.enabled);
-    let aof = persistence.and_then(|p| p.aof.as_ref());
-    // With persistence off there is no volume: no snapshots either (`save ""` alone).
-    let save: Option<Vec<String>> = match persistence {
-        Some(p) => p
-            .rdb_save
-            .as_ref()
-            .map(|rules| rules.iter().map(|r| r.0.clone()).collect()),
-        None => Some(Vec::new()),
-    };
     let mut env = Environment::new();
     env.set_keep_trailing_newline(true);
     let err = |source| EmitError::Template {
@@ -43,16 +76,7 @@ pub fn redis_conf(plan: &Plan) -> Result<String, EmitError> {
     tmpl.render(context! {
         name => plan.name,
         source => plan.source_name,
-        maxmemory => plan.maxmemory,
-        maxmemory_reasoning => plan.maxmemory_reasoning,
-        policy => s.memory.as_ref().map(|m| m.policy.as_str()),
-        save => save,
-        appendonly => if aof.is_some() { "yes" } else { "no" },
-        appendfsync => aof.and_then(|a| a.fsync).map(|f| format!("{f:?}").to_lowercase()),
-        rewrite_percentage => aof.map(|a| a.rewrite_percentage),
-        rewrite_min_size => aof.map(|a| a.rewrite_min_size.clone()),
-        repl_diskless_sync => s.redis.repl_diskless_sync.map(|d| if d { "yes" } else { "no" }),
-        maxclients => s.redis.maxclients,
+        lines => lines(plan),
     })
     .map_err(err)
 }
@@ -60,13 +84,14 @@ pub fn redis_conf(plan: &Plan) -> Result<String, EmitError> {
 pub fn config_map(plan: &Plan) -> Result<Object, EmitError> {
     let cm = ConfigMap {
         metadata: meta(plan, &config_name(plan), SERVER),
-        data: Some(BTreeMap::from([(KEY.to_string(), redis_conf(plan)?)])),
+        data: Some(BTreeMap::from([(
+            ADDITIONAL_CONFIG_KEY.to_string(),
+            redis_conf(plan)?,
+        )])),
         ..Default::default()
     };
-    Object::new("ConfigMap", &cm).map(|o| {
-        o.with_comment(vec![
+    Ok(Object::new("ConfigMap", &cm)?.with_comment(vec![
             "Redis reads this at start only, and the operator does not restart pods when it changes:".into(),
             "after a change, delete the replica pods one at a time, then fail over and delete the old primary.".into(),
-        ])
-    })
+        ]))
 }

@@ -17,58 +17,54 @@
 //! | outside (source ranges) | Redis pods, when exposed | 6379 |
 //! | every pod | cluster DNS | 53 |
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::api::networking::v1::{
-    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicySpec,
-};
+use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::{SENTINEL, SENTINEL_PORT, SERVER};
-use crate::emit::common::{self, meta, peer, selector, selector_labels, tcp};
+use super::{SENTINEL, SERVER};
+use crate::emit::common::{selector, selector_labels};
+use crate::emit::network::{
+    self, allow_clients, allow_dns, allow_metrics, cidr, default_deny, egress, every_pod_of, here,
+    ingress, named, rules, tcp,
+};
 use crate::emit::{EmitError, Object};
 use crate::plan::model::Plan;
 use crate::spec::{Replication, ServiceType};
+use crate::target::opstree::{ROLE_LABEL, SENTINEL_PORT};
 
 pub fn policies(plan: &Plan, shape: &Replication) -> Result<Vec<Object>, EmitError> {
     let port = plan.spec.redis.port;
-    let mut out = vec![common::default_deny(plan)?, common::allow_dns(plan)?];
-    out.extend(common::allow_clients(plan, SERVER, &[port])?);
-    out.extend(sentinel_clients(plan)?);
+    let mut out = vec![default_deny(plan)?, allow_dns(plan)?];
+    out.extend(allow_clients(
+        plan,
+        "allow-clients",
+        selector(plan, SERVER),
+        &[port],
+    )?);
+    // The spec's clients to the Sentinels, to discover the primary.
+    out.extend(allow_clients(
+        plan,
+        "allow-sentinel-clients",
+        selector(plan, SENTINEL),
+        &[SENTINEL_PORT],
+    )?);
     out.push(redis_peers(plan, shape)?);
     out.push(sentinel_peers(plan, shape)?);
-    out.extend(common::allow_metrics(plan, SERVER)?);
+    out.extend(allow_metrics(
+        plan,
+        selector(plan, SERVER),
+        network::namespace,
+    )?);
     out.extend(external(plan)?);
     Ok(out)
 }
 
-fn policy(plan: &Plan, suffix: &str, spec: NetworkPolicySpec) -> Result<Object, EmitError> {
-    let np = NetworkPolicy {
-        metadata: meta(plan, &format!("{}-{suffix}", plan.name), "network-policy"),
-        spec: Some(spec),
-    };
-    Object::new("NetworkPolicy", &np)
-}
-
 /// Pods of `component` of this topology, in its own namespace.
 fn pods(plan: &Plan, component: &str) -> NetworkPolicyPeer {
-    NetworkPolicyPeer {
-        pod_selector: Some(selector(plan, component)),
-        ..Default::default()
-    }
+    here(selector(plan, component))
 }
 
 fn operator(shape: &Replication) -> Option<NetworkPolicyPeer> {
-    shape
-        .operator_namespace
-        .as_deref()
-        .map(|ns| peer(ns, &BTreeMap::new()))
-}
-
-/// The spec's clients to the Sentinels, to discover the primary.
-fn sentinel_clients(plan: &Plan) -> Result<Option<Object>, EmitError> {
-    common::allow_clients_named(plan, "allow-sentinel-clients", SENTINEL, &[SENTINEL_PORT])
+    shape.operator_namespace.as_deref().map(every_pod_of)
 }
 
 /// Redis pods: replication between them, Sentinel's checks and the operator's role
@@ -77,21 +73,13 @@ fn redis_peers(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
     let port = plan.spec.redis.port;
     let mut from = vec![pods(plan, SERVER), pods(plan, SENTINEL)];
     from.extend(operator(shape));
-    policy(
-        plan,
-        "allow-redis-peers",
-        NetworkPolicySpec {
-            pod_selector: Some(selector(plan, SERVER)),
-            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(from),
-                ports: Some(vec![tcp(port)]),
-            }]),
-            egress: Some(vec![NetworkPolicyEgressRule {
-                to: Some(vec![pods(plan, SERVER)]),
-                ports: Some(vec![tcp(port)]),
-            }]),
-        },
+    network::policy(
+        named(plan, "allow-redis-peers"),
+        rules(
+            selector(plan, SERVER),
+            vec![ingress(from, vec![tcp(port)])],
+            vec![egress(Some(vec![pods(plan, SERVER)]), vec![tcp(port)])],
+        ),
     )
 }
 
@@ -99,27 +87,19 @@ fn redis_peers(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
 fn sentinel_peers(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
     let mut from = vec![pods(plan, SENTINEL)];
     from.extend(operator(shape));
-    policy(
-        plan,
-        "allow-sentinel-peers",
-        NetworkPolicySpec {
-            pod_selector: Some(selector(plan, SENTINEL)),
-            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(from),
-                ports: Some(vec![tcp(SENTINEL_PORT)]),
-            }]),
-            egress: Some(vec![
-                NetworkPolicyEgressRule {
-                    to: Some(vec![pods(plan, SENTINEL)]),
-                    ports: Some(vec![tcp(SENTINEL_PORT)]),
-                },
-                NetworkPolicyEgressRule {
-                    to: Some(vec![pods(plan, SERVER)]),
-                    ports: Some(vec![tcp(plan.spec.redis.port)]),
-                },
-            ]),
-        },
+    network::policy(
+        named(plan, "allow-sentinel-peers"),
+        rules(
+            selector(plan, SENTINEL),
+            vec![ingress(from, vec![tcp(SENTINEL_PORT)])],
+            vec![
+                egress(Some(vec![pods(plan, SENTINEL)]), vec![tcp(SENTINEL_PORT)]),
+                egress(
+                    Some(vec![pods(plan, SERVER)]),
+                    vec![tcp(plan.spec.redis.port)],
+                ),
+            ],
+        ),
     )
 }
 
@@ -138,30 +118,21 @@ fn external(plan: &Plan) -> Result<Option<Object>, EmitError> {
     } else {
         e.source_ranges.clone()
     };
-    let from = ranges
-        .into_iter()
-        .map(|cidr| NetworkPolicyPeer {
-            ip_block: Some(IPBlock { cidr, except: None }),
-            ..Default::default()
-        })
-        .collect();
     let mut master = selector_labels(plan, SERVER);
-    master.insert(crate::emit::cr::opstree::ROLE_LABEL.into(), "master".into());
-    policy(
-        plan,
-        "allow-external",
-        NetworkPolicySpec {
-            pod_selector: Some(LabelSelector {
+    master.insert(ROLE_LABEL.into(), "master".into());
+    network::policy(
+        named(plan, "allow-external"),
+        rules(
+            LabelSelector {
                 match_labels: Some(master),
                 ..Default::default()
-            }),
-            policy_types: Some(vec!["Ingress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(from),
-                ports: Some(vec![tcp(plan.spec.redis.port)]),
-            }]),
-            ..Default::default()
-        },
+            },
+            vec![ingress(
+                ranges.into_iter().map(cidr).collect(),
+                vec![tcp(plan.spec.redis.port)],
+            )],
+            vec![],
+        ),
     )
     .map(Some)
 }

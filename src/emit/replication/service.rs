@@ -19,24 +19,41 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::SERVER;
 use crate::emit::common::{meta, selector_labels};
-use crate::emit::cr::opstree::ROLE_LABEL;
+use crate::emit::inventory::ServiceEntry;
 use crate::emit::{EmitError, Object};
 use crate::plan::model::Plan;
 use crate::spec::ServiceType;
+use crate::target::opstree::ROLE_LABEL;
 
 /// The external Service's name.
 pub fn external_name(plan: &Plan) -> String {
     format!("{}-external", plan.name)
 }
 
+/// The external Service's type, when the spec exposes Redis outside the cluster.
+fn exposed_type(plan: &Plan) -> Option<&'static str> {
+    match plan.spec.exposure.as_ref()?.type_ {
+        ServiceType::ClusterIP => None,
+        outside => Some(outside.as_str()),
+    }
+}
+
+/// The external Service, as the runbook lists it.
+pub fn entry(plan: &Plan) -> Option<ServiceEntry> {
+    let type_ = exposed_type(plan)?;
+    Some(ServiceEntry {
+        name: external_name(plan),
+        namespace: plan.namespace.clone(),
+        ports: vec![plan.spec.redis.port],
+        type_: Some(type_),
+        hostname: plan.spec.exposure.as_ref()?.hostname.clone(),
+        external: true,
+    })
+}
+
 pub fn external(plan: &Plan) -> Result<Option<Object>, EmitError> {
-    let Some(e) = &plan.spec.exposure else {
+    let (Some(e), Some(type_)) = (&plan.spec.exposure, exposed_type(plan)) else {
         return Ok(None);
-    };
-    let type_ = match e.type_ {
-        ServiceType::ClusterIP => return Ok(None),
-        ServiceType::LoadBalancer => "LoadBalancer",
-        ServiceType::NodePort => "NodePort",
     };
     let port = plan.spec.redis.port;
     let mut metadata = meta(plan, &external_name(plan), SERVER);
@@ -84,5 +101,5 @@ pub fn external(plan: &Plan) -> Result<Option<Object>, EmitError> {
     if let Some(reason) = e.accept_insecure.as_ref().filter(|_| insecure) {
         comment.push(format!("Exposed without auth or TLS, accepted: {reason}"));
     }
-    Object::new("Service", &svc).map(|o| Some(o.with_comment(comment)))
+    Ok(Some(Object::new("Service", &svc)?.with_comment(comment)))
 }

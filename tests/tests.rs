@@ -1,0 +1,42 @@
+//! The integration tests: one binary made of modules (ripgrep's `tests/tests.rs`), so one
+//! build serves them all and `cargo test -- <name>` picks any test. Helpers every module
+//! uses are in [`support`], once.
+//!
+//! - [`cli`]: the command line as users run it (whole-output snapshots with insta).
+//! - [`ci_reports`]: findings and drift as GitHub annotations and SARIF logs.
+//! - [`monorepo`]: specs of one name in several folders, rendered, checked and pruned.
+//! - [`golden`]: one test per `tests/golden/<case>/`.
+//! - [`gitops`]: the Argo CD plugin and the KRM function as their orchestrators run them.
+//! - [`diff_cluster`]: `rkv diff` against a stand-in API server and dumps.
+//! - [`helm`], [`policy`], [`runbook`]: what rkv writes, checked against charts, the
+//!   security policy and the runbooks' names.
+//! - [`import`]: `rkv import` over the seeds, its round trip, its command line and
+//!   `--live` against the stand-in API server.
+//! - [`names`]: every rendered name within Kubernetes' limits, and the name check agrees.
+//! - [`no_panic`]: the loader on arbitrary input.
+//! - [`secrets`]: no finding shows a secret, in any output format.
+
+// A test states what must hold: a failed unwrap or a panic is a failed test; and tests
+// write their own fixtures and temp trees directly, not through rkv's writer.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
+mod support;
+
+mod ci_reports;
+mod cli;
+mod diff_cluster;
+mod gitops;
+mod golden;
+mod helm;
+mod import;
+mod monorepo;
+mod names;
+mod no_panic;
+mod policy;
+mod runbook;
+mod secrets;
