@@ -12,4 +12,5 @@ pub mod memory;
 pub mod model;
 pub mod settings;
 pub mod slots;
+pub mod tls;
 pub mod zones;
