@@ -37,7 +37,7 @@
 //! | `batch` | `diag` `spec` `compile` `par` |
 //! | `diff` | `diag` `plan` `bundle` `write` `validate` |
 //! | `gitops` | `diag` `spec` `bundle` `write` `compile` `pick` |
-//! | `import` | `diag` `spec` `target` `compile` `diff` |
+//! | `import` | `diag` `spec` `target` `plan` `compile` `diff` |
 //! | `cli` | `diag` `spec` `bundle` `write` `validate` `explain` `compile` `pick` `batch` `diff` `gitops` `import` `par` |
 
 #[cfg(test)]
