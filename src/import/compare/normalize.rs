@@ -12,6 +12,7 @@ use super::Input;
 use super::config::{conf_map, custom_config, helm_values, redis_container};
 use crate::import::infer::Role;
 use crate::import::redisconf;
+use crate::target::opstree::ADDITIONAL_CONFIG_KEY;
 
 /// Both sides of the comparison go through this: server fields out, defaults in,
 /// configuration as directives.
@@ -156,9 +157,9 @@ pub(super) fn normalize(
                 .pointer("/spec/redisConfig/additionalRedisConfig")
                 .and_then(Value::as_str)
                 .map(str::to_string)
-                && let Some(text) = conf(&ns, &cm, "redis-additional.conf")
+                && let Some(text) = conf(&ns, &cm, ADDITIONAL_CONFIG_KEY)
             {
-                let c = redisconf::parse_conf(&text, "redis-additional.conf");
+                let c = redisconf::parse_conf(&text, ADDITIONAL_CONFIG_KEY);
                 if let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) {
                     spec.insert("redis.conf".into(), conf_map(&c));
                 }

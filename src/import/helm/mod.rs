@@ -28,6 +28,7 @@ use super::source::SourceObject;
 use crate::spec::{
     ApiVersion, HelmOutput, Metadata, Outputs, Redis, Topology, TopologyKind, TopologySpec, Use,
 };
+use crate::target::helm::DEFAULT_MASTER_SET;
 use values::{Vals, fullname, image_of};
 
 /// The Bitnami chart a values file is for: the charts rkv writes for.
@@ -56,7 +57,7 @@ pub fn defaults(chart: ChartName) -> Value {
             },
             "sentinel": {
                 "enabled": false,
-                "masterSet": "mymaster",
+                "masterSet": DEFAULT_MASTER_SET,
                 "quorum": 2,
                 "downAfterMilliseconds": 60000,
                 "failoverTimeout": 180000,

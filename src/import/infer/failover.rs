@@ -5,8 +5,6 @@
 //!
 //! In: the source objects and the index of the RedisFailover. Out: its [`Draft`].
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::core::v1::{Container, PersistentVolumeClaimSpec, ResourceRequirements};
 use serde_json::Value;
 
@@ -24,6 +22,7 @@ use crate::import::redisconf::{self, Conf};
 use crate::import::settings;
 use crate::import::source::SourceObject;
 use crate::spec::{Auth, Failover, FailoverOperator, SecretKeyRef, Sentinel, Shape};
+use crate::target::spotahome;
 
 /// A Spotahome RedisFailover.
 pub(super) fn failover(
@@ -118,11 +117,11 @@ pub(super) fn failover(
     }
     let sentinel = Sentinel {
         replicas: sentinels,
-        quorum: sentinels / 2 + 1,
+        quorum: spotahome::quorum(sentinels),
         down_after_ms: down,
         failover_timeout_ms: timeout,
         parallel_syncs: parallel,
-        master_name: Some("mymaster".into()),
+        master_name: Some(spotahome::MASTER_NAME.into()),
         image: o
             .value
             .pointer("/spec/sentinel/image")
@@ -166,7 +165,7 @@ pub(super) fn failover(
         d.spec().auth = Some(Auth {
             password_secret: SecretKeyRef {
                 name: secret.to_string(),
-                key: "password".into(),
+                key: spotahome::PASSWORD_KEY.into(),
             },
         });
     }
@@ -241,17 +240,7 @@ pub(super) fn failover(
     if let Some(pod_spec) = cr_pod_spec(o, "/spec/redis")? {
         settings::read_knobs(&pod_spec, &mut d.topology.spec, &mut d.notes);
     }
-    let labels = BTreeMap::from([
-        (
-            "app.kubernetes.io/component".to_string(),
-            "redis".to_string(),
-        ),
-        ("app.kubernetes.io/name".to_string(), o.name().to_string()),
-        (
-            "app.kubernetes.io/part-of".to_string(),
-            "redis-failover".to_string(),
-        ),
-    ]);
+    let labels = spotahome::pod_labels(o.name(), Some("redis"));
     related(objects, &mut d, &labels, &ns)?;
     wal(objects, &mut d, &ns)?;
     infer_use(&mut d);

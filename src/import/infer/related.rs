@@ -19,6 +19,7 @@ use crate::import::error::ImportError;
 use crate::import::pod::{self, Pod, typed};
 use crate::import::source::SourceObject;
 use crate::spec::{Backup, Client, Disruption, Exposure, Monitoring, ServiceType};
+use crate::target::{opstree, spotahome};
 
 /// The objects around the data pods: Services, PDBs, NetworkPolicies, CronJobs and
 /// PVCs of backups, Jobs, PrometheusRules, ServiceMonitors.
@@ -309,7 +310,13 @@ fn budget(d: &mut Draft, i: usize, o: &SourceObject) -> Result<(), ImportError> 
 /// policies cover the cluster bus, Sentinel, metrics from the monitoring namespace, DNS).
 fn clients_from_policy(d: &mut Draft, o: &SourceObject, port: u16, ns: &str) -> Vec<String> {
     let mut lost = Vec::new();
-    let covered = [port, port.saturating_add(10000), 26379, 9121];
+    let covered = [
+        port,
+        port.saturating_add(10000),
+        spotahome::SENTINEL_PORT,
+        opstree::SENTINEL_PORT,
+        9121,
+    ];
     for rule in o
         .value
         .pointer("/spec/ingress")

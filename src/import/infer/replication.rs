@@ -25,6 +25,7 @@ use crate::import::source::{self, SourceObject};
 use crate::spec::{
     Auth, Disruption, Exposure, Replication, SecretKeyRef, Sentinel, ServiceType, Shape,
 };
+use crate::target::opstree::ADDITIONAL_CONFIG_KEY;
 
 /// An OT-CONTAINER-KIT RedisReplication and the RedisSentinel that watches it.
 pub(super) fn replication(
@@ -225,17 +226,17 @@ pub(super) fn replication(
         .pointer("/spec/redisConfig/additionalRedisConfig")
         .and_then(Value::as_str)
     {
-        match pod::configmap_text(objects, &ns, cm, "redis-additional.conf") {
+        match pod::configmap_text(objects, &ns, cm, ADDITIONAL_CONFIG_KEY) {
             Some((obj, text)) => {
                 conf =
-                    redisconf::parse_conf(text, &format!("ConfigMap/{cm} redis-additional.conf"));
-                origin = format!("{} redis-additional.conf", obj.id());
+                    redisconf::parse_conf(text, &format!("ConfigMap/{cm} {ADDITIONAL_CONFIG_KEY}"));
+                origin = format!("{} {ADDITIONAL_CONFIG_KEY}", obj.id());
                 if let Some(ci) = objects.iter().position(|x| std::ptr::eq(x, obj)) {
                     d.roles.insert(ci, Role::Config);
                 }
             }
             None => {
-                return Err(o.invalid("/spec/redisConfig/additionalRedisConfig", format!("the ConfigMap `{cm}` (key `redis-additional.conf`) is not among the sources: add it")));
+                return Err(o.invalid("/spec/redisConfig/additionalRedisConfig", format!("the ConfigMap `{cm}` (key `{ADDITIONAL_CONFIG_KEY}`) is not among the sources: add it")));
             }
         }
     }
