@@ -24,13 +24,8 @@ pub(super) fn redis_container(
     if crate::import::pod::is_exporter(&typed) {
         return None;
     }
-    let inv = crate::import::pod::redis_invocation(&typed)?;
-    if inv.sentinel {
-        return None;
-    }
-    let mut conf_volume = None;
-    let mut merged = Conf::default();
-    if let Some(file) = &inv.conf_file {
+    // The mount holding `file`, and the file's text from the ConfigMap mounted there.
+    let mounted = |file: &str| {
         let mount = typed
             .volume_mounts
             .iter()
@@ -59,6 +54,16 @@ pub(super) fn redis_container(
                 .to_string();
             conf(ns, cm, &key)
         });
+        (mount, text)
+    };
+    let inv = crate::import::pod::redis_invocation(&typed, &|file| mounted(file).1)?;
+    if inv.sentinel {
+        return None;
+    }
+    let mut conf_volume = None;
+    let mut merged = Conf::default();
+    if let Some(file) = &inv.conf_file {
+        let (mount, text) = mounted(file);
         match text {
             Some(t) => merged = redisconf::parse_conf(&t, file),
             // The file's content is unknown: keep the command line as it is.

@@ -364,7 +364,9 @@ fn item_key(parent: &str, item: &Value) -> Option<String> {
                 serde_json::from_value(item.clone()).ok()?;
             if crate::import::pod::is_exporter(&c) {
                 Some("exporter".into())
-            } else if crate::import::pod::redis_invocation(&c).is_some_and(|i| !i.sentinel)
+            } else if crate::import::pod::redis_invocation(&c, &|_| None)
+                .is_some_and(|i| !i.sentinel)
+                // A container normalized from its invocation (a start script's too).
                 || item.get("redis.conf").is_some()
             {
                 Some("redis".into())

@@ -250,6 +250,9 @@ fn added_reason(kind: &str, id: &str) -> &'static str {
         "ConfigMap" if id.ends_with("-client") => "the client addresses, for applications to read",
         "ConfigMap" => "the Redis configuration",
         "PodDisruptionBudget" => "rkv's budget over the pods, with its arithmetic (`rkv explain`)",
+        "CronJob" if id.ends_with("-restore") => {
+            "the suspended template of the RUNBOOK's restore Job, from `backup`"
+        }
         "CronJob" => "rkv's backups and their retention, from `backup`",
         "PersistentVolumeClaim" => "a volume the spec asks for",
         "Job" => "the cluster-create Job",

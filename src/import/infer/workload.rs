@@ -44,14 +44,15 @@ pub(super) fn workload(
     };
     let pod = Pod::at(o, "/spec/template")?;
     let Some((ci, c)) = pod.spec.containers.iter().enumerate().find(|(_, c)| {
-        !pod::is_exporter(c) && pod::redis_invocation(c).is_some_and(|i| !i.sentinel)
+        !pod::is_exporter(c)
+            && pod::pod_redis_invocation(&pod, c, objects).is_some_and(|i| !i.sentinel)
     }) else {
         return Err(o.invalid(
             "/spec/template/spec/containers",
             "no container runs redis-server",
         ));
     };
-    let inv = pod::redis_invocation(c).unwrap_or_default();
+    let inv = pod::pod_redis_invocation(&pod, c, objects).unwrap_or_default();
     let image = c.image.clone().ok_or_else(|| {
         o.invalid(
             &format!("{}/image", pod.container_pointer(ci)),
