@@ -15,9 +15,6 @@ use crate::spec::tree::escape;
 use crate::spec::{ConfigValue, Loaded, Resolved, Shape};
 use crate::target::redis;
 
-/// The longest directive name accepted; Redis 7.0's longest is 34 characters.
-const MAX_NAME: usize = 64;
-
 pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     for (key, value) in &r.spec.redis.extra_config {
         let pointer = r.at("redis", &format!("/extraConfig/{}", escape(key)));
@@ -28,7 +25,7 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 &crate::spec::load::dotted(&pointer),
             )
         };
-        if !is_name(key) {
+        if !settings::is_name(key) {
             out.push(
                 at_key(codes::RKV161, format!("`{key}` is not a directive name rkv can write"))
                     .help("a directive is lowercase letters, digits, `-` and `_`, starting with a letter (`notify-keyspace-events`); Redis reads names in any case, so rkv takes them in lowercase only"),
@@ -50,7 +47,7 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             continue;
         }
         if let ConfigValue::Text(text) = value
-            && let Some(why) = unwritable(text)
+            && let Some(why) = settings::unwritable(text)
         {
             out.push(
                 l.diag(codes::RKV161, &pointer, format!("the value of `{key}` {why}"))
@@ -73,53 +70,9 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// `[a-z][a-z0-9_-]*`, at most [`MAX_NAME`] characters.
-fn is_name(key: &str) -> bool {
-    let b = key.as_bytes();
-    b.first().is_some_and(u8::is_ascii_lowercase)
-        && b.len() <= MAX_NAME
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_'))
-}
-
-/// Why `value` cannot be written as the arguments of one directive, in every place the
-/// settings go: a redis.conf line (a newline starts another directive, quotes and
-/// backslashes change how the line splits), a `redis-server` argument (the kubelet
-/// expands `$(VAR)`, and a word starting with `--` starts another option), a Helm
-/// value the chart renders as a template (`{{`), and Spotahome's `CONFIG SET`.
-fn unwritable(value: &str) -> Option<&'static str> {
-    if value.is_empty() {
-        return Some("is empty: leave the directive out to keep the server's default");
-    }
-    if value.chars().any(|c| c == '\n' || c == '\r') {
-        return Some("has a line break, which would start another directive");
-    }
-    if value.chars().any(|c| !(' '..='~').contains(&c)) {
-        return Some("has a character that is not printable ASCII");
-    }
-    if value.starts_with(' ') || value.ends_with(' ') {
-        return Some("starts or ends with a space");
-    }
-    if value.contains(['"', '\'', '\\', '`']) {
-        return Some("has a quote or a backslash, which change how Redis splits the line");
-    }
-    if value.contains("$(") {
-        return Some("has `$(`, which the kubelet expands from the container's environment");
-    }
-    if value.contains("{{") || value.contains("}}") {
-        return Some("has `{{` or `}}`, which Helm renders as a template");
-    }
-    if value.split(' ').any(|w| w.starts_with("--")) {
-        return Some(
-            "has a word starting with `--`, which `redis-server` reads as another directive",
-        );
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::plan::settings::{is_name, unwritable};
 
     #[test]
     fn names() {

@@ -41,6 +41,22 @@ impl Setting {
 /// cluster mode itself writes beside `cluster-enabled`.
 pub const CLUSTER_NODE_TIMEOUT: &str = "cluster-node-timeout";
 
+/// Every directive [`settings`] can write, in the order it writes them. Read-only: `rkv
+/// import` reads each back into the spec, in this order, and its tests fail when
+/// [`settings`] writes a directive this list or import's readers do not have.
+pub const DIRECTIVES: &[&str] = &[
+    "appendonly",
+    "appendfsync",
+    "auto-aof-rewrite-percentage",
+    "auto-aof-rewrite-min-size",
+    "save",
+    CLUSTER_NODE_TIMEOUT,
+    "maxmemory",
+    "maxmemory-policy",
+    "maxclients",
+    "repl-diskless-sync",
+];
+
 /// The settings in redis.conf order: persistence, the cluster's node timeout, `maxmemory`
 /// and the eviction policy, client and replication limits.
 pub fn settings(plan: &Plan) -> Vec<Setting> {
@@ -342,6 +358,54 @@ pub fn redis_args(plan: &Plan) -> Vec<String> {
         a.push("$(REDIS_PASSWORD)".into());
     }
     a
+}
+
+/// The longest directive name `redis.extraConfig` takes; Redis 7.0's longest is 34
+/// characters.
+const MAX_NAME: usize = 64;
+
+/// `[a-z][a-z0-9_-]*`, at most [`MAX_NAME`] characters.
+pub fn is_name(key: &str) -> bool {
+    let b = key.as_bytes();
+    b.first().is_some_and(u8::is_ascii_lowercase)
+        && b.len() <= MAX_NAME
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_'))
+}
+
+/// Why `value` cannot be written as the arguments of one directive, in every place the
+/// settings go: a redis.conf line (a newline starts another directive, quotes and
+/// backslashes change how the line splits), a `redis-server` argument (the kubelet
+/// expands `$(VAR)`, and a word starting with `--` starts another option), a Helm
+/// value the chart renders as a template (`{{`), and Spotahome's `CONFIG SET`.
+pub fn unwritable(value: &str) -> Option<&'static str> {
+    if value.is_empty() {
+        return Some("is empty: leave the directive out to keep the server's default");
+    }
+    if value.chars().any(|c| c == '\n' || c == '\r') {
+        return Some("has a line break, which would start another directive");
+    }
+    if value.chars().any(|c| !(' '..='~').contains(&c)) {
+        return Some("has a character that is not printable ASCII");
+    }
+    if value.starts_with(' ') || value.ends_with(' ') {
+        return Some("starts or ends with a space");
+    }
+    if value.contains(['"', '\'', '\\', '`']) {
+        return Some("has a quote or a backslash, which change how Redis splits the line");
+    }
+    if value.contains("$(") {
+        return Some("has `$(`, which the kubelet expands from the container's environment");
+    }
+    if value.contains("{{") || value.contains("}}") {
+        return Some("has `{{` or `}}`, which Helm renders as a template");
+    }
+    if value.split(' ').any(|w| w.starts_with("--")) {
+        return Some(
+            "has a word starting with `--`, which `redis-server` reads as another directive",
+        );
+    }
+    None
 }
 
 #[cfg(test)]
