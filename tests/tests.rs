@@ -13,6 +13,7 @@
 //!   security policy and the runbooks' names.
 //! - [`import`]: `rkv import` over the seeds, its round trip, its command line and
 //!   `--live` against the stand-in API server.
+//! - [`knobs`]: the placement and pod knobs on every pod rkv renders.
 //! - [`names`]: every rendered name within Kubernetes' limits, and the name check agrees.
 //! - [`no_panic`]: the loader on arbitrary input.
 //! - [`secrets`]: no finding shows a secret, in any output format.
@@ -36,6 +37,7 @@ mod gitops;
 mod golden;
 mod helm;
 mod import;
+mod knobs;
 mod monorepo;
 mod names;
 mod no_panic;
