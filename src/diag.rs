@@ -275,7 +275,6 @@ pub const CODES: &[(&str, &str)] = &[
         "`environments` and `sites` together, or a name that cannot be an output folder",
     ),
     ("RKV101", "Redis runs with no password"),
-    ("RKV102", "TLS is on but the plaintext port stays open"),
     (
         "RKV103",
         "a LoadBalancer or NodePort exposes Redis without auth and TLS (error unless `exposure.acceptInsecure` gives a reason)",
@@ -288,6 +287,10 @@ pub const CODES: &[(&str, &str)] = &[
     (
         "RKV106",
         "a label key or value Kubernetes refuses (at most 63 characters, letters, digits, `-`, `_`, `.`)",
+    ),
+    (
+        "RKV107",
+        "a field has no effect for the shape and target it renders to (README: What each field does where)",
     ),
     (
         "RKV110",
@@ -352,7 +355,7 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "RKV140",
-        "a cluster with mutual TLS has no client certificate Secret for its probes, exporter and Jobs",
+        "mutual TLS without a client certificate Secret for the probes, exporter and Jobs rkv renders (standalone, cluster)",
     ),
     (
         "RKV141",

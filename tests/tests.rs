@@ -8,6 +8,8 @@
 //! - [`golden`]: one test per `tests/golden/<case>/`.
 //! - [`gitops`]: the Argo CD plugin and the KRM function as their orchestrators run them.
 //! - [`diff_cluster`]: `rkv diff` against a stand-in API server and dumps.
+//! - [`effects`]: every schema field on every target renders, is read by the checks, or
+//!   is refused as the table of effects says.
 //! - [`helm`], [`policy`], [`runbook`]: what rkv writes, checked against charts, the
 //!   security policy and the runbooks' names.
 //! - [`import`]: `rkv import` over the seeds, its round trip, its command line and
@@ -30,6 +32,7 @@ mod support;
 mod ci_reports;
 mod cli;
 mod diff_cluster;
+mod effects;
 mod gitops;
 mod golden;
 mod helm;

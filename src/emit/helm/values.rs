@@ -8,16 +8,19 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Capabilities, ResourceRequirements, SeccompProfile};
+use k8s_openapi::api::core::v1::{
+    Capabilities, ResourceRequirements, SeccompProfile, TopologySpreadConstraint,
+};
 use k8s_openapi::api::networking::v1::{NetworkPolicyEgressRule, NetworkPolicyIngressRule};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::alerts;
-use crate::emit::{common, network, security};
+use crate::emit::alerts::{self, Scope};
+use crate::emit::{common, exposure, network, security};
 use crate::plan::model::Plan;
 use crate::plan::settings;
-use crate::spec::{Cluster, Replication};
+use crate::spec::{AntiAffinity, Cluster, Replication, ServiceType};
 use crate::target::helm::{CA_FILE, CERT_FILE, Chart, Image, KEY_FILE, SENTINEL_PORT, Workload};
 use crate::target::monitoring::Rule;
 
@@ -116,6 +119,100 @@ struct Role {
     pdb: Pdb,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pod_labels: BTreeMap<String, String>,
+    /// The master Service outside the cluster (`exposure`, standalone only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service: Option<RoleService>,
+    #[serde(flatten)]
+    placement: Placement,
+}
+
+/// `placement` in the charts' keys: the anti-affinity preset (`soft`/`hard` over
+/// `kubernetes.io/hostname` among the role's own pods) and spread constraints.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Placement {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod_anti_affinity_preset: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    topology_spread_constraints: Vec<TopologySpreadConstraint>,
+}
+
+/// The chart's pods of one role, by the labels the Bitnami charts put on them
+/// (`common.labels.matchLabels` and the component of the role's StatefulSet).
+pub fn chart_pods(plan: &Plan, chart: Chart, component: Option<&str>) -> LabelSelector {
+    let mut m = BTreeMap::from([
+        (
+            "app.kubernetes.io/name".to_string(),
+            chart.name().to_string(),
+        ),
+        ("app.kubernetes.io/instance".to_string(), release(plan)),
+    ]);
+    if let Some(c) = component {
+        m.insert("app.kubernetes.io/component".into(), c.into());
+    }
+    LabelSelector {
+        match_labels: Some(m),
+        ..Default::default()
+    }
+}
+
+fn release(plan: &Plan) -> String {
+    plan.outputs
+        .helm
+        .as_ref()
+        .map_or_else(|| plan.name.clone(), |h| h.release.clone())
+}
+
+/// The spec's placement for the pods `selector` picks.
+fn placement(plan: &Plan, selector: LabelSelector) -> Placement {
+    let p = plan.spec.placement.as_ref();
+    Placement {
+        pod_anti_affinity_preset: p.map(|p| match p.anti_affinity {
+            AntiAffinity::Preferred => "soft",
+            AntiAffinity::Required => "hard",
+        }),
+        topology_spread_constraints: crate::emit::placement::spread(p, selector)
+            .unwrap_or_default(),
+    }
+}
+
+/// `master.service`: the chart's `<fullname>-master` Service, as `exposure` asks for it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleService {
+    #[serde(rename = "type")]
+    type_: &'static str,
+    /// `Local` keeps the client's address for the source ranges and the NetworkPolicy.
+    external_traffic_policy: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    load_balancer_source_ranges: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<String, String>,
+}
+
+/// The master Service of the standalone chart, when the spec exposes it outside.
+fn exposed_service(plan: &Plan) -> Option<RoleService> {
+    let e = plan.spec.exposure.as_ref()?;
+    let type_ = exposure::outside(plan)?;
+    Some(RoleService {
+        type_: type_.as_str(),
+        external_traffic_policy: "Local",
+        load_balancer_source_ranges: if type_ == ServiceType::LoadBalancer {
+            e.source_ranges.clone()
+        } else {
+            Vec::new()
+        },
+        annotations: e
+            .hostname
+            .iter()
+            .map(|h| {
+                (
+                    "external-dns.alpha.kubernetes.io/hostname".to_string(),
+                    h.clone(),
+                )
+            })
+            .collect(),
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,6 +284,17 @@ fn ns_labels(ns: &str) -> BTreeMap<String, String> {
 fn network_policy(plan: &Plan, chart: Chart, ports: &[u16]) -> NetworkPolicy {
     let mut ingress: Vec<NetworkPolicyIngressRule> =
         network::clients(plan, ports).into_iter().collect();
+    // Outside addresses to the exposed master Service (the standalone chart only: the
+    // other charts refuse `exposure`, RKV107).
+    if chart == Chart::Redis && exposure::outside(plan).is_some() {
+        ingress.push(network::ingress(
+            exposure::ranges(plan)
+                .into_iter()
+                .map(network::cidr)
+                .collect(),
+            vec![network::tcp(plan.spec.redis.port)],
+        ));
+    }
     let exporter = exporter(plan);
     let mut metrics = None;
     if let (Some(mon), Some(e)) = (&plan.spec.monitoring, exporter) {
@@ -220,11 +328,19 @@ fn network_policy(plan: &Plan, chart: Chart, ports: &[u16]) -> NetworkPolicy {
 struct Metrics {
     enabled: bool,
     image: Image,
+    /// The exporter's port (`monitoring.exporter.port`); the chart's Services and the
+    /// NetworkPolicy rule follow it.
+    container_ports: MetricsPorts,
     #[serde(skip_serializing_if = "Option::is_none")]
     resources: Option<ResourceRequirements>,
     container_security_context: ContainerSecurity,
     service_monitor: Enabled,
     prometheus_rule: PrometheusRule,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct MetricsPorts {
+    http: u16,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -240,6 +356,19 @@ struct PrometheusRule {
     rules: Vec<Rule>,
 }
 
+/// The chart's rules: every pod the chart names starts with the fullname (`redis-node-0`,
+/// `redis-master-0`, `redis-0` for redis-cluster), every claim with `redis-data-`.
+pub fn alert_rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
+    alerts::rules(
+        plan,
+        &Scope {
+            pods: format!("{}-.+", plan.name),
+            claims: format!("redis-data-{}-.+", plan.name),
+            cluster: chart == Chart::RedisCluster,
+        },
+    )
+}
+
 fn exporter(plan: &Plan) -> Option<&crate::spec::Exporter> {
     plan.spec.monitoring.as_ref()?.exporter.as_ref()
 }
@@ -248,13 +377,14 @@ fn metrics(plan: &Plan, chart: Chart) -> Option<Metrics> {
     let mon = plan.spec.monitoring.as_ref()?;
     let e = mon.exporter.as_ref()?;
     let rules = if mon.alerts {
-        alerts::rules(plan, chart)
+        alert_rules(plan, chart)
     } else {
         Vec::new()
     };
     Some(Metrics {
         enabled: true,
         image: Image::parse(&e.image),
+        container_ports: MetricsPorts { http: e.port },
         resources: common::resources(e.resources.as_ref()),
         container_security_context: container_security(plan.run_as_user, chart),
         service_monitor: Enabled {
@@ -371,6 +501,8 @@ fn redis_chart(
         persistence: persistence(plan),
         pdb,
         pod_labels: BTreeMap::new(),
+        service: None,
+        placement: Placement::default(),
     };
     let no_pdb = Pdb {
         create: false,
@@ -406,7 +538,12 @@ fn redis_chart(
             // Under Sentinel there is no master StatefulSet; master.* is kept equal so
             // nothing differs if the architecture is ever switched.
             v.insert("master".into(), json!(role(None, no_pdb)));
-            v.insert("replica".into(), json!(role(Some(r.replicas), pdb(plan))));
+            // The chart's Sentinel StatefulSet `<fullname>-node`, component `node`.
+            let replica = Role {
+                placement: placement(plan, chart_pods(plan, Chart::Redis, Some("node"))),
+                ..role(Some(r.replicas), pdb(plan))
+            };
+            v.insert("replica".into(), json!(replica));
             let sentinel_image = match &s.image {
                 Some(i) => Image::parse(i),
                 None => image.sibling("redis-sentinel"),
@@ -428,7 +565,11 @@ fn redis_chart(
         }
         None => {
             v.insert("architecture".into(), json!("standalone"));
-            v.insert("master".into(), json!(role(None, no_pdb)));
+            let master = Role {
+                service: exposed_service(plan),
+                ..role(None, no_pdb)
+            };
+            v.insert("master".into(), json!(master));
             notes.push(
                 "No PodDisruptionBudget: with one pod it would either block every drain or allow the only pod to go."
                     .into(),
@@ -473,6 +614,16 @@ fn cluster_chart(
         .is_some_and(|p| p.enabled && p.aof.is_some());
     let mut redis = Map::new();
     redis.insert("automountServiceAccountToken".into(), json!(false));
+    let p = placement(plan, chart_pods(plan, Chart::RedisCluster, None));
+    if let Some(preset) = p.pod_anti_affinity_preset {
+        redis.insert("podAntiAffinityPreset".into(), json!(preset));
+    }
+    if !p.topology_spread_constraints.is_empty() {
+        redis.insert(
+            "topologySpreadConstraints".into(),
+            json!(p.topology_spread_constraints),
+        );
+    }
     redis.insert(
         "useAOFPersistence".into(),
         json!(if aof { "yes" } else { "no" }),
