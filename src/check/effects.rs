@@ -9,12 +9,13 @@
 
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::Diagnostic;
+use crate::diag::codes::{self, Code};
 use crate::spec::{Loaded, Resolved, Variant};
 use crate::target::effects::{self, Effect, REQUIRES, TABLE, Target, Why};
 
 /// The code of every refusal made here.
-pub const CODE: &str = "RKV107";
+pub const CODE: Code = codes::RKV107;
 
 /// Whether a value is set: `null`, `false` and an empty list or map are what leaving the
 /// field out means.
@@ -39,7 +40,6 @@ fn split(field: &str) -> (&str, String) {
 fn refusal(l: &Loaded, pointer: &str, field: &str, t: Target, w: Why) -> Diagnostic {
     l.diag(
         CODE,
-        Severity::Error,
         pointer,
         format!("`{field}` has no effect for {}: {}", t.describe(), w.reason),
     )
@@ -97,7 +97,6 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             out.push(
                 l.diag(
                     CODE,
-                    Severity::Error,
                     &r.at(section, &rest),
                     format!("`{}` has no effect without {}", req.field, req.needs),
                 )

@@ -9,6 +9,7 @@ pub mod effects;
 pub mod names;
 pub mod topology;
 
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Severity};
 use crate::plan::model::Plan;
 use crate::spec::{Loaded, Resolved, ServiceType, Shape};
@@ -36,7 +37,7 @@ pub fn check(loaded: &Loaded, variants: &[(Resolved, Plan)]) -> Vec<Diagnostic> 
             true
         }
     });
-    out.sort_by(|a, b| (a.line, a.column, a.code).cmp(&(b.line, b.column, b.code)));
+    out.sort_by_key(|d| (d.line, d.column, d.code));
     out
 }
 
@@ -44,7 +45,7 @@ fn spec_level(l: &Loaded, out: &mut Vec<Diagnostic>) {
     let spec = &l.topology.spec;
     if !spec.sites.is_empty() && !spec.environments.is_empty() {
         out.push(
-            l.diag("RKV100", Severity::Error, "/spec/environments", "a topology has either `environments` or `sites`, not both")
+            l.diag(codes::RKV100, "/spec/environments", "a topology has either `environments` or `sites`, not both")
                 .help("sites are separate clusters with their own trees; put per-site changes under `sites`"),
         );
     }
@@ -60,7 +61,7 @@ fn spec_level(l: &Loaded, out: &mut Vec<Diagnostic>) {
             if !valid || name == "base" {
                 let p = format!("/spec/{group}/{}", crate::spec::tree::escape(name));
                 out.push(
-                    l.diag("RKV100", Severity::Error, &p, format!("`{name}` cannot name a directory of the output"))
+                    l.diag(codes::RKV100, &p, format!("`{name}` cannot name a directory of the output"))
                         .help("use lowercase letters, digits and `-` (and not `base`, which is the kustomize base)"),
                 );
             }
@@ -76,7 +77,7 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     let tls = s.tls.as_ref();
     if s.auth.is_none() {
         out.push(
-            l.diag("RKV101", Severity::Warning, &r.origin("redis"), format!("`{}` runs Redis with no password", r.name))
+            l.diag(codes::RKV101, &r.origin("redis"), format!("`{}` runs Redis with no password", r.name))
                 .help(if matches!(s.shape, Shape::Failover(_)) {
                     "anyone the NetworkPolicies let in has full access: add `auth.passwordSecret: {name, key: password}`; rkv sets the RedisFailover's `auth.secretPath` to that Secret, and Spotahome reads its key `password`"
                 } else {
@@ -101,20 +102,19 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 (true, false) => "no password",
                 _ => "no TLS",
             };
-            let sev = if e.accept_insecure.is_some() {
-                Severity::Warning
-            } else {
-                Severity::Error
-            };
             let mut d = l.diag(
-                "RKV103",
-                sev,
+                codes::RKV103,
                 &r.at("exposure", "/type"),
                 format!(
                     "a {} Service exposes Redis outside the cluster with {missing}",
                     e.type_.as_str()
                 ),
             );
+            if e.accept_insecure.is_some() {
+                // The spec accepts the risk with a written reason: the finding stays in
+                // every report, as a warning that does not stop the render.
+                d = d.with_severity(Severity::Warning);
+            }
             d.help = Some(match &e.accept_insecure {
                 Some(reason) => format!("accepted by `exposure.acceptInsecure`: {reason}"),
                 None => "add `auth` and `tls`, or keep the Service ClusterIP; to accept the risk, give `exposure.acceptInsecure: <reason>`".into(),
@@ -133,8 +133,7 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 if !sites.contains_key(site) {
                     out.push(
                         l.diag(
-                            "RKV104",
-                            Severity::Error,
+                            codes::RKV104,
                             &r.at("shape", &format!("/failover/wal/mirror/{field}")),
                             format!("mirror `{field}` names `{site}`, which is not a site"),
                         )
@@ -163,7 +162,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             None => r.origin("use"),
         };
         out.push(
-            l.diag("RKV170", Severity::Error, &at, format!("`{}` is declared `durable` but has no persistence", r.name))
+            l.diag(codes::RKV170, &at, format!("`{}` is declared `durable` but has no persistence", r.name))
                 .help("a restart loses every key: give `persistence: {size, aof: {fsync: everysec}}`, or declare `use: cache`"),
         );
     }
@@ -171,7 +170,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         && aof.fsync.is_none()
     {
         out.push(
-            l.diag("RKV171", Severity::Warning, &r.at("persistence", "/aof"), "AOF is on but `appendfsync` is not set: the server default `everysec` applies")
+            l.diag(codes::RKV171, &r.at("persistence", "/aof"), "AOF is on but `appendfsync` is not set: the server default `everysec` applies")
                 .help("choose it in `persistence.aof.fsync`: `always` fsyncs every write (nothing acknowledged is lost, slowest), `everysec` loses up to about 1 s of writes on a crash, `no` leaves flushing to the kernel (about 30 s of writes lost)"),
         );
     }
@@ -188,8 +187,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         };
         out.push(
             l.diag(
-                "RKV172",
-                Severity::Warning,
+                codes::RKV172,
                 &r.origin("use"),
                 format!(
                     "`{}` is declared `durable` but has no backup schedule",
@@ -204,7 +202,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     };
     let Some(chart) = Chart::of(&s.shape) else {
         out.push(
-            l.diag("RKV173", Severity::Error, &r.at("outputs", "/helm"), "the Helm target has no chart for the `failover` shape")
+            l.diag(codes::RKV173, &r.at("outputs", "/helm"), "the Helm target has no chart for the `failover` shape")
                 .help("the Bitnami charts render `standalone`, `replication` (Sentinel) and `cluster`; the failover shape compiles to a RedisFailover CR: drop `outputs.helm`"),
         );
         return;
@@ -212,7 +210,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     let image = Image::parse(&s.redis.image);
     if !image.repository.contains("bitnami") {
         out.push(
-            l.diag("RKV174", Severity::Error, &r.at("redis", "/image"), format!("the Bitnami `{}` chart cannot run `{}`", chart.name(), s.redis.image))
+            l.diag(codes::RKV174, &r.at("redis", "/image"), format!("the Bitnami `{}` chart cannot run `{}`", chart.name(), s.redis.image))
                 .help("the chart's start scripts live in the Bitnami images: use `bitnami/redis:<tag>` (rkv derives `redis-sentinel` and `redis-cluster` from it)"),
         );
     }
@@ -220,7 +218,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         && rep.sentinel.replicas != rep.replicas
     {
         out.push(
-            l.diag("RKV175", Severity::Error, &r.at("shape", "/replication/sentinel/replicas"), format!(
+            l.diag(codes::RKV175, &r.at("shape", "/replication/sentinel/replicas"), format!(
                 "the Bitnami chart runs one Sentinel beside each Redis pod: {} Sentinels cannot go with {} Redis pods",
                 rep.sentinel.replicas, rep.replicas
             ))
@@ -229,7 +227,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
     if !ChartVersion::parse(&helm.version).pins_major(chart.major()) {
         out.push(
-            l.diag("RKV176", Severity::Warning, &r.at("outputs", "/helm/version"), format!(
+            l.diag(codes::RKV176, &r.at("outputs", "/helm/version"), format!(
                 "rkv writes values for the `{}` chart {}.x; version `{}` may read them differently",
                 chart.name(), chart.major(), helm.version
             ))
@@ -257,8 +255,7 @@ fn mutual_tls(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     };
     out.push(
         l.diag(
-            "RKV140",
-            Severity::Error,
+            codes::RKV140,
             &r.at("tls", "/mutual"),
             "mutual TLS is on but `tls.clientSecret` is not set",
         )
@@ -278,8 +275,7 @@ fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     if kustomize && s.tls.as_ref().is_some_and(|t| t.plaintext_port) {
         out.push(
             l.diag(
-                "RKV142",
-                Severity::Error,
+                codes::RKV142,
                 &r.at("tls", "/plaintextPort"),
                 format!(
                     "the cluster shape serves TLS on `redis.port` ({}) and has no second port for plaintext",
@@ -293,8 +289,7 @@ fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     if bus > 65535 {
         out.push(
             l.diag(
-                "RKV141",
-                Severity::Error,
+                codes::RKV141,
                 &r.at("redis", "/port"),
                 format!(
                     "the cluster bus listens on `redis.port` + 10000 = {bus}, which is not a TCP port"
@@ -320,8 +315,7 @@ fn failover_findings(
     {
         out.push(
             l.diag(
-                "RKV150",
-                Severity::Error,
+                codes::RKV150,
                 &r.at("auth", "/passwordSecret/key"),
                 format!(
                     "the Spotahome operator reads key `password` of Secret `{}`, not `{}`",
@@ -339,8 +333,7 @@ fn failover_findings(
     {
         out.push(
             l.diag(
-                "RKV151",
-                Severity::Error,
+                codes::RKV151,
                 &r.at("shape", "/failover/sentinel/masterName"),
                 format!("the Spotahome operator always names the master group `{}`, not `{m}`", spotahome::MASTER_NAME),
             )
@@ -350,8 +343,7 @@ fn failover_findings(
     if r.name.len() > spotahome::MAX_NAME {
         out.push(
             l.diag(
-                "RKV152",
-                Severity::Error,
+                codes::RKV152,
                 &r.origin("name"),
                 format!(
                     "`{}` is {} characters; the Spotahome operator rejects a RedisFailover name longer than {}",
@@ -367,8 +359,7 @@ fn failover_findings(
     if f.sentinel.quorum != spotahome_quorum {
         out.push(
             l.diag(
-                "RKV157",
-                Severity::Error,
+                codes::RKV157,
                 &r.at("shape", "/failover/sentinel/quorum"),
                 format!(
                     "the Spotahome operator sets quorum = floor({}/2) + 1 = {spotahome_quorum}, not {}",
@@ -381,8 +372,7 @@ fn failover_findings(
     if f.operator_namespace.is_none() {
         out.push(
             l.diag(
-                "RKV155",
-                Severity::Warning,
+                codes::RKV155,
                 &r.at("shape", "/failover"),
                 "the NetworkPolicies keep the Spotahome operator out of Redis and Sentinel",
             )
@@ -392,8 +382,7 @@ fn failover_findings(
     let Some(w) = &f.wal else { return };
     out.push(
         l.diag(
-            "RKV153",
-            Severity::Note,
+            codes::RKV153,
             &r.at("shape", "/failover/wal"),
             "a relative EXPIRE replayed from the WAL expires later on each site than where it was written",
         )
@@ -405,8 +394,7 @@ fn failover_findings(
     {
         out.push(
             l.diag(
-                "RKV154",
-                Severity::Error,
+                codes::RKV154,
                 &r.at("shape", "/failover/wal/topic/retentionHours"),
                 format!(
                     "topic `{}` keeps {} h of writes, shorter than the {window} h restore window asked for",
@@ -431,8 +419,7 @@ fn failover_findings(
         if !missing.is_empty() {
             out.push(
                 l.diag(
-                    "RKV156",
-                    Severity::Error,
+                    codes::RKV156,
                     &r.at("shape", "/failover/wal/mirror"),
                     format!("the mirror cannot authenticate to `{}`: no {}", m.from, missing.join(" and ")),
                 )
@@ -443,8 +430,7 @@ fn failover_findings(
     if let Some(p) = w.topic.partitions.filter(|p| *p < w.applier.replicas) {
         out.push(
             l.diag(
-                "RKV158",
-                Severity::Warning,
+                codes::RKV158,
                 &r.at("shape", "/failover/wal/topic/partitions"),
                 format!(
                     "{p} partition(s) for {} appliers: {} applier(s) get no partition and sit idle",
@@ -471,7 +457,7 @@ pub fn unreadable_memory(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         .and_then(|x| x.memory.as_deref());
     let unusable = |at: &str, e: memory::MemoryError, out: &mut Vec<Diagnostic>| {
         out.push(
-            l.diag("RKV169", Severity::Error, at, e.to_string())
+            l.diag(codes::RKV169, at, e.to_string())
                 .help("memory checks and `maxmemory` need a value rkv can read"),
         );
     };
@@ -540,8 +526,7 @@ pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>)
         let at = format!("/metadata/labels/{}", crate::spec::tree::escape(key));
         out.push(
             l.diag(
-                "RKV167",
-                Severity::Error,
+                codes::RKV167,
                 &at,
                 format!(
                     "label `{key}` is one the redis operator sets on its pods: it copies the CR's labels over its own, which breaks its PodDisruptionBudget, Services and master lookup"
@@ -556,8 +541,7 @@ pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>)
     if rep.operator_namespace.is_none() {
         out.push(
             l.diag(
-                "RKV168",
-                Severity::Warning,
+                codes::RKV168,
                 &r.at("shape", "/replication"),
                 "the default-deny NetworkPolicy also shuts out the redis operator: it cannot check roles, label the master or repair replication",
             )
@@ -569,8 +553,9 @@ pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::Code;
 
-    fn codes(spec: &str) -> Vec<&'static str> {
+    fn found(spec: &str) -> Vec<Code> {
         let loaded = crate::spec::load_str("t.yaml", spec.to_string()).expect("spec loads");
         let planned: Vec<_> = crate::spec::resolve::resolve(&loaded.topology)
             .into_iter()
@@ -591,9 +576,9 @@ mod tests {
     #[test]
     fn a_range_the_helm_emitter_supports_is_no_rkv176() {
         // The emitter writes this as the OCIRepository's `ref.semver`; it stays on 23.x.
-        assert!(!codes(&helm_spec(">=23.0.0 <24.0.0")).contains(&"RKV176"));
-        assert!(!codes(&helm_spec("23.1.1")).contains(&"RKV176"));
-        assert!(codes(&helm_spec(">=23.0.0")).contains(&"RKV176"));
-        assert!(codes(&helm_spec("13.0.5")).contains(&"RKV176"));
+        assert!(!found(&helm_spec(">=23.0.0 <24.0.0")).contains(&codes::RKV176));
+        assert!(!found(&helm_spec("23.1.1")).contains(&codes::RKV176));
+        assert!(found(&helm_spec(">=23.0.0")).contains(&codes::RKV176));
+        assert!(found(&helm_spec("13.0.5")).contains(&codes::RKV176));
     }
 }

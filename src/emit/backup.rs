@@ -26,6 +26,7 @@ use super::inventory;
 use super::network::{self, egress, here, ingress, named, rules, tcp};
 use super::{EmitError, Object, security};
 use crate::plan::model::Plan;
+use crate::plan::slots::CLUSTER_SLOTS;
 use crate::target::monitoring::Rule;
 
 const PRIMARY_SH: &str = include_str!("templates/primary-backup.sh.j2");
@@ -136,21 +137,31 @@ pub fn inventory(plan: &Plan) -> inventory::Backup {
     inventory::Backup {
         cronjob: name(plan),
         claim: name(plan),
+        // No restore Job: the runbook says how to load a dump by hand.
+        restore: None,
     }
 }
 
-/// The alert on the backup Jobs, as the cluster shape writes it.
+/// Whether the backup CronJob `cronjob` in `namespace` is failing, from kube-state-metrics'
+/// CronJob times: the newest scheduled run has not succeeded (failed, or partial: the
+/// cluster's backup.sh exits 2); or no run succeeded for two schedule intervals; or none
+/// ever did. Failed Jobs that linger after a successful retry do not count. The cluster
+/// shape's alert and this module's read the same expression.
+pub fn failed_expr(namespace: &str, cronjob: &str) -> String {
+    let cj = format!("namespace=\"{namespace}\", cronjob=\"{cronjob}\"");
+    format!(
+        "(kube_cronjob_status_last_schedule_time{{{cj}}} > kube_cronjob_status_last_successful_time{{{cj}}}) or (time() - kube_cronjob_status_last_successful_time{{{cj}}} > 2 * (kube_cronjob_next_schedule_time{{{cj}}} - kube_cronjob_status_last_schedule_time{{{cj}}})) or (kube_cronjob_status_last_schedule_time{{{cj}}} unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{{{cj}}})"
+    )
+}
+
+/// The alert on the backup CronJob.
 pub fn alert(plan: &Plan, prefix: &str) -> Rule {
     Rule::alert(
         &format!("{prefix}BackupFailed"),
-        format!(
-            "kube_job_status_failed{{namespace=\"{}\", job_name=~\"{}.*\"}} > 0",
-            plan.namespace,
-            name(plan)
-        ),
+        failed_expr(&plan.namespace, &name(plan)),
         Some("1h"),
         "warning",
-        "The Redis backup Job failed",
+        "No successful Redis backup since the last scheduled run (failed or not run)",
     )
 }
 
@@ -219,6 +230,7 @@ fn backup_script(job: &Job) -> Result<String, EmitError> {
             CLUSTER_SH,
             context! {
                 name, port, nodes, tls_flags => flags, backup_dir => BACKUP_DIR,
+                slots => CLUSTER_SLOTS,
             },
         ),
     }

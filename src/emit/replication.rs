@@ -49,12 +49,10 @@ pub fn emit(plan: &Plan, shape: &Replication) -> Result<Emitted, EmitError> {
     ];
     if let Some(t) = &plan.spec.tls {
         out.push(config::sentinel_config_map(plan, t)?);
-        out.extend(tls::certificates(
-            plan,
-            t,
-            SERVER,
-            server_names(plan, shape),
-        )?);
+        let names = crate::plan::tls::server_names(plan)
+            .into_iter()
+            .map(|n| n.name);
+        out.extend(tls::certificates(plan, t, SERVER, names.collect())?);
     }
     out.extend(service::external(plan)?);
     out.extend(network::policies(plan, shape)?);
@@ -94,39 +92,6 @@ fn tls_config(plan: &Plan) -> Option<TlsConfig> {
 /// redis-cli flags inside the operator's pods: the certificate it mounts at `/tls`.
 fn cli_flags() -> String {
     format!("--tls --cacert {TLS_DIR}/ca.crt --cert {TLS_DIR}/tls.crt --key {TLS_DIR}/tls.key")
-}
-
-/// Every name a client, a replica, a Sentinel or the operator connects by: the operator's
-/// Services, each pod by its headless name, the Sentinels' Service and pods, and the
-/// external Service with its hostname.
-fn server_names(plan: &Plan, shape: &Replication) -> Vec<String> {
-    let (n, ns) = (&plan.name, &plan.namespace);
-    let sentinel = opstree::sentinel_statefulset(n);
-    let mut names = Vec::new();
-    for svc in [
-        n.clone(),
-        format!("{n}-master"),
-        format!("{n}-replica"),
-        format!("{n}-additional"),
-        opstree::headless_service(n),
-        sentinel.clone(),
-        format!("{sentinel}-headless"),
-        format!("{sentinel}-additional"),
-    ] {
-        names.push(format!("{svc}.{ns}.svc"));
-        names.push(format!("{svc}.{ns}.svc.cluster.local"));
-    }
-    let headless = opstree::headless_service(n);
-    names.extend((0..shape.replicas).map(|i| format!("{n}-{i}.{headless}.{ns}.svc")));
-    names.extend(
-        (0..shape.sentinel.replicas)
-            .map(|i| format!("{sentinel}-{i}.{sentinel}-headless.{ns}.svc")),
-    );
-    if let Some(e) = service::entry(plan) {
-        names.push(format!("{}.{ns}.svc", e.name));
-        names.extend(e.hostname);
-    }
-    names
 }
 
 /// The backup asks the operator's Sentinel Service for the primary. The operator's own

@@ -48,29 +48,15 @@ pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
         out.extend(backup::objects(&backup_job(plan, b))?);
     }
     if let Some(t) = &plan.spec.tls {
-        out.extend(tls::certificates(plan, t, COMPONENT, server_names(plan))?);
+        let names = crate::plan::tls::server_names(plan)
+            .into_iter()
+            .map(|n| n.name);
+        out.extend(tls::certificates(plan, t, COMPONENT, names.collect())?);
     }
     Ok(Emitted {
         objects: out,
         inventory: inventory(plan),
     })
-}
-
-/// The names clients connect by: the Service, and the external hostname a LoadBalancer
-/// is published under.
-fn server_names(plan: &Plan) -> Vec<String> {
-    let mut names = vec![
-        format!("{}.{}.svc", plan.name, plan.namespace),
-        format!("{}.{}.svc.cluster.local", plan.name, plan.namespace),
-    ];
-    names.extend(
-        plan.spec
-            .exposure
-            .as_ref()
-            .filter(|e| e.type_ == crate::spec::ServiceType::LoadBalancer)
-            .and_then(|e| e.hostname.clone()),
-    );
-    names
 }
 
 /// The backup reads the one Redis through its Service.

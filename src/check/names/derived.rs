@@ -251,14 +251,13 @@ fn backup(n: &mut Names, r: &Resolved, name: &Src, part_of: &Src) {
 }
 
 /// cert-manager Certificates into the TLS Secrets (`emit::tls`, the cluster's own): the
-/// server certificate's common name is `<name>.<namespace>.svc`, the client's `<name>-client`.
-fn certificates(n: &mut Names, r: &Resolved, name: &Src, ns: &Src) {
+/// server certificate's common name is `cn`, the client's `<name>-client`.
+fn certificates(n: &mut Names, r: &Resolved, name: &Src, ns: &Src, cn: String) {
     let Some(t) = r.spec.tls.as_ref().filter(|t| t.cert_manager.is_some()) else {
         return;
     };
     let server = Src::new(r.at("tls", "/serverSecret"), &t.server_secret);
     n.object("Certificate", &SUBDOMAIN, &server, "");
-    let cn = format!("{}.{}.svc", r.name, r.namespace);
     n.add(
         COMMON_NAME_KIND,
         "cert-manager",
@@ -300,7 +299,7 @@ fn external(n: &mut Names, r: &Resolved, name: &Src) {
 
 fn standalone(n: &mut Names, r: &Resolved, name: &Src, ns: &Src) {
     external(n, r, name);
-    certificates(n, r, name, ns);
+    certificates(n, r, name, ns, format!("{}.{}.svc", r.name, r.namespace));
     n.object("Deployment", &DEPLOYMENT, name, "");
     n.object("Service", &SERVICE, name, "");
     if r.spec.persistence.as_ref().is_some_and(|p| p.enabled) {
@@ -325,6 +324,18 @@ fn cluster(n: &mut Names, r: &Resolved, name: &Src, ns: &Src, part_of: &Src) {
         n.object("PersistentVolumeClaim", &SUBDOMAIN, name, "-backup");
         n.object("CronJob", &CRONJOB, name, "-backup");
         n.object("CronJob", &CRONJOB, part_of, "-backup-retention");
+        // The suspended restore CronJob is rendered unless a TLS cluster has no client
+        // certificate; the RUNBOOK's full-loss procedure makes Job `<name>-restore-1` from it.
+        if s.tls.as_ref().is_none_or(|t| t.client_secret.is_some()) {
+            n.object("CronJob", &CRONJOB, name, "-restore");
+            n.add(
+                "Job",
+                "RUNBOOK",
+                &JOB,
+                name,
+                format!("{}-restore-1", r.name),
+            );
+        }
     }
     if let Some(m) = &s.monitoring {
         if m.alerts {
@@ -336,7 +347,10 @@ fn cluster(n: &mut Names, r: &Resolved, name: &Src, ns: &Src, part_of: &Src) {
     }
     common_policies(n, r, name);
     policies(n, name, &["allow-peers", "allow-jobs", "jobs-egress"]);
-    certificates(n, r, name, ns);
+    // The server certificate's common name is the client Service's name,
+    // `<name>-client.<namespace>.svc` (one of `plan::tls::server_names`).
+    let cn = format!("{}-client.{}.svc", r.name, r.namespace);
+    certificates(n, r, name, ns, cn);
 }
 
 fn failover(n: &mut Names, r: &Resolved, name: &Src) {
@@ -462,7 +476,7 @@ fn replication(n: &mut Names, r: &Resolved, name: &Src, ns: &Src) {
     alerts(n, r, name);
     if s.tls.is_some() {
         n.object("ConfigMap", &SUBDOMAIN, name, "-sentinel-config");
-        certificates(n, r, name, ns);
+        certificates(n, r, name, ns, format!("{}.{}.svc", r.name, r.namespace));
     }
     common_policies(n, r, name);
     policies(n, name, &["allow-redis-peers", "allow-sentinel-peers"]);
