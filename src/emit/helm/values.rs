@@ -11,18 +11,21 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{
     Capabilities, ResourceRequirements, SeccompProfile, TopologySpreadConstraint,
 };
-use k8s_openapi::api::networking::v1::{NetworkPolicyEgressRule, NetworkPolicyIngressRule};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::emit::alerts::{self, Scope};
-use crate::emit::{common, exposure, network, security};
+use crate::emit::{common, security};
 use crate::plan::model::Plan;
 use crate::plan::settings;
-use crate::spec::{AntiAffinity, Cluster, Replication, ServiceType};
+use crate::spec::{AntiAffinity, Cluster, Replication};
 use crate::target::helm::{CA_FILE, CERT_FILE, Chart, Image, KEY_FILE, SENTINEL_PORT, Workload};
 use crate::target::monitoring::Rule;
+
+mod reach;
+
+use reach::{RoleService, exposed_service, network_policy};
 
 /// `podSecurityContext` as the charts read it (only the keys their `values.yaml` has).
 #[derive(Debug, Clone, Serialize)]
@@ -176,45 +179,6 @@ fn placement(plan: &Plan, selector: LabelSelector) -> Placement {
     }
 }
 
-/// `master.service`: the chart's `<fullname>-master` Service, as `exposure` asks for it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RoleService {
-    #[serde(rename = "type")]
-    type_: &'static str,
-    /// `Local` keeps the client's address for the source ranges and the NetworkPolicy.
-    external_traffic_policy: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    load_balancer_source_ranges: Vec<String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    annotations: BTreeMap<String, String>,
-}
-
-/// The master Service of the standalone chart, when the spec exposes it outside.
-fn exposed_service(plan: &Plan) -> Option<RoleService> {
-    let e = plan.spec.exposure.as_ref()?;
-    let type_ = exposure::outside(plan)?;
-    Some(RoleService {
-        type_: type_.as_str(),
-        external_traffic_policy: "Local",
-        load_balancer_source_ranges: if type_ == ServiceType::LoadBalancer {
-            e.source_ranges.clone()
-        } else {
-            Vec::new()
-        },
-        annotations: e
-            .hostname
-            .iter()
-            .map(|h| {
-                (
-                    "external-dns.alpha.kubernetes.io/hostname".to_string(),
-                    h.clone(),
-                )
-            })
-            .collect(),
-    })
-}
-
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SentinelValues {
@@ -252,75 +216,6 @@ fn tls(plan: &Plan) -> Option<Tls> {
         cert_key_filename: KEY_FILE,
         cert_ca_filename: CA_FILE,
     })
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NetworkPolicy {
-    enabled: bool,
-    /// `false`: only this release's pods (and `<fullname>-client: "true"` pods) plus the
-    /// exact allows below may connect.
-    allow_external: bool,
-    allow_external_egress: bool,
-    extra_ingress: Vec<NetworkPolicyIngressRule>,
-    extra_egress: Vec<NetworkPolicyEgressRule>,
-    /// Only the redis chart has a separate metrics section.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    metrics: Option<MetricsPolicy>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct MetricsPolicy {
-    allow_external: bool,
-    #[serde(rename = "ingressNSMatchLabels")]
-    ingress_ns_match_labels: BTreeMap<String, String>,
-}
-
-fn ns_labels(ns: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([("kubernetes.io/metadata.name".to_string(), ns.to_string())])
-}
-
-fn network_policy(plan: &Plan, chart: Chart, ports: &[u16]) -> NetworkPolicy {
-    let mut ingress: Vec<NetworkPolicyIngressRule> =
-        network::clients(plan, ports).into_iter().collect();
-    // Outside addresses to the exposed master Service (the standalone chart only: the
-    // other charts refuse `exposure`, RKV107).
-    if chart == Chart::Redis && exposure::outside(plan).is_some() {
-        ingress.push(network::ingress(
-            exposure::ranges(plan)
-                .into_iter()
-                .map(network::cidr)
-                .collect(),
-            vec![network::tcp(plan.spec.redis.port)],
-        ));
-    }
-    let exporter = exporter(plan);
-    let mut metrics = None;
-    if let (Some(mon), Some(e)) = (&plan.spec.monitoring, exporter) {
-        match chart {
-            Chart::Redis => {
-                metrics = Some(MetricsPolicy {
-                    allow_external: false,
-                    ingress_ns_match_labels: ns_labels(&mon.namespace),
-                })
-            }
-            // The redis-cluster chart has no metrics section: an exact extra rule.
-            Chart::RedisCluster => ingress.push(network::ingress(
-                vec![network::every_pod_of(&mon.namespace)],
-                vec![network::tcp(e.port)],
-            )),
-        }
-    }
-    NetworkPolicy {
-        enabled: true,
-        allow_external: false,
-        allow_external_egress: false,
-        extra_ingress: ingress,
-        // DNS to the cluster DNS only; the charts add the pod-to-pod rules themselves.
-        extra_egress: vec![network::dns()],
-        metrics,
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]
