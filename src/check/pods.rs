@@ -65,7 +65,7 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             if let Some(v) = t.value.as_deref() {
                 if exists {
                     out.push(
-                        l.diag(codes::RKV128, &at("/value"), "a toleration with `operator: Exists` takes no `value`: it matches the key with any value")
+                        l.diag(codes::RKV128, &r.at("placement", &format!("/tolerations/{i}")), "a toleration with `operator: Exists` takes no `value`: it matches the key with any value")
                             .help("remove `value`, or use `operator: Equal` to match this value only"),
                     );
                 } else if v.chars().count() > LABEL_VALUE.max || !LABEL_VALUE.format.accepts(v) {
@@ -90,7 +90,7 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             }
             if t.toleration_seconds.is_some() && t.effect != Some(TaintEffect::NoExecute) {
                 out.push(
-                    l.diag(codes::RKV128, &at("/tolerationSeconds"), "`tolerationSeconds` only applies with `effect: NoExecute`: the API server refuses it otherwise")
+                    l.diag(codes::RKV128, &r.at("placement", &format!("/tolerations/{i}")), "`tolerationSeconds` only applies with `effect: NoExecute`: the API server refuses it otherwise")
                         .help("set `effect: NoExecute` (how long a pod stays on a node once the taint appears), or remove `tolerationSeconds`"),
                 );
             }
