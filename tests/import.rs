@@ -566,8 +566,6 @@ fn fields_rkv_cannot_express_are_listed_and_fail_the_check() {
     let i = import_text(STANDALONE).expect("imports");
     let l = lost(&i.report);
     for want in [
-        "Deployment/apps/kv spec.template.spec.nodeSelector.disk",
-        "Deployment/apps/kv spec.template.spec.tolerations[0].key",
         "Deployment/apps/kv spec.template.spec.containers[main].image",
         "Deployment/apps/kv spec.template.spec.containers[redis].resources.limits.ephemeral-storage",
     ] {
@@ -581,6 +579,14 @@ fn fields_rkv_cannot_express_are_listed_and_fail_the_check() {
         "{l:#?}"
     );
     assert!(i.yaml.contains("extraConfig:"), "{}", i.yaml);
+    // So do the node selector and tolerations: `placement` carries them.
+    assert!(
+        !l.iter()
+            .any(|x| x.contains("nodeSelector") || x.contains("tolerations")),
+        "{l:#?}"
+    );
+    assert!(i.yaml.contains("nodeSelector:"), "{}", i.yaml);
+    assert!(i.yaml.contains("key: dedicated"), "{}", i.yaml);
     assert!(i.yaml.contains("tcp-keepalive: 60"), "{}", i.yaml);
     assert!(i.yaml.contains("ephemeral-storage"), "{}", i.yaml);
 }

@@ -20,8 +20,8 @@ use super::notes::Notes;
 use super::redisconf::{self, Conf};
 use crate::plan::settings::{self, CLUSTER_NODE_TIMEOUT, DIRECTIVES};
 use crate::spec::{
-    AntiAffinity, Aof, ConfigValue, EvictionPolicy, Fsync, Memory, Placement, SaveRule, Shape,
-    TopologySpec,
+    AntiAffinity, Aof, ConfigValue, EvictionPolicy, Fsync, Memory, Placement, Pods, SaveRule,
+    SecretName, Shape, TaintEffect, Toleration, TolerationOperator, TopologySpec,
 };
 use crate::target::redis;
 
@@ -383,7 +383,104 @@ pub const KNOBS: &[Knob] = &[
         name: "topology spread",
         read: topology_spread,
     },
+    Knob {
+        name: "node selector",
+        read: node_selector,
+    },
+    Knob {
+        name: "tolerations",
+        read: tolerations,
+    },
+    Knob {
+        name: "image pull Secrets",
+        read: image_pull_secrets,
+    },
+    Knob {
+        name: "priority class",
+        read: priority_class,
+    },
 ];
+
+fn node_selector(pod: &PodSpec, spec: &mut TopologySpec) -> Result<(), String> {
+    if let Some(m) = pod.node_selector.as_ref().filter(|m| !m.is_empty()) {
+        spec.placement
+            .get_or_insert_with(Placement::default)
+            .node_selector = m.clone();
+    }
+    Ok(())
+}
+
+/// Every toleration the spec can write; one with an operator or effect Kubernetes does
+/// not define is left out, and named.
+fn tolerations(pod: &PodSpec, spec: &mut TopologySpec) -> Result<(), String> {
+    let mut read = Vec::new();
+    let mut unread = Vec::new();
+    for t in pod.tolerations.iter().flatten() {
+        let operator = match t.operator.as_deref() {
+            None => None,
+            Some("Equal") => Some(TolerationOperator::Equal),
+            Some("Exists") => Some(TolerationOperator::Exists),
+            Some(o) => {
+                unread.push(format!("operator `{o}`"));
+                continue;
+            }
+        };
+        let effect = match t.effect.as_deref() {
+            None | Some("") => None,
+            Some("NoSchedule") => Some(TaintEffect::NoSchedule),
+            Some("PreferNoSchedule") => Some(TaintEffect::PreferNoSchedule),
+            Some("NoExecute") => Some(TaintEffect::NoExecute),
+            Some(e) => {
+                unread.push(format!("effect `{e}`"));
+                continue;
+            }
+        };
+        read.push(Toleration {
+            key: t.key.clone().filter(|k| !k.is_empty()),
+            operator,
+            value: t.value.clone().filter(|v| !v.is_empty()),
+            effect,
+            toleration_seconds: t.toleration_seconds,
+        });
+    }
+    if !read.is_empty() {
+        spec.placement
+            .get_or_insert_with(Placement::default)
+            .tolerations = read;
+    }
+    match unread.is_empty() {
+        true => Ok(()),
+        false => Err(format!(
+            "not a toleration Kubernetes defines: {}",
+            unread.join(", ")
+        )),
+    }
+}
+
+fn image_pull_secrets(pod: &PodSpec, spec: &mut TopologySpec) -> Result<(), String> {
+    let names: Vec<SecretName> = pod
+        .image_pull_secrets
+        .iter()
+        .flatten()
+        .filter(|r| !r.name.is_empty())
+        .map(|r| SecretName(r.name.clone()))
+        .collect();
+    if !names.is_empty() {
+        spec.pods
+            .get_or_insert_with(Pods::default)
+            .image_pull_secrets = names;
+    }
+    Ok(())
+}
+
+fn priority_class(pod: &PodSpec, spec: &mut TopologySpec) -> Result<(), String> {
+    if let Some(p) = pod.priority_class_name.as_ref().filter(|p| !p.is_empty()) {
+        spec.pods
+            .get_or_insert_with(Pods::default)
+            .priority_class_name = Some(p.clone());
+    }
+    Ok(())
+}
 
 /// Reads every knob; notes on `/spec/placement` name what the spec cannot carry.
 pub fn read_knobs(pod: &PodSpec, spec: &mut TopologySpec, notes: &mut Notes) {
@@ -693,6 +790,42 @@ mod tests {
             seen, all,
             "a directive no case writes: add a case to BRANCHES"
         );
+    }
+
+    #[test]
+    fn pod_knobs_read_into_placement_and_pods() {
+        let pod: PodSpec = serde_json::from_value(json!({
+            "containers": [],
+            "nodeSelector": {"pool": "redis"},
+            "tolerations": [
+                {"key": "dedicated", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30},
+                {"key": "odd", "operator": "Lt", "value": "3"}
+            ],
+            "imagePullSecrets": [{"name": "regcred"}],
+            "priorityClassName": "high"
+        }))
+        .unwrap();
+        let mut spec = before_settings(&spec::load_str("s.yaml", "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {name: kv, namespace: kv}\nspec:\n  use: cache\n  shape: {standalone: {}}\n  redis: {image: redis:7.2}\n".into()).unwrap().topology.spec);
+        let mut notes = Notes::default();
+        read_knobs(&pod, &mut spec, &mut notes);
+        let p = spec.placement.unwrap();
+        assert_eq!(
+            p.node_selector.get("pool").map(String::as_str),
+            Some("redis")
+        );
+        assert_eq!(
+            p.tolerations.len(),
+            1,
+            "the `Lt` toleration is not one the spec writes"
+        );
+        assert_eq!(p.tolerations[0].operator, Some(TolerationOperator::Exists));
+        assert_eq!(p.tolerations[0].effect, Some(TaintEffect::NoExecute));
+        assert_eq!(p.tolerations[0].toleration_seconds, Some(30));
+        let pods = spec.pods.unwrap();
+        assert_eq!(pods.image_pull_secrets, vec![SecretName("regcred".into())]);
+        assert_eq!(pods.priority_class_name.as_deref(), Some("high"));
+        assert_eq!(notes.0.len(), 1, "{notes:?}");
+        assert!(notes.0[0].text.contains("operator `Lt`"), "{notes:?}");
     }
 
     #[test]
