@@ -384,7 +384,7 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "RKV155",
-        "no operatorNamespace: the NetworkPolicies keep the operator out",
+        "no operatorNamespace: the NetworkPolicies keep the operator out, so no primary is elected",
     ),
     (
         "RKV156",
@@ -404,7 +404,7 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "RKV168",
-        "the replication shape names no operator namespace for the NetworkPolicies",
+        "no operatorNamespace for the replication shape: the operator cannot set up replication",
     ),
     ("RKV169", "a memory quantity rkv cannot read"),
     ("RKV170", "a store declared `durable` has no persistence"),

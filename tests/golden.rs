@@ -143,6 +143,8 @@ golden_cases! {
     check_rkv123_volatile_lru_on_session_passes,
     check_rkv124_required_anti_affinity_passes,
     check_rkv124_soft_anti_affinity_fails,
+    check_rkv155_operator_kept_out_fails,
+    check_rkv168_operator_kept_out_fails,
     check_sentinel_3_quorum_2_passes,
     cluster_3x2_tls,
     cluster_4x3,

@@ -348,9 +348,9 @@ fn failover_findings(
         out.push(
             l.diag(
                 "RKV155",
-                Severity::Warning,
+                Severity::Error,
                 &r.at("shape", "/failover"),
-                "the NetworkPolicies keep the Spotahome operator out of Redis and Sentinel",
+                "the NetworkPolicies keep the Spotahome operator out of Redis and Sentinel: it starts every Redis pod as a replica of 127.0.0.1 and must reach them to elect a primary, so none is ever elected",
             )
             .help("add `operatorNamespace: <namespace the operator runs in>`: it must reach 6379 and 26379 to check and heal the failover"),
         );
@@ -523,9 +523,9 @@ pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>)
         out.push(
             l.diag(
                 "RKV168",
-                Severity::Warning,
+                Severity::Error,
                 &r.at("shape", "/replication"),
-                "the default-deny NetworkPolicy also shuts out the redis operator: it cannot check roles, label the master or repair replication",
+                "the default-deny NetworkPolicy also shuts out the redis operator: it sets up replication by sending REPLICAOF to each pod over 6379, so every pod stays a primary and Sentinel has no master to watch",
             )
             .help("set `shape.replication.operatorNamespace` to the namespace the operator runs in (seed 004: `redis-operator`)"),
         );
