@@ -290,6 +290,10 @@ pub const CODES: &[(&str, &str)] = &[
         "a label key or value Kubernetes refuses (at most 63 characters, letters, digits, `-`, `_`, `.`)",
     ),
     (
+        "RKV108",
+        "the NetworkPolicies admit no client (no `clients`, no outside exposure)",
+    ),
+    (
         "RKV110",
         "a disruption budget override that is unsafe (with an eviction set that breaks the topology) or blocks every drain",
     ),

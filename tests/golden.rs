@@ -118,6 +118,7 @@ golden_cases! {
     check_rkv103_loadbalancer_accepted_with_reason_warns,
     check_rkv103_loadbalancer_with_auth_and_tls_passes,
     check_rkv103_loadbalancer_without_tls_fails,
+    check_rkv108_no_client_warns,
     check_rkv110_min_available_2_fails,
     check_rkv110_min_available_4_fails,
     check_rkv110_min_available_5_passes,

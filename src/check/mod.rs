@@ -125,6 +125,7 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
     unreadable_memory(l, r, out);
     replication_operator(l, r, out);
+    no_client(l, r, out);
     if let Shape::Failover(f) = &s.shape {
         failover_findings(l, r, f, out);
         if let Some(m) = f.wal.as_ref().and_then(|w| w.mirror.as_ref()) {
@@ -423,6 +424,39 @@ fn failover_findings(
     }
 }
 
+/// RKV108: the kustomize tree's default-deny NetworkPolicies with nobody admitted. A
+/// warning, not an error: the store itself runs (it elects a primary, replicates, fails
+/// over), and NetworkPolicies are additive, so a policy outside the tree can still let
+/// clients in; rkv only knows its own policies admit nobody.
+fn no_client(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    let s = &r.spec;
+    // The Helm target's chart admits its own `<fullname>-client: "true"` pods; only the
+    // kustomize tree is closed to everyone but the listed clients.
+    let kustomize = s.outputs.as_ref().is_none_or(|o| o.kustomize);
+    let outside = s
+        .exposure
+        .as_ref()
+        .is_some_and(|e| matches!(e.type_, ServiceType::LoadBalancer | ServiceType::NodePort));
+    if !kustomize || !s.clients.is_empty() || outside {
+        return;
+    }
+    let who = match &s.shape {
+        Shape::Failover(f) if f.wal.is_some() => {
+            "only the WAL applier reaches Redis and Sentinel, so no application can read"
+        }
+        _ => "only the topology's own pods reach Redis, so no application can connect",
+    };
+    out.push(
+        l.diag(
+            "RKV108",
+            Severity::Warning,
+            &r.origin("clients"),
+            format!("the NetworkPolicies admit no client: {who}"),
+        )
+        .help("list the pods that connect in `clients: [{namespace, podSelector}]` (each gets the Redis and Sentinel ports); the RUNBOOK's Connect section says who is admitted"),
+    );
+}
+
 /// Memory quantities rkv cannot read (RKV169): the memory checks of
 /// [`topology`] and `maxmemory: auto` need numbers, so an unreadable one is a finding.
 pub fn unreadable_memory(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
@@ -561,5 +595,36 @@ mod tests {
         assert!(!codes(&helm_spec("23.1.1")).contains(&"RKV176"));
         assert!(codes(&helm_spec(">=23.0.0")).contains(&"RKV176"));
         assert!(codes(&helm_spec("13.0.5")).contains(&"RKV176"));
+    }
+
+    fn standalone(extra: &str) -> String {
+        format!(
+            "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {{name: kv, namespace: kv}}\nspec:\n  use: cache\n  shape: {{standalone: {{}}}}\n  redis: {{image: redis:7.2}}\n  auth: {{passwordSecret: {{name: kv, key: password}}}}\n{extra}"
+        )
+    }
+
+    #[test]
+    fn a_tree_that_admits_no_client_is_rkv108() {
+        assert!(codes(&standalone("")).contains(&"RKV108"));
+        let listed = "  clients: [{namespace: apps}]\n";
+        assert!(!codes(&standalone(listed)).contains(&"RKV108"));
+        // Exposed outside the cluster: the exposure's policy lets clients in.
+        let exposed =
+            "  exposure: {type: LoadBalancer, acceptInsecure: \"a reason long enough\"}\n";
+        assert!(!codes(&standalone(exposed)).contains(&"RKV108"));
+        // The Helm target's chart admits its own `<fullname>-client` pods.
+        assert!(!codes(&helm_spec("23.1.1")).contains(&"RKV108"));
+        // The WAL applier is no reader: the profile without its clients is RKV108.
+        let profile = include_str!("../../profiles/wal-failover.yaml");
+        assert!(!codes(profile).contains(&"RKV108"));
+        let start = profile
+            .find("\n  clients:")
+            .expect("the profile lists clients");
+        let end = profile[start + 1..]
+            .find("\n  monitoring:")
+            .map(|i| start + 1 + i)
+            .expect("monitoring follows");
+        let without = format!("{}{}", &profile[..start], &profile[end..]);
+        assert!(codes(&without).contains(&"RKV108"));
     }
 }

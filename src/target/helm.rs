@@ -34,6 +34,12 @@ pub const CA_FILE: &str = "ca.crt";
 /// containers get `REDIS_PASSWORD_FILE`, not `REDIS_PASSWORD`.
 pub const PASSWORD_FILE: &str = "/opt/bitnami/redis/secrets/redis-password";
 
+/// The label that lets a pod of the release's namespace through both charts'
+/// NetworkPolicy when `networkPolicy.allowExternal` is false: `<fullname>-client: "true"`.
+pub fn client_label(fullname: &str) -> (String, &'static str) {
+    (format!("{fullname}-client"), "true")
+}
+
 /// The StatefulSet that runs the Redis pods of release `fullname`: `<fullname>-master`
 /// (standalone), `<fullname>-node` (Redis and Sentinel side by side in each pod), or
 /// `<fullname>` (the redis-cluster chart).

@@ -11,6 +11,7 @@
 //! drift from the manifests. Names an operator check can resolve are in backticks in
 //! the `### Names` tables; `tests/runbook.rs` proves each exists.
 
+mod access;
 mod diagram;
 mod names;
 mod sections;

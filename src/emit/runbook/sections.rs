@@ -7,7 +7,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Section, cli, code, diagram, exec, names, services, variant_title};
+use super::{Section, access, cli, code, diagram, exec, names, services, variant_title};
+use crate::bundle::Object;
 use crate::bundle::{helm_dir, tree_dir};
 use crate::emit::inventory::{Inventory, Maker, Password};
 use crate::plan::model::{Budget, Plan};
@@ -36,7 +37,7 @@ pub fn section(out: &mut String, v: &Section<'_>) {
         );
     }
     let _ = writeln!(out);
-    connect(out, plan, inv);
+    connect(out, plan, v.objects, inv);
     find_primary(out, plan, inv);
     budgets(out, plan);
     let _ = writeln!(out, "### Disaster recovery ({label})\n");
@@ -96,12 +97,13 @@ fn topology(out: &mut String, plan: &Plan, inv: &Inventory) {
     let _ = writeln!(out);
 }
 
-fn connect(out: &mut String, plan: &Plan, inv: &Inventory) {
+fn connect(out: &mut String, plan: &Plan, objects: &[Object], inv: &Inventory) {
     let _ = writeln!(out, "### Connect ({})\n", plan.variant.label());
     let Some(redis) = &inv.redis else {
         let _ = writeln!(out, "No Redis workload in this variant.\n");
         return;
     };
+    let _ = writeln!(out, "{}", access::section(plan, objects, inv));
     let _ = writeln!(out, "```sh\n{}\n```\n", cli(plan, inv, ""));
     let listed: Vec<String> = services(inv)
         .into_iter()
