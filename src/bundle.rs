@@ -158,6 +158,20 @@ pub struct OutFile {
     pub content: String,
 }
 
+/// The directory `rkv render` writes into unless told otherwise, which docs/gitops.md has
+/// committed at the root of the GitOps repository.
+pub const DEFAULT_OUTPUT: &str = "generated";
+
+/// The path of a spec's tree in the GitOps repository when rkv renders it from the
+/// repository's root into [`DEFAULT_OUTPUT`] on its own: `generated/<file stem>`.
+pub fn default_repo_dir(source_name: &str) -> String {
+    let stem = std::path::Path::new(source_name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| source_name.to_string());
+    format!("{DEFAULT_OUTPUT}/{stem}")
+}
+
 /// Where a variant's kustomize directory lives.
 pub fn tree_dir(variant: &Variant) -> String {
     match variant {

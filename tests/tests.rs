@@ -6,6 +6,7 @@
 //! - [`ci_reports`]: findings and drift as GitHub annotations and SARIF logs.
 //! - [`monorepo`]: specs of one name in several folders, rendered, checked and pruned.
 //! - [`golden`]: one test per `tests/golden/<case>/`.
+//! - [`argocd_paths`]: the Argo CD Applications rkv writes sync paths the repository has.
 //! - [`gitops`]: the Argo CD plugin and the KRM function as their orchestrators run them.
 //! - [`diff_cluster`]: `rkv diff` against a stand-in API server and dumps.
 //! - [`helm`], [`policy`], [`runbook`]: what rkv writes, checked against charts, the
@@ -27,6 +28,7 @@
 
 mod support;
 
+mod argocd_paths;
 mod ci_reports;
 mod cli;
 mod diff_cluster;

@@ -18,7 +18,9 @@ pub(super) fn run(a: RenderArgs) -> Result {
         (true, CheckFormat::Sarif) => FindingsFormat::Sarif,
         _ => FindingsFormat::Text,
     };
-    let c = compile_quiet(&a.paths, false);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let repo_output = crate::batch::repo_output(&a.output, &a.repo_root, &cwd);
+    let c = compile_quiet(&a.paths, false, repo_output.as_deref());
     // A machine format is one document of every finding: printed with the drift below.
     if report == FindingsFormat::Text || c.failed.is_some() {
         print_findings(&c.diags, report);
@@ -65,7 +67,7 @@ pub(super) fn run(a: RenderArgs) -> Result {
     if !a.check {
         return Ok(ExitStatus::Success);
     }
-    let fix = regenerate(&a.paths, &a.output, a.prune);
+    let fix = regenerate(&a.paths, &a.output, &a.repo_root, a.prune);
     // Every file of a stale tree differs (an empty stale directory counts once).
     let mut stale_files = Vec::with_capacity(stale_dirs.len());
     for p in &stale_dirs {
@@ -126,18 +128,20 @@ fn finding(d: &Drift, spec: Option<&str>, fix: &str) -> Diagnostic {
 }
 
 /// The command that brings the output directory up to date.
-fn regenerate(paths: &[PathBuf], output: &Path, prune: bool) -> String {
-    if paths.is_empty() {
-        return "rkv render".to_string();
+fn regenerate(paths: &[PathBuf], output: &Path, repo_root: &Path, prune: bool) -> String {
+    let mut words = vec!["rkv render".to_string()];
+    words.extend(paths.iter().map(|p| p.display().to_string()));
+    if output != Path::new(crate::bundle::DEFAULT_OUTPUT) {
+        words.push(format!("-o {}", output.display()));
     }
-    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let output = if output == Path::new("generated") {
-        String::new()
-    } else {
-        format!(" -o {}", output.display())
-    };
-    let prune = if prune { " --prune" } else { "" };
-    format!("rkv render {}{output}{prune}", paths.join(" "))
+    if repo_root != Path::new(".") {
+        words.push(format!("--repo-root {}", repo_root.display()));
+    }
+    // Without paths the render owns the output directory: pruning is implied.
+    if prune && !paths.is_empty() {
+        words.push("--prune".into());
+    }
+    words.join(" ")
 }
 
 /// One variant of every spec as one multi-document stream.

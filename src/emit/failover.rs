@@ -28,7 +28,7 @@ use crate::plan::model::Plan;
 use crate::spec::Failover;
 use crate::target::spotahome;
 
-pub fn emit(plan: &Plan, f: &Failover) -> Result<Emitted, EmitError> {
+pub fn emit(plan: &Plan, f: &Failover, repo_dir: Option<&str>) -> Result<Emitted, EmitError> {
     let mut out = vec![redisfailover::redis_failover(plan, f)?];
     out.extend(operator_pdbs(plan)?);
     out.extend(policy::policies(plan, f)?);
@@ -36,7 +36,7 @@ pub fn emit(plan: &Plan, f: &Failover) -> Result<Emitted, EmitError> {
         out.extend(applier::objects(plan, wal)?);
         out.extend(kafka::objects(plan, wal)?);
     }
-    out.extend(application::application(plan)?);
+    out.extend(application::application(plan, repo_dir)?);
     Ok(Emitted {
         objects: out,
         inventory: inventory(plan, f),

@@ -22,7 +22,7 @@ pub mod security;
 pub mod standalone;
 
 pub use crate::bundle::Object;
-use crate::bundle::SerializeError;
+use crate::bundle::{SerializeError, default_repo_dir};
 use crate::plan::model::Plan;
 use crate::spec::Shape;
 use crate::target::helm::Workload;
@@ -38,6 +38,12 @@ pub enum EmitError {
     /// The Helm target was asked for a shape no chart runs (the checks refuse it first).
     #[error("no Helm chart runs the `{0}` shape")]
     NoChart(&'static str),
+    /// A site's Argo CD Application must name its tree's path in the GitOps repository,
+    /// and the output directory is not inside the repository's root.
+    #[error(
+        "the Argo CD Application of site `{0}` syncs its tree from the GitOps repository, but the output directory is not inside the repository's root: run rkv from the repository's root, pass `--repo-root`, or set `spec.sites.{0}.argocd.path`"
+    )]
+    NoRepoPath(String),
     /// A typed value failed to serialize (a bug in an emitter, never user input).
     #[error(transparent)]
     Serialize(#[from] SerializeError),
@@ -64,14 +70,23 @@ impl Emitted {
     }
 }
 
-/// Every object of one plan, for every target the plan asks for, with its inventory.
+/// Every object of one plan, for every target the plan asks for, with its inventory,
+/// for a tree at [`default_repo_dir`] in the GitOps repository.
 pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
+    emit_in(plan, Some(&default_repo_dir(&plan.source_name)))
+}
+
+/// [`emit`] for a spec whose tree is at `repo_dir` in the GitOps repository (a path from
+/// the repository's root, `/`-separated): the Argo CD Applications sync from there.
+/// `None` when the tree is not inside the repository: then an Application without its
+/// own `argocd.path` is [`EmitError::NoRepoPath`].
+pub fn emit_in(plan: &Plan, repo_dir: Option<&str>) -> Result<Emitted, EmitError> {
     let mut out = Emitted::default();
     if plan.outputs.kustomize {
         out.extend(match &plan.spec.shape {
             Shape::Standalone(_) => standalone::emit(plan)?,
             Shape::Cluster(c) => cluster::emit(plan, c)?,
-            Shape::Failover(f) => failover::emit(plan, f)?,
+            Shape::Failover(f) => failover::emit(plan, f, repo_dir)?,
             Shape::Replication(r) => replication::emit(plan, r)?,
         });
     }

@@ -395,7 +395,8 @@ pub struct ArgoCd {
     pub destination_server: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_name: Option<String>,
-    /// Path of the tree in the GitOps repository; default `clusters/<site>/apps/redis`.
+    /// Path of the site's tree in the GitOps repository; default: where `rkv render` puts
+    /// it, from the repository's root (`generated/<spec>/clusters/<site>/apps/redis`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
