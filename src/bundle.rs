@@ -7,6 +7,8 @@
 //! every module after `plan` talks to the others through these types, so `emit`,
 //! `write`, `diff` and `gitops` never import one another.
 
+pub mod secrets;
+
 use serde::Serialize;
 use serde_json::Value;
 

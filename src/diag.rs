@@ -428,6 +428,14 @@ pub const CODES: &[(&str, &str)] = &[
         "the Helm chart version is not the major version rkv writes values for",
     ),
     (
+        "RKV180",
+        "`auth.createdBy: chart` without a chart to make the Secret, or naming another Secret than the chart's own",
+    ),
+    (
+        "RKV181",
+        "the Helm values name the chart's own password Secret as `existingSecret`: the next upgrade of a chart-made one deletes it",
+    ),
+    (
         "RKV200",
         "`rkv diff` preflight: a Secret the objects reference does not exist in the cluster and nothing rendered creates it",
     ),

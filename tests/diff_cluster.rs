@@ -1873,7 +1873,7 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
             .map(|(k, _, n)| format!("{k}/{n}"))
             .collect::<Vec<_>>(),
         [
-            "ConfigMap/redis-values-6chb745b6h",
+            "ConfigMap/redis-values-5c4dh5k76f",
             "HelmRelease/redis",
             "OCIRepository/redis"
         ],
@@ -2046,17 +2046,20 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
         }
     };
     let three = root.join("profiles/bitnami-redis.yaml");
-    // The chart's password Secret is not there yet: preflight reads the values.
-    let (code, out) = run_diff(three.clone(), &server).await;
+    // Named as an existing Secret (`createdBy: external`), the password Secret must be
+    // there first: preflight reads the values.
+    let external = dir.path().join("external.yaml");
+    std::fs::write(&external, spec_text.replace("    createdBy: chart\n", "")).unwrap();
+    let (code, out) = run_diff(external, &server).await;
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("error[RKV200]: Secret `redis` does not exist in namespace `redis`"),
         "{out}"
     );
     assert!(out.contains("= field: values auth.existingSecret"), "{out}");
+    // The profile's chart makes its own (`createdBy: chart`): nothing to look up first.
     let password = json!({"apiVersion": "v1", "kind": "Secret",
         "metadata": {"name": "redis", "namespace": "redis"}, "data": {"redis-password": "eA=="}});
-    server.seed(password.clone());
     let (code, out) = run_diff(three.clone(), &server).await;
     assert_eq!(code, 0, "{out}");
     assert_eq!(out, "0 to create, 0 to change, 0 to prune, 3 unchanged\n");
@@ -2080,7 +2083,7 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
     let (code, out) = run_diff(five.clone(), &server).await;
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("prune ConfigMap/redis/redis-values-6chb745b6h\n"),
+        out.contains("prune ConfigMap/redis/redis-values-5c4dh5k76f\n"),
         "{out}"
     );
     assert!(

@@ -183,7 +183,9 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 .help("RDB and AOF live on the same volume as the data: add `backup: {schedule: \"0 */6 * * *\", retentionDays: 7, size}` (seed 002 backs up every 6 hours and keeps 7 days)"),
         );
     }
-    let Some(helm) = s.outputs.as_ref().and_then(|o| o.helm.as_ref()) else {
+    let helm_output = s.outputs.as_ref().and_then(|o| o.helm.as_ref());
+    password_secret_maker(l, r, helm_output.is_some(), out);
+    let Some(helm) = helm_output else {
         return;
     };
     let Some(chart) = Chart::of(&s.shape) else {
@@ -219,6 +221,53 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             ))
             .help(format!("pin a {}.x version, whose values.yaml and values.schema.json rkv's values are checked against", chart.major())),
         );
+    }
+}
+
+/// Who makes the password Secret (RKV180, RKV181): the chart can make only its own
+/// Secret, and only when it is the one installing Redis; a Secret named as the chart's
+/// own but declared external is the running release's chart-made Secret that the next
+/// upgrade would delete (seeds 002/003).
+fn password_secret_maker(l: &Loaded, r: &Resolved, helm: bool, out: &mut Vec<Diagnostic>) {
+    use crate::spec::SecretMaker;
+    use crate::target::helm::PASSWORD_KEY;
+    let Some(a) = &r.spec.auth else { return };
+    let s = &a.password_secret;
+    match (a.created_by, helm) {
+        (SecretMaker::Chart, false) => out.push(
+            l.diag(
+                "RKV180",
+                Severity::Error,
+                &r.at("auth", "/createdBy"),
+                format!("nothing creates Secret `{}`: only the Bitnami chart of the Helm target makes its own password Secret, and this topology renders no chart", s.name),
+            )
+            .help("set `createdBy: external` and create the Secret before applying (the RUNBOOK lists it under \"Before you apply\"), or render the Helm target (`outputs.helm`)"),
+        ),
+        (SecretMaker::Chart, true) if s.name != r.name || s.key != PASSWORD_KEY => out.push(
+            l.diag(
+                "RKV180",
+                Severity::Error,
+                &r.at("auth", "/passwordSecret"),
+                format!(
+                    "the chart names its own password Secret `{}` with key `{PASSWORD_KEY}`, not `{}` with key `{}`",
+                    r.name, s.name, s.key
+                ),
+            )
+            .help(format!("set `passwordSecret: {{name: {}, key: {PASSWORD_KEY}}}` (rkv sets the chart's full name to the topology's name), or `createdBy: external` for a Secret of your own", r.name)),
+        ),
+        (SecretMaker::External, true) if s.name == r.name => out.push(
+            l.diag(
+                "RKV181",
+                Severity::Warning,
+                &r.at("auth", "/passwordSecret/name"),
+                format!(
+                    "`{}` is the chart's own password Secret: on a release installed without `auth.existingSecret`, the chart made it, and naming it in `existingSecret` makes the next upgrade drop it from the release, so Helm deletes it and the password with it",
+                    s.name
+                ),
+            )
+            .help("if the chart made it (seeds 002/003's release), set `auth.createdBy: chart`: the chart keeps it and its password; if you made it, give it another name so the two cannot be confused"),
+        ),
+        _ => {}
     }
 }
 

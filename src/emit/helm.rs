@@ -32,7 +32,7 @@ use super::inventory::{Exec, Inventory, Made, Maker, Password, RedisAccess, Sent
 use super::{EmitError, Emitted, Object, common};
 use crate::bundle::helm_dir;
 use crate::plan::model::Plan;
-use crate::spec::HelmOutput;
+use crate::spec::{HelmOutput, SecretMaker};
 use crate::target::flux::{
     ChartRef, HelmRelease, HelmReleaseSpec, Install, LayerSelector, OciRef, OciRepository,
     OciRepositorySpec, Remediation, Upgrade, ValuesReference,
@@ -175,10 +175,27 @@ fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
     let full = &plan.name;
     let port = plan.spec.redis.port;
     let mut made = Vec::new();
-    // The Secrets the values name (`existingSecret`s): the chart reads them, rkv does not make them.
+    // The Secrets the values name (`existingSecret`s): the chart reads them, rkv does not
+    // make them; or the chart's own password Secret.
     let note = "referenced by the Helm values";
-    if let Some(a) = &plan.spec.auth {
-        made.push(Made::new("Secret", &a.password_secret.name, ns, note));
+    match &plan.spec.auth {
+        Some(a) if a.created_by == SecretMaker::Chart => {
+            let kept = match workload.chart() {
+                helm::Chart::Redis => "; kept on uninstall (`helm.sh/resource-policy: keep`)",
+                helm::Chart::RedisCluster => "",
+            };
+            made.push(Made::new(
+                "Secret",
+                &a.password_secret.name,
+                ns,
+                &format!(
+                    "chart-made from HelmRelease `{release}`, key `{}`{kept}",
+                    helm::PASSWORD_KEY
+                ),
+            ));
+        }
+        Some(a) => made.push(Made::new("Secret", &a.password_secret.name, ns, note)),
+        None => {}
     }
     if let Some(t) = &plan.spec.tls {
         made.push(Made::new("Secret", &t.server_secret, ns, note));

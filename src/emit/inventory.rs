@@ -8,6 +8,7 @@
 //! the rules in [`crate::target`]), so the runbook never reads names back out of the
 //! emitted objects and cannot drift from them.
 
+pub use crate::bundle::secrets::Prerequisite;
 use crate::target::monitoring::Rule;
 
 /// Who makes the Redis pods.
@@ -154,6 +155,9 @@ pub struct Inventory {
     pub init_job: Option<String>,
     /// The WAL applier Deployment.
     pub applier: Option<String>,
+    /// The Secrets the objects read and nothing rendered creates: they must exist before
+    /// the objects are applied (filled by [`crate::emit::emit_in`] from the objects).
+    pub prerequisites: Vec<Prerequisite>,
 }
 
 impl Inventory {

@@ -98,5 +98,34 @@ pub fn emit_in(plan: &Plan, repo_dir: Option<&str>) -> Result<Emitted, EmitError
     }
     out.objects.sort_by_cached_key(|o| o.key().render_order());
     pdb::no_overlap(&out.objects)?;
+    out.inventory.prerequisites = prerequisites(plan, &out.objects);
     Ok(out)
+}
+
+/// The Secrets `objects` read and do not create, the Helm values read from the values
+/// document beside the HelmRelease. A TLS Secret mounted whole is read for the three
+/// files the spec's `tls` Secrets hold.
+fn prerequisites(plan: &Plan, objects: &[Object]) -> Vec<inventory::Prerequisite> {
+    use crate::target::helm::{CA_FILE, CERT_FILE, KEY_FILE};
+    let values = objects.iter().find(|o| {
+        o.kind().is_empty()
+            && o.path
+                .as_deref()
+                .is_some_and(|p| p.ends_with("values.yaml"))
+    });
+    let docs: Vec<&serde_json::Value> = objects.iter().map(|o| &o.value).collect();
+    let refs = crate::bundle::secrets::needed(&docs, &|_| values.map(|v| v.value.clone()));
+    let mut out = crate::bundle::secrets::prerequisites(&refs);
+    let tls: Vec<&str> = plan
+        .spec
+        .tls
+        .iter()
+        .flat_map(|t| std::iter::once(t.server_secret.as_str()).chain(t.client_secret.as_deref()))
+        .collect();
+    for p in out.iter_mut().filter(|p| p.keys.is_empty()) {
+        if tls.contains(&p.name.as_str()) {
+            p.keys = [CA_FILE, CERT_FILE, KEY_FILE].map(String::from).to_vec();
+        }
+    }
+    out
 }

@@ -19,8 +19,8 @@ use super::settings::{self, Target};
 use super::source::SourceObject;
 use crate::spec::{
     ApiVersion, Auth, Client, Cluster, Disruption, Exporter, Exposure, HelmOutput, Metadata,
-    Monitoring, Outputs, Persistence, Redis, Replication, SecretKeyRef, Sentinel, ServiceType,
-    Shape, Standalone, Topology, TopologyKind, TopologySpec, Use,
+    Monitoring, Outputs, Persistence, Redis, Replication, SecretKeyRef, SecretMaker, Sentinel,
+    ServiceType, Shape, Standalone, Topology, TopologyKind, TopologySpec, Use,
 };
 
 /// The Bitnami chart a values file is for: the charts rkv writes for.
@@ -471,14 +471,20 @@ pub fn draft(
         ),
     };
     if auth_on {
-        if secret.is_none() {
-            d.notes.inferred("/spec/auth/passwordSecret", format!("the chart's own Secret `{name}` (key `redis-password`){}; rkv sets `auth.existingSecret`, so the chart stops making it and Helm deletes it on the next upgrade: copy it under another name first and name the copy here", if password { ", made from the password written in the values" } else { ", with a password it generated" }));
-        }
+        // No `existingSecret`: the chart made Secret `<fullname>` itself. `createdBy: chart`
+        // keeps it the chart's, so the next upgrade neither deletes it nor its password.
+        let created_by = if secret.is_none() {
+            d.notes.inferred("/spec/auth/createdBy", format!("the chart's own Secret `{name}` (key `redis-password`){}: `createdBy: chart` keeps the chart making it, so upgrades keep it and its password", if password { ", made from the password written in the values" } else { ", with a password it generated" }));
+            SecretMaker::Chart
+        } else {
+            SecretMaker::External
+        };
         d.topology.spec.auth = Some(Auth {
             password_secret: SecretKeyRef {
                 name: secret.unwrap_or_else(|| name.clone()),
                 key: key.unwrap_or_else(|| "redis-password".into()),
             },
+            created_by,
         });
     }
     // Persistence and resources of the nodes.

@@ -310,6 +310,7 @@ fn password(d: &mut Draft, pod: &Pod, c: &Container, conf: &Conf) {
             Some(secret) => {
                 d.topology.spec.auth = Some(Auth {
                     password_secret: secret,
+                    created_by: crate::spec::SecretMaker::External,
                 });
             }
             None if pod.env_literal(c, var) => d.notes.unmapped(
@@ -1252,6 +1253,7 @@ fn failover(
                 name: secret.to_string(),
                 key: "password".into(),
             },
+            created_by: crate::spec::SecretMaker::External,
         });
     }
     if let Some(r) = typed_opt::<k8s_openapi::api::core::v1::ResourceRequirements>(
@@ -1763,6 +1765,7 @@ fn replication(
                 name: name.to_string(),
                 key: key.unwrap_or("password").to_string(),
             },
+            created_by: crate::spec::SecretMaker::External,
         });
     }
     if let Some(pvc) = typed_opt::<PersistentVolumeClaimSpec>(

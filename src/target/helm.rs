@@ -34,6 +34,14 @@ pub const CA_FILE: &str = "ca.crt";
 /// containers get `REDIS_PASSWORD_FILE`, not `REDIS_PASSWORD`.
 pub const PASSWORD_FILE: &str = "/opt/bitnami/redis/secrets/redis-password";
 
+/// The key under which both charts keep their own password Secret, `<fullname>`.
+pub const PASSWORD_KEY: &str = "redis-password";
+
+/// The annotation by which Helm leaves an object in place when the chart stops
+/// rendering it or the release is uninstalled.
+pub const RESOURCE_POLICY: &str = "helm.sh/resource-policy";
+pub const RESOURCE_POLICY_KEEP: &str = "keep";
+
 /// The label that lets a pod of the release's namespace through both charts'
 /// NetworkPolicy when `networkPolicy.allowExternal` is false: `<fullname>-client: "true"`.
 pub fn client_label(fullname: &str) -> (String, &'static str) {

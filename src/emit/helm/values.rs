@@ -17,8 +17,11 @@ use super::alerts;
 use crate::emit::{common, network, security};
 use crate::plan::model::Plan;
 use crate::plan::settings;
-use crate::spec::{Cluster, Replication};
-use crate::target::helm::{CA_FILE, CERT_FILE, Chart, Image, KEY_FILE, SENTINEL_PORT, Workload};
+use crate::spec::{Cluster, Replication, SecretMaker};
+use crate::target::helm::{
+    CA_FILE, CERT_FILE, Chart, Image, KEY_FILE, RESOURCE_POLICY, RESOURCE_POLICY_KEEP,
+    SENTINEL_PORT, Workload,
+};
 use crate::target::monitoring::Rule;
 
 /// `podSecurityContext` as the charts read it (only the keys their `values.yaml` has).
@@ -378,12 +381,27 @@ fn redis_chart(
         max_unavailable: None,
     };
     v.insert("image".into(), json!(image));
-    match plan.spec.auth.as_ref().map(|a| &a.password_secret) {
-        Some(s) => v.insert(
-            "auth".into(),
-            json!({"enabled": true, "sentinel": true, "existingSecret": s.name, "existingSecretPasswordKey": s.key}),
-        ),
-        None => v.insert("auth".into(), json!({"enabled": false, "sentinel": false})),
+    match plan.spec.auth.as_ref() {
+        // The chart's own Secret: no `existingSecret`, so the chart keeps rendering it (and
+        // reads its password back on every upgrade); `helm.sh/resource-policy: keep` lets it
+        // outlive an uninstall, or a later switch to `createdBy: external` under its name.
+        Some(a) if a.created_by == SecretMaker::Chart => {
+            v.insert("auth".into(), json!({"enabled": true, "sentinel": true}));
+            v.insert(
+                "secretAnnotations".into(),
+                json!({RESOURCE_POLICY: RESOURCE_POLICY_KEEP}),
+            );
+        }
+        Some(a) => {
+            let s = &a.password_secret;
+            v.insert(
+                "auth".into(),
+                json!({"enabled": true, "sentinel": true, "existingSecret": s.name, "existingSecretPasswordKey": s.key}),
+            );
+        }
+        None => {
+            v.insert("auth".into(), json!({"enabled": false, "sentinel": false}));
+        }
     };
     v.insert(
         "commonConfiguration".into(),
@@ -451,8 +469,13 @@ fn cluster_chart(
         c.shards, c.replicas_per_shard
     ));
     v.insert("image".into(), json!(image.sibling("redis-cluster")));
-    match plan.spec.auth.as_ref().map(|a| &a.password_secret) {
-        Some(s) => {
+    match plan.spec.auth.as_ref() {
+        // The chart's own Secret `<fullname>`, kept by the chart across upgrades.
+        Some(a) if a.created_by == SecretMaker::Chart => {
+            v.insert("usePassword".into(), json!(true));
+        }
+        Some(a) => {
+            let s = &a.password_secret;
             v.insert("usePassword".into(), json!(true));
             v.insert("existingSecret".into(), json!(s.name));
             v.insert("existingSecretPasswordKey".into(), json!(s.key));

@@ -50,6 +50,38 @@ pub struct SecretKeyRef {
 pub struct Auth {
     /// The Redis password: `requirepass` and `masterauth` come from it.
     pub password_secret: SecretKeyRef,
+    /// Who makes the password Secret: `external` (you, External Secrets, Sealed Secrets:
+    /// it must exist before the first apply), or `chart` (the Bitnami chart of the Helm
+    /// target makes its own Secret `<name>` key `redis-password` at install and keeps the
+    /// password on every upgrade, as a release installed without `auth.existingSecret`
+    /// already has).
+    #[serde(default, skip_serializing_if = "SecretMaker::is_external")]
+    pub created_by: SecretMaker,
+}
+
+/// Who makes a Secret rkv only refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SecretMaker {
+    /// Something outside rkv's output, before it is applied.
+    #[default]
+    External,
+    /// The Helm chart the output installs.
+    Chart,
+}
+
+impl SecretMaker {
+    pub fn is_external(&self) -> bool {
+        *self == SecretMaker::External
+    }
+
+    /// The value as the spec writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretMaker::External => "external",
+            SecretMaker::Chart => "chart",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
