@@ -294,6 +294,10 @@ pub const CODES: &[(&str, &str)] = &[
         "the NetworkPolicies admit no client (no `clients`, no outside exposure)",
     ),
     (
+        "RKV109",
+        "a client that does not ask Sentinel, where no Service follows the primary",
+    ),
+    (
         "RKV110",
         "a disruption budget override that is unsafe (with an eviction set that breaks the topology) or blocks every drain",
     ),

@@ -1873,7 +1873,7 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
             .map(|(k, _, n)| format!("{k}/{n}"))
             .collect::<Vec<_>>(),
         [
-            "ConfigMap/redis-values-5c4dh5k76f",
+            "ConfigMap/redis-values-c6687tt784",
             "HelmRelease/redis",
             "OCIRepository/redis"
         ],
@@ -2083,7 +2083,7 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
     let (code, out) = run_diff(five.clone(), &server).await;
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("prune ConfigMap/redis/redis-values-5c4dh5k76f\n"),
+        out.contains("prune ConfigMap/redis/redis-values-c6687tt784\n"),
         "{out}"
     );
     assert!(

@@ -210,6 +210,7 @@ fn known(tree: &Path) -> Known {
                 k.add("StatefulSet", name);
                 k.add("Service", name);
                 k.add("Service", format!("{name}-headless"));
+                k.add("Service", format!("{name}-master"));
                 for i in 0..count(&d, "/spec/clusterSize") {
                     k.add("Pod", format!("{name}-{i}"));
                 }
@@ -253,6 +254,12 @@ fn known(tree: &Path) -> Known {
                 k.add("Secret", full);
             }
             if v.pointer("/sentinel/enabled").and_then(Value::as_bool) == Some(true) {
+                if v.pointer("/sentinel/masterService/enabled")
+                    .and_then(Value::as_bool)
+                    == Some(true)
+                {
+                    k.add("Service", format!("{full}-master"));
+                }
                 k.add("StatefulSet", format!("{full}-node"));
                 k.add("Service", full);
                 k.add("Service", format!("{full}-headless"));
@@ -549,4 +556,64 @@ fn every_secret_the_tree_needs_is_a_prerequisite_in_the_runbook_and_explain() {
         "only {listed} prerequisites read: the table parser reads nothing"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The chart values of a tree (its `helm/**/values.yaml` documents).
+fn chart_values(tree: &Path) -> Vec<Value> {
+    let mut files = Vec::new();
+    yaml_files(tree, &mut files);
+    files
+        .iter()
+        .filter(|f| f.file_name().is_some_and(|n| n == "values.yaml"))
+        .flat_map(|f| parse(f))
+        .collect()
+}
+
+/// The Bitnami charts mount the password as a file (`auth.usePasswordFiles` defaults to
+/// true): `$REDIS_PASSWORD` is empty in their pods, and Sentinel asks for the password
+/// too (`auth.sentinel`). Every `redis-cli` a chart tree's runbook runs reads the file.
+#[test]
+fn chart_runbook_commands_authenticate_from_the_password_file() {
+    let auth = "REDISCLI_AUTH=\"$(cat /opt/bitnami/redis/secrets/redis-password)\" redis-cli";
+    let mut trees: Vec<PathBuf> = fs::read_dir(crate::support::generated_dir())
+        .expect("generated/")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    for e in fs::read_dir(crate::support::root().join("tests/golden")).expect("tests/golden") {
+        trees.push(e.expect("entry").path().join("expected"));
+    }
+    let mut failures = Vec::new();
+    let mut commands = 0;
+    let mut sentinel = 0;
+    for tree in trees.iter().filter(|t| t.join("RUNBOOK.md").is_file()) {
+        let protected = chart_values(tree).iter().any(|v| {
+            v.pointer("/auth/enabled")
+                .or_else(|| v.pointer("/usePassword"))
+                == Some(&Value::Bool(true))
+        });
+        if !protected {
+            continue;
+        }
+        let text = fs::read_to_string(tree.join("RUNBOOK.md")).expect("RUNBOOK.md");
+        for line in text
+            .lines()
+            .filter(|l| l.contains("kubectl") && l.contains("redis-cli"))
+        {
+            // Each `redis-cli` of the line (a sentence can hold several commands).
+            let runs = line.matches("redis-cli").count();
+            let authenticated = line.matches(auth).count();
+            commands += runs;
+            sentinel += usize::from(line.contains("-c sentinel"));
+            if authenticated != runs || line.contains("$REDIS_PASSWORD") {
+                failures.push(format!("{}: {line}", tree.display()));
+            }
+        }
+    }
+    assert!(commands >= 10, "only {commands} redis-cli commands read");
+    assert!(sentinel >= 1, "no Sentinel command read");
+    assert!(
+        failures.is_empty(),
+        "commands that would get NOAUTH:\n{}",
+        failures.join("\n")
+    );
 }

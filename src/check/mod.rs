@@ -126,6 +126,7 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     unreadable_memory(l, r, out);
     replication_operator(l, r, out);
     no_client(l, r, out);
+    no_primary_service(l, r, out);
     if let Shape::Failover(f) = &s.shape {
         failover_findings(l, r, f, out);
         if let Some(m) = f.wal.as_ref().and_then(|w| w.mirror.as_ref()) {
@@ -506,6 +507,36 @@ fn no_client(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     );
 }
 
+/// RKV109: a client that does not ask Sentinel needs a Service that follows the primary;
+/// the Bitnami chart renders one (`sentinel.masterService`), the OT-CONTAINER-KIT
+/// operator keeps `<name>-master`, but rkv knows of none for the Spotahome operator.
+fn no_primary_service(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    let s = &r.spec;
+    if !matches!(s.shape, Shape::Failover(_)) {
+        return;
+    }
+    for (i, c) in s.clients.iter().enumerate() {
+        if c.sentinel_aware {
+            continue;
+        }
+        out.push(
+            l.diag(
+                "RKV109",
+                Severity::Warning,
+                &r.at("clients", &format!("/{i}/sentinelAware")),
+                format!(
+                    "clients in `{}` do not ask Sentinel, and no Service follows the Spotahome primary: the one address they use can lead to a replica, where writes fail with READONLY",
+                    c.namespace
+                ),
+            )
+            .help(format!(
+                "make the client Sentinel-aware (Sentinel `{}:26379`, master `mymaster`)",
+                spotahome::sentinel_name(&r.name)
+            )),
+        );
+    }
+}
+
 /// Memory quantities rkv cannot read (RKV169): the memory checks of
 /// [`topology`] and `maxmemory: auto` need numbers, so an unreadable one is a finding.
 pub fn unreadable_memory(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
@@ -675,5 +706,21 @@ mod tests {
             .expect("monitoring follows");
         let without = format!("{}{}", &profile[..start], &profile[end..]);
         assert!(codes(&without).contains(&"RKV108"));
+    }
+
+    #[test]
+    fn a_client_without_sentinel_on_spotahome_is_rkv109() {
+        let profile = include_str!("../../profiles/wal-failover.yaml");
+        assert!(!codes(profile).contains(&"RKV109"));
+        let single = profile.replace(
+            "podSelector: {app: jboss-client}\n",
+            "podSelector: {app: jboss-client}\n      sentinelAware: false\n",
+        );
+        assert_ne!(single, profile);
+        assert!(codes(&single).contains(&"RKV109"));
+        // The Bitnami chart renders `sentinel.masterService` for such clients instead.
+        let bitnami = include_str!("../../profiles/bitnami-redis.yaml");
+        assert!(bitnami.contains("sentinelAware: false"));
+        assert!(!codes(bitnami).contains(&"RKV109"));
     }
 }

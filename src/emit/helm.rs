@@ -210,6 +210,15 @@ fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
     };
     made.push(Made::new("Service", &client, ns, &client_note));
     made.push(Made::new("Service", &headless, ns, &note));
+    let follow = values::master_service(plan, workload);
+    if follow {
+        made.push(Made::new(
+            "Service",
+            &helm::master_service(full),
+            ns,
+            &format!("{note}; port {port}, follows the primary (`sentinel.masterService`)"),
+        ));
+    }
     let pods: Vec<String> = (0..plan.data_pods).map(|i| format!("{sts}-{i}")).collect();
     made.extend(pods.iter().map(|p| Made::new("Pod", p, ns, &note)));
     let first = format!("pod/{sts}-0");
@@ -237,7 +246,7 @@ fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
                 first.clone(),
                 (chart == helm::Chart::Redis).then_some("redis"),
             ),
-            tls_flags,
+            tls_flags: tls_flags.clone(),
             password: Password::File(helm::PASSWORD_FILE),
         }),
         sentinels: match workload {
@@ -249,6 +258,16 @@ fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
                     .master_name
                     .clone()
                     .unwrap_or_else(|| helm::DEFAULT_MASTER_SET.into()),
+                service: client.clone(),
+                // `auth.sentinel: true`: Sentinel asks for the same password, mounted in
+                // the sentinel container at the same path; it serves TLS when Redis does.
+                password: plan
+                    .spec
+                    .auth
+                    .as_ref()
+                    .map(|_| Password::File(helm::PASSWORD_FILE)),
+                tls_flags,
+                primary_service: follow.then(|| helm::master_service(full)),
             }),
             Workload::Standalone | Workload::Cluster(_) => None,
         },

@@ -107,6 +107,14 @@ pub struct SentinelAccess {
     pub port: u16,
     /// The master group name the Sentinels monitor.
     pub master: String,
+    /// The Service clients reach the Sentinels through (in the topology's namespace).
+    pub service: String,
+    /// Where the Sentinel container holds the password, when Sentinel asks for one.
+    pub password: Option<Password>,
+    /// The redis-cli TLS flags for the Sentinel port, when it serves TLS.
+    pub tls_flags: Option<String>,
+    /// The Service that follows the primary for clients that do not ask Sentinel.
+    pub primary_service: Option<String>,
 }
 
 /// A Service rkv renders.

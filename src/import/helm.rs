@@ -616,6 +616,7 @@ pub fn draft(
             let c = Client {
                 namespace: ns,
                 pod_selector: pods,
+                sentinel_aware: true,
             };
             if !d.topology.spec.clients.contains(&c) {
                 d.topology.spec.clients.push(c);

@@ -261,6 +261,15 @@ pub struct Client {
     /// Labels of the client pods; empty means every pod of the namespace.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pod_selector: BTreeMap<String, String>,
+    /// The client asks Sentinel for the primary (the default). `false`: it connects to one
+    /// address that must lead to the primary (seed 003's `redis-master...:6379`); the
+    /// Bitnami chart then gets `sentinel.masterService`, a Service that follows it.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub sentinel_aware: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
