@@ -806,14 +806,14 @@ fn namespace_object(name: &str) -> Value {
 }
 
 fn codes(report: &DiffReport) -> Vec<&'static str> {
-    report.preflight.iter().map(|d| d.code).collect()
+    report.preflight.iter().map(|d| d.code.as_str()).collect()
 }
 
 fn destructive_codes(report: &DiffReport) -> Vec<(String, &'static str)> {
     report
         .objects
         .iter()
-        .flat_map(|o| o.destructive.iter().map(move |d| (o.id(), d.code)))
+        .flat_map(|o| o.destructive.iter().map(move |d| (o.id(), d.code.as_str())))
         .collect()
 }
 
@@ -1689,8 +1689,9 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
         )
     );
 
-    // `backup:` removed: the claim and both CronJobs are pruned although their kinds
-    // are no longer rendered; the claim's prune is destructive and fails the gate.
+    // `backup:` removed: the claim and the three CronJobs (backup, retention, restore)
+    // are pruned although their kinds are no longer rendered; the claim's prune is
+    // destructive and fails the gate.
     let (code, out, err) = diff(
         edited.clone(),
         &["--applier", "flux", "--fail-on", "destructive"],
@@ -1702,6 +1703,7 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
         "\nprune PersistentVolumeClaim/cordum/cordum-redis-backup\n",
         "\nprune CronJob/cordum/cordum-redis-backup\n",
         "\nprune CronJob/cordum/cordum-backup-retention\n",
+        "\nprune CronJob/cordum/cordum-redis-restore\n",
         "  [RKV210] prune PersistentVolumeClaim/cordum/cordum-redis-backup: ",
         "    runbook: generated/cordum/RUNBOOK.md § Disaster recovery (production) › Full loss\n",
     ] {
@@ -1731,7 +1733,7 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
     );
     assert!(out.contains("[destructive RKV210]"), "{out}");
     assert!(!out.contains("CronJob/"), "{out}");
-    assert!(out.contains(", 2 suppressed; 1 destructive\n"), "{out}");
+    assert!(out.contains(", 3 suppressed; 1 destructive\n"), "{out}");
     let (_, out, _) = diff(
         edited.clone(),
         &["--format", "json", "--applier", "flux"],
@@ -1739,7 +1741,7 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
     )
     .await;
     let doc: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["summary"]["prune"], 3);
+    assert_eq!(doc["summary"]["prune"], 4);
 
     // No context at all, then an external differ instead of the built-in one.
     let (_, out, _) = diff(edited.clone(), &["--applier", "flux", "-U", "0"], None).await;

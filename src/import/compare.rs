@@ -21,6 +21,7 @@ use super::redisconf::{self, Conf};
 use super::report::{Class, Difference, Fix, ObjectReport, Outcome, show};
 use super::rules::{self, Change, RULES, Seg, Why};
 use super::source::{SourceObject, object_id};
+use crate::diag::{Code, codes};
 
 /// `spec.template.spec.containers[redis].image`.
 pub fn display(path: &[Seg]) -> String {
@@ -259,6 +260,9 @@ fn added_reason(kind: &str, id: &str) -> &'static str {
         "ConfigMap" if id.ends_with("-client") => "the client addresses, for applications to read",
         "ConfigMap" => "the Redis configuration",
         "PodDisruptionBudget" => "rkv's budget over the pods, with its arithmetic (`rkv explain`)",
+        "CronJob" if id.ends_with("-restore") => {
+            "the suspended template of the RUNBOOK's restore Job, from `backup`"
+        }
         "CronJob" => "rkv's backups and their retention, from `backup`",
         "PersistentVolumeClaim" => "a volume the spec asks for",
         "Job" => "the cluster-create Job",
@@ -278,7 +282,7 @@ fn added_reason(kind: &str, id: &str) -> &'static str {
 }
 
 fn unpaired_source(s: &Side, partial: Option<&Vec<String>>, input: &Input) -> ObjectReport {
-    let fix110 = input.fixes.iter().find(|f| f.code == "RKV110");
+    let fix110 = input.fixes.iter().find(|f| f.code == codes::RKV110);
     let (outcome, reason, code) = match (s.kind.as_str(), s.role) {
         ("Secret", _) => (
             Outcome::Lost,
@@ -302,7 +306,7 @@ fn unpaired_source(s: &Side, partial: Option<&Vec<String>>, input: &Input) -> Ob
             Some(f) => (
                 Outcome::Replaced,
                 format!("{}; rkv's own budget replaces it ({}): delete this PDB, two PDBs over one pod make every eviction fail", f.message, input.budget),
-                Some(f.code.clone()),
+                Some(f.code),
             ),
             None => (
                 Outcome::Replaced,
@@ -442,7 +446,7 @@ fn classify(
     path: &[Seg],
     change: Change,
     input: &Input,
-) -> (Class, String, Option<String>) {
+) -> (Class, String, Option<Code>) {
     if kind == "HelmValues"
         && input.sentinel_nodes
         && matches!(path.first(), Some(Seg::Key(k)) if k == "master")
@@ -471,11 +475,11 @@ fn classify(
         match rule.why {
             Why::Policy(p) => return (Class::Deliberate, p.to_string(), None),
             Why::Budget => {
-                return match input.fixes.iter().find(|f| f.code == "RKV110") {
+                return match input.fixes.iter().find(|f| f.code == codes::RKV110) {
                     Some(f) => (
                         Class::Deliberate,
                         format!("{} ({})", f.message, f.change),
-                        Some(f.code.clone()),
+                        Some(f.code),
                     ),
                     None => (
                         Class::Deliberate,
@@ -492,7 +496,7 @@ fn classify(
                     return (
                         Class::Deliberate,
                         format!("{} ({})", f.message, f.change),
-                        Some(f.code.clone()),
+                        Some(f.code),
                     );
                 }
             }
@@ -661,7 +665,8 @@ fn item_key(parent: &str, item: &Value) -> Option<String> {
                 serde_json::from_value(item.clone()).ok()?;
             if super::pod::is_exporter(&c) {
                 Some("exporter".into())
-            } else if super::pod::redis_invocation(&c).is_some_and(|i| !i.sentinel)
+            } else if super::pod::redis_invocation(&c, &|_| None).is_some_and(|i| !i.sentinel)
+                // A container normalized from its invocation (a start script's too).
                 || item.get("redis.conf").is_some()
             {
                 Some("redis".into())
@@ -1064,13 +1069,8 @@ fn redis_container(
     if super::pod::is_exporter(&typed) {
         return None;
     }
-    let inv = super::pod::redis_invocation(&typed)?;
-    if inv.sentinel {
-        return None;
-    }
-    let mut conf_volume = None;
-    let mut merged = Conf::default();
-    if let Some(file) = &inv.conf_file {
+    // The mount holding `file`, and the file's text from the ConfigMap mounted there.
+    let mounted = |file: &str| {
         let mount = typed
             .volume_mounts
             .iter()
@@ -1099,6 +1099,16 @@ fn redis_container(
                 .to_string();
             conf(ns, cm, &key)
         });
+        (mount, text)
+    };
+    let inv = super::pod::redis_invocation(&typed, &|file| mounted(file).1)?;
+    if inv.sentinel {
+        return None;
+    }
+    let mut conf_volume = None;
+    let mut merged = Conf::default();
+    if let Some(file) = &inv.conf_file {
+        let (mount, text) = mounted(file);
         match text {
             Some(t) => merged = redisconf::parse_conf(&t, file),
             // The file's content is unknown: keep the command line as it is.

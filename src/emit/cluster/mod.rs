@@ -3,9 +3,9 @@
 //!
 //! In: a plan whose shape is cluster. Out: the StatefulSet with its headless and client
 //! Services, the redis.conf and client-address ConfigMaps, the cluster-init Job, the
-//! backup and retention CronJobs with their PVC and scripts, the PrometheusRule and
-//! ServiceMonitor, the PodDisruptionBudget, the NetworkPolicies and, with cert-manager,
-//! the Certificates.
+//! backup, retention and (suspended) restore CronJobs with their PVC and scripts, the
+//! PrometheusRule and ServiceMonitor, the PodDisruptionBudget, the NetworkPolicies and,
+//! with cert-manager, the Certificates.
 //!
 //! Invariant: every value that depends on the shape (pod count, PDB, init arguments,
 //! alert thresholds, client addresses, DNS names) is derived here from the plan through
@@ -31,6 +31,8 @@ const INIT: &str = "cluster-init";
 const BACKUP: &str = "backup";
 /// Component label of the retention CronJob's pods.
 const RETENTION: &str = "backup-retention";
+/// Component label of the restore Jobs' pods (made from the suspended restore CronJob).
+const RESTORE: &str = "restore";
 /// Component label of what clients read (client Service, address ConfigMap).
 const CLIENT: &str = "client";
 
@@ -223,6 +225,7 @@ fn inventory(ctx: &Ctx) -> Inventory {
         backup: plan.spec.backup.as_ref().map(|_| Backup {
             cronjob: jobs::backup_name(ctx),
             claim: jobs::backup_name(ctx),
+            restore: jobs::can_restore(ctx).then(|| jobs::restore_name(ctx)),
         }),
         init_job: Some(jobs::init_name(ctx)),
         applier: None,

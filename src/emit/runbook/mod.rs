@@ -3,7 +3,8 @@
 //! In: for each variant of one spec, its plan, its objects and the [`Inventory`] its
 //! emitters filled. Out: one Markdown [`OutFile`] with, per variant, the topology, the
 //! exact names (`names`), how to connect and find the primary, what the PDBs allow and
-//! why, the disaster-recovery procedures that apply to the shape (`sections`), the
+//! why, the disaster-recovery procedures that apply to the shape (`sections`; a
+//! cluster's restore as commands and the TLS certificate names in `restore`), the
 //! alerts, and a Mermaid diagram (`diagram`).
 //!
 //! Invariant: every name is one an emitter wrote (or one an operator or chart derives
@@ -14,6 +15,7 @@
 mod access;
 mod diagram;
 mod names;
+mod restore;
 mod sections;
 
 use std::fmt::Write as _;
