@@ -104,8 +104,15 @@ pub fn tree_dirs(files: &[PathBuf], cwd: &Path) -> Vec<String> {
         .collect()
 }
 
-/// `dir/tree`, or `tree` when `dir` is the repository's root itself.
-fn join(dir: &str, tree: &str) -> String {
+/// [`tree_dirs`] of `files` from the working directory: the folders a command that reads
+/// `files` renders to.
+pub fn trees_here(files: &[PathBuf]) -> Vec<String> {
+    tree_dirs(files, &std::env::current_dir().unwrap_or_default())
+}
+
+/// `dir/tree`, or `tree` when `dir` is the repository's root itself: the repository
+/// path of a tree under an output directory at `dir` ([`repo_output`]).
+pub fn in_repo(dir: &str, tree: &str) -> String {
     if dir.is_empty() {
         tree.to_string()
     } else {
@@ -185,14 +192,13 @@ pub fn compile_files(
     threads: usize,
     repo_output: Option<&str>,
 ) -> Batch {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let trees = tree_dirs(files, &cwd);
+    let trees = trees_here(files);
     let jobs: Vec<(&PathBuf, &String)> = files.iter().zip(&trees).collect();
     // Specs are independent: load and compile them in parallel, then report in the
     // order of the files, so output and diagnostics do not depend on the thread count.
     let results = crate::par::map_with(threads, &jobs, |(f, tree)| {
         spec::load_file(f).map(|loaded| {
-            let repo_dir = repo_output.map(|o| join(o, tree));
+            let repo_dir = repo_output.map(|o| in_repo(o, tree));
             let compiled = compile_in(&loaded, repo_dir.as_deref());
             (loaded, compiled)
         })
@@ -225,7 +231,13 @@ pub fn compile_files(
             }
         }
     }
-    let clashes = clashes(&batch);
+    let specs: Vec<(&str, &str)> = batch
+        .compiled
+        .iter()
+        .zip(&batch.trees)
+        .map(|((l, _), tree)| (l.source.file.as_str(), tree.as_str()))
+        .collect();
+    let clashes = clashes(&specs);
     if !clashes.is_empty() {
         batch.diags.extend(clashes);
         batch.fail(Failure::Input);
@@ -237,17 +249,13 @@ pub fn compile_files(
 }
 
 /// RKV016 for every spec whose tree another spec's tree already is, or lies inside or
-/// around: writing one would replace the other.
-fn clashes(batch: &Batch) -> Vec<Diagnostic> {
-    let files: Vec<&str> = batch
-        .compiled
-        .iter()
-        .map(|(l, _)| l.source.file.as_str())
-        .collect();
+/// around: writing one would replace the other. `specs` are (file, tree) pairs in the
+/// order of the files: the file as its diagnostics name it, the tree from [`tree_dirs`].
+pub fn clashes(specs: &[(&str, &str)]) -> Vec<Diagnostic> {
     let mut first: BTreeMap<&str, &str> = BTreeMap::new();
     let mut out = Vec::new();
-    for (tree, file) in batch.trees.iter().zip(&files) {
-        if let Some(other) = first.get(tree.as_str()) {
+    for &(file, tree) in specs {
+        if let Some(other) = first.get(tree) {
             out.push(
                 Diagnostic::new(
                     codes::RKV016,

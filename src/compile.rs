@@ -96,9 +96,9 @@ pub fn compile_in(loaded: &Loaded, repo_dir: Option<&str>) -> Result<Compiled, C
             inventory: emitted.inventory,
         });
     }
-    let pairs: Vec<(spec::Variant, Vec<Object>)> = variants
+    let pairs: Vec<(&spec::Variant, &[Object])> = variants
         .iter()
-        .map(|v| (v.resolved.variant.clone(), v.objects.clone()))
+        .map(|v| (&v.resolved.variant, &v.objects[..]))
         .collect();
     let mut files = layout::layout(&source_name, &pairs)?;
     let sections: Vec<runbook::Section<'_>> = variants

@@ -15,6 +15,7 @@
 mod access;
 mod diagram;
 mod names;
+mod prereqs;
 mod restore;
 mod sections;
 
