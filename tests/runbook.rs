@@ -490,6 +490,19 @@ fn needed_secrets(tree: &Path) -> BTreeSet<String> {
             "Certificate" => {
                 created.insert(s(d, "/spec/secretName").to_string());
             }
+            // A Bitnami chart's values (no kind): with auth on and no `existingSecret`,
+            // the chart makes its password Secret `<fullnameOverride>` itself.
+            "" if d.get("fullnameOverride").is_some() => {
+                let off = |p: &str| d.pointer(p) == Some(&Value::Bool(false));
+                let named = |p: &str| !s(d, p).is_empty();
+                let makes = match d.get("auth") {
+                    Some(_) => !off("/auth/enabled") && !named("/auth/existingSecret"),
+                    None => !off("/usePassword") && !named("/existingSecret"),
+                };
+                if makes {
+                    created.insert(s(d, "/fullnameOverride").to_string());
+                }
+            }
             _ => {}
         }
         secrets(d, &mut referenced);

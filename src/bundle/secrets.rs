@@ -57,7 +57,7 @@ fn is_kind(o: &Value, api_group: &str, kind: &str) -> bool {
 /// Every Secret reference of `objects` that no object of them creates, sorted.
 /// `values_of` gives the chart values of a HelmRelease among them.
 pub fn needed(objects: &[&Value], values_of: &dyn Fn(&Value) -> Option<Value>) -> Vec<SecretRef> {
-    let produced = produced(objects);
+    let produced = produced(objects, values_of);
     let mut out = Vec::new();
     for &o in objects {
         let Some(key) = ObjKey::of(o) else { continue };
@@ -133,10 +133,23 @@ pub fn prerequisites(refs: &[SecretRef]) -> Vec<Prerequisite> {
         .collect()
 }
 
-/// (namespace, name) of every Secret a rendered object creates.
-fn produced(objects: &[&Value]) -> BTreeSet<(String, String)> {
+/// (namespace, name) of every Secret a rendered object creates, the password Secret a
+/// Bitnami chart makes itself included (its values turn auth on and name no existing one).
+fn produced(
+    objects: &[&Value],
+    values_of: &dyn Fn(&Value) -> Option<Value>,
+) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for &o in objects {
+        if is_kind(o, "helm.toolkit.fluxcd.io", "HelmRelease")
+            && let Some(values) = values_of(o)
+            && let Some(name) = chart_made_secret(o, &values)
+        {
+            let ns = str_at(o, "/spec/targetNamespace")
+                .or_else(|| str_at(o, "/metadata/namespace"))
+                .unwrap_or("");
+            out.insert((ns.to_string(), name));
+        }
         let ns = str_at(o, "/metadata/namespace").unwrap_or("").to_string();
         let name = str_at(o, "/metadata/name").unwrap_or("");
         let produced = if is_kind(o, "", "Secret") || is_kind(o, "kafka.strimzi.io", "KafkaUser") {
@@ -270,6 +283,28 @@ fn strimzi_secrets(v: &Value, path: String, found: &mut dyn FnMut(&str, Option<&
     }
 }
 
+/// The password Secret a Bitnami chart renders itself: `<fullname>` when its values turn
+/// auth on (`auth.enabled` of redis, `usePassword` of redis-cluster; both default to true)
+/// and name no `existingSecret`.
+fn chart_made_secret(release: &Value, values: &Value) -> Option<String> {
+    let on = |at: &str| values.pointer(at).and_then(Value::as_bool) != Some(false);
+    let named = |at: &str| str_at(values, at).is_some_and(|n| !n.is_empty());
+    let redis = values.get("auth").is_some();
+    let makes = if redis {
+        on("/auth/enabled") && !named("/auth/existingSecret")
+    } else {
+        on("/usePassword") && !named("/existingSecret")
+    };
+    makes.then(|| {
+        str_at(values, "/fullnameOverride")
+            .filter(|n| !n.is_empty())
+            .or_else(|| str_at(release, "/spec/releaseName"))
+            .or_else(|| str_at(release, "/metadata/name"))
+            .unwrap_or_default()
+            .to_string()
+    })
+}
+
 /// The Secrets the Bitnami charts' values name: the password's (`auth.existingSecret` of
 /// the redis chart, `existingSecret` of redis-cluster) and the TLS certificates'.
 fn chart_secrets(values: &Value, secret: &mut dyn FnMut(&str, Option<&str>, String)) {
@@ -352,5 +387,30 @@ mod tests {
         let release = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
             "metadata": {"name": "r", "namespace": "kv"}});
         assert!(needed(&[&release], &|_| Some(own.clone())).is_empty());
+    }
+
+    #[test]
+    fn the_password_secret_the_chart_makes_is_nobodys_prerequisite() {
+        let release = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": "redis", "namespace": "kv"}});
+        let backup = json!({"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "backup", "namespace": "kv"},
+            "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "b",
+                "env": [{"name": "P", "valueFrom": {"secretKeyRef": {"name": "redis", "key": "redis-password"}}}]}]}}}}}});
+        // The chart makes Secret `redis` (auth on, no existingSecret): the backup may use it.
+        let made = json!({"auth": {"enabled": true}, "fullnameOverride": "redis"});
+        assert!(needed(&[&release, &backup], &|_| Some(made.clone())).is_empty());
+        // Auth off: the chart makes nothing, so the backup's Secret must exist first.
+        let off = json!({"auth": {"enabled": false}, "fullnameOverride": "redis"});
+        assert_eq!(
+            needed(&[&release, &backup], &|_| Some(off.clone())).len(),
+            1
+        );
+        // redis-cluster: `usePassword` and a top-level `existingSecret`.
+        let cluster =
+            json!({"usePassword": true, "existingSecret": "mine", "fullnameOverride": "redis"});
+        let refs = needed(&[&release, &backup], &|_| Some(cluster.clone()));
+        let names: Vec<&str> = refs.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["mine", "redis"]);
     }
 }

@@ -6,8 +6,8 @@
 //! (`<repo_dir>/clusters/<site>/apps/redis`, unless `argocd.path` says otherwise), so it
 //! exists once the tree is committed, and the Application never deploys itself.
 
-use super::super::common::labels;
-use super::super::{EmitError, Object};
+use super::common::labels;
+use super::{EmitError, Object};
 use crate::bundle::tree_dir;
 use crate::plan::model::Plan;
 use crate::spec::Variant;
