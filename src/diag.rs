@@ -424,6 +424,10 @@ pub const CODES: &[(&str, &str)] = &[
         "the Helm chart version is not the major version rkv writes values for",
     ),
     (
+        "RKV177",
+        "an image that no longer pulls: a versioned `docker.io/bitnami` tag (moved to `bitnamilegacy`)",
+    ),
+    (
         "RKV200",
         "`rkv diff` preflight: a Secret the objects reference does not exist in the cluster and nothing rendered creates it",
     ),

@@ -1873,7 +1873,7 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
             .map(|(k, _, n)| format!("{k}/{n}"))
             .collect::<Vec<_>>(),
         [
-            "ConfigMap/redis-values-6chb745b6h",
+            "ConfigMap/redis-values-9kf8bmg28b",
             "HelmRelease/redis",
             "OCIRepository/redis"
         ],
@@ -2080,7 +2080,7 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
     let (code, out) = run_diff(five.clone(), &server).await;
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("prune ConfigMap/redis/redis-values-6chb745b6h\n"),
+        out.contains("prune ConfigMap/redis/redis-values-9kf8bmg28b\n"),
         "{out}"
     );
     assert!(

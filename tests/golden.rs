@@ -157,6 +157,7 @@ golden_cases! {
     failover_wal,
     helm_chart_version,
     helm_failover_shape,
+    helm_bitnami_image_moved,
     helm_non_bitnami_image,
     helm_redis_cluster,
     helm_redis_replication,

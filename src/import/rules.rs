@@ -171,6 +171,10 @@ pub const RULES: &[Rule] = &[
     Rule { kinds: &["HelmValues"], path: &["auth", "sentinel"], on: AC, why: Why::Policy("Sentinel asks for the password too") },
     Rule { kinds: &["HelmValues"], path: &["sentinel", "image", "**"], on: &[A], why: Why::Policy("Sentinel runs the `redis-sentinel` image of the Redis image's registry and tag") },
     Rule { kinds: &["HelmValues"], path: &["metrics", "prometheusRule", "**"], on: AC, why: Why::Policy("rkv's alerts for the chart (persistence, BGSAVE, AOF, disk)") },
+    Rule { kinds: &["HelmValues"], path: &["global", "security", "allowInsecureImages"], on: AC, why: Why::Policy("the chart refuses to install images outside docker.io/bitnami/ (where no versioned tag pulls since 2025) unless this is set") },
+    // Images: a tag that no longer pulls, replaced by the same image where it pulls.
+    Rule { kinds: &["HelmValues"], path: &["**", "image", "repository"], on: &[C], why: Why::Fix("RKV177") },
+    Rule { kinds: &[], path: &["**", "image"], on: &[C], why: Why::Fix("RKV177") },
 ];
 
 /// Whether `path` matches `pattern`.

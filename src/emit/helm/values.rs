@@ -307,11 +307,53 @@ pub fn redis_conf(plan: &Plan, chart: Chart) -> String {
         .join("\n")
 }
 
+/// The Sentinel image: the spec's, or the `redis-sentinel` sibling of the Redis image.
+fn sentinel_image(r: &Replication, image: &Image) -> Image {
+    match &r.sentinel.image {
+        Some(i) => Image::parse(i),
+        None => image.sibling("redis-sentinel"),
+    }
+}
+
+/// Every image the values give the chart.
+fn chart_images(plan: &Plan, workload: Workload<'_>) -> Vec<Image> {
+    let image = Image::parse(&plan.spec.redis.image);
+    let mut images = match workload {
+        Workload::Standalone => vec![image],
+        Workload::Sentinel(r) => {
+            let sentinel = sentinel_image(r, &image);
+            vec![image, sentinel]
+        }
+        Workload::Cluster(_) => vec![image.sibling("redis-cluster")],
+    };
+    images.extend(exporter(plan).map(|e| Image::parse(&e.image)));
+    images
+}
+
 /// The values document and the lines written above it.
 pub fn values(plan: &Plan, workload: Workload<'_>) -> (Value, Vec<String>) {
     let chart = workload.chart();
     let mut v = Map::new();
     let mut notes = Vec::new();
+    let unverified: Vec<String> = chart_images(plan, workload)
+        .iter()
+        .filter(|i| !i.verified_by_chart())
+        .map(Image::reference)
+        .collect();
+    if !unverified.is_empty() {
+        // The chart's NOTES.txt (`common.errors.insecureImages`) fails the install of any
+        // image outside its annotated docker.io/bitnami list, which since September 2025
+        // holds no versioned tag that pulls.
+        v.insert(
+            "global".into(),
+            json!({"security": {"allowInsecureImages": true}}),
+        );
+        notes.push(format!(
+            "global.security.allowInsecureImages: the chart refuses images outside docker.io/bitnami/, \
+             and these are not there: {} (Bitnami's versioned tags moved to docker.io/bitnamilegacy in 2025).",
+            unverified.join(", ")
+        ));
+    }
     v.insert("fullnameOverride".into(), json!(plan.name));
     v.insert("commonLabels".into(), json!(labels_for_chart(plan)));
     let image = Image::parse(&plan.spec.redis.image);
@@ -407,10 +449,7 @@ fn redis_chart(
             // nothing differs if the architecture is ever switched.
             v.insert("master".into(), json!(role(None, no_pdb)));
             v.insert("replica".into(), json!(role(Some(r.replicas), pdb(plan))));
-            let sentinel_image = match &s.image {
-                Some(i) => Image::parse(i),
-                None => image.sibling("redis-sentinel"),
-            };
+            let sentinel_image = sentinel_image(r, &image);
             v.insert(
                 "sentinel".into(),
                 json!(SentinelValues {
@@ -497,4 +536,48 @@ fn cluster_chart(
         json!(container_security(uid, Chart::RedisCluster)),
     );
     v.insert("pdb".into(), json!(pdb(plan)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::model::plan;
+    use crate::spec::{load_str, resolve::resolve};
+
+    fn values_for(image: &str, exporter: &str) -> Value {
+        let text = format!(
+            "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {{name: redis, namespace: redis}}\n\
+             spec:\n  use: cache\n  shape: {{standalone: {{}}}}\n  redis: {{image: \"{image}\"}}\n\
+             \x20 monitoring: {{namespace: monitoring, exporter: {{image: \"{exporter}\"}}}}\n\
+             \x20 outputs:\n    kustomize: false\n    helm: {{release: redis, namespace: redis, version: 23.1.1, repository: oci://x}}\n"
+        );
+        let loaded = load_str("t.yaml", text).expect("loads");
+        let p = plan(&resolve(&loaded.topology)[0], "t.yaml");
+        values(&p, Workload::Standalone).0
+    }
+
+    #[test]
+    fn the_insecure_images_switch_is_set_only_for_images_the_chart_refuses() {
+        let switch = |v: &Value| v["global"]["security"]["allowInsecureImages"].clone();
+        let own = values_for("bitnami/redis:latest", "bitnami/redis-exporter:latest");
+        assert_eq!(switch(&own), Value::Null);
+        assert!(own.get("global").is_none());
+        for (image, exporter) in [
+            ("bitnamilegacy/redis:7.2", "bitnami/redis-exporter:latest"),
+            (
+                "bitnami/redis:latest",
+                "bitnamilegacy/redis-exporter:1.58.0",
+            ),
+            (
+                "registry.example.com/bitnami/redis:7.2",
+                "bitnami/redis-exporter:latest",
+            ),
+        ] {
+            assert_eq!(
+                switch(&values_for(image, exporter)),
+                json!(true),
+                "{image} {exporter}"
+            );
+        }
+    }
 }
