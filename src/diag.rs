@@ -399,6 +399,10 @@ pub const CODES: &[(&str, &str)] = &[
         "fewer WAL partitions than appliers leaves appliers idle",
     ),
     (
+        "RKV159",
+        "Spotahome elects the oldest pod after all Redis pods restart: its AOF cannot keep writes only the old primary had",
+    ),
+    (
         "RKV167",
         "a label in `metadata.labels` is one the redis operator sets on its pods",
     ),

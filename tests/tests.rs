@@ -15,6 +15,7 @@
 //! - [`names`]: every rendered name within Kubernetes' limits, and the name check agrees.
 //! - [`no_panic`]: the loader on arbitrary input.
 //! - [`secrets`]: no finding shows a secret, in any output format.
+//! - [`spotahome`]: the RedisFailover's startup command, run by the real `redis-server`.
 
 // A test states what must hold: a failed unwrap or a panic is a failed test; and tests
 // write their own fixtures and temp trees directly, not through rkv's writer.
@@ -40,3 +41,4 @@ mod no_panic;
 mod policy;
 mod runbook;
 mod secrets;
+mod spotahome;

@@ -312,7 +312,7 @@ fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Operator quirks and WAL findings of the `failover` shape (RKV150-RKV158).
+/// Operator quirks and WAL findings of the `failover` shape (RKV150-RKV159).
 fn failover_findings(
     l: &Loaded,
     r: &Resolved,
@@ -383,6 +383,17 @@ fn failover_findings(
                 ),
             )
             .help(format!("set `quorum: {spotahome_quorum}`: the budgets are computed from the quorum that will really run")),
+        );
+    }
+    if s.use_ == crate::spec::Use::Durable && s.persistence.as_ref().is_some_and(|p| p.enabled) {
+        out.push(
+            l.diag(
+                "RKV159",
+                Severity::Warning,
+                &r.at("shape", "/failover/operator"),
+                "after every Redis pod restarted at once, Spotahome makes the oldest pod the primary, not the one with the newest data: writes only the old primary had are lost when the others resync from it",
+            )
+            .help("rkv starts Redis with the durability settings on its command line, so each pod reloads its own AOF; which pod leads is the operator's choice (`SetOldestAsMaster`, by pod age) and no setting changes it: keep the pods from restarting together (`placement.antiAffinity: required`, nodes in several zones) and keep a way back (the WAL, a backup)"),
         );
     }
     if f.operator_namespace.is_none() {

@@ -189,6 +189,65 @@ mod tests {
         );
     }
 
+    /// The Redis container's command as the Spotahome operator builds it:
+    /// spotahome/redis-operator operator/redisfailover/service/generator.go,
+    /// `getRedisCommand`, returns `rf.Spec.Redis.Command` verbatim when it is set, else
+    /// `redis-server /redis/redis.conf` (the operator's ConfigMap `rfr-<name>`, mounted at
+    /// `/redis` by `getRedisVolumeMounts`); `spec.redis.customConfig` reaches Redis only
+    /// later, by `CONFIG SET` (service/redis/client.go, `SetCustomRedisConfig`). So what
+    /// holds from process start is the command: the operator's file, then rkv's arguments.
+    fn startup_command(objs: &[super::Object]) -> Vec<String> {
+        let rf = objs.iter().find(|o| o.kind() == "RedisFailover").unwrap();
+        serde_json::from_value(rf.value["spec"]["redis"]["command"].clone()).unwrap()
+    }
+
+    #[test]
+    fn durability_settings_hold_from_process_start() {
+        for site in ["dc", "dr"] {
+            let cmd = startup_command(&site_objects(site));
+            assert_eq!(
+                cmd,
+                [
+                    "redis-server",
+                    "/redis/redis.conf",
+                    "--appendonly",
+                    "yes",
+                    "--auto-aof-rewrite-percentage",
+                    "100",
+                    "--auto-aof-rewrite-min-size",
+                    "64mb"
+                ],
+                "{site}"
+            );
+        }
+        // Every persistence setting the spec states; `save` rules replace the operator's
+        // `save 900 1` / `save 300 10` (rules in a file and arguments add up in Redis).
+        let text = "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {name: kv, namespace: kv}\n\
+                    spec:\n  use: cache\n  redis: {image: \"redis:7.2\"}\n\
+                    \x20 shape: {failover: {operator: spotahome, replicas: 3, operatorNamespace: ops, sentinel: {replicas: 3, quorum: 2}}}\n\
+                    \x20 persistence: {size: 1Gi, aof: {fsync: always}, rdbSave: [\"3600 1\", \"60 100\"]}\n";
+        let loaded = load_str("kv.yaml", text.to_string()).expect("loads");
+        let c = compile(&loaded).expect("compiles");
+        let cmd = startup_command(&c.variants[0].objects);
+        assert_eq!(
+            cmd[2..],
+            [
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--auto-aof-rewrite-percentage",
+                "100",
+                "--auto-aof-rewrite-min-size",
+                "64mb",
+                "--save",
+                "",
+                "--save",
+                "3600 1 60 100"
+            ]
+        );
+    }
+
     #[test]
     fn mirror_only_on_the_target_site_and_no_secret_values() {
         let dc = site_objects("dc");

@@ -157,6 +157,7 @@ pub const RULES: &[Rule] = &[
     Rule { kinds: &["RedisFailover"], path: &["spec", "redis", "storage", "keepAfterDeletion"], on: AC, why: Why::Policy("the volumes outlive the CR: deleting it must not delete the data") },
     Rule { kinds: &["RedisFailover"], path: &["spec", "redis", "storage", "persistentVolumeClaim", "metadata", "name"], on: &[A], why: Why::Policy("rkv names the claim template `redis-data`") },
     Rule { kinds: &["RedisFailover"], path: &["spec", "sentinel", "image"], on: &[A], why: Why::Policy("Sentinel runs the Redis image of the CR, not the operator's own") },
+    Rule { kinds: &["RedisFailover"], path: &["spec", "redis", "command"], on: &[A], why: Why::Policy("the durability settings on Redis's command line, in force from start (customConfig is applied by CONFIG SET only once the pod runs)") },
     Rule { kinds: &["RedisReplication", "RedisSentinel"], path: &["**", "imagePullPolicy"], on: AC, why: Why::Policy("`IfNotPresent`: pinned tags are pulled once") },
     Rule { kinds: &["RedisReplication"], path: &["spec", "kubernetesConfig", "service", "**"], on: &[R], why: Why::Policy(OPERATOR_SVC) },
     Rule { kinds: &["RedisReplication"], path: &["spec", "redisConfig", "additionalRedisConfig"], on: AC, why: Why::Policy("rkv names the ConfigMap `<name>-redis-config`; its content is compared as the Redis configuration") },

@@ -381,16 +381,26 @@ fn dr(out: &mut String, plan: &Plan, inv: &Inventory) {
             );
         }
     }
-    if plan.spec.persistence.as_ref().is_some_and(|p| p.enabled) {
-        w(
-            out,
-            "Persistence failures",
-            format!(
-                "- **Disk full**: `{}` shows `rdb_last_bgsave_status:err` / `aof_last_write_status:err` and writes fail (`MISCONF`). Grow the full PVC ({claims}: `kubectl -n {ns} edit pvc <name>`, if the StorageClass allows expansion) or free space; then `BGREWRITEAOF`.\n- **Fork failure** (`Can't save in background: fork`): the pod has no memory headroom for copy-on-write; raise the memory limit (rkv's maxmemory is 7/8 of it) or lower maxmemory.\n- **AOF corruption** (Redis refuses to start, `Bad file format reading the append only file`): stop the pod, run `redis-check-aof --fix` on the AOF in a helper pod mounting that pod's PVC, then start it; a replica can instead be wiped and resynced from the primary.",
-                cli(plan, inv, "INFO persistence"),
-                claims = claim_list(inv),
-            ),
+    if let Some(p) = plan.spec.persistence.as_ref().filter(|p| p.enabled) {
+        let mut text = format!(
+            "- **Disk full**: `{}` shows `rdb_last_bgsave_status:err` / `aof_last_write_status:err` and writes fail (`MISCONF`). Grow the full PVC ({claims}: `kubectl -n {ns} edit pvc <name>`, if the StorageClass allows expansion) or free space; then `BGREWRITEAOF`.\n- **Fork failure** (`Can't save in background: fork`): the pod has no memory headroom for copy-on-write; raise the memory limit (rkv's maxmemory is 7/8 of it) or lower maxmemory.\n- **AOF corruption** (Redis refuses to start, `Bad file format reading the append only file`): stop the pod, run `redis-check-aof --fix` on the AOF in a helper pod mounting that pod's PVC, then start it; a replica can instead be wiped and resynced from the primary.",
+            cli(plan, inv, "INFO persistence"),
+            claims = claim_list(inv),
         );
+        if inv.maker == Maker::Spotahome && p.aof.is_some() {
+            // The RedisFailover's command turns AOF on at start; volumes written before
+            // (AOF only by CONFIG SET, or none) may hold a dump.rdb and no AOF.
+            text.push_str(&format!(
+                "\n- **AOF from the start** (the RedisFailover's `command`): Redis started with `appendonly yes` loads only the AOF, so a pod whose volume holds a `dump.rdb` but no `appendonlydir/` starts empty. Before you apply it over pods that ran without AOF, check each one (`{ls}`); where the directory is missing, `{set}` and wait until `{info}` shows `aof_rewrite_in_progress:0`: the restart then loads that AOF. The operator restarts the replicas first and the primary last (its pre-stop script asks Sentinel to fail over): never delete every Redis pod at once.",
+                ls = match &inv.redis {
+                    Some(r) => exec(ns, &r.exec.target, r.exec.container.as_deref(), "ls /data"),
+                    None => String::new(),
+                },
+                set = cli(plan, inv, "CONFIG SET appendonly yes"),
+                info = cli(plan, inv, "INFO persistence"),
+            ));
+        }
+        w(out, "Persistence failures", text);
     }
 }
 
