@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::compile::{CompileError, Compiled, compile};
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Severity};
 use crate::spec::{self, Loaded};
 
@@ -39,8 +40,7 @@ pub fn spec_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
             if found.is_empty() {
                 return Err(Box::new(
                     Diagnostic::new(
-                        "RKV008",
-                        Severity::Error,
+                        codes::RKV008,
                         &p.display().to_string(),
                         "no spec files (*.yaml, *.yml) in this directory",
                     )
@@ -59,8 +59,7 @@ pub fn spec_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
 fn yaml_files_in(dir: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Box::new(Diagnostic::new(
-            "RKV001",
-            Severity::Error,
+            codes::RKV001,
             &dir.display().to_string(),
             format!("cannot read the directory: {e}"),
         ))
@@ -222,8 +221,7 @@ fn clashes(batch: &Batch) -> Vec<Diagnostic> {
         if let Some(other) = first.get(tree.as_str()) {
             out.push(
                 Diagnostic::new(
-                    "RKV016",
-                    Severity::Error,
+                    codes::RKV016,
                     file,
                     format!("`{file}` and `{other}` both render to `{tree}/`"),
                 )
@@ -239,8 +237,7 @@ fn clashes(batch: &Batch) -> Vec<Diagnostic> {
         for (outer, other) in outers.filter_map(|o| first.get_key_value(o)) {
             out.push(
                 Diagnostic::new(
-                    "RKV016",
-                    Severity::Error,
+                    codes::RKV016,
                     file,
                     format!(
                         "`{file}` renders to `{tree}/`, inside `{outer}/`, the output folder of `{other}`"
@@ -346,7 +343,7 @@ mod tests {
         // The same file twice renders twice into one folder.
         let twice = compile_files(&[good.clone(), good], false, 1);
         assert_eq!(twice.failure, Some(Failure::Input));
-        assert_eq!(twice.diags.last().map(|d| d.code), Some("RKV016"));
+        assert_eq!(twice.diags.last().map(|d| d.code), Some(codes::RKV016));
     }
 
     fn trees(files: &[&str], cwd: &str) -> Vec<String> {
@@ -418,7 +415,7 @@ mod tests {
         let b = compile_files(&files, false, 1);
         assert_eq!(b.failure, Some(Failure::Input));
         let last = b.diags.last().expect("a diagnostic");
-        assert_eq!(last.code, "RKV016");
+        assert_eq!(last.code, codes::RKV016);
         assert!(
             last.message.ends_with("both render to `redis/`"),
             "{}",
@@ -429,7 +426,7 @@ mod tests {
         let b = compile_files(&files, false, 1);
         assert_eq!(b.failure, Some(Failure::Input));
         let last = b.diags.last().expect("a diagnostic");
-        assert_eq!(last.code, "RKV016");
+        assert_eq!(last.code, codes::RKV016);
         assert!(
             last.message.contains("renders to `a/redis/`, inside `a/`"),
             "{}",

@@ -2,11 +2,12 @@
 //!
 //! In: findings from the loader, the checks and `render --check`. Out: text for a terminal,
 //! JSON for tools, GitHub Actions workflow commands (`diag::github`) or a SARIF 2.1.0 log
-//! (`diag::sarif`) for code-scanning dashboards. Invariant: every code is listed once in
-//! [`CODES`] with its meaning, and described through [`rule`] only; lines and columns are
-//! 1-based; the same findings render to the same bytes on every machine; no finding shows
+//! (`diag::sarif`) for code-scanning dashboards. Invariant: every code is a constant of the
+//! registry [`codes`] (severity, summary, help), and every report describes codes from it
+//! only; lines and columns are 1-based; the same findings render to the same bytes on every machine; no finding shows
 //! the value of a key that looks like a credential ([`mask`]).
 
+pub mod codes;
 mod github;
 pub mod mask;
 mod sarif;
@@ -14,6 +15,7 @@ mod sarif;
 use std::fmt::Write as _;
 use std::path::{Component, Path};
 
+pub use codes::{CODES, Code};
 pub use github::render_github;
 pub use sarif::render_sarif;
 
@@ -47,7 +49,7 @@ impl Severity {
 /// One finding about one place in one file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnostic {
-    pub code: &'static str,
+    pub code: Code,
     pub severity: Severity,
     pub file: String,
     pub line: usize,
@@ -69,15 +71,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(
-        code: &'static str,
-        severity: Severity,
-        file: &str,
-        message: impl Into<String>,
-    ) -> Self {
+    /// A finding of `code` about `file`, with the code's default severity.
+    pub fn new(code: Code, file: &str, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
-            severity,
+            severity: code.severity(),
             file: file.to_string(),
             line: 0,
             column: 0,
@@ -108,6 +106,13 @@ impl Diagnostic {
             }
         }
         self.concealed()
+    }
+
+    /// The finding with another severity than its code's default. Every call site says
+    /// why in a comment: the registry's severity is the rule.
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -179,34 +184,6 @@ pub fn render_json(diags: &[Diagnostic]) -> String {
     serde_json::to_string_pretty(&shown).unwrap_or_else(|_| "[]".into())
 }
 
-/// What one code means, as a report that describes its rules (SARIF) shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
-    pub code: &'static str,
-    /// One line: what the finding is about.
-    pub summary: &'static str,
-    /// How to act on a finding of this code.
-    pub help: &'static str,
-}
-
-/// How to act on a finding, for every code until codes carry their own help: each
-/// finding's help line is specific to it, so it travels with the finding.
-const GENERIC_HELP: &str = "Each finding's message says what is wrong and its help line what to change; the Diagnostics table of rkv's README lists every code.";
-
-/// The description of `code`: the one lookup every report uses, so that codes can move to
-/// a richer registry (severity, per-code help) by changing this function alone. `None` for
-/// a code that is not in [`CODES`].
-pub fn rule(code: &str) -> Option<Rule> {
-    CODES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|&(code, summary)| Rule {
-            code,
-            summary,
-            help: GENERIC_HELP,
-        })
-}
-
 /// `file` as reports for CI name it: relative to `base` (the working directory) when it
 /// is under it, `/`-separated, without `./` steps; other paths as given.
 pub(crate) fn display_path(file: &str, base: &Path) -> String {
@@ -235,272 +212,13 @@ pub(crate) fn display_path(file: &str, base: &Path) -> String {
     }
 }
 
-/// Every diagnostic code rkv emits and what it means. The README's table is checked
-/// against this list.
-pub const CODES: &[(&str, &str)] = &[
-    ("RKV001", "the spec file cannot be read"),
-    ("RKV002", "the spec file is larger than 1 MB"),
-    ("RKV003", "the text is not valid YAML"),
-    ("RKV004", "the file is empty"),
-    ("RKV005", "a mapping has the same key twice"),
-    (
-        "RKV006",
-        "aliases would expand the document beyond the node limit (alias bomb)",
-    ),
-    ("RKV007", "more than one YAML document in a spec file"),
-    ("RKV008", "no spec files found"),
-    ("RKV009", "YAML indentation uses a tab"),
-    ("RKV010", "unknown field"),
-    ("RKV011", "a value has the wrong type"),
-    (
-        "RKV012",
-        "a value is out of range or not one of the allowed values",
-    ),
-    ("RKV013", "a required field is missing"),
-    (
-        "RKV014",
-        "a shape must be exactly one of standalone, cluster, failover, replication",
-    ),
-    ("RKV015", "a value does not match the expected format"),
-    (
-        "RKV016",
-        "two specs render to the same output folder, or one into the other's",
-    ),
-    (
-        "RKV017",
-        "a generated file is out of date: missing, stale, or not what the specs render",
-    ),
-    (
-        "RKV100",
-        "`environments` and `sites` together, or a name that cannot be an output folder",
-    ),
-    ("RKV101", "Redis runs with no password"),
-    ("RKV102", "TLS is on but the plaintext port stays open"),
-    (
-        "RKV103",
-        "a LoadBalancer or NodePort exposes Redis without auth and TLS (error unless `exposure.acceptInsecure` gives a reason)",
-    ),
-    ("RKV104", "the WAL mirror names a site that does not exist"),
-    (
-        "RKV105",
-        "a name rkv derives (an object, a controller's or operator's, a namespace) is longer or other than Kubernetes accepts",
-    ),
-    (
-        "RKV106",
-        "a label key or value Kubernetes refuses (at most 63 characters, letters, digits, `-`, `_`, `.`)",
-    ),
-    (
-        "RKV110",
-        "a disruption budget override that is unsafe (with an eviction set that breaks the topology) or blocks every drain",
-    ),
-    (
-        "RKV111",
-        "the topology cannot have a safe disruption budget (fewer than 3 shards, no replica)",
-    ),
-    (
-        "RKV112",
-        "Sentinel can never fail over: quorum above the number of Sentinels, zero quorum or no Sentinels",
-    ),
-    (
-        "RKV113",
-        "an even number of Sentinels tolerates no more failures than one fewer",
-    ),
-    (
-        "RKV114",
-        "quorum below a majority: a minority declares the master down, a majority must still authorize",
-    ),
-    (
-        "RKV115",
-        "so few Sentinels that a safe budget blocks every drain",
-    ),
-    ("RKV116", "`maxmemory` above the container memory limit"),
-    (
-        "RKV117",
-        "`maxmemory` leaves too little headroom for the BGSAVE / AOF-rewrite fork",
-    ),
-    (
-        "RKV118",
-        "a durable store whose memory limit is below twice its dataset",
-    ),
-    (
-        "RKV120",
-        "no `maxmemory` and no memory limit: the dataset is unbounded",
-    ),
-    (
-        "RKV121",
-        "the PVC cannot hold the RDB, the AOF at its peak and a rewrite",
-    ),
-    (
-        "RKV122",
-        "a node timeout or Sentinel timeout that flaps or abandons failovers",
-    ),
-    (
-        "RKV123",
-        "an eviction policy that does not fit the declared use",
-    ),
-    (
-        "RKV124",
-        "soft (preferred) anti-affinity: one node loss can take a shard or a Sentinel majority",
-    ),
-    (
-        "RKV130",
-        "a rendered custom resource does not match its CRD's schema (`validate --crds`)",
-    ),
-    (
-        "RKV131",
-        "no CRD in the `--crds` directory for a custom resource: it is not checked",
-    ),
-    (
-        "RKV140",
-        "a cluster with mutual TLS has no client certificate Secret for its probes, exporter and Jobs",
-    ),
-    (
-        "RKV141",
-        "a cluster's bus port (redis.port + 10000) is above 65535",
-    ),
-    (
-        "RKV142",
-        "a cluster with TLS cannot also keep a plaintext port",
-    ),
-    (
-        "RKV150",
-        "Spotahome reads the Redis password from key `password` of the auth Secret",
-    ),
-    (
-        "RKV151",
-        "Spotahome always names the Sentinel master group `mymaster`",
-    ),
-    (
-        "RKV152",
-        "a RedisFailover name longer than 48 characters is rejected by Spotahome",
-    ),
-    (
-        "RKV153",
-        "a relative EXPIRE replayed from the WAL drifts; use PEXPIREAT",
-    ),
-    (
-        "RKV154",
-        "WAL topic retention is shorter than the restore window",
-    ),
-    (
-        "RKV155",
-        "no operatorNamespace: the NetworkPolicies keep the operator out",
-    ),
-    (
-        "RKV156",
-        "the mirror has no source credentials (sourcePasswordKey, sourceCaKey)",
-    ),
-    (
-        "RKV157",
-        "Spotahome sets the Sentinel quorum to floor(n/2) + 1",
-    ),
-    (
-        "RKV158",
-        "fewer WAL partitions than appliers leaves appliers idle",
-    ),
-    (
-        "RKV159",
-        "Spotahome elects the oldest pod after all Redis pods restart: its AOF cannot keep writes only the old primary had",
-    ),
-    (
-        "RKV167",
-        "a label in `metadata.labels` is one the redis operator sets on its pods",
-    ),
-    (
-        "RKV168",
-        "the replication shape names no operator namespace for the NetworkPolicies",
-    ),
-    ("RKV169", "a memory quantity rkv cannot read"),
-    ("RKV170", "a store declared `durable` has no persistence"),
-    ("RKV171", "AOF is on without an explicit `appendfsync`"),
-    (
-        "RKV172",
-        "a store declared `durable` has no backup schedule",
-    ),
-    ("RKV173", "the Helm target has no chart for the shape"),
-    ("RKV174", "the Bitnami chart cannot run a non-Bitnami image"),
-    (
-        "RKV175",
-        "the Bitnami chart's Sentinel count must equal its Redis pod count",
-    ),
-    (
-        "RKV176",
-        "the Helm chart version is not the major version rkv writes values for",
-    ),
-    (
-        "RKV177",
-        "an image that no longer pulls: a versioned `docker.io/bitnami` tag (moved to `bitnamilegacy`)",
-    ),
-    (
-        "RKV200",
-        "`rkv diff` preflight: a Secret the objects reference does not exist in the cluster and nothing rendered creates it",
-    ),
-    (
-        "RKV201",
-        "`rkv diff` preflight: a referenced Secret lacks the key the objects read",
-    ),
-    (
-        "RKV202",
-        "`rkv diff` preflight: a StorageClass a claim names does not exist, or a claim names none and the cluster has no default",
-    ),
-    (
-        "RKV203",
-        "`rkv diff` preflight: a namespace the objects go into does not exist and is not rendered",
-    ),
-    (
-        "RKV204",
-        "`rkv diff` preflight: a custom resource sets fields the cluster's CRD does not declare, which the API server prunes without an error",
-    ),
-    (
-        "RKV205",
-        "`rkv diff` preflight: a custom resource does not match the cluster's CRD schema",
-    ),
-    (
-        "RKV206",
-        "`rkv diff` preflight: the cluster's CRD marks the version rkv writes as deprecated",
-    ),
-    (
-        "RKV207",
-        "`rkv diff` preflight: a prerequisite could not be checked (access denied)",
-    ),
-    (
-        "RKV210",
-        "`rkv diff` destructive: a PersistentVolumeClaim is pruned or must be replaced, and its volume with it",
-    ),
-    (
-        "RKV211",
-        "`rkv diff` destructive: a Redis Cluster's shard count or replicas per shard change (the init Job never reshards)",
-    ),
-    (
-        "RKV212",
-        "`rkv diff` destructive: fewer Sentinels (Sentinels never forget peers)",
-    ),
-    (
-        "RKV213",
-        "`rkv diff` destructive: a storage change on an operator custom resource or in Helm values (no controller resizes existing claims)",
-    ),
-    (
-        "RKV214",
-        "`rkv diff` destructive: objects move to another namespace (the data does not)",
-    ),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_unique_and_sorted() {
-        let mut seen: Vec<&str> = CODES.iter().map(|(c, _)| *c).collect();
-        let orig = seen.clone();
-        seen.sort();
-        seen.dedup();
-        assert_eq!(seen, orig);
-    }
-
-    #[test]
     fn text_points_at_the_column() {
-        let d = Diagnostic::new("RKV010", Severity::Error, "a.yaml", "unknown field `x`")
+        let d = Diagnostic::new(codes::RKV010, "a.yaml", "unknown field `x`")
             .at("a: 1\n  x: 2\n", Pos { line: 2, column: 3 }, "a.x")
             .help("remove it");
         let t = render_text(&[d]);

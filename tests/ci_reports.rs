@@ -163,9 +163,10 @@ fn sarif_of_the_profiles_matches_the_schema() {
         .unwrap()
     {
         let id = r["id"].as_str().unwrap();
-        let rule = rkv::diag::rule(id).unwrap();
-        assert_eq!(r["shortDescription"]["text"], rule.summary);
-        assert_eq!(r["help"]["text"], rule.help);
+        let code = rkv::diag::Code::parse(id).unwrap();
+        assert_eq!(r["shortDescription"]["text"], code.summary());
+        assert_eq!(r["help"]["text"], code.help());
+        assert_eq!(r["defaultConfiguration"]["level"], code.severity().as_str());
     }
     assert_schema_valid(&log);
 }

@@ -806,14 +806,14 @@ fn namespace_object(name: &str) -> Value {
 }
 
 fn codes(report: &DiffReport) -> Vec<&'static str> {
-    report.preflight.iter().map(|d| d.code).collect()
+    report.preflight.iter().map(|d| d.code.as_str()).collect()
 }
 
 fn destructive_codes(report: &DiffReport) -> Vec<(String, &'static str)> {
     report
         .objects
         .iter()
-        .flat_map(|o| o.destructive.iter().map(move |d| (o.id(), d.code)))
+        .flat_map(|o| o.destructive.iter().map(move |d| (o.id(), d.code.as_str())))
         .collect()
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use insta::assert_snapshot;
+use rkv::diag::{Code, codes};
 use rkv::import::report::{Class, Difference, ObjectReport, Outcome};
 use rkv::import::{
     self, ChartName, HelmInput, ImportError, Imported, Options, Report, SourceObject, source,
@@ -190,7 +191,7 @@ fn seed_000_base_standalone() {
         .report
         .fixes
         .iter()
-        .find(|f| f.code == "RKV170")
+        .find(|f| f.code == codes::RKV170)
         .expect("RKV170 fix");
     assert!(fix.change.contains("appendonly yes"), "{fix:?}");
     assert!(
@@ -270,7 +271,7 @@ fn seed_000_production_cluster_from_a_kustomize_tree() {
         (Some("4"), Some("5"))
     );
     assert_eq!(
-        (d.class, d.code.as_deref()),
+        (d.class, d.code.map(Code::as_str)),
         (Class::Deliberate, Some("RKV110"))
     );
     // The six alerts of the seed are all rendered; two with rkv's expressions.
@@ -328,7 +329,7 @@ fn seed_001_redisfailover() {
             .pointer("/spec/auth")
             .is_none()
     );
-    assert!(i.report.findings.iter().any(|f| f.code == "RKV101"));
+    assert!(i.report.findings.iter().any(|f| f.code == codes::RKV101));
     // The WAL: what the applier Deployment says about the log, as the profile has it.
     same_facts(
         &i,
@@ -463,7 +464,7 @@ fn seed_003_sentinel_values_with_the_seeds_mistakes_fixed() {
     // The seed's own PDB is replaced by the chart's (RKV110), its ResourceQuota is lost.
     let pdb = object(&i.report, "PodDisruptionBudget/redis/redis-pdb");
     assert_eq!(
-        (pdb.outcome, pdb.code.as_deref()),
+        (pdb.outcome, pdb.code.map(Code::as_str)),
         (Outcome::Replaced, Some("RKV110"))
     );
     assert_eq!(lost(&i.report), ["ResourceQuota/redis/redis-quota"]);
@@ -505,10 +506,10 @@ fn seed_004_redisreplication_and_sentinel() {
         ],
     );
     // Exposed without auth and TLS: kept as it runs, the acceptance written for review (RKV103).
-    assert!(i.report.fixes.iter().any(|f| f.code == "RKV103"));
+    assert!(i.report.fixes.iter().any(|f| f.code == codes::RKV103));
     assert!(i.yaml.contains("# changed: RKV103"));
     assert!(
-        i.report.findings.iter().any(|f| f.code == "RKV123"),
+        i.report.findings.iter().any(|f| f.code == codes::RKV123),
         "allkeys-lru on a session store"
     );
     assert!(lost(&i.report).is_empty(), "{:?}", lost(&i.report));
@@ -624,7 +625,7 @@ fn an_open_plaintext_port_closes_with_its_finding() {
         .report
         .fixes
         .iter()
-        .find(|f| f.code == "RKV142")
+        .find(|f| f.code == codes::RKV142)
         .expect("RKV142 fix");
     assert!(fix.change.contains("plaintext port closes"), "{fix:?}");
     let t = i.topology.spec.tls.as_ref().expect("tls");
@@ -636,7 +637,7 @@ fn an_open_plaintext_port_closes_with_its_finding() {
         (Some("6379"), Some("0"))
     );
     assert_eq!(
-        (port.class, port.code.as_deref()),
+        (port.class, port.code.map(Code::as_str)),
         (Class::Deliberate, Some("RKV142"))
     );
     // The Secret is listed, never read: its value is nowhere.

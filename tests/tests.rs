@@ -4,6 +4,7 @@
 //!
 //! - [`cli`]: the command line as users run it (whole-output snapshots with insta).
 //! - [`ci_reports`]: findings and drift as GitHub annotations and SARIF logs.
+//! - [`codes`]: every finding code is produced in a golden case, a snapshot or a named test.
 //! - [`monorepo`]: specs of one name in several folders, rendered, checked and pruned.
 //! - [`golden`]: one test per `tests/golden/<case>/`.
 //! - [`gitops`]: the Argo CD plugin and the KRM function as their orchestrators run them.
@@ -30,6 +31,7 @@ mod support;
 
 mod ci_reports;
 mod cli;
+mod codes;
 mod diff_cluster;
 mod gitops;
 mod golden;

@@ -8,6 +8,7 @@
 pub mod names;
 pub mod topology;
 
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Severity};
 use crate::plan::model::Plan;
 use crate::spec::{Loaded, Resolved, ServiceType, Shape};
@@ -34,7 +35,7 @@ pub fn check(loaded: &Loaded, variants: &[(Resolved, Plan)]) -> Vec<Diagnostic> 
             true
         }
     });
-    out.sort_by(|a, b| (a.line, a.column, a.code).cmp(&(b.line, b.column, b.code)));
+    out.sort_by_key(|d| (d.line, d.column, d.code));
     out
 }
 
@@ -42,7 +43,7 @@ fn spec_level(l: &Loaded, out: &mut Vec<Diagnostic>) {
     let spec = &l.topology.spec;
     if !spec.sites.is_empty() && !spec.environments.is_empty() {
         out.push(
-            l.diag("RKV100", Severity::Error, "/spec/environments", "a topology has either `environments` or `sites`, not both")
+            l.diag(codes::RKV100, "/spec/environments", "a topology has either `environments` or `sites`, not both")
                 .help("sites are separate clusters with their own trees; put per-site changes under `sites`"),
         );
     }
@@ -58,7 +59,7 @@ fn spec_level(l: &Loaded, out: &mut Vec<Diagnostic>) {
             if !valid || name == "base" {
                 let p = format!("/spec/{group}/{}", crate::spec::tree::escape(name));
                 out.push(
-                    l.diag("RKV100", Severity::Error, &p, format!("`{name}` cannot name a directory of the output"))
+                    l.diag(codes::RKV100, &p, format!("`{name}` cannot name a directory of the output"))
                         .help("use lowercase letters, digits and `-` (and not `base`, which is the kustomize base)"),
                 );
             }
@@ -74,7 +75,7 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     let tls = s.tls.as_ref();
     if s.auth.is_none() {
         out.push(
-            l.diag("RKV101", Severity::Warning, &r.origin("redis"), format!("`{}` runs Redis with no password", r.name))
+            l.diag(codes::RKV101, &r.origin("redis"), format!("`{}` runs Redis with no password", r.name))
                 .help(if matches!(s.shape, Shape::Failover(_)) {
                     "anyone the NetworkPolicies let in has full access: add `auth.passwordSecret: {name, key: password}`; rkv sets the RedisFailover's `auth.secretPath` to that Secret, and Spotahome reads its key `password`"
                 } else {
@@ -87,8 +88,7 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     {
         out.push(
             l.diag(
-                "RKV102",
-                Severity::Warning,
+                codes::RKV102,
                 &r.at("tls", "/plaintextPort"),
                 "TLS is enabled but the plaintext port stays open",
             )
@@ -103,20 +103,19 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 (true, false) => "no password",
                 _ => "no TLS",
             };
-            let sev = if e.accept_insecure.is_some() {
-                Severity::Warning
-            } else {
-                Severity::Error
-            };
             let mut d = l.diag(
-                "RKV103",
-                sev,
+                codes::RKV103,
                 &r.at("exposure", "/type"),
                 format!(
                     "a {} Service exposes Redis outside the cluster with {missing}",
                     e.type_.as_str()
                 ),
             );
+            if e.accept_insecure.is_some() {
+                // The spec accepts the risk with a written reason: the finding stays in
+                // every report, as a warning that does not stop the render.
+                d = d.with_severity(Severity::Warning);
+            }
             d.help = Some(match &e.accept_insecure {
                 Some(reason) => format!("accepted by `exposure.acceptInsecure`: {reason}"),
                 None => "add `auth` and `tls`, or keep the Service ClusterIP; to accept the risk, give `exposure.acceptInsecure: <reason>`".into(),
@@ -134,8 +133,7 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 if !sites.contains_key(site) {
                     out.push(
                         l.diag(
-                            "RKV104",
-                            Severity::Error,
+                            codes::RKV104,
                             &r.at("shape", &format!("/failover/wal/mirror/{field}")),
                             format!("mirror `{field}` names `{site}`, which is not a site"),
                         )
@@ -178,7 +176,7 @@ fn moved_images(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     for (at, image) in images {
         if let Some(legacy) = Image::parse(image).moved_to_legacy() {
             out.push(
-                l.diag("RKV177", Severity::Error, &at, format!(
+                l.diag(codes::RKV177, &at, format!(
                     "`{image}` no longer pulls: Bitnami moved every versioned tag of `docker.io/bitnami` to `docker.io/bitnamilegacy` in August-September 2025"
                 ))
                 .help(format!(
@@ -204,7 +202,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             None => r.origin("use"),
         };
         out.push(
-            l.diag("RKV170", Severity::Error, &at, format!("`{}` is declared `durable` but has no persistence", r.name))
+            l.diag(codes::RKV170, &at, format!("`{}` is declared `durable` but has no persistence", r.name))
                 .help("a restart loses every key: give `persistence: {size, aof: {fsync: everysec}}`, or declare `use: cache`"),
         );
     }
@@ -212,14 +210,14 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         && aof.fsync.is_none()
     {
         out.push(
-            l.diag("RKV171", Severity::Warning, &r.at("persistence", "/aof"), "AOF is on but `appendfsync` is not set: the server default `everysec` applies")
+            l.diag(codes::RKV171, &r.at("persistence", "/aof"), "AOF is on but `appendfsync` is not set: the server default `everysec` applies")
                 .help("choose it in `persistence.aof.fsync`: `always` fsyncs every write (nothing acknowledged is lost, slowest), `everysec` loses up to about 1 s of writes on a crash, `no` leaves flushing to the kernel (about 30 s of writes lost)"),
         );
     }
     let wal = matches!(&s.shape, Shape::Failover(f) if f.wal.is_some());
     if durable && s.backup.is_none() && !wal {
         out.push(
-            l.diag("RKV172", Severity::Warning, &r.origin("use"), format!("`{}` is declared `durable` but has no backup schedule", r.name))
+            l.diag(codes::RKV172, &r.origin("use"), format!("`{}` is declared `durable` but has no backup schedule", r.name))
                 .help("RDB and AOF live on the same volume as the data: add `backup: {schedule: \"0 */6 * * *\", retentionDays: 7, size}` (seed 002 backs up every 6 hours and keeps 7 days)"),
         );
     }
@@ -228,7 +226,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     };
     let Some(chart) = Chart::of(&s.shape) else {
         out.push(
-            l.diag("RKV173", Severity::Error, &r.at("outputs", "/helm"), "the Helm target has no chart for the `failover` shape")
+            l.diag(codes::RKV173, &r.at("outputs", "/helm"), "the Helm target has no chart for the `failover` shape")
                 .help("the Bitnami charts render `standalone`, `replication` (Sentinel) and `cluster`; the failover shape compiles to a RedisFailover CR: drop `outputs.helm`"),
         );
         return;
@@ -236,7 +234,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     let image = Image::parse(&s.redis.image);
     if !image.repository.contains("bitnami") {
         out.push(
-            l.diag("RKV174", Severity::Error, &r.at("redis", "/image"), format!("the Bitnami `{}` chart cannot run `{}`", chart.name(), s.redis.image))
+            l.diag(codes::RKV174, &r.at("redis", "/image"), format!("the Bitnami `{}` chart cannot run `{}`", chart.name(), s.redis.image))
                 .help("the chart's start scripts live in the Bitnami images: use `bitnamilegacy/redis:<tag>` (where Bitnami's versioned tags pull from since September 2025) or your mirror of it; rkv derives `redis-sentinel` and `redis-cluster` from it"),
         );
     }
@@ -244,7 +242,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         && rep.sentinel.replicas != rep.replicas
     {
         out.push(
-            l.diag("RKV175", Severity::Error, &r.at("shape", "/replication/sentinel/replicas"), format!(
+            l.diag(codes::RKV175, &r.at("shape", "/replication/sentinel/replicas"), format!(
                 "the Bitnami chart runs one Sentinel beside each Redis pod: {} Sentinels cannot go with {} Redis pods",
                 rep.sentinel.replicas, rep.replicas
             ))
@@ -253,7 +251,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
     if !ChartVersion::parse(&helm.version).pins_major(chart.major()) {
         out.push(
-            l.diag("RKV176", Severity::Warning, &r.at("outputs", "/helm/version"), format!(
+            l.diag(codes::RKV176, &r.at("outputs", "/helm/version"), format!(
                 "rkv writes values for the `{}` chart {}.x; version `{}` may read them differently",
                 chart.name(), chart.major(), helm.version
             ))
@@ -273,8 +271,7 @@ fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         if t.mutual && t.client_secret.is_none() {
             out.push(
                 l.diag(
-                    "RKV140",
-                    Severity::Error,
+                    codes::RKV140,
                     &r.at("tls", "/mutual"),
                     "mutual TLS is on but `tls.clientSecret` is not set",
                 )
@@ -284,8 +281,7 @@ fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         if t.plaintext_port {
             out.push(
                 l.diag(
-                    "RKV142",
-                    Severity::Error,
+                    codes::RKV142,
                     &r.at("tls", "/plaintextPort"),
                     format!(
                         "the cluster shape serves TLS on `redis.port` ({}) and has no second port for plaintext",
@@ -300,8 +296,7 @@ fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     if bus > 65535 {
         out.push(
             l.diag(
-                "RKV141",
-                Severity::Error,
+                codes::RKV141,
                 &r.at("redis", "/port"),
                 format!(
                     "the cluster bus listens on `redis.port` + 10000 = {bus}, which is not a TCP port"
@@ -327,8 +322,7 @@ fn failover_findings(
     {
         out.push(
             l.diag(
-                "RKV150",
-                Severity::Error,
+                codes::RKV150,
                 &r.at("auth", "/passwordSecret/key"),
                 format!(
                     "the Spotahome operator reads key `password` of Secret `{}`, not `{}`",
@@ -346,8 +340,7 @@ fn failover_findings(
     {
         out.push(
             l.diag(
-                "RKV151",
-                Severity::Error,
+                codes::RKV151,
                 &r.at("shape", "/failover/sentinel/masterName"),
                 format!("the Spotahome operator always names the master group `{}`, not `{m}`", spotahome::MASTER_NAME),
             )
@@ -357,8 +350,7 @@ fn failover_findings(
     if r.name.len() > spotahome::MAX_NAME {
         out.push(
             l.diag(
-                "RKV152",
-                Severity::Error,
+                codes::RKV152,
                 &r.origin("name"),
                 format!(
                     "`{}` is {} characters; the Spotahome operator rejects a RedisFailover name longer than {}",
@@ -374,8 +366,7 @@ fn failover_findings(
     if f.sentinel.quorum != spotahome_quorum {
         out.push(
             l.diag(
-                "RKV157",
-                Severity::Error,
+                codes::RKV157,
                 &r.at("shape", "/failover/sentinel/quorum"),
                 format!(
                     "the Spotahome operator sets quorum = floor({}/2) + 1 = {spotahome_quorum}, not {}",
@@ -388,8 +379,7 @@ fn failover_findings(
     if s.use_ == crate::spec::Use::Durable && s.persistence.as_ref().is_some_and(|p| p.enabled) {
         out.push(
             l.diag(
-                "RKV159",
-                Severity::Warning,
+                codes::RKV159,
                 &r.at("shape", "/failover/operator"),
                 "after every Redis pod restarted at once, Spotahome makes the oldest pod the primary, not the one with the newest data: writes only the old primary had are lost when the others resync from it",
             )
@@ -399,8 +389,7 @@ fn failover_findings(
     if f.operator_namespace.is_none() {
         out.push(
             l.diag(
-                "RKV155",
-                Severity::Warning,
+                codes::RKV155,
                 &r.at("shape", "/failover"),
                 "the NetworkPolicies keep the Spotahome operator out of Redis and Sentinel",
             )
@@ -410,8 +399,7 @@ fn failover_findings(
     let Some(w) = &f.wal else { return };
     out.push(
         l.diag(
-            "RKV153",
-            Severity::Note,
+            codes::RKV153,
             &r.at("shape", "/failover/wal"),
             "a relative EXPIRE replayed from the WAL expires later on each site than where it was written",
         )
@@ -423,8 +411,7 @@ fn failover_findings(
     {
         out.push(
             l.diag(
-                "RKV154",
-                Severity::Error,
+                codes::RKV154,
                 &r.at("shape", "/failover/wal/topic/retentionHours"),
                 format!(
                     "topic `{}` keeps {} h of writes, shorter than the {window} h restore window asked for",
@@ -449,8 +436,7 @@ fn failover_findings(
         if !missing.is_empty() {
             out.push(
                 l.diag(
-                    "RKV156",
-                    Severity::Error,
+                    codes::RKV156,
                     &r.at("shape", "/failover/wal/mirror"),
                     format!("the mirror cannot authenticate to `{}`: no {}", m.from, missing.join(" and ")),
                 )
@@ -461,8 +447,7 @@ fn failover_findings(
     if let Some(p) = w.topic.partitions.filter(|p| *p < w.applier.replicas) {
         out.push(
             l.diag(
-                "RKV158",
-                Severity::Warning,
+                codes::RKV158,
                 &r.at("shape", "/failover/wal/topic/partitions"),
                 format!(
                     "{p} partition(s) for {} appliers: {} applier(s) get no partition and sit idle",
@@ -489,7 +474,7 @@ pub fn unreadable_memory(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         .and_then(|x| x.memory.as_deref());
     let unusable = |at: &str, e: memory::MemoryError, out: &mut Vec<Diagnostic>| {
         out.push(
-            l.diag("RKV169", Severity::Error, at, e.to_string())
+            l.diag(codes::RKV169, at, e.to_string())
                 .help("memory checks and `maxmemory` need a value rkv can read"),
         );
     };
@@ -558,8 +543,7 @@ pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>)
         let at = format!("/metadata/labels/{}", crate::spec::tree::escape(key));
         out.push(
             l.diag(
-                "RKV167",
-                Severity::Error,
+                codes::RKV167,
                 &at,
                 format!(
                     "label `{key}` is one the redis operator sets on its pods: it copies the CR's labels over its own, which breaks its PodDisruptionBudget, Services and master lookup"
@@ -574,8 +558,7 @@ pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>)
     if rep.operator_namespace.is_none() {
         out.push(
             l.diag(
-                "RKV168",
-                Severity::Warning,
+                codes::RKV168,
                 &r.at("shape", "/replication"),
                 "the default-deny NetworkPolicy also shuts out the redis operator: it cannot check roles, label the master or repair replication",
             )
@@ -587,8 +570,9 @@ pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::Code;
 
-    fn codes(spec: &str) -> Vec<&'static str> {
+    fn found(spec: &str) -> Vec<Code> {
         let loaded = crate::spec::load_str("t.yaml", spec.to_string()).expect("spec loads");
         let planned: Vec<_> = crate::spec::resolve::resolve(&loaded.topology)
             .into_iter()
@@ -609,9 +593,9 @@ mod tests {
     #[test]
     fn a_range_the_helm_emitter_supports_is_no_rkv176() {
         // The emitter writes this as the OCIRepository's `ref.semver`; it stays on 23.x.
-        assert!(!codes(&helm_spec(">=23.0.0 <24.0.0")).contains(&"RKV176"));
-        assert!(!codes(&helm_spec("23.1.1")).contains(&"RKV176"));
-        assert!(codes(&helm_spec(">=23.0.0")).contains(&"RKV176"));
-        assert!(codes(&helm_spec("13.0.5")).contains(&"RKV176"));
+        assert!(!found(&helm_spec(">=23.0.0 <24.0.0")).contains(&codes::RKV176));
+        assert!(!found(&helm_spec("23.1.1")).contains(&codes::RKV176));
+        assert!(found(&helm_spec(">=23.0.0")).contains(&codes::RKV176));
+        assert!(found(&helm_spec("13.0.5")).contains(&codes::RKV176));
     }
 }

@@ -5,20 +5,14 @@
 //! that decides it. Invariant: the numbers in messages come from `crate::plan`, the same
 //! functions that produce the emitted budgets.
 
-use crate::diag::{Diagnostic, Severity};
-use crate::plan::disruption::{self, IntOrPercent, PdbBudget, Severity as MathSeverity};
-use crate::plan::memory::{self, MemoryIssue};
+use crate::diag::codes;
+use crate::diag::{Code, Diagnostic, Severity};
+use crate::plan::disruption::{self, IntOrPercent, PdbBudget, SentinelIssue};
+use crate::plan::memory::{self, DiskIssue, MemoryIssue};
 use crate::plan::model::Plan;
 use crate::spec::{
     AntiAffinity, EvictionPolicy, Failover, Loaded, Replication, Resolved, Shape, Use,
 };
-
-fn sev(s: MathSeverity) -> Severity {
-    match s {
-        MathSeverity::Error => Severity::Error,
-        MathSeverity::Warning => Severity::Warning,
-    }
-}
 
 /// Every math-backed finding for one topology.
 pub fn check(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnostic>) {
@@ -39,7 +33,7 @@ fn disruption_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             if let Err(errors) = &budget {
                 for e in errors {
                     out.push(
-                        l.diag("RKV111", Severity::Warning, &r.at("shape", "/cluster"), format!("no safe PodDisruptionBudget: {e}"))
+                        l.diag(codes::RKV111, &r.at("shape", "/cluster"), format!("no safe PodDisruptionBudget: {e}"))
                             .help("rkv emits no PDB for this cluster (one that is safe would block every drain): run at least 3 shards with 1 replica each"),
                     );
                 }
@@ -57,8 +51,7 @@ fn disruption_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 _ => {
                     out.push(
                         l.diag(
-                            "RKV110",
-                            Severity::Error,
+                            codes::RKV110,
                             &r.origin("disruption"),
                             "set exactly one of `minAvailable` and `maxUnavailable`",
                         )
@@ -91,8 +84,7 @@ fn disruption_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                     };
                     out.push(
                         l.diag(
-                            "RKV110",
-                            Severity::Error,
+                            codes::RKV110,
                             &pointer,
                             format!(
                                 "this budget lets {} of {} pods be evicted at once; evicting {} together breaks the cluster: {breaks}",
@@ -111,19 +103,17 @@ fn disruption_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                     if let Ok(b) = &budget {
                         let allowed = disruption::allowed_disruptions(b.pods, &over).unwrap_or(0);
                         if allowed == 0 {
+                            // Safe but stuck: no eviction breaks the cluster, every drain
+                            // waits, so it warns where an unsafe override is an error.
                             out.push(
-                                l.diag("RKV110", Severity::Warning, &pointer, format!("this budget allows no eviction at all: every node drain of the {} pods will hang", b.pods))
+                                l.diag(codes::RKV110, &pointer, format!("this budget allows no eviction at all: every node drain of the {} pods will hang", b.pods))
+                                    .with_severity(Severity::Warning)
                                     .help(format!("use `minAvailable: {}`, the tightest budget that is still safe", b.min_available)),
                             );
                         }
                     }
                 }
-                Err(e) => out.push(l.diag(
-                    "RKV110",
-                    Severity::Error,
-                    &pointer,
-                    format!("invalid budget: {e}"),
-                )),
+                Err(e) => out.push(l.diag(codes::RKV110, &pointer, format!("invalid budget: {e}"))),
             }
         }
         Shape::Failover(Failover { replicas: pods, .. })
@@ -132,8 +122,7 @@ fn disruption_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             if let Err(e) = disruption::replicated_budget(pods) {
                 out.push(
                     l.diag(
-                        "RKV111",
-                        Severity::Warning,
+                        codes::RKV111,
                         &r.origin("shape"),
                         format!("no safe PodDisruptionBudget: {e}"),
                     )
@@ -148,7 +137,7 @@ fn disruption_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 };
                 if !ok {
                     out.push(
-                        l.diag("RKV110", Severity::Error, &r.origin("disruption"), format!("with one primary and {} replica(s), only one Redis pod may be evicted at once (`maxUnavailable: 1`)", pods.saturating_sub(1)))
+                        l.diag(codes::RKV110, &r.origin("disruption"), format!("with one primary and {} replica(s), only one Redis pod may be evicted at once (`maxUnavailable: 1`)", pods.saturating_sub(1)))
                             .help("evicting the primary and the replica Sentinel would promote at the same time leaves no copy to fail over to; remove the override"),
                     );
                 }
@@ -157,7 +146,7 @@ fn disruption_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         Shape::Standalone(_) => {
             if s.disruption.is_some() {
                 out.push(
-                    l.diag("RKV110", Severity::Error, &r.origin("disruption"), "a standalone Redis has one pod: a PodDisruptionBudget either blocks every drain or allows the only pod to go")
+                    l.diag(codes::RKV110, &r.origin("disruption"), "a standalone Redis has one pod: a PodDisruptionBudget either blocks every drain or allows the only pod to go")
                         .help("remove `disruption`; use the `replication` or `cluster` shape to survive drains"),
                 );
             }
@@ -177,23 +166,46 @@ fn sentinel_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagno
             | disruption::SentinelIssue::NoSentinels => "/replicas",
             _ => "/quorum",
         };
-        let code = match issue {
-            disruption::SentinelIssue::QuorumAboveSentinels { .. }
-            | disruption::SentinelIssue::ZeroQuorum
-            | disruption::SentinelIssue::NoSentinels => "RKV112",
-            disruption::SentinelIssue::EvenSentinels { .. } => "RKV113",
-            disruption::SentinelIssue::QuorumBelowMajority { .. } => "RKV114",
-            disruption::SentinelIssue::BlocksEveryDrain { .. } => "RKV115",
-        };
         out.push(
             l.diag(
-                code,
-                sev(issue.severity()),
+                sentinel_code(issue),
                 &r.at("shape", &format!("{key}{field}")),
                 issue.message(),
             )
             .help(issue.help()),
         );
+    }
+}
+
+// The math's issues carry a severity of their own (an error means no budget is written),
+// and each maps to one code whose registry severity is the same: checked by
+// `the_math_and_the_registry_agree_on_severity`.
+
+fn sentinel_code(issue: &SentinelIssue) -> Code {
+    match issue {
+        SentinelIssue::QuorumAboveSentinels { .. }
+        | SentinelIssue::ZeroQuorum
+        | SentinelIssue::NoSentinels => codes::RKV112,
+        SentinelIssue::EvenSentinels { .. } => codes::RKV113,
+        SentinelIssue::QuorumBelowMajority { .. } => codes::RKV114,
+        SentinelIssue::BlocksEveryDrain { .. } => codes::RKV115,
+    }
+}
+
+/// `None` for the issue RKV170 reports (check/mod.rs), with the runbook's advice.
+fn memory_code(issue: &MemoryIssue) -> Option<Code> {
+    match issue {
+        MemoryIssue::MaxmemoryAboveLimit { .. } => Some(codes::RKV116),
+        MemoryIssue::TooLittleHeadroom { .. } => Some(codes::RKV117),
+        MemoryIssue::ForkMayDoubleMemory { .. } => Some(codes::RKV118),
+        MemoryIssue::DurableWithoutPersistence => None,
+        MemoryIssue::NoMemoryBound => Some(codes::RKV120),
+    }
+}
+
+fn disk_code(issue: &DiskIssue) -> Code {
+    match issue {
+        DiskIssue::PvcTooSmall { .. } => codes::RKV121,
     }
 }
 
@@ -234,20 +246,15 @@ fn memory_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnost
         persistence_on,
         dataset_estimate(r),
     ) {
-        let (code, pointer) = match &issue {
-            MemoryIssue::MaxmemoryAboveLimit { .. } => ("RKV116", r.at("memory", "/maxmemory")),
-            MemoryIssue::TooLittleHeadroom { .. } => ("RKV117", r.at("memory", "/maxmemory")),
-            MemoryIssue::ForkMayDoubleMemory { .. } => {
-                ("RKV118", r.at("resources", "/limits/memory"))
-            }
-            // Reported by RKV170 (check/mod.rs), with the runbook's advice.
-            MemoryIssue::DurableWithoutPersistence => continue,
-            MemoryIssue::NoMemoryBound => ("RKV120", r.origin("redis")),
+        let Some(code) = memory_code(&issue) else {
+            continue;
         };
-        out.push(
-            l.diag(code, sev(issue.severity()), &pointer, issue.message())
-                .help(issue.help()),
-        );
+        let pointer = match &issue {
+            MemoryIssue::ForkMayDoubleMemory { .. } => r.at("resources", "/limits/memory"),
+            MemoryIssue::NoMemoryBound => r.origin("redis"),
+            _ => r.at("memory", "/maxmemory"),
+        };
+        out.push(l.diag(code, &pointer, issue.message()).help(issue.help()));
     }
 }
 
@@ -269,8 +276,7 @@ fn disk_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnostic
     for issue in memory::disk_findings(pvc, &need) {
         out.push(
             l.diag(
-                "RKV121",
-                sev(issue.severity()),
+                disk_code(&issue),
                 &r.at("persistence", "/size"),
                 issue.message(),
             )
@@ -284,12 +290,12 @@ fn timeout_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         Shape::Cluster(c) => {
             if c.node_timeout_ms < 1000 {
                 out.push(
-                    l.diag("RKV122", Severity::Warning, &r.at("shape", "/cluster/nodeTimeoutMs"), format!("`cluster-node-timeout {}` marks a node failed after less than a second: a GC pause or network blip triggers a failover", c.node_timeout_ms))
+                    l.diag(codes::RKV122, &r.at("shape", "/cluster/nodeTimeoutMs"), format!("`cluster-node-timeout {}` marks a node failed after less than a second: a GC pause or network blip triggers a failover", c.node_timeout_ms))
                         .help("use 5000 ms or more (seed 000 runs 5000)"),
                 );
             } else if c.node_timeout_ms > 60000 {
                 out.push(
-                    l.diag("RKV122", Severity::Warning, &r.at("shape", "/cluster/nodeTimeoutMs"), format!("`cluster-node-timeout {}`: writes to a failed primary's slots fail for over a minute before a replica is promoted", c.node_timeout_ms))
+                    l.diag(codes::RKV122, &r.at("shape", "/cluster/nodeTimeoutMs"), format!("`cluster-node-timeout {}`: writes to a failed primary's slots fail for over a minute before a replica is promoted", c.node_timeout_ms))
                         .help("use 5000 to 15000 ms"),
                 );
             }
@@ -312,8 +318,7 @@ fn sentinel_timeouts(
     if s.failover_timeout_ms < s.down_after_ms.saturating_mul(2) {
         out.push(
             l.diag(
-                "RKV122",
-                Severity::Warning,
+                codes::RKV122,
                 &r.at("shape", &format!("{key}/failoverTimeoutMs")),
                 format!(
                     "failover-timeout {} ms is less than twice down-after-milliseconds {} ms: a failover that starts late can be abandoned and retried, doubling the outage",
@@ -350,10 +355,7 @@ fn policy_findings(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         _ => None,
     };
     if let Some((msg, help)) = finding {
-        out.push(
-            l.diag("RKV123", Severity::Warning, &pointer, msg)
-                .help(help),
-        );
+        out.push(l.diag(codes::RKV123, &pointer, msg).help(help));
     }
 }
 
@@ -378,7 +380,77 @@ fn placement_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagn
         None => r.origin("shape"),
     };
     out.push(
-        l.diag("RKV124", Severity::Warning, &pointer, format!("pod anti-affinity is preferred (soft), so {what}"))
+        l.diag(codes::RKV124, &pointer, format!("pod anti-affinity is preferred (soft), so {what}"))
             .help(format!("set `placement.antiAffinity: required` (needs at least {} schedulable nodes) or keep it soft and watch placement", plan.data_pods)),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::disruption::Severity as MathSeverity;
+
+    fn same(math: MathSeverity, code: Code) -> bool {
+        let math = match math {
+            MathSeverity::Error => Severity::Error,
+            MathSeverity::Warning => Severity::Warning,
+        };
+        math == code.severity()
+    }
+
+    /// The findings take the registry's severity; the math decides with its own whether a
+    /// budget is written. They must agree, or an error finding would come with a budget.
+    #[test]
+    fn the_math_and_the_registry_agree_on_severity() {
+        let sentinel = [
+            SentinelIssue::NoSentinels,
+            SentinelIssue::ZeroQuorum,
+            SentinelIssue::QuorumAboveSentinels {
+                quorum: 4,
+                sentinels: 3,
+            },
+            SentinelIssue::BlocksEveryDrain {
+                sentinels: 3,
+                quorum: 3,
+                min_available: 3,
+            },
+            SentinelIssue::EvenSentinels { sentinels: 4 },
+            SentinelIssue::QuorumBelowMajority {
+                quorum: 1,
+                majority: 2,
+                sentinels: 3,
+            },
+        ];
+        for i in &sentinel {
+            assert!(same(i.severity(), sentinel_code(i)), "{i:?}");
+        }
+        let memory = [
+            MemoryIssue::MaxmemoryAboveLimit {
+                maxmemory_bytes: 2,
+                limit_bytes: 1,
+            },
+            MemoryIssue::TooLittleHeadroom {
+                maxmemory_bytes: 1,
+                limit_bytes: 1,
+                headroom_bytes: 0,
+                needed_bytes: 1,
+            },
+            MemoryIssue::ForkMayDoubleMemory {
+                limit_bytes: 1,
+                dataset_bytes: 1,
+                from_estimate: true,
+            },
+            MemoryIssue::NoMemoryBound,
+        ];
+        for i in &memory {
+            let code = memory_code(i).expect("a code");
+            assert!(same(i.severity(), code), "{i:?}");
+        }
+        assert_eq!(memory_code(&MemoryIssue::DurableWithoutPersistence), None);
+        let disk = DiskIssue::PvcTooSmall {
+            pvc_bytes: 1,
+            need_bytes: 2,
+        };
+        assert!(same(disk.severity(), disk_code(&disk)));
+    }
 }

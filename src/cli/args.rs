@@ -153,10 +153,15 @@ pub struct ValidateArgs {
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// The spec file.
-    pub spec: PathBuf,
+    #[arg(required_unless_present = "code")]
+    pub spec: Option<PathBuf>,
     /// Only this environment or site (every one by default).
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+    /// Explain a finding code instead (`--code RKV110`): its default severity, what it
+    /// means and what to do.
+    #[arg(long, value_name = "RKVnnn", conflicts_with_all = ["spec", "env"])]
+    pub code: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

@@ -97,6 +97,9 @@ pub enum Error {
         file: String,
         why: crate::pick::PickError,
     },
+    /// `explain --code` names no registered code.
+    #[error("no finding code `{0}`: README.md's table lists every code")]
+    UnknownCode(String),
     /// Objects could not be written as YAML.
     #[error("cannot write the YAML stream")]
     Yaml(#[source] serde_saphyr::SerializeError),

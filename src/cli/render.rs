@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use super::args::{CheckFormat, FindingsFormat, RenderArgs};
 use super::{ExitStatus, Result, compile_quiet, pick, print_findings};
 use crate::compile::Compiled;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::spec::Loaded;
 use crate::write::fs::{self as wfs, Drift};
 
@@ -118,7 +119,7 @@ fn finding(d: &Drift, spec: Option<&str>, fix: &str) -> Diagnostic {
             *line,
         ),
     };
-    let mut diag = Diagnostic::new("RKV017", Severity::Error, file, message).help(format!(
+    let mut diag = Diagnostic::new(codes::RKV017, file, message).help(format!(
         "run `{fix}` and commit the result (`--check` without `--format` prints the diff)"
     ));
     diag.line = line;

@@ -28,7 +28,7 @@ pub fn render_github(diags: &[Diagnostic], base: &Path) -> String {
                 props.push(format!("col={}", d.column));
             }
         }
-        props.push(format!("title={}", property(d.code)));
+        props.push(format!("title={}", property(d.code.as_str())));
         let mut message = d.message.clone();
         if !d.path.is_empty() {
             let _ = write!(message, "\nfield: {}", d.path);
@@ -57,39 +57,34 @@ fn property(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::diag::Pos;
+    use crate::diag::codes;
 
     #[test]
     fn one_line_per_finding_with_place_title_field_and_help() {
-        let e = Diagnostic::new(
-            "RKV110",
-            Severity::Error,
-            "/w/profiles/cordum.yaml",
-            "unsafe",
-        )
-        .at(
-            "a\n",
-            Pos {
-                line: 14,
-                column: 30,
-            },
-            "spec.disruption.minAvailable",
-        )
-        .help("remove the override");
-        let w = Diagnostic::new("RKV101", Severity::Warning, "x.yaml", "no password");
-        let n = Diagnostic::new("RKV155", Severity::Note, "x.yaml", "n");
+        let e = Diagnostic::new(codes::RKV110, "/w/profiles/cordum.yaml", "unsafe")
+            .at(
+                "a\n",
+                Pos {
+                    line: 14,
+                    column: 30,
+                },
+                "spec.disruption.minAvailable",
+            )
+            .help("remove the override");
+        let w = Diagnostic::new(codes::RKV101, "x.yaml", "no password");
+        let n = Diagnostic::new(codes::RKV153, "x.yaml", "n");
         assert_eq!(
             render_github(&[e, w, n], Path::new("/w")),
             "::error file=profiles/cordum.yaml,line=14,col=30,title=RKV110::unsafe%0Afield: spec.disruption.minAvailable%0Ahelp: remove the override\n\
              ::warning file=x.yaml,title=RKV101::no password\n\
-             ::notice file=x.yaml,title=RKV155::n\n"
+             ::notice file=x.yaml,title=RKV153::n\n"
         );
     }
 
     #[test]
     fn escaping_follows_the_runner() {
         let d = Diagnostic::new(
-            "RKV003",
-            Severity::Error,
+            codes::RKV003,
             "dir,1/a:b%2C.yaml",
             "50% of 1:2, then\r\nnext::x %0A",
         );

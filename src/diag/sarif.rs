@@ -3,8 +3,8 @@
 //!
 //! In: diagnostics and the directory their relative paths start from (the working
 //! directory). Out: one JSON document: one run of the tool `rkv`, one rule per code that a
-//! result uses (its summary and help from [`super::rule`]), one result per finding with its
-//! level, message and place. Invariant: deterministic: rules sorted by code, results in the
+//! result uses (its summary, help and default level from the registry, [`super::codes`]),
+//! one result per finding with its level, message and place. Invariant: deterministic: rules sorted by code, results in the
 //! order given, no time, host or absolute path of the working directory in the log.
 
 use std::collections::BTreeMap;
@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::{Diagnostic, Severity, display_path, rule};
+use super::{Code, Diagnostic, Severity, display_path};
 
 /// The `$schema` of the log: the OASIS standard's schema (2.1.0 with errata 01).
 pub const SCHEMA_URI: &str =
@@ -24,7 +24,7 @@ const SRCROOT: &str = "%SRCROOT%";
 
 /// Render `diags` as a SARIF log; relative paths are taken as relative to `base`.
 pub fn render_sarif(diags: &[Diagnostic], base: &Path) -> String {
-    let codes: BTreeMap<&str, usize> = diags
+    let codes: BTreeMap<Code, usize> = diags
         .iter()
         .map(|d| d.code)
         .collect::<std::collections::BTreeSet<_>>()
@@ -32,10 +32,10 @@ pub fn render_sarif(diags: &[Diagnostic], base: &Path) -> String {
         .enumerate()
         .map(|(i, c)| (c, i))
         .collect();
-    let rules: Vec<Value> = codes.keys().map(|c| rule_object(c)).collect();
+    let rules: Vec<Value> = codes.keys().map(|c| rule_object(*c)).collect();
     let results: Vec<Value> = diags
         .iter()
-        .map(|d| result(d, codes.get(d.code).copied().unwrap_or_default(), base))
+        .map(|d| result(d, codes.get(&d.code).copied().unwrap_or_default(), base))
         .collect();
     let log = json!({
         "$schema": SCHEMA_URI,
@@ -56,18 +56,15 @@ pub fn render_sarif(diags: &[Diagnostic], base: &Path) -> String {
     out
 }
 
-fn rule_object(code: &str) -> Value {
-    // A code missing from the table still gets a rule: the log stays valid, and the
-    // README test names the missing code.
-    let (summary, help) = rule(code).map_or((code, ""), |r| (r.summary, r.help));
-    let mut r = json!({
-        "id": code,
-        "shortDescription": {"text": summary},
-    });
-    if !help.is_empty() {
-        r["help"] = json!({"text": help});
-    }
-    r
+/// The rule of a code: what the registry says about it. A finding's own severity may
+/// differ from the default level (the registry's reasons), so each result states its level.
+fn rule_object(code: Code) -> Value {
+    json!({
+        "id": code.as_str(),
+        "shortDescription": {"text": code.summary()},
+        "help": {"text": code.help()},
+        "defaultConfiguration": {"level": level(code.severity())},
+    })
 }
 
 fn level(s: Severity) -> &'static str {
@@ -133,12 +130,11 @@ fn encode(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diag::Pos;
+    use crate::diag::{Pos, codes};
 
     fn finding() -> Diagnostic {
         Diagnostic::new(
-            "RKV110",
-            Severity::Error,
+            codes::RKV110,
             "teams/a b/redis.yaml",
             "budget breaks shard 0",
         )
@@ -148,7 +144,7 @@ mod tests {
 
     #[test]
     fn one_rule_per_code_used_sorted_and_results_point_at_them() {
-        let warn = Diagnostic::new("RKV101", Severity::Warning, "x.yaml", "no password");
+        let warn = Diagnostic::new(codes::RKV101, "x.yaml", "no password");
         let log: Value = serde_json::from_str(&render_sarif(
             &[finding(), warn.clone(), warn],
             Path::new("/w"),
@@ -166,9 +162,13 @@ mod tests {
         assert_eq!(r[0]["ruleIndex"], 1);
         assert_eq!(r[1]["ruleIndex"], 0);
         assert_eq!(r[1]["level"], "warning");
+        let rule = &run["tool"]["driver"]["rules"][1];
+        assert_eq!(rule["shortDescription"]["text"], codes::RKV110.summary());
+        assert_eq!(rule["help"]["text"], codes::RKV110.help());
+        assert_eq!(rule["defaultConfiguration"]["level"], "error");
         assert_eq!(
-            run["tool"]["driver"]["rules"][1]["shortDescription"]["text"],
-            rule("RKV110").unwrap().summary
+            run["tool"]["driver"]["rules"][0]["defaultConfiguration"]["level"],
+            "warning"
         );
         let loc = &r[0]["locations"][0];
         assert_eq!(
@@ -197,7 +197,7 @@ mod tests {
     fn paths_are_relative_to_the_working_directory_or_file_uris() {
         let base = Path::new("/repo");
         let at = |f: &str| {
-            let d = Diagnostic::new("RKV001", Severity::Error, f, "x");
+            let d = Diagnostic::new(codes::RKV001, f, "x");
             let log: Value = serde_json::from_str(&render_sarif(&[d], base)).unwrap();
             log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
                 .clone()

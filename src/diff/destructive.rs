@@ -26,6 +26,7 @@ use serde_json::Value;
 use super::outcome::Norm;
 use super::report::{Action, Destructive};
 use super::{Applier, DiffOptions, FLUX_PRUNE_ANNOTATION, ObjKey};
+use crate::diag::codes;
 
 /// Adds the destructive changes to `norms`.
 pub(crate) fn analyze(norms: &mut [Norm], opts: &DiffOptions) {
@@ -40,10 +41,10 @@ pub(crate) fn analyze(norms: &mut [Norm], opts: &DiffOptions) {
             runbook: pointer(opts, section),
         };
         if let Some(x) = claim(n, opts) {
-            found.push((i, d("RKV210", x.0, x.1, Section::FullLoss)));
+            found.push((i, d(codes::RKV210, x.0, x.1, Section::FullLoss)));
         }
         if let Some(x) = moved(n, norms) {
-            found.push((i, d("RKV214", x.0, x.1, Section::FullLoss)));
+            found.push((i, d(codes::RKV214, x.0, x.1, Section::FullLoss)));
         }
         let (Some(b), Some(a)) = (&n.before, &n.after) else {
             continue;
@@ -58,13 +59,13 @@ pub(crate) fn analyze(norms: &mut [Norm], opts: &DiffOptions) {
             (None, None)
         };
         if let Some(x) = reshard(n, b, a, &before, &after, vb.as_ref(), va.as_ref()) {
-            found.push((i, d("RKV211", x.0, x.1, Section::SlotMigration)));
+            found.push((i, d(codes::RKV211, x.0, x.1, Section::SlotMigration)));
         }
         if let Some(x) = fewer_sentinels(n, b, a, vb.as_ref(), va.as_ref()) {
-            found.push((i, d("RKV212", x.0, x.1, Section::FindPrimary)));
+            found.push((i, d(codes::RKV212, x.0, x.1, Section::FindPrimary)));
         }
         if let Some(x) = storage(n, b, a, vb.as_ref(), va.as_ref()) {
-            found.push((i, d("RKV213", x.0, x.1, Section::Persistence)));
+            found.push((i, d(codes::RKV213, x.0, x.1, Section::Persistence)));
         }
     }
     for (i, d) in found {
@@ -386,13 +387,14 @@ fn merge(into: &mut Value, from: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::Code;
     use std::collections::BTreeMap;
 
     use crate::diff::Runbook;
     use serde_json::json;
 
     /// Groups destructive findings by code, for tests and summaries.
-    fn codes(norms: &[Norm]) -> BTreeMap<String, Vec<&'static str>> {
+    fn by_object(norms: &[Norm]) -> BTreeMap<String, Vec<Code>> {
         norms
             .iter()
             .filter(|n| !n.destructive.is_empty())
@@ -445,12 +447,12 @@ mod tests {
         new.after = Some(json!({"kind": "PersistentVolumeClaim"}));
         let mut norms = vec![pvc, new];
         analyze(&mut norms, &opts());
-        let codes = codes(&norms);
+        let found = by_object(&norms);
         assert_eq!(
-            codes.get("PersistentVolumeClaim/a/data").map(Vec::as_slice),
-            Some(&["RKV210", "RKV214"][..])
+            found.get("PersistentVolumeClaim/a/data").map(Vec::as_slice),
+            Some(&[codes::RKV210, codes::RKV214][..])
         );
-        assert_eq!(codes.len(), 1, "{codes:?}");
+        assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
             norms[0].destructive[0].runbook,
             "generated/cordum/RUNBOOK.md § Disaster recovery (production) › Full loss"
@@ -524,7 +526,7 @@ mod tests {
         analyze(&mut norms, &opts());
         let d = &norms[0].destructive;
         assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!(d[0].code, "RKV212");
+        assert_eq!(d[0].code, codes::RKV212);
         assert!(d[0].why.contains("from 5 to 3"), "{}", d[0].why);
         assert!(d[0].runbook.ends_with("§ Find the primary (production)"));
     }
@@ -566,7 +568,7 @@ mod tests {
         let d = &norms[0].destructive;
         assert_eq!(
             d.iter().map(|d| d.code).collect::<Vec<_>>(),
-            ["RKV211", "RKV213"]
+            [codes::RKV211, codes::RKV213]
         );
         assert!(
             d[0].why

@@ -27,7 +27,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{Applier, ObjKey, group_of};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::validate::crd::{CrdSet, Rejection};
 
 /// What a lookup in the cluster found.
@@ -455,8 +456,7 @@ pub(crate) fn findings(
     let mut notes = Vec::new();
     let denied = |what: String, from: &str, message: &str| {
         Diagnostic::new(
-            "RKV207",
-            Severity::Warning,
+            codes::RKV207,
             from,
             format!("cannot check {what}: {message}"),
         )
@@ -479,8 +479,7 @@ pub(crate) fn findings(
                 };
                 out.push(
                     Diagnostic::new(
-                        "RKV203",
-                        Severity::Error,
+                        codes::RKV203,
                         &from,
                         format!(
                             "namespace `{ns}` does not exist and is not rendered; {} object(s) go into it",
@@ -518,8 +517,7 @@ pub(crate) fn findings(
                     .map(|k| format!("--from-literal={k}=..."))
                     .collect();
                 let mut d = Diagnostic::new(
-                    "RKV200",
-                    Severity::Error,
+                    codes::RKV200,
                     &r.from,
                     format!(
                         "Secret `{}` does not exist in namespace `{}` and nothing rendered creates it; used by {}",
@@ -543,8 +541,7 @@ pub(crate) fn findings(
                     && reported.insert((r.namespace.clone(), format!("{}\0{k}", r.name)))
                 {
                     let mut d = Diagnostic::new(
-                        "RKV201",
-                        Severity::Error,
+                        codes::RKV201,
                         &r.from,
                         format!(
                             "Secret `{}` in namespace `{}` has no key `{k}`",
@@ -587,8 +584,7 @@ pub(crate) fn findings(
                             && seen.insert(class.clone()) =>
                     {
                         let mut d = Diagnostic::new(
-                            "RKV202",
-                            Severity::Error,
+                            codes::RKV202,
                             &c.from,
                             format!(
                                 "StorageClass `{class}` does not exist: the claim stays Pending"
@@ -611,8 +607,7 @@ pub(crate) fn findings(
                     }
                     None if defaults.is_empty() && seen.insert(String::new()) => {
                         let mut d = Diagnostic::new(
-                            "RKV202",
-                            Severity::Error,
+                            codes::RKV202,
                             &c.from,
                             "the claim names no StorageClass and the cluster has no default one: it stays Pending",
                         )
@@ -680,8 +675,7 @@ pub(crate) fn findings(
                 .unwrap_or_default();
             out.push(
                 Diagnostic::new(
-                    "RKV206",
-                    Severity::Warning,
+                    codes::RKV206,
                     &from,
                     format!("`{api_version}` {} is deprecated in the cluster's CRD `{crd_name}`{warning}", key.kind),
                 )
@@ -695,8 +689,7 @@ pub(crate) fn findings(
         pruned(o, schema, String::new(), true, &mut gone);
         if !gone.is_empty() {
             let mut d = Diagnostic::new(
-                "RKV204",
-                Severity::Error,
+                codes::RKV204,
                 &from,
                 format!(
                     "the cluster's CRD `{crd_name}` ({version}) does not declare {}: the API server drops {} without an error, so the setting never reaches the operator",
@@ -723,8 +716,7 @@ pub(crate) fn findings(
             if let Err(Rejection::Invalid(violations)) = set.validate(&kept) {
                 for violation in violations {
                     let mut d = Diagnostic::new(
-                        "RKV205",
-                        Severity::Error,
+                        codes::RKV205,
                         &from,
                         format!(
                             "does not match the cluster's CRD `{crd_name}` ({version}){}: {}",

@@ -47,7 +47,7 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Destructive {
     /// The finding code (`RKV210` to `RKV214`, listed in [`crate::diag::CODES`]).
-    pub code: &'static str,
+    pub code: crate::diag::Code,
     /// Why the change is destructive, with the numbers.
     pub why: String,
     /// What to do before (or instead of) the sync.

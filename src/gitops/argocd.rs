@@ -21,6 +21,7 @@ use serde::Deserialize;
 use super::cluster_objects;
 use crate::compile::{CompileError, compile};
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::pick::{PickError, pick_variant};
 use crate::spec::load::MAX_BYTES;
 
@@ -348,12 +349,7 @@ pub fn generate(
 fn read_spec(path: &Path, label: &str) -> Result<String, ArgoError> {
     let err = |msg: String| ArgoError::Findings {
         file: label.to_string(),
-        diags: vec![Diagnostic::new(
-            "RKV001",
-            crate::diag::Severity::Error,
-            label,
-            msg,
-        )],
+        diags: vec![Diagnostic::new(codes::RKV001, label, msg)],
         loaded: false,
     };
     let meta = std::fs::metadata(path).map_err(|e| {

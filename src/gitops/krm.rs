@@ -103,7 +103,7 @@ impl Origin {
             message.push_str(&format!(" (help: {h})"));
         }
         let mut r = self.result(severity, message, &d.path);
-        r.tags.insert("rkv.dev/code".into(), d.code.into());
+        r.tags.insert("rkv.dev/code".into(), d.code.as_str().into());
         r
     }
 }

@@ -21,6 +21,7 @@ use super::redisconf::{self, Conf};
 use super::report::{Class, Difference, Fix, ObjectReport, Outcome, show};
 use super::rules::{self, Change, RULES, Seg, Why};
 use super::source::{SourceObject, object_id};
+use crate::diag::{Code, codes};
 
 /// `spec.template.spec.containers[redis].image`.
 pub fn display(path: &[Seg]) -> String {
@@ -278,7 +279,7 @@ fn added_reason(kind: &str, id: &str) -> &'static str {
 }
 
 fn unpaired_source(s: &Side, partial: Option<&Vec<String>>, input: &Input) -> ObjectReport {
-    let fix110 = input.fixes.iter().find(|f| f.code == "RKV110");
+    let fix110 = input.fixes.iter().find(|f| f.code == codes::RKV110);
     let (outcome, reason, code) = match (s.kind.as_str(), s.role) {
         ("Secret", _) => (
             Outcome::Lost,
@@ -302,7 +303,7 @@ fn unpaired_source(s: &Side, partial: Option<&Vec<String>>, input: &Input) -> Ob
             Some(f) => (
                 Outcome::Replaced,
                 format!("{}; rkv's own budget replaces it ({}): delete this PDB, two PDBs over one pod make every eviction fail", f.message, input.budget),
-                Some(f.code.clone()),
+                Some(f.code),
             ),
             None => (
                 Outcome::Replaced,
@@ -442,7 +443,7 @@ fn classify(
     path: &[Seg],
     change: Change,
     input: &Input,
-) -> (Class, String, Option<String>) {
+) -> (Class, String, Option<Code>) {
     if kind == "HelmValues"
         && input.sentinel_nodes
         && matches!(path.first(), Some(Seg::Key(k)) if k == "master")
@@ -471,11 +472,11 @@ fn classify(
         match rule.why {
             Why::Policy(p) => return (Class::Deliberate, p.to_string(), None),
             Why::Budget => {
-                return match input.fixes.iter().find(|f| f.code == "RKV110") {
+                return match input.fixes.iter().find(|f| f.code == codes::RKV110) {
                     Some(f) => (
                         Class::Deliberate,
                         format!("{} ({})", f.message, f.change),
-                        Some(f.code.clone()),
+                        Some(f.code),
                     ),
                     None => (
                         Class::Deliberate,
@@ -492,7 +493,7 @@ fn classify(
                     return (
                         Class::Deliberate,
                         format!("{} ({})", f.message, f.change),
-                        Some(f.code.clone()),
+                        Some(f.code),
                     );
                 }
             }

@@ -11,6 +11,7 @@ use super::infer::{Draft, inferred_size};
 use super::redisconf::Conf;
 use super::settings::{self, Target};
 use crate::diag::Diagnostic;
+use crate::diag::codes;
 use crate::spec::{Persistence, Sentinel, Shape, Use};
 use crate::target::helm::Image;
 
@@ -62,7 +63,7 @@ fn image_slot<'a>(
 pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
     let spec = &mut draft.topology.spec;
     match d.code {
-        "RKV110" if spec.disruption.is_some() => {
+        codes::RKV110 if spec.disruption.is_some() => {
             spec.disruption = None;
             let from = draft
                 .source_budget
@@ -80,7 +81,7 @@ pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
                 "the source's budget{from} dropped: rkv's own budget over the pods applies"
             ))
         }
-        "RKV142" | "RKV102" => {
+        codes::RKV142 | codes::RKV102 => {
             let tls = spec.tls.as_mut()?;
             if !tls.plaintext_port {
                 return None;
@@ -93,7 +94,7 @@ pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
                     .into(),
             )
         }
-        "RKV103" => {
+        codes::RKV103 => {
             let e = spec.exposure.as_mut()?;
             if e.accept_insecure.is_some() {
                 return None;
@@ -103,11 +104,11 @@ pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
             );
             draft.notes.changed(
                 "/spec/exposure/acceptInsecure",
-                "RKV103: written by rkv import so the spec renders what runs today; review it: give the real reason, or add `auth` and `tls`",
+                format!("{}: written by rkv import so the spec renders what runs today; review it: give the real reason, or add `auth` and `tls`", d.code),
             );
             Some("kept as it runs, with an `exposure.acceptInsecure` for you to review".into())
         }
-        "RKV112" | "RKV115" => {
+        codes::RKV112 | codes::RKV115 => {
             let at = sentinel_pointer(&spec.shape);
             let s = sentinel_of(&mut spec.shape)?;
             let before = (s.replicas, s.quorum);
@@ -133,7 +134,7 @@ pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
                 .changed(&format!("{at}/replicas"), format!("{}: {text}", d.code));
             Some(text)
         }
-        "RKV175" => {
+        codes::RKV175 => {
             let Shape::Replication(r) = &mut spec.shape else {
                 return None;
             };
@@ -153,12 +154,15 @@ pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
             );
             Some(text)
         }
-        "RKV170" if spec.persistence.is_none() => {
+        codes::RKV170 if spec.persistence.is_none() => {
             if draft.without_volume.is_empty() {
                 spec.use_ = Use::Cache;
                 draft.notes.changed(
                     "/spec/use",
-                    "RKV170: nothing is persisted, so the store cannot be `durable`",
+                    format!(
+                        "{}: nothing is persisted, so the store cannot be `durable`",
+                        d.code
+                    ),
                 );
                 return Some("`use: cache`: nothing is persisted".into());
             }
@@ -200,14 +204,14 @@ pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
             );
             draft.notes.changed(
                 "/spec/persistence",
-                format!("RKV170: the source runs {} without a volume, so the files die with the pod; rkv keeps them on a PersistentVolumeClaim", pending.join(", ")),
+                format!("{}: the source runs {} without a volume, so the files die with the pod; rkv keeps them on a PersistentVolumeClaim", d.code, pending.join(", ")),
             );
             Some(format!(
                 "a PersistentVolumeClaim for {}: without one the files die with the pod",
                 pending.join(", ")
             ))
         }
-        "RKV116" | "RKV117" => {
+        codes::RKV116 | codes::RKV117 => {
             let has_limit = spec
                 .resources
                 .as_ref()
@@ -230,7 +234,7 @@ pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
                 "`maxmemory {before}` -> `auto` (7/8 of the memory limit)"
             ))
         }
-        "RKV177" => {
+        codes::RKV177 => {
             let (slot, pointer) = image_slot(spec, &d.path)?;
             let legacy = Image::parse(slot).moved_to_legacy()?.reference();
             let before = std::mem::replace(slot, legacy.clone());

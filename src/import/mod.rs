@@ -129,7 +129,7 @@ pub fn import(
                         Some(change) => {
                             progressed = true;
                             fixes.push(report::Fix {
-                                code: d.code.to_string(),
+                                code: d.code,
                                 field: d.path.clone(),
                                 message: d.message.clone(),
                                 change,
@@ -260,7 +260,7 @@ fn round_trip(
         .iter()
         .filter(|d| d.severity != Severity::Note)
         .map(|d: &Diagnostic| report::Finding {
-            code: d.code.to_string(),
+            code: d.code,
             severity: d.severity.as_str().to_string(),
             field: d.path.clone(),
             message: d.message.clone(),

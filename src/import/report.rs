@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::notes::{Note, NoteKind};
+use crate::diag::Code;
 
 /// How one difference between a source object and its rendered object is classified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -34,7 +35,7 @@ pub struct Difference {
     pub reason: String,
     /// The finding that explains it, when one does.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub code: Option<Code>,
     /// Kubernetes refuses to change this field in place: the object must be recreated.
     pub recreate: bool,
 }
@@ -75,7 +76,7 @@ pub struct ObjectReport {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub code: Option<Code>,
 }
 
 impl ObjectReport {
@@ -100,7 +101,7 @@ impl ObjectReport {
 /// A spec value import changed because rkv's checks refuse the source's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fix {
-    pub code: String,
+    pub code: Code,
     /// Dotted spec field.
     pub field: String,
     /// The finding's message.
@@ -112,7 +113,7 @@ pub struct Fix {
 /// A finding of rkv's checks on the imported spec (warnings: errors were fixed or stop the import).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub code: String,
+    pub code: Code,
     pub severity: String,
     pub field: String,
     pub message: String,
@@ -222,11 +223,7 @@ fn render_object(out: &mut String, o: &ObjectReport) {
             return;
         }
         Outcome::Replaced => {
-            let code = o
-                .code
-                .as_deref()
-                .map(|c| format!("{c}: "))
-                .unwrap_or_default();
+            let code = o.code.map(|c| format!("{c}: ")).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  ~ {src}: not rendered, on purpose: {code}{}",
@@ -265,11 +262,7 @@ fn render_object(out: &mut String, o: &ObjectReport) {
             (None, Some(r)) => format!("(unset) -> {r}"),
             (None, None) => String::new(),
         };
-        let code = d
-            .code
-            .as_deref()
-            .map(|c| format!("{c}: "))
-            .unwrap_or_default();
+        let code = d.code.map(|c| format!("{c}: ")).unwrap_or_default();
         let tag = match d.class {
             Class::Lost => "LOST",
             Class::Deliberate => "changed",

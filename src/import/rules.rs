@@ -32,7 +32,7 @@ pub enum Why {
     /// The budget over the pods: a finding's fix (RKV110) or rkv's own arithmetic.
     Budget,
     /// Explained by the fix of this finding code, when import made it.
-    Fix(&'static str),
+    Fix(Code),
 }
 
 pub struct Rule {
@@ -45,6 +45,7 @@ pub struct Rule {
     pub why: Why,
 }
 
+use crate::diag::{Code, codes};
 use Change::{Added as A, Changed as C, Removed as R};
 
 const ACR: &[Change] = &[A, C, R];
@@ -122,8 +123,8 @@ pub const RULES: &[Rule] = &[
     Rule { kinds: &[], path: &["**", "redis.conf", "tls-*-file"], on: AC, why: Why::Policy("rkv mounts the server certificate at /etc/redis/tls") },
     Rule { kinds: &[], path: &["**", "redis.conf", "masterauth"], on: &[A], why: Why::Policy("replicas authenticate to their primary with the same password") },
     Rule { kinds: &[], path: &["**", "redis.conf", "protected-mode"], on: AC, why: Why::Policy("no password: protected mode would refuse every other pod; the NetworkPolicies keep others out") },
-    Rule { kinds: &[], path: &["**", "redis.conf", "port"], on: AC, why: Why::Fix("RKV142") },
-    Rule { kinds: &[], path: &["**", "redis.conf", "port"], on: AC, why: Why::Fix("RKV102") },
+    Rule { kinds: &[], path: &["**", "redis.conf", "port"], on: AC, why: Why::Fix(codes::RKV142) },
+    Rule { kinds: &[], path: &["**", "redis.conf", "port"], on: AC, why: Why::Fix(codes::RKV102) },
     Rule { kinds: &[], path: &["**", "sentinel.conf", "*"], on: &[A], why: Why::Policy("the spec's Sentinel settings, written out") },
     // Services.
     Rule { kinds: &["Service"], path: &["spec", "publishNotReadyAddresses"], on: AC, why: Why::Policy("cluster peers resolve each other before they are ready") },
@@ -166,16 +167,16 @@ pub const RULES: &[Rule] = &[
     Rule { kinds: &["HelmValues"], path: &["fullnameOverride"], on: AC, why: Why::Policy("rkv pins the full name to the spec's name: object names never depend on the release name") },
     Rule { kinds: &["HelmValues"], path: &["commonLabels", "**"], on: AC, why: Why::Policy(LABELS) },
     Rule { kinds: &["HelmValues"], path: &["networkPolicy", "**"], on: AC, why: Why::Policy("rkv's NetworkPolicy values: deny by default, clients from `clients`, DNS egress, metrics from the monitoring namespace") },
-    Rule { kinds: &["HelmValues"], path: &["replica", "replicaCount"], on: &[C], why: Why::Fix("RKV175") },
-    Rule { kinds: &["HelmValues"], path: &["replica", "replicaCount"], on: &[C], why: Why::Fix("RKV115") },
+    Rule { kinds: &["HelmValues"], path: &["replica", "replicaCount"], on: &[C], why: Why::Fix(codes::RKV175) },
+    Rule { kinds: &["HelmValues"], path: &["replica", "replicaCount"], on: &[C], why: Why::Fix(codes::RKV115) },
     Rule { kinds: &["HelmValues"], path: &["auth", "existingSecret*"], on: AC, why: Why::Policy("rkv names the password Secret (the chart's own `<fullname>` / `redis-password` when the values named none): the chart then stops making that Secret and Helm deletes it on the next upgrade, so copy it under another name first and point `auth.passwordSecret` at the copy") },
     Rule { kinds: &["HelmValues"], path: &["auth", "sentinel"], on: AC, why: Why::Policy("Sentinel asks for the password too") },
     Rule { kinds: &["HelmValues"], path: &["sentinel", "image", "**"], on: &[A], why: Why::Policy("Sentinel runs the `redis-sentinel` image of the Redis image's registry and tag") },
     Rule { kinds: &["HelmValues"], path: &["metrics", "prometheusRule", "**"], on: AC, why: Why::Policy("rkv's alerts for the chart (persistence, BGSAVE, AOF, disk)") },
     Rule { kinds: &["HelmValues"], path: &["global", "security", "allowInsecureImages"], on: AC, why: Why::Policy("the chart refuses to install images outside docker.io/bitnami/ (where no versioned tag pulls since 2025) unless this is set") },
     // Images: a tag that no longer pulls, replaced by the same image where it pulls.
-    Rule { kinds: &["HelmValues"], path: &["**", "image", "repository"], on: &[C], why: Why::Fix("RKV177") },
-    Rule { kinds: &[], path: &["**", "image"], on: &[C], why: Why::Fix("RKV177") },
+    Rule { kinds: &["HelmValues"], path: &["**", "image", "repository"], on: &[C], why: Why::Fix(codes::RKV177) },
+    Rule { kinds: &[], path: &["**", "image"], on: &[C], why: Why::Fix(codes::RKV177) },
 ];
 
 /// Whether `path` matches `pattern`.

@@ -15,7 +15,8 @@ use serde_json::Value;
 
 use super::tree::{self, Pos, Tree, TreeError};
 use super::types::Topology;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::Diagnostic;
+use crate::diag::codes::{self, Code};
 
 /// Largest spec file accepted.
 pub const MAX_BYTES: u64 = 1024 * 1024;
@@ -36,20 +37,15 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// A diagnostic at the field `pointer` (a JSON pointer into the spec).
-    pub fn diag(
-        &self,
-        code: &'static str,
-        severity: Severity,
-        pointer: &str,
-        message: impl Into<String>,
-    ) -> Diagnostic {
+    /// A diagnostic at the field `pointer` (a JSON pointer into the spec), with the code's
+    /// default severity.
+    pub fn diag(&self, code: Code, pointer: &str, message: impl Into<String>) -> Diagnostic {
         // A mapping or list is pointed at by its key, a scalar by its value.
         let pos = match self.tree.value.pointer(pointer) {
             Some(Value::Object(_) | Value::Array(_)) => self.tree.key_pos(pointer),
             _ => self.tree.pos(pointer),
         };
-        Diagnostic::new(code, severity, &self.source.file, message).at(
+        Diagnostic::new(code, &self.source.file, message).at(
             &self.source.text,
             pos,
             &dotted(pointer),
@@ -60,20 +56,23 @@ impl Loaded {
 /// Read and load one spec file.
 pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     let file = path.display().to_string();
-    let err = |code, msg: String| vec![Diagnostic::new(code, Severity::Error, &file, msg)];
-    let meta = std::fs::metadata(path)
-        .map_err(|e| err("RKV001", format!("cannot read `{file}`: {}", io_reason(&e))))?;
+    let err = |code, msg: String| vec![Diagnostic::new(code, &file, msg)];
+    let meta = std::fs::metadata(path).map_err(|e| {
+        err(
+            codes::RKV001,
+            format!("cannot read `{file}`: {}", io_reason(&e)),
+        )
+    })?;
     if meta.is_dir() {
         return Err(err(
-            "RKV001",
+            codes::RKV001,
             format!("`{file}` is a directory, expected a spec file"),
         ));
     }
     if meta.len() > MAX_BYTES {
         return Err(vec![
             Diagnostic::new(
-                "RKV002",
-                Severity::Error,
+                codes::RKV002,
                 &file,
                 format!(
                     "the file is {} bytes; a spec may be at most {MAX_BYTES} bytes (1 MB)",
@@ -83,8 +82,12 @@ pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
             .help("a topology spec is a few kilobytes: is this the right file?"),
         ]);
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| err("RKV001", format!("cannot read `{file}`: {}", io_reason(&e))))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        err(
+            codes::RKV001,
+            format!("cannot read `{file}`: {}", io_reason(&e)),
+        )
+    })?;
     load_bytes(&file, bytes)
 }
 
@@ -113,8 +116,7 @@ pub fn not_utf8(file: &str, e: &std::string::FromUtf8Error) -> Diagnostic {
     };
     let byte = bytes.get(at).copied().unwrap_or_default();
     Diagnostic::new(
-        "RKV003",
-        Severity::Error,
+        codes::RKV003,
         file,
         format!("the file is not UTF-8 text: byte 0x{byte:02X} (offset {at}) is not part of a UTF-8 character"),
     )
@@ -138,8 +140,7 @@ pub fn load_str(file: &str, text: String) -> Result<Loaded, Vec<Diagnostic>> {
     };
     if source.text.len() as u64 > MAX_BYTES {
         return Err(vec![Diagnostic::new(
-            "RKV002",
-            Severity::Error,
+            codes::RKV002,
             file,
             format!(
                 "the input is {} bytes; a spec may be at most {MAX_BYTES} bytes (1 MB)",
@@ -167,8 +168,7 @@ pub fn load_str(file: &str, text: String) -> Result<Loaded, Vec<Diagnostic>> {
         // The schema is generated from the same types, so this is a gap in the schema.
         Err(e) => Err(vec![
             Diagnostic::new(
-                "RKV011",
-                Severity::Error,
+                codes::RKV011,
                 file,
                 format!("the spec does not fit its type: {e}"),
             )
@@ -178,29 +178,27 @@ pub fn load_str(file: &str, text: String) -> Result<Loaded, Vec<Diagnostic>> {
 }
 
 fn tree_diag(src: &Source, e: &TreeError) -> Diagnostic {
-    let d = |code, msg: String| {
-        Diagnostic::new(code, Severity::Error, &src.file, msg).at(&src.text, e.pos(), "")
-    };
+    let d = |code, msg: String| Diagnostic::new(code, &src.file, msg).at(&src.text, e.pos(), "");
     match e {
         TreeError::Syntax { pos, message } => {
             if let Some(tab) = tab_indent(&src.text, pos.line) {
-                return Diagnostic::new("RKV009", Severity::Error, &src.file, "a tab is used for indentation")
+                return Diagnostic::new(codes::RKV009, &src.file, "a tab is used for indentation")
                     .at(&src.text, tab, "")
                     .help("YAML indents with spaces only: replace the tab with spaces");
             }
-            d("RKV003", format!("not valid YAML: {message}")).help("check the indentation and quoting on this line")
+            d(codes::RKV003, format!("not valid YAML: {message}")).help("check the indentation and quoting on this line")
         }
-        TreeError::Empty => Diagnostic::new("RKV004", Severity::Error, &src.file, "the file is empty")
+        TreeError::Empty => Diagnostic::new(codes::RKV004, &src.file, "the file is empty")
             .at(&src.text, Pos { line: 1, column: 1 }, "")
             .help("a spec starts with `apiVersion: rkv.dev/v1alpha1` and `kind: RedisTopology`; `rkv schema` prints the full schema"),
-        TreeError::MultipleDocuments { .. } => d("RKV007", "the file holds more than one YAML document".into())
+        TreeError::MultipleDocuments { .. } => d(codes::RKV007, "the file holds more than one YAML document".into())
             .help("put each topology in a file of its own"),
-        TreeError::DuplicateKey { key, first, .. } => d("RKV005", format!("duplicate key `{key}`"))
+        TreeError::DuplicateKey { key, first, .. } => d(codes::RKV005, format!("duplicate key `{key}`"))
             .help(format!("`{key}` is already set at line {}, column {}; keep one", first.line, first.column)),
-        TreeError::AliasExpansion { .. } => d("RKV006", e.to_string())
+        TreeError::AliasExpansion { .. } => d(codes::RKV006, e.to_string())
             .help("the document uses aliases that multiply its size (an alias bomb); write the values out"),
-        TreeError::TooDeep { .. } => d("RKV003", e.to_string()),
-        TreeError::ComplexKey { .. } => d("RKV003", e.to_string()).help("write keys as plain strings"),
+        TreeError::TooDeep { .. } => d(codes::RKV003, e.to_string()),
+        TreeError::ComplexKey { .. } => d(codes::RKV003, e.to_string()).help("write keys as plain strings"),
     }
 }
 
@@ -257,7 +255,7 @@ fn check_shapes(src: &Source, tree: &Tree, diags: &mut Vec<Diagnostic>) -> Vec<S
             ),
         };
         diags.push(
-            Diagnostic::new("RKV014", Severity::Error, &src.file, msg)
+            Diagnostic::new(codes::RKV014, &src.file, msg)
                 .at(&src.text, tree.key_pos(&p), &dotted(&p))
                 .help("set exactly one of `standalone`, `cluster`, `failover`, `replication`"),
         );
@@ -290,8 +288,7 @@ fn validator() -> Option<&'static Validator> {
 fn schema_diags(src: &Source, tree: &Tree, skip: &[String], diags: &mut Vec<Diagnostic>) {
     let Some(v) = validator() else {
         diags.push(Diagnostic::new(
-            "RKV011",
-            Severity::Error,
+            codes::RKV011,
             &src.file,
             "internal error: the spec schema does not compile",
         ));
@@ -376,8 +373,8 @@ fn describe(
     kind: &ValidationErrorKind,
     schema_path: &str,
 ) -> Diagnostic {
-    let at = |code: &'static str, p: &str, pos: Pos, msg: String| {
-        Diagnostic::new(code, Severity::Error, &src.file, msg).at(&src.text, pos, &dotted(p))
+    let at = |code: Code, p: &str, pos: Pos, msg: String| {
+        Diagnostic::new(code, &src.file, msg).at(&src.text, pos, &dotted(p))
     };
     let found = tree.value.pointer(pointer).unwrap_or(&Value::Null);
     match kind {
@@ -386,7 +383,7 @@ fn describe(
             let child = format!("{pointer}/{}", tree::escape(&field));
             let known = known_fields(schema_path);
             let mut d = at(
-                "RKV010",
+                codes::RKV010,
                 &child,
                 tree.key_pos(&child),
                 format!("unknown field `{field}`"),
@@ -401,7 +398,7 @@ fn describe(
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             at(
-                "RKV013",
+                codes::RKV013,
                 pointer,
                 tree.key_pos(pointer),
                 format!("missing field `{name}`"),
@@ -418,7 +415,7 @@ fn describe(
                     .join(" or "),
             };
             let mut d = at(
-                "RKV011",
+                codes::RKV011,
                 pointer,
                 tree.pos(pointer),
                 format!("expected {expected}, found {}", describe_value(found)),
@@ -435,14 +432,14 @@ fn describe(
         }
         ValidationErrorKind::Minimum { limit }
         | ValidationErrorKind::ExclusiveMinimum { limit } => at(
-            "RKV012",
+            codes::RKV012,
             pointer,
             tree.pos(pointer),
             format!("{} is below the minimum {limit}", describe_value(found)),
         ),
         ValidationErrorKind::Maximum { limit }
         | ValidationErrorKind::ExclusiveMaximum { limit } => at(
-            "RKV012",
+            codes::RKV012,
             pointer,
             tree.pos(pointer),
             format!("{} is above the maximum {limit}", describe_value(found)),
@@ -460,7 +457,7 @@ fn describe(
                 _ => vec![],
             };
             let mut d = at(
-                "RKV012",
+                codes::RKV012,
                 pointer,
                 tree.pos(pointer),
                 format!("{} is not one of {}", describe_value(found), list(&opts)),
@@ -473,7 +470,7 @@ fn describe(
             d
         }
         ValidationErrorKind::Pattern { pattern } => at(
-            "RKV015",
+            codes::RKV015,
             pointer,
             tree.pos(pointer),
             format!(
@@ -483,7 +480,7 @@ fn describe(
         )
         .help(pattern_help(pattern)),
         ValidationErrorKind::MinLength { limit } => at(
-            "RKV015",
+            codes::RKV015,
             pointer,
             tree.pos(pointer),
             format!(
@@ -492,7 +489,7 @@ fn describe(
             ),
         ),
         ValidationErrorKind::MaxLength { limit } => at(
-            "RKV015",
+            codes::RKV015,
             pointer,
             tree.pos(pointer),
             format!(
@@ -502,13 +499,13 @@ fn describe(
         ),
         ValidationErrorKind::OneOfMultipleValid { .. }
         | ValidationErrorKind::OneOfNotValid { .. } => at(
-            "RKV014",
+            codes::RKV014,
             pointer,
             tree.key_pos(pointer),
             "exactly one variant must be given".into(),
         ),
         other => at(
-            "RKV012",
+            codes::RKV012,
             pointer,
             tree.pos(pointer),
             format!("invalid value: {other:?}"),
@@ -603,7 +600,7 @@ mod tests {
         let bytes = b"apiVersion: rkv.dev/v1alpha1\nkind: \xc3\xa9x\xffy\n".to_vec();
         let d = load_bytes("s.yaml", bytes).unwrap_err();
         assert_eq!(d.len(), 1);
-        assert_eq!((d[0].code, d[0].line, d[0].column), ("RKV003", 2, 9));
+        assert_eq!((d[0].code, d[0].line, d[0].column), (codes::RKV003, 2, 9));
         assert!(
             d[0].message.contains("byte 0xFF (offset 38)"),
             "{}",

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::crd::{CrdSet, Rejection};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::Diagnostic;
+use crate::diag::codes;
 
 /// Why the files could not be checked (their content is reported as findings instead).
 #[derive(Debug, thiserror::Error)]
@@ -39,8 +40,7 @@ pub fn crd_findings(set: &CrdSet, obj: &Value, file: &str, what: &str) -> Vec<Di
         Ok(()) => Vec::new(),
         Err(Rejection::NoCrd(gvk)) => vec![
             Diagnostic::new(
-                "RKV131",
-                Severity::Warning,
+                codes::RKV131,
                 file,
                 format!("{what}: no CRD for `{gvk}` in the --crds directory, so it is not checked"),
             )
@@ -54,12 +54,7 @@ pub fn crd_findings(set: &CrdSet, obj: &Value, file: &str, what: &str) -> Vec<Di
                 } else {
                     format!(" at `{}`", v.path)
                 };
-                Diagnostic::new(
-                    "RKV130",
-                    Severity::Error,
-                    file,
-                    format!("{what}{at}: {}", v.message),
-                )
+                Diagnostic::new(codes::RKV130, file, format!("{what}{at}: {}", v.message))
             })
             .collect(),
     }
@@ -109,8 +104,7 @@ pub fn check_files(set: &CrdSet, paths: &[PathBuf]) -> Result<Checked, ManifestE
             Ok(d) => d,
             Err(e) => {
                 out.diags.push(Diagnostic::new(
-                    "RKV003",
-                    Severity::Error,
+                    codes::RKV003,
                     &file,
                     format!("not valid YAML: {}", e.without_snippet()),
                 ));

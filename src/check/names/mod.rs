@@ -31,7 +31,7 @@ use derived::{COMMON_NAME_KIND, NAMESPACE_KIND};
 pub use derived::{Derived, RKV, derived};
 pub use limits::*;
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, codes};
 use crate::spec::tree::escape;
 use crate::spec::{Loaded, Resolved, Variant};
 
@@ -103,7 +103,6 @@ pub fn check(l: &Loaded, variants: &[&Resolved], out: &mut Vec<Diagnostic>) {
             out.push(
                 l.diag(
                     code(d),
-                    Severity::Error,
                     pointer,
                     format!(
                         "{} would be `{}`{}, {} characters, more than the {} allowed: {}",
@@ -123,7 +122,6 @@ pub fn check(l: &Loaded, variants: &[&Resolved], out: &mut Vec<Diagnostic>) {
             out.push(
                 l.diag(
                     code(d),
-                    Severity::Error,
                     pointer,
                     format!(
                         "{} would be `{}`{}, which is not {}",
@@ -145,11 +143,11 @@ pub fn check(l: &Loaded, variants: &[&Resolved], out: &mut Vec<Diagnostic>) {
 }
 
 /// RKV106 for label values, RKV105 for names.
-fn code(d: &Derived) -> &'static str {
+fn code(d: &Derived) -> Code {
     if d.kind == "label value" {
-        "RKV106"
+        codes::RKV106
     } else {
-        "RKV105"
+        codes::RKV105
     }
 }
 
@@ -211,8 +209,7 @@ fn labels(l: &Loaded, variants: &[&Resolved], out: &mut Vec<Diagnostic>) {
                 let pos = l.tree.key_pos(&p);
                 out.push(
                     Diagnostic::new(
-                        "RKV106",
-                        Severity::Error,
+                        codes::RKV106,
                         &l.source.file,
                         format!("`{k}` is not {}", Format::QualifiedName.describe()),
                     )
@@ -224,8 +221,7 @@ fn labels(l: &Loaded, variants: &[&Resolved], out: &mut Vec<Diagnostic>) {
             if len > LABEL_VALUE.max {
                 out.push(
                     l.diag(
-                        "RKV106",
-                        Severity::Error,
+                        codes::RKV106,
                         &p,
                         format!("the value of label `{k}` is {len} characters, more than the 63 allowed: {}", LABEL_VALUE.why),
                     )
@@ -234,8 +230,7 @@ fn labels(l: &Loaded, variants: &[&Resolved], out: &mut Vec<Diagnostic>) {
             } else if !LABEL_VALUE.format.accepts(v) {
                 out.push(
                     l.diag(
-                        "RKV106",
-                        Severity::Error,
+                        codes::RKV106,
                         &p,
                         format!(
                             "the value `{v}` of label `{k}` is not {}",
