@@ -156,6 +156,7 @@ golden_cases! {
     failover_mirror_unknown_site,
     failover_operator_quirks,
     failover_retention_short,
+    failover_retention_unstated,
     failover_wal,
     helm_chart_version,
     helm_failover_shape,

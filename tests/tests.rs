@@ -11,6 +11,7 @@
 //! - [`diff_cluster`]: `rkv diff` against a stand-in API server and dumps.
 //! - [`helm`], [`policy`], [`runbook`]: what rkv writes, checked against charts, the
 //!   security policy and the runbooks' names.
+//! - [`keep`]: nothing rkv renders deletes data through GitOps.
 //! - [`import`]: `rkv import` over the seeds, its round trip, its command line and
 //!   `--live` against the stand-in API server.
 //! - [`names`]: every rendered name within Kubernetes' limits, and the name check agrees.
@@ -37,6 +38,7 @@ mod gitops;
 mod golden;
 mod helm;
 mod import;
+mod keep;
 mod monorepo;
 mod names;
 mod no_panic;

@@ -307,7 +307,7 @@ fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Operator quirks and WAL findings of the `failover` shape (RKV150-RKV159).
+/// Operator quirks and WAL findings of the `failover` shape (RKV150-RKV159, RKV178).
 fn failover_findings(
     l: &Loaded,
     r: &Resolved,
@@ -405,24 +405,40 @@ fn failover_findings(
         )
         .help("an EXPIRE applied at T + lag (applier lag, MM2 lag, a replay after a restore) sets the key to die at T + lag + ttl; produce PEXPIREAT with the absolute time the op was written so every site and every replay agrees"),
     );
-    if let Some(window) = w
-        .restore_window_hours
-        .filter(|window| *window > w.topic.retention_hours)
-    {
-        out.push(
+    match w.topic.retention_hours {
+        None => out.push(
             l.diag(
-                codes::RKV154,
-                &r.at("shape", "/failover/wal/topic/retentionHours"),
+                codes::RKV178,
+                &r.at("shape", "/failover/wal/topic"),
                 format!(
-                    "topic `{}` keeps {} h of writes, shorter than the {window} h restore window asked for",
-                    w.topic.name, w.topic.retention_hours
+                    "topic `{}` states no retention: it keeps the broker's default, and Strimzi removes a retention the existing topic sets",
+                    w.topic.name
                 ),
             )
             .help(format!(
-                "a rebuild replays the topic from the earliest offset: raise `retentionHours` to at least {window} (retention.ms = {window} x 3600000 = {})",
-                u64::from(window) * 3_600_000
+                "how far back a rebuild reaches is the topic's retention: read it (`kafka-configs.sh --describe --entity-type topics --entity-name {}`) and state it as `retentionHours`, or accept the broker's `log.retention.hours` ({} h unless the cluster sets another)",
+                w.topic.name,
+                crate::target::strimzi::BROKER_DEFAULT_RETENTION_HOURS
             )),
-        );
+        ),
+        Some(h) => {
+            if let Some(window) = w.restore_window_hours.filter(|window| *window > h) {
+                out.push(
+                    l.diag(
+                        codes::RKV154,
+                        &r.at("shape", "/failover/wal/topic/retentionHours"),
+                        format!(
+                            "topic `{}` keeps {h} h of writes, shorter than the {window} h restore window asked for",
+                            w.topic.name
+                        ),
+                    )
+                    .help(format!(
+                        "a rebuild replays the topic from the earliest offset: raise `retentionHours` to at least {window} (retention.ms = {window} x 3600000 = {})",
+                        u64::from(window) * 3_600_000
+                    )),
+                );
+            }
+        }
     }
     if let Some(m) = &w.mirror {
         let missing: Vec<&str> = [

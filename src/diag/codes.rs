@@ -401,6 +401,13 @@ codes! {
          registry. For the Bitnami charts rkv then sets \
          `global.security.allowInsecureImages`: their image verification refuses any \
          repository but `bitnami/` without it.";
+    RKV178 Warning "the WAL topic states no retention: the broker's default applies, and an existing topic's own is removed"
+        "How far back a rebuild from the write-ahead log reaches is the topic's retention. \
+         Without `retentionHours` the KafkaTopic states none, so the topic keeps the broker's \
+         `log.retention.hours` (168 h unless the cluster sets another) and Strimzi's topic \
+         operator removes a retention the existing topic sets itself (it resets every \
+         per-topic setting the KafkaTopic does not name). Read the topic's retention \
+         (`kafka-configs.sh --describe`) and state it as `retentionHours`.";
     // `rkv diff --preflight`: prerequisites in the live cluster.
     RKV200 Error "`rkv diff` preflight: a Secret the objects reference does not exist in the cluster and nothing rendered creates it"
         "rkv renders references to Secrets, never their values; a Secret that does not exist \

@@ -13,6 +13,7 @@ pub mod common;
 pub mod failover;
 pub mod helm;
 pub mod inventory;
+pub mod keep;
 pub mod network;
 pub mod pdb;
 pub mod placement;
@@ -81,6 +82,7 @@ pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
             Workload::of(&plan.spec.shape).ok_or(EmitError::NoChart(plan.spec.shape.name()))?;
         out.extend(helm::emit(plan, h, workload)?);
     }
+    keep::protect(plan, &mut out.objects);
     out.objects.sort_by_cached_key(|o| o.key().render_order());
     pdb::no_overlap(&out.objects)?;
     Ok(out)

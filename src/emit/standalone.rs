@@ -21,7 +21,8 @@ use crate::emit::security;
 use crate::plan::model::Plan;
 use crate::plan::settings::redis_args;
 
-const COMPONENT: &str = "server";
+/// The component label of the standalone Redis pod and its objects.
+pub const COMPONENT: &str = "server";
 
 pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
     let mut out = vec![deployment(plan)?, service(plan)?];

@@ -59,6 +59,7 @@ const PROBES: &str = "rkv's probes (for Redis `redis-cli ping`, authenticated th
 const JOBS: &str =
     "rkv's own Job (its script is in the rendered scripts ConfigMap; RUNBOOK.md describes it)";
 const OPERATOR_SVC: &str = "rkv exposes the primary through its own Service `<name>-external` (selecting `redis-role: master`); the operator's Service selects every pod, so writes would reach read-only replicas. A new Service gets a new address: external-dns moves the name to it";
+const KEEP: &str = "neither Flux nor Argo CD deletes it (pruned from the tree, or with its Kustomization or Application): its data outlives any render";
 pub const INERT_MASTER: &str = "with Sentinel the chart runs every node from `replica.*`: `master.*` never took effect; rkv keeps it equal to `replica.*`";
 
 #[rustfmt::skip]
@@ -174,6 +175,9 @@ pub const RULES: &[Rule] = &[
     Rule { kinds: &["HelmValues"], path: &["sentinel", "image", "**"], on: &[A], why: Why::Policy("Sentinel runs the `redis-sentinel` image of the Redis image's registry and tag") },
     Rule { kinds: &["HelmValues"], path: &["metrics", "prometheusRule", "**"], on: AC, why: Why::Policy("rkv's alerts for the chart (persistence, BGSAVE, AOF, disk)") },
     Rule { kinds: &["HelmValues"], path: &["global", "security", "allowInsecureImages"], on: AC, why: Why::Policy("the chart refuses to install images outside docker.io/bitnami/ (where no versioned tag pulls since 2025) unless this is set") },
+    // Data objects: no GitOps controller deletes them.
+    Rule { kinds: &["PersistentVolumeClaim", "KafkaTopic", "KafkaUser"], path: &["metadata", "annotations", "argocd.argoproj.io/sync-options"], on: AC, why: Why::Policy(KEEP) },
+    Rule { kinds: &["PersistentVolumeClaim", "KafkaTopic", "KafkaUser"], path: &["metadata", "annotations", "kustomize.toolkit.fluxcd.io/prune"], on: AC, why: Why::Policy(KEEP) },
     // Images: a tag that no longer pulls, replaced by the same image where it pulls.
     Rule { kinds: &["HelmValues"], path: &["**", "image", "repository"], on: &[C], why: Why::Fix(codes::RKV177) },
     Rule { kinds: &[], path: &["**", "image"], on: &[C], why: Why::Fix(codes::RKV177) },

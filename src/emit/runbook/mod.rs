@@ -4,7 +4,8 @@
 //! emitters filled. Out: one Markdown [`OutFile`] with, per variant, the topology, the
 //! exact names (`names`), how to connect and find the primary, what the PDBs allow and
 //! why, the disaster-recovery procedures that apply to the shape (`sections`), the
-//! alerts, and a Mermaid diagram (`diagram`).
+//! alerts, and a Mermaid diagram (`diagram`); then the migration from a single-node
+//! base to a cluster environment (`migration`).
 //!
 //! Invariant: every name is one an emitter wrote (or one an operator or chart derives
 //! from it, by the rules in [`crate::target`]), never re-typed, so the runbook cannot
@@ -12,6 +13,7 @@
 //! the `### Names` tables; `tests/runbook.rs` proves each exists.
 
 mod diagram;
+mod migration;
 mod names;
 mod sections;
 
@@ -120,6 +122,7 @@ pub fn runbook(profile: &str, source_name: &str, variants: &[Section<'_>]) -> Op
     for v in variants {
         sections::section(&mut out, v);
     }
+    migration::sections(&mut out, variants);
     Some(OutFile {
         path: PATH.into(),
         content: out,

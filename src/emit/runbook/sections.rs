@@ -411,10 +411,10 @@ fn full_loss(plan: &Plan, inv: &Inventory, cluster: bool) -> String {
         && let Some(wal) = &f.wal
     {
         return format!(
-            "Redis is rebuilt from the Kafka write-ahead log (topic `{topic}`, retention {h} h):\n\n```sh\n# 1. stop the applier so the group has no members\nkubectl -n {ns} scale deploy/{applier} --replicas=0\n# 2. recreate Redis empty (delete the data PVCs only if the data is lost), wait for a primary\n# 3. rewind the consumer group to the start of the topic\nkubectl -n {kns} exec -it $(kubectl -n {kns} get pod -l strimzi.io/cluster={kc},strimzi.io/kind=Kafka -o name | head -1) -- \\\n  bin/kafka-consumer-groups.sh --bootstrap-server localhost:9092 \\\n  --group {group} --topic {topic} --reset-offsets --to-earliest --execute\n# 4. replay\nkubectl -n {ns} scale deploy/{applier} --replicas={r}\n```\n\nOnly writes within the topic's retention come back: older keys need a backup.",
+            "Redis is rebuilt from the Kafka write-ahead log (topic `{topic}`, retention {h}):\n\n```sh\n# 1. stop the applier so the group has no members\nkubectl -n {ns} scale deploy/{applier} --replicas=0\n# 2. recreate Redis empty (delete the data PVCs only if the data is lost), wait for a primary\n# 3. rewind the consumer group to the start of the topic\nkubectl -n {kns} exec -it $(kubectl -n {kns} get pod -l strimzi.io/cluster={kc},strimzi.io/kind=Kafka -o name | head -1) -- \\\n  bin/kafka-consumer-groups.sh --bootstrap-server localhost:9092 \\\n  --group {group} --topic {topic} --reset-offsets --to-earliest --execute\n# 4. replay\nkubectl -n {ns} scale deploy/{applier} --replicas={r}\n```\n\nOnly writes within the topic's retention come back: older keys need a backup.",
             applier = inv.applier.as_deref().unwrap_or(""),
             topic = wal.topic.name,
-            h = wal.topic.retention_hours,
+            h = crate::target::strimzi::retention_text(wal.topic.retention_hours),
             kns = wal.kafka.namespace,
             kc = wal.kafka.cluster,
             group = wal.applier.group,
