@@ -139,6 +139,20 @@ pub fn explain(plan: &Plan) -> Report {
         sections.push(section("Hash slots", lines));
     }
 
+    let names = crate::plan::tls::server_names(plan);
+    if let Some(t) = s.tls.as_ref().filter(|_| !names.is_empty()) {
+        let mut lines = vec![format!(
+            "Secret `{}` must hold a certificate for exactly these DNS names (clients that verify the name they dial reject it otherwise; no `localhost` or IP is needed):",
+            t.server_secret
+        )];
+        lines.extend(
+            names
+                .iter()
+                .map(|n| format!("  DNS:{} ({})", n.name, n.why)),
+        );
+        sections.push(section("TLS server certificate", lines));
+    }
+
     let mut mem = Vec::new();
     let limit = s
         .resources

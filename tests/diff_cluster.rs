@@ -1690,7 +1690,8 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
     );
 
     // `backup:` removed while the live claim carries the keep annotations rkv renders:
-    // both CronJobs are pruned, the claim (every dump on it) is not, and the gate passes.
+    // the three CronJobs (backup, retention, restore) are pruned, the claim (every dump
+    // on it) is not, and the gate passes.
     let (code, out, err) = diff(
         edited.clone(),
         &["--applier", "flux", "--fail-on", "destructive"],
@@ -1698,10 +1699,16 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
     )
     .await;
     assert_eq!(code, 0, "{out}{err}");
-    assert!(
-        out.contains("\nprune CronJob/cordum/cordum-redis-backup\n"),
-        "{out}"
-    );
+    for cronjob in [
+        "cordum-redis-backup",
+        "cordum-backup-retention",
+        "cordum-redis-restore",
+    ] {
+        assert!(
+            out.contains(&format!("\nprune CronJob/cordum/{cronjob}\n")),
+            "{out}"
+        );
+    }
     assert!(!out.contains("prune PersistentVolumeClaim"), "{out}");
     assert!(
         out.contains("not pruned, pruning disabled by annotation")
@@ -1710,8 +1717,8 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
     );
 
     // The same claim as an rkv without the annotations applied it: from here on it is
-    // pruned with the CronJobs, although their kinds are no longer rendered; the claim's
-    // prune is destructive and fails the gate.
+    // pruned with the three CronJobs, although their kinds are no longer rendered; the
+    // claim's prune is destructive and fails the gate.
     let mut bare = objects
         .iter()
         .find(|o| {
@@ -1734,6 +1741,7 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
         "\nprune PersistentVolumeClaim/cordum/cordum-redis-backup\n",
         "\nprune CronJob/cordum/cordum-redis-backup\n",
         "\nprune CronJob/cordum/cordum-backup-retention\n",
+        "\nprune CronJob/cordum/cordum-redis-restore\n",
         "  [RKV210] prune PersistentVolumeClaim/cordum/cordum-redis-backup: ",
         "    runbook: generated/cordum/RUNBOOK.md § Disaster recovery (production) › Full loss\n",
     ] {
@@ -1763,7 +1771,7 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
     );
     assert!(out.contains("[destructive RKV210]"), "{out}");
     assert!(!out.contains("CronJob/"), "{out}");
-    assert!(out.contains(", 2 suppressed; 1 destructive\n"), "{out}");
+    assert!(out.contains(", 3 suppressed; 1 destructive\n"), "{out}");
     let (_, out, _) = diff(
         edited.clone(),
         &["--format", "json", "--applier", "flux"],
@@ -1771,7 +1779,7 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
     )
     .await;
     let doc: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["summary"]["prune"], 3);
+    assert_eq!(doc["summary"]["prune"], 4);
 
     // No context at all, then an external differ instead of the built-in one.
     let (_, out, _) = diff(edited.clone(), &["--applier", "flux", "-U", "0"], None).await;

@@ -274,7 +274,8 @@ fn seed_000_production_cluster_from_a_kustomize_tree() {
         (d.class, d.code.map(Code::as_str)),
         (Class::Deliberate, Some("RKV110"))
     );
-    // The six alerts of the seed are all rendered; two with rkv's expressions.
+    // The six alerts of the seed are all rendered, each with rkv's expression: scoped
+    // to this topology's series, over series the exporter and kube-state-metrics export.
     let rule = object(&i.report, "PrometheusRule/cordum/cordum-redis");
     let exprs: Vec<&str> = rule
         .differences
@@ -285,9 +286,20 @@ fn seed_000_production_cluster_from_a_kustomize_tree() {
     assert_eq!(
         exprs,
         [
+            "spec.rules[CordumRedisBackupFailed].expr",
+            "spec.rules[CordumRedisClusterDegraded].expr",
+            "spec.rules[CordumRedisClusterNodeDown].expr",
+            "spec.rules[CordumRedisClusterSlotsIncomplete].expr",
             "spec.rules[CordumRedisMemoryHigh].expr",
             "spec.rules[CordumRedisReplicationBroken].expr"
         ]
+    );
+    assert!(
+        rule.differences
+            .iter()
+            .filter(|d| d.path.ends_with(".expr"))
+            .all(|d| d.class == Class::Deliberate),
+        "{rule:?}"
     );
     // redis.conf in a ConfigMap and arguments compare as one configuration: the seed's
     // TLS directives are identical, not lost.

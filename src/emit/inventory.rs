@@ -122,11 +122,14 @@ pub struct ServiceEntry {
     pub external: bool,
 }
 
-/// The backup CronJob and the claim it writes dumps to.
+/// A Redis Cluster's backup: the CronJob, the claim it writes dumps to, and the
+/// suspended CronJob the restore Job is made from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Backup {
     pub cronjob: String,
     pub claim: String,
+    /// `None` when no restore is rendered (a TLS cluster without a client certificate).
+    pub restore: Option<String>,
 }
 
 /// What one variant runs.

@@ -83,7 +83,9 @@ pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
         out.extend(helm::emit(plan, h, workload)?);
     }
     keep::protect(plan, &mut out.objects);
-    out.objects.sort_by_cached_key(|o| o.key().render_order());
+    // Borrowed keys: no strings built to sort (`sort_by` is stable, as the cached-key
+    // sort of owned keys was, so the order is the same).
+    out.objects.sort_by(|a, b| a.order().cmp(&b.order()));
     pdb::no_overlap(&out.objects)?;
     Ok(out)
 }

@@ -260,6 +260,9 @@ fn added_reason(kind: &str, id: &str) -> &'static str {
         "ConfigMap" if id.ends_with("-client") => "the client addresses, for applications to read",
         "ConfigMap" => "the Redis configuration",
         "PodDisruptionBudget" => "rkv's budget over the pods, with its arithmetic (`rkv explain`)",
+        "CronJob" if id.ends_with("-restore") => {
+            "the suspended template of the RUNBOOK's restore Job, from `backup`"
+        }
         "CronJob" => "rkv's backups and their retention, from `backup`",
         "PersistentVolumeClaim" => "a volume the spec asks for",
         "Job" => "the cluster-create Job",
@@ -662,7 +665,8 @@ fn item_key(parent: &str, item: &Value) -> Option<String> {
                 serde_json::from_value(item.clone()).ok()?;
             if super::pod::is_exporter(&c) {
                 Some("exporter".into())
-            } else if super::pod::redis_invocation(&c).is_some_and(|i| !i.sentinel)
+            } else if super::pod::redis_invocation(&c, &|_| None).is_some_and(|i| !i.sentinel)
+                // A container normalized from its invocation (a start script's too).
                 || item.get("redis.conf").is_some()
             {
                 Some("redis".into())
@@ -1065,13 +1069,8 @@ fn redis_container(
     if super::pod::is_exporter(&typed) {
         return None;
     }
-    let inv = super::pod::redis_invocation(&typed)?;
-    if inv.sentinel {
-        return None;
-    }
-    let mut conf_volume = None;
-    let mut merged = Conf::default();
-    if let Some(file) = &inv.conf_file {
+    // The mount holding `file`, and the file's text from the ConfigMap mounted there.
+    let mounted = |file: &str| {
         let mount = typed
             .volume_mounts
             .iter()
@@ -1100,6 +1099,16 @@ fn redis_container(
                 .to_string();
             conf(ns, cm, &key)
         });
+        (mount, text)
+    };
+    let inv = super::pod::redis_invocation(&typed, &|file| mounted(file).1)?;
+    if inv.sentinel {
+        return None;
+    }
+    let mut conf_volume = None;
+    let mut merged = Conf::default();
+    if let Some(file) = &inv.conf_file {
+        let (mount, text) = mounted(file);
         match text {
             Some(t) => merged = redisconf::parse_conf(&t, file),
             // The file's content is unknown: keep the command line as it is.

@@ -97,22 +97,20 @@ impl Draft {
     }
 }
 
-/// What kind of Redis an object runs, if any.
-fn redis_kind(o: &SourceObject) -> Option<&'static str> {
+/// What kind of Redis an object runs, if any (`objects`: where its start scripts are).
+fn redis_kind(o: &SourceObject, objects: &[SourceObject]) -> Option<&'static str> {
     match (o.api_version().split('/').next().unwrap_or(""), o.kind()) {
         ("databases.spotahome.com", "RedisFailover") => Some("RedisFailover"),
         ("redis.redis.opstreelabs.in", "RedisReplication") => Some("RedisReplication"),
         ("redis.redis.opstreelabs.in", "RedisCluster" | "Redis") => Some("unsupported"),
         ("apps", "Deployment" | "StatefulSet") => {
-            let containers = o
-                .value
-                .pointer("/spec/template/spec/containers")
-                .and_then(Value::as_array)?;
-            containers
+            let pod = Pod::at(o, "/spec/template").ok()?;
+            pod.spec
+                .containers
                 .iter()
-                .filter_map(|c| serde_json::from_value::<Container>(c.clone()).ok())
                 .any(|c| {
-                    !pod::is_exporter(&c) && pod::redis_invocation(&c).is_some_and(|i| !i.sentinel)
+                    !pod::is_exporter(c)
+                        && pod::pod_redis_invocation(&pod, c, objects).is_some_and(|i| !i.sentinel)
                 })
                 .then_some("workload")
         }
@@ -139,7 +137,7 @@ pub fn draft(
         .iter()
         .enumerate()
         .filter(|(_, o)| !owned(o))
-        .filter_map(|(i, o)| redis_kind(o).map(|k| (i, k)))
+        .filter_map(|(i, o)| redis_kind(o, objects).map(|k| (i, k)))
         .collect();
     match candidates.as_slice() {
         [] => Err(ImportError::NoRedis {
@@ -374,14 +372,15 @@ fn workload(
     };
     let pod = Pod::at(o, "/spec/template")?;
     let Some((ci, c)) = pod.spec.containers.iter().enumerate().find(|(_, c)| {
-        !pod::is_exporter(c) && pod::redis_invocation(c).is_some_and(|i| !i.sentinel)
+        !pod::is_exporter(c)
+            && pod::pod_redis_invocation(&pod, c, objects).is_some_and(|i| !i.sentinel)
     }) else {
         return Err(o.invalid(
             "/spec/template/spec/containers",
             "no container runs redis-server",
         ));
     };
-    let inv = pod::redis_invocation(c).unwrap_or_default();
+    let inv = pod::pod_redis_invocation(&pod, c, objects).unwrap_or_default();
     let image = c.image.clone().ok_or_else(|| {
         o.invalid(
             &format!("{}/image", pod.container_pointer(ci)),

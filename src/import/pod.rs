@@ -139,12 +139,24 @@ pub fn is_exporter(c: &Container) -> bool {
     base.contains("redis_exporter") || base.contains("redis-exporter")
 }
 
-/// How a container runs Redis: the invocation from its command, or the image's own
-/// `redis-server` (an image named `redis` started without a command).
-pub fn redis_invocation(c: &Container) -> Option<Invocation> {
+/// How a container runs Redis: the invocation from its command, through a start script
+/// file that ends with `exec redis-server "$@"` (`script` reads the file where the
+/// container mounts it, as rkv's cluster pods run `sh /etc/redis/conf/start.sh`), or the
+/// image's own `redis-server` (an image named `redis` started without a command).
+pub fn redis_invocation(
+    c: &Container,
+    script: &dyn Fn(&str) -> Option<String>,
+) -> Option<Invocation> {
     let argv = argv(c);
     if let Some(inv) = redisconf::invocation(&argv) {
         return Some(inv);
+    }
+    if let Some((file, args)) = redisconf::script_call(&argv)
+        && script(file).is_some_and(|text| redisconf::script_execs_redis(&text))
+    {
+        let mut full = vec!["redis-server".to_string()];
+        full.extend(args.iter().cloned());
+        return redisconf::invocation(&full);
     }
     let base = image_base(c.image.as_deref().unwrap_or(""));
     if c.command.is_none() && (base == "redis" || base == "redis-stack-server") {
@@ -178,14 +190,14 @@ pub fn configmap_text<'o>(
         })
 }
 
-/// The configuration file a container reads: the ConfigMap volume mounted where the
-/// invocation names its file, and the key (the file name, or an `items` mapping).
-pub fn conf_file<'o>(
+/// The ConfigMap a container reads a file from: the ConfigMap volume mounted where `file`
+/// is, the object, the key (the file name, or an `items` mapping) and its text.
+pub fn mounted_file<'o>(
     pod: &Pod,
     c: &Container,
     file: &str,
     objects: &'o [SourceObject],
-) -> Option<(&'o SourceObject, String, Conf)> {
+) -> Option<(&'o SourceObject, String, String, &'o str)> {
     let (vol, rest) = pod.volume_at(c, file)?;
     let cm = vol.config_map.as_ref()?;
     let key = cm
@@ -195,8 +207,31 @@ pub fn conf_file<'o>(
         .unwrap_or(rest);
     let ns = pod.obj.namespace();
     let (obj, text) = configmap_text(objects, ns, &cm.name, &key)?;
-    let label = format!("ConfigMap/{} {key}", cm.name);
+    Some((obj, cm.name.clone(), key, text))
+}
+
+/// The configuration file a container reads ([`mounted_file`]), parsed.
+pub fn conf_file<'o>(
+    pod: &Pod,
+    c: &Container,
+    file: &str,
+    objects: &'o [SourceObject],
+) -> Option<(&'o SourceObject, String, Conf)> {
+    let (obj, name, key, text) = mounted_file(pod, c, file, objects)?;
+    let label = format!("ConfigMap/{name} {key}");
     Some((obj, key, redisconf::parse_conf(text, &label)))
+}
+
+/// How container `c` of `pod` runs Redis ([`redis_invocation`]), reading a start script
+/// from the ConfigMaps among `objects`.
+pub fn pod_redis_invocation(
+    pod: &Pod,
+    c: &Container,
+    objects: &[SourceObject],
+) -> Option<Invocation> {
+    redis_invocation(c, &|file| {
+        mounted_file(pod, c, file, objects).map(|(_, _, _, text)| text.to_string())
+    })
 }
 
 /// The spec's resources from a container's, and the resource names it cannot carry.

@@ -310,6 +310,37 @@ pub fn invocation(argv: &[String]) -> Option<Invocation> {
     Some(inv)
 }
 
+/// A start script file a shell runs with arguments (`sh /etc/redis/conf/start.sh <args>`):
+/// the script's path and the arguments it is given. `None` for `sh -c` and other forms.
+pub fn script_call(argv: &[String]) -> Option<(&str, &[String])> {
+    match argv {
+        [sh, script, rest @ ..] if is_shell(sh) && !script.starts_with('-') => {
+            Some((script.as_str(), rest))
+        }
+        _ => None,
+    }
+}
+
+/// Whether a start script ends by handing its own arguments to Redis: its last command is
+/// `exec redis-server "$@"`, so the arguments are redis-server's (whatever runs before it
+/// prepares files; it cannot change the configuration Redis is given).
+pub fn script_execs_redis(text: &str) -> bool {
+    let last = text
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty() && !l.starts_with('#'));
+    let Some(words) = last.and_then(split_args) else {
+        return false;
+    };
+    matches!(
+        words.as_slice(),
+        [exec, program, all]
+            if exec == "exec"
+                && program.rsplit('/').next() == Some("redis-server")
+                && all == "$@"
+    )
+}
+
 fn is_shell(program: &str) -> bool {
     matches!(
         program.rsplit('/').next().unwrap_or(program),
@@ -404,6 +435,27 @@ mod tests {
                 .sentinel
         );
         assert!(invocation(&s(&["nginx"])).is_none());
+        // A start script file: its arguments are redis-server's only when it ends by
+        // exec'ing redis-server with them.
+        let call = s(&[
+            "sh",
+            "/etc/redis/conf/start.sh",
+            "/etc/redis/conf/redis.conf",
+        ]);
+        assert_eq!(
+            script_call(&call),
+            Some(("/etc/redis/conf/start.sh", &call[2..]))
+        );
+        assert!(invocation(&call).is_none());
+        assert_eq!(script_call(&s(&["sh", "-c", "redis-server"])), None);
+        assert!(script_execs_redis(
+            "#!/bin/sh\nset -u\nmv a b\n\nexec redis-server \"$@\"\n# end\n"
+        ));
+        assert!(!script_execs_redis(
+            "exec redis-server \"$@\"\nrm -rf /data\n"
+        ));
+        assert!(!script_execs_redis("exec redis-server --port 1 \"$@\"\n"));
+        assert!(!script_execs_redis("exec nginx \"$@\"\n"));
         assert_eq!(env_reference("${A_B}"), Some("A_B"));
         assert_eq!(env_reference("plain"), None);
     }

@@ -153,7 +153,7 @@ pub const RULES: &[Rule] = &[
     Rule { kinds: &["Job"], path: &["metadata", "annotations", "kustomize.toolkit.fluxcd.io/force"], on: &[A], why: Why::Policy("Flux recreates the Job when its spec changes (a Job's template is immutable)") },
     // Alerts.
     Rule { kinds: &["PrometheusRule"], path: &["spec", "groups"], on: AC, why: Why::Policy("rkv names the rule group `<name>.rules`") },
-    Rule { kinds: &["PrometheusRule"], path: &["spec", "rules", "[*]", "expr"], on: &[C], why: Why::Policy("rkv's expression: series redis_exporter really exports (the comment on the rendered PrometheusRule says where the source's match none)") },
+    Rule { kinds: &["PrometheusRule"], path: &["spec", "rules", "[*]", "expr"], on: &[C], why: Why::Policy("rkv's expression: series redis_exporter and kube-state-metrics really export, scoped to this topology's namespace and Service (the comment on the rendered PrometheusRule says where the source's match none or mislead)") },
     Rule { kinds: &["PrometheusRule"], path: &["spec", "rules", "[*]", "annotations", "**"], on: ACR, why: Why::Policy("rkv's alert text") },
     // Operator CRs.
     Rule { kinds: &["RedisFailover"], path: &["spec", "redis", "storage", "keepAfterDeletion"], on: AC, why: Why::Policy("the volumes outlive the CR: deleting it must not delete the data") },

@@ -12,3 +12,4 @@ pub mod memory;
 pub mod model;
 pub mod settings;
 pub mod slots;
+pub mod tls;

@@ -1,8 +1,11 @@
 //! Loading a spec file: bytes in, a typed [`Topology`] or every finding out.
 //!
-//! The text is parsed into a spanned tree ([`super::tree`]), checked against the
-//! spec's JSON Schema so that *all* structural findings are reported at once, each
-//! with file, line, column and field path, and only then deserialized.
+//! The text is parsed into a spanned tree ([`super::tree`]) and checked against the
+//! spec's JSON Schema. A valid spec (the common case) is recognised by the structural
+//! check of [`super::fast`] and deserialized at once; only a spec that fails it pays for
+//! the `jsonschema` validator, which reports *all* structural findings at once, each with
+//! file, line, column and field path, before anything is deserialized. Both paths give
+//! the same result for every input (`fast`'s tests hold them to it).
 //! Invariant: no input makes this module panic; a refused file yields at least one
 //! error diagnostic.
 
@@ -11,6 +14,7 @@ use std::sync::OnceLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
+use serde::Deserialize as _;
 use serde_json::Value;
 
 use super::tree::{self, Pos, Tree, TreeError};
@@ -134,6 +138,16 @@ fn io_reason(e: &std::io::Error) -> String {
 
 /// Load a spec from text; `file` labels the diagnostics.
 pub fn load_str(file: &str, text: String) -> Result<Loaded, Vec<Diagnostic>> {
+    load(file, text, true)
+}
+
+/// [`load_str`] without the fast path: the schema validator decides every spec.
+#[cfg(test)]
+pub(crate) fn load_str_full(file: &str, text: String) -> Result<Loaded, Vec<Diagnostic>> {
+    load(file, text, false)
+}
+
+fn load(file: &str, text: String, fast: bool) -> Result<Loaded, Vec<Diagnostic>> {
     let source = Source {
         file: file.to_string(),
         text,
@@ -152,6 +166,19 @@ pub fn load_str(file: &str, text: String) -> Result<Loaded, Vec<Diagnostic>> {
         Ok(t) => t,
         Err(e) => return Err(vec![tree_diag(&source, &e)]),
     };
+    // A spec the schema accepts has no findings to report: skip building the validator.
+    // Anything else (including a value serde refuses after all) takes the full path
+    // below, so the findings are the same as if there were no fast path.
+    if fast
+        && super::fast::accepts(&tree.value)
+        && let Ok(topology) = Topology::deserialize(&tree.value)
+    {
+        return Ok(Loaded {
+            source,
+            tree,
+            topology,
+        });
+    }
     let mut diags = Vec::new();
     let skip = check_shapes(&source, &tree, &mut diags);
     schema_diags(&source, &tree, &skip, &mut diags);
@@ -279,7 +306,7 @@ pub fn schema_text() -> Result<String, serde_json::Error> {
     Ok(s)
 }
 
-fn validator() -> Option<&'static Validator> {
+pub(crate) fn validator() -> Option<&'static Validator> {
     static V: OnceLock<Option<Validator>> = OnceLock::new();
     V.get_or_init(|| jsonschema::validator_for(schema()).ok())
         .as_ref()

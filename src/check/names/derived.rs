@@ -243,6 +243,18 @@ fn cluster(n: &mut Names, r: &Resolved, name: &Src, ns: &Src, part_of: &Src) {
         n.object("PersistentVolumeClaim", &SUBDOMAIN, name, "-backup");
         n.object("CronJob", &CRONJOB, name, "-backup");
         n.object("CronJob", &CRONJOB, part_of, "-backup-retention");
+        // The suspended restore CronJob is rendered unless a TLS cluster has no client
+        // certificate; the RUNBOOK's full-loss procedure makes Job `<name>-restore-1` from it.
+        if s.tls.as_ref().is_none_or(|t| t.client_secret.is_some()) {
+            n.object("CronJob", &CRONJOB, name, "-restore");
+            n.add(
+                "Job",
+                "RUNBOOK",
+                &JOB,
+                name,
+                format!("{}-restore-1", r.name),
+            );
+        }
     }
     if let Some(m) = &s.monitoring {
         if m.alerts {
@@ -259,8 +271,9 @@ fn cluster(n: &mut Names, r: &Resolved, name: &Src, ns: &Src, part_of: &Src) {
     {
         let server = Src::new(r.at("tls", "/serverSecret"), &t.server_secret);
         n.object("Certificate", &SUBDOMAIN, &server, "");
-        // The server certificate's common name is `<name>.<namespace>.svc`.
-        let cn = format!("{}.{}.svc", r.name, r.namespace);
+        // The server certificate's common name is the client Service's name,
+        // `<name>-client.<namespace>.svc` (one of `plan::tls::server_names`).
+        let cn = format!("{}-client.{}.svc", r.name, r.namespace);
         n.add(
             COMMON_NAME_KIND,
             "cert-manager",

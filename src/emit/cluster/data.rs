@@ -26,6 +26,12 @@ use crate::emit::{placement, security};
 use crate::plan::settings;
 
 const REDIS_CONF: &str = include_str!("../templates/cluster-redis.conf.j2");
+const START_SH: &str = include_str!("../templates/cluster-start.sh.j2");
+/// Where Redis keeps the cluster's node table (`cluster-config-file` in the template).
+const NODES_CONF: &str = "/data/nodes.conf";
+/// Seconds start.sh waits in total for peer names to resolve (the liveness probe allows
+/// 20 s + 5 x 15 s before it restarts the container).
+const START_WAIT_S: u32 = 30;
 /// Read-only for the owner and the pod's fsGroup: Redis and the exporter run as that group.
 const SECRET_MODE: i32 = 0o440;
 /// The data volume: the claim template when persistent (each pod's claim is then
@@ -34,11 +40,16 @@ pub(super) const DATA_VOLUME: &str = "data";
 
 pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
     let conf = redis_conf(ctx)?;
+    let start = render(
+        "start.sh",
+        START_SH,
+        context! { name => ctx.names.name, nodes_conf => NODES_CONF, wait_seconds => START_WAIT_S },
+    )?;
     Ok(vec![
-        statefulset(ctx, &conf)?,
+        statefulset(ctx, &format!("{conf}{start}"))?,
         headless_service(ctx)?,
         client_service(ctx)?,
-        conf_map(ctx, &conf)?,
+        conf_map(ctx, &conf, &start)?,
         client_map(ctx)?,
     ])
 }
@@ -83,13 +94,19 @@ fn redis_conf(ctx: &Ctx) -> Result<String, EmitError> {
     )
 }
 
-fn conf_map(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
+fn conf_map(ctx: &Ctx, conf: &str, start: &str) -> Result<Object, EmitError> {
+    let mut m = meta(ctx.plan, &conf_name(ctx), SERVER);
+    // Flux must not substitute `${...}` in the start script.
+    m.annotations = Some(BTreeMap::from([(
+        "kustomize.toolkit.fluxcd.io/substitute".to_string(),
+        "disabled".to_string(),
+    )]));
     let cm = ConfigMap {
-        metadata: meta(ctx.plan, &conf_name(ctx), SERVER),
-        data: Some(BTreeMap::from([(
-            "redis.conf".to_string(),
-            conf.to_string(),
-        )])),
+        metadata: m,
+        data: Some(BTreeMap::from([
+            ("redis.conf".to_string(), conf.to_string()),
+            ("start.sh".to_string(), start.to_string()),
+        ])),
         ..Default::default()
     };
     Ok(Object::new("ConfigMap", &cm)?)
@@ -229,9 +246,9 @@ fn cli_probe(ctx: &Ctx, accept: &str) -> ExecAction {
     }
 }
 
-fn redis_container(ctx: &Ctx) -> Container {
-    let plan = ctx.plan;
-    let mut env = vec![EnvVar {
+/// `POD_NAME` from the downward API: each pod's announced name is built from it.
+fn pod_name_env() -> EnvVar {
+    EnvVar {
         name: "POD_NAME".into(),
         value_from: Some(EnvVarSource {
             field_ref: Some(ObjectFieldSelector {
@@ -241,7 +258,12 @@ fn redis_container(ctx: &Ctx) -> Container {
             ..Default::default()
         }),
         ..Default::default()
-    }];
+    }
+}
+
+fn redis_container(ctx: &Ctx) -> Container {
+    let plan = ctx.plan;
+    let mut env = vec![pod_name_env()];
     let mut args = vec![
         format!("{CONF_DIR}/redis.conf"),
         "--cluster-announce-hostname".into(),
@@ -273,7 +295,8 @@ fn redis_container(ctx: &Ctx) -> Container {
     Container {
         name: "redis".into(),
         image: Some(plan.spec.redis.image.clone()),
-        command: Some(vec!["redis-server".into()]),
+        // start.sh refreshes peer addresses in nodes.conf, then execs redis-server "$@".
+        command: Some(vec!["sh".into(), format!("{CONF_DIR}/start.sh")]),
         args: Some(args),
         env: Some(env),
         ports: Some(vec![
@@ -324,10 +347,20 @@ fn exporter_container(ctx: &Ctx, e: &crate::spec::Exporter) -> Container {
         value: Some(v),
         ..Default::default()
     };
-    let mut env = vec![
-        value("REDIS_ADDR", format!("{scheme}://localhost:{}", ctx.port)),
+    // Over TLS the exporter verifies the name it dials: the pod's announced hostname, which
+    // the server certificate carries for cluster clients anyway (`plan::tls`), rather than
+    // `localhost`, which no documented certificate has. The kubelet expands `$(POD_NAME)`.
+    let (mut env, host) = if ctx.tls().is_some() {
+        (vec![pod_name_env()], ctx.names.announce_hostname())
+    } else {
+        (Vec::new(), "localhost".to_string())
+    };
+    env.extend([
+        value("REDIS_ADDR", format!("{scheme}://{host}:{}", ctx.port)),
         value("REDIS_EXPORTER_WEB_LISTEN_ADDRESS", format!(":{}", e.port)),
-    ];
+        // redis_total_system_memory_bytes: the MemoryHigh alert's bound when no maxmemory is set.
+        value("REDIS_EXPORTER_INCL_SYSTEM_METRICS", "true".into()),
+    ]);
     if let Some(a) = &ctx.plan.spec.auth {
         env.push(common::secret_env("REDIS_PASSWORD", &a.password_secret));
     }
@@ -444,7 +477,8 @@ fn statefulset(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
             "kubectl.kubernetes.io/default-container".to_string(),
             "redis".to_string(),
         ),
-        // A redis.conf change must restart the pods: the fingerprint changes the template.
+        // A redis.conf or start.sh change must restart the pods: the fingerprint changes
+        // the template.
         ("rkv.dev/config-fingerprint".to_string(), fingerprint(conf)),
     ]);
     let replicas = i32::try_from(plan.data_pods).unwrap_or(i32::MAX);

@@ -1,5 +1,6 @@
 //! The cluster's Jobs: `<name>-cluster-init` (forms the cluster once), the hourly
 //! `<name>-backup` CronJob over every primary, the `<part-of>-backup-retention` CronJob,
+//! the suspended `<name>-restore` CronJob (the template of the RUNBOOK's restore Job),
 //! the backup PVC and the scripts ConfigMap they run.
 //!
 //! In: the cluster context. Out: those objects. Invariant: the scripts list the pods by
@@ -17,14 +18,22 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use minijinja::context;
 
 use super::data::{cli_auth, client_tls_volume, mount};
-use super::{BACKUP, BACKUP_DIR, CLIENT_TLS_DIR, Ctx, INIT, RETENTION, SCRIPTS_DIR, render};
+use super::{
+    BACKUP, BACKUP_DIR, CLIENT_TLS_DIR, Ctx, INIT, RESTORE, RETENTION, SCRIPTS_DIR, render,
+};
 use crate::emit::common::{labels, meta};
 use crate::emit::{EmitError, Object, security};
+use crate::plan::slots::CLUSTER_SLOTS;
 use crate::spec::Backup;
 
 const INIT_SH: &str = include_str!("../templates/cluster-init.sh.j2");
 const BACKUP_SH: &str = include_str!("../templates/cluster-backup.sh.j2");
 const RETENTION_SH: &str = include_str!("../templates/backup-retention.sh.j2");
+const RESTORE_SH: &str = include_str!("../templates/cluster-restore.sh.j2");
+/// The restore script's temporary redis-server: on the restore pod's loopback only.
+const RESTORE_LOCAL_PORT: u16 = 6390;
+/// Seconds the restore waits for that server to load one dump (large dumps load slowly).
+const RESTORE_LOAD_ATTEMPTS: u32 = 600;
 
 /// How often the init script polls a pod, and how many times: 60 x 5 s = 5 minutes
 /// per pod at most, so a missing pod fails the Job with a clear line instead of hanging.
@@ -41,8 +50,23 @@ pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
         out.push(backup_pvc(ctx, b)?);
         out.push(backup_cronjob(ctx, b)?);
         out.push(retention_cronjob(ctx, b)?);
+        if can_restore(ctx) {
+            out.push(restore_cronjob(ctx, b)?);
+        }
     }
     Ok(out)
+}
+
+/// The restore's temporary server sends every key to the cluster over MIGRATE; on a TLS
+/// cluster that needs a certificate to present, which only a client Secret provides.
+pub(super) fn can_restore(ctx: &Ctx) -> bool {
+    ctx.tls().is_none_or(|t| t.client_secret.is_some())
+}
+
+/// `<name>-restore`: a suspended CronJob, the template of the restore Job the RUNBOOK has
+/// the user create (`kubectl create job --from=cronjob/<name>-restore`).
+pub(super) fn restore_name(ctx: &Ctx) -> String {
+    format!("{}-restore", ctx.names.name)
 }
 
 pub(super) fn init_name(ctx: &Ctx) -> String {
@@ -94,12 +118,45 @@ fn scripts(ctx: &Ctx, backup: Option<&Backup>) -> Result<Object, EmitError> {
                 context! {
                     name => ctx.names.name,
                     port => ctx.port,
+                    slots => CLUSTER_SLOTS,
                     nodes => nodes,
                     tls_flags => flags,
                     backup_dir => BACKUP_DIR,
                 },
             )?,
         );
+        if can_restore(ctx) {
+            // Outgoing MIGRATE links of the temporary server present the client certificate.
+            let server_tls: Vec<String> = if ctx.tls().is_some() {
+                vec![
+                    "--tls-cluster yes".into(),
+                    format!("--tls-cert-file {CLIENT_TLS_DIR}/tls.crt"),
+                    format!("--tls-key-file {CLIENT_TLS_DIR}/tls.key"),
+                    format!("--tls-ca-cert-file {CLIENT_TLS_DIR}/ca.crt"),
+                ]
+            } else {
+                Vec::new()
+            };
+            data.insert(
+                "restore.sh".to_string(),
+                render(
+                    "restore.sh",
+                    RESTORE_SH,
+                    context! {
+                        name => ctx.names.name,
+                        restore_name => restore_name(ctx),
+                        port => ctx.port,
+                        slots => CLUSTER_SLOTS,
+                        nodes => nodes,
+                        tls_flags => flags,
+                        server_tls_flags => server_tls,
+                        backup_dir => BACKUP_DIR,
+                        local_port => RESTORE_LOCAL_PORT,
+                        load_attempts => RESTORE_LOAD_ATTEMPTS,
+                    },
+                )?,
+            );
+        }
         data.insert(
             "retention.sh".to_string(),
             render(
@@ -267,6 +324,8 @@ fn cronjob(
     let cj = CronJob {
         metadata: meta(ctx.plan, name, component),
         spec: CronJobSpec {
+            // Only a template: the RUNBOOK makes Jobs from it by hand.
+            suspend: (component == RESTORE).then_some(true),
             schedule: schedule.into(),
             time_zone: Some(TIME_ZONE.into()),
             // Two runs must never write the same PVC at once.
@@ -293,6 +352,11 @@ fn cronjob(
 
 fn backup_cronjob(ctx: &Ctx, b: &Backup) -> Result<Object, EmitError> {
     cronjob(ctx, &backup_name(ctx), BACKUP, &b.schedule, "backup.sh")
+}
+
+/// Never scheduled (suspended); its schedule is the backup's so it stays a valid CronJob.
+fn restore_cronjob(ctx: &Ctx, b: &Backup) -> Result<Object, EmitError> {
+    cronjob(ctx, &restore_name(ctx), RESTORE, &b.schedule, "restore.sh")
 }
 
 fn retention_cronjob(ctx: &Ctx, b: &Backup) -> Result<Object, EmitError> {

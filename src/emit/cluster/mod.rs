@@ -3,9 +3,9 @@
 //!
 //! In: a plan whose shape is cluster. Out: the StatefulSet with its headless and client
 //! Services, the redis.conf and client-address ConfigMaps, the cluster-init Job, the
-//! backup and retention CronJobs with their PVC and scripts, the PrometheusRule and
-//! ServiceMonitor, the PodDisruptionBudget, the NetworkPolicies and, with cert-manager,
-//! the Certificates.
+//! backup, retention and (suspended) restore CronJobs with their PVC and scripts, the
+//! PrometheusRule and ServiceMonitor, the PodDisruptionBudget, the NetworkPolicies and,
+//! with cert-manager, the Certificates.
 //!
 //! Invariant: every value that depends on the shape (pod count, PDB, init arguments,
 //! alert thresholds, client addresses, DNS names) is derived here from the plan through
@@ -31,6 +31,8 @@ const INIT: &str = "cluster-init";
 const BACKUP: &str = "backup";
 /// Component label of the retention CronJob's pods.
 const RETENTION: &str = "backup-retention";
+/// Component label of the restore Jobs' pods (made from the suspended restore CronJob).
+const RESTORE: &str = "restore";
 /// Component label of what clients read (client Service, address ConfigMap).
 const CLIENT: &str = "client";
 
@@ -223,6 +225,7 @@ fn inventory(ctx: &Ctx) -> Inventory {
         backup: plan.spec.backup.as_ref().map(|_| Backup {
             cronjob: jobs::backup_name(ctx),
             claim: jobs::backup_name(ctx),
+            restore: jobs::can_restore(ctx).then(|| jobs::restore_name(ctx)),
         }),
         init_job: Some(jobs::init_name(ctx)),
         applier: None,
@@ -230,14 +233,31 @@ fn inventory(ctx: &Ctx) -> Inventory {
 }
 
 /// Render one embedded template; a template error is a bug in rkv, reported as such.
-fn render(what: &str, template: &str, ctx: minijinja::Value) -> Result<String, EmitError> {
-    let mut env = minijinja::Environment::new();
-    env.set_keep_trailing_newline(true);
-    env.render_str(template, ctx)
-        .map_err(|source| EmitError::Template {
-            what: what.to_string(),
-            source,
-        })
+fn render(
+    what: &'static str,
+    template: &'static str,
+    ctx: minijinja::Value,
+) -> Result<String, EmitError> {
+    thread_local! {
+        // Each template is compiled once per thread, not once per variant: a fleet
+        // renders the same four templates thousands of times. Templates are told apart
+        // by `what`, which names one template each.
+        static ENV: std::cell::RefCell<minijinja::Environment<'static>> = {
+            let mut env = minijinja::Environment::new();
+            env.set_keep_trailing_newline(true);
+            std::cell::RefCell::new(env)
+        };
+    }
+    ENV.with_borrow_mut(|env| {
+        if env.get_template(what).is_err() {
+            env.add_template(what, template)?;
+        }
+        env.get_template(what)?.render(ctx)
+    })
+    .map_err(|source| EmitError::Template {
+        what: what.to_string(),
+        source,
+    })
 }
 
 /// 64-bit FNV-1a of a text: a stable fingerprint for the pod-template annotation that

@@ -50,56 +50,69 @@ struct Alert {
 fn alerts(ctx: &Ctx) -> Vec<Alert> {
     let pods = ctx.plan.data_pods;
     let slots = slots(ctx);
-    // The exporter's series carry the scraped Service's name: the headless Service.
-    let service = &ctx.names.name;
+    // This topology's series only: the exporter's carry the scraped Service (the headless
+    // one) and its namespace, kube-state-metrics' the CronJob and its namespace.
+    let ns = &ctx.names.namespace;
+    let sel = format!("namespace=\"{ns}\", service=\"{}\"", ctx.names.name);
     let mut v = vec![
         Alert {
             name: "ClusterDegraded",
-            expr: "min(redis_cluster_state) == 0".into(),
+            expr: format!("min(redis_cluster_state{{{sel}}}) == 0"),
             for_: "1m",
             severity: "critical",
             summary: "A Redis Cluster node reports cluster_state other than ok".into(),
         },
         Alert {
             name: "ClusterNodeDown",
-            expr: format!("count(up{{service=\"{service}\"}} == 1) < {pods}"),
+            // redis_up, not the target's `up`: the exporter sidecar answers while Redis is
+            // down. A pod that is gone has no series: `or vector(0)` keeps the alert alive
+            // when every pod is gone.
+            expr: format!("(sum(redis_up{{{sel}}}) or vector(0)) < {pods}"),
             for_: "5m",
             severity: "warning",
             summary: format!("Fewer than {pods} Redis Cluster nodes are up"),
         },
         Alert {
             name: "ClusterSlotsIncomplete",
-            expr: format!("min(redis_cluster_slots_ok) < {slots}"),
+            expr: format!("min(redis_cluster_slots_ok{{{sel}}}) < {slots}"),
             for_: "2m",
             severity: "critical",
             summary: format!("Not all {slots} hash slots are served"),
         },
         Alert {
             name: "MemoryHigh",
-            // `> 0` drops nodes without maxmemory, whose ratio would be +Inf.
-            expr: "max(redis_memory_used_bytes / (redis_memory_max_bytes > 0)) > 0.8".into(),
+            // Without maxmemory (0) the bound is the memory Redis sees: the node's, as no
+            // container limit is set either (RKV120).
+            expr: format!(
+                "max(redis_memory_used_bytes{{{sel}}} / (redis_memory_max_bytes{{{sel}}} > 0 or redis_total_system_memory_bytes{{{sel}}})) > 0.8"
+            ),
             for_: "10m",
             severity: "warning",
-            summary: "A Redis node uses more than 80% of maxmemory".into(),
+            summary: "A Redis node uses more than 80% of maxmemory (or, without maxmemory, of the memory it sees)".into(),
         },
         Alert {
             name: "ReplicationBroken",
-            expr: "min(redis_connected_slaves and on (instance) redis_instance_info{role=\"master\"}) < 1".into(),
+            expr: format!(
+                "min(redis_connected_slaves{{{sel}}} and on (instance) redis_instance_info{{{sel}, role=\"master\"}}) < 1"
+            ),
             for_: "5m",
             severity: "warning",
             summary: "A Redis Cluster primary has no connected replica".into(),
         },
     ];
     if ctx.plan.spec.backup.is_some() {
+        let cj = format!("namespace=\"{ns}\", cronjob=\"{}\"", backup_name(ctx));
         v.push(Alert {
             name: "BackupFailed",
+            // The newest scheduled run has not succeeded (failed, or partial: backup.sh
+            // exits 2) for an hour; or no run succeeded for two schedule intervals; or none
+            // ever did. Failed Jobs that linger after a successful retry do not count.
             expr: format!(
-                "kube_job_status_failed{{job_name=~\"{}.*\"}} > 0",
-                backup_name(ctx)
+                "(kube_cronjob_status_last_schedule_time{{{cj}}} > kube_cronjob_status_last_successful_time{{{cj}}}) or (time() - kube_cronjob_status_last_successful_time{{{cj}}} > 2 * (kube_cronjob_next_schedule_time{{{cj}}} - kube_cronjob_status_last_schedule_time{{{cj}}})) or (kube_cronjob_status_last_schedule_time{{{cj}}} unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{{{cj}}})"
             ),
             for_: "1h",
             severity: "warning",
-            summary: "The Redis Cluster backup Job failed".into(),
+            summary: "No successful Redis Cluster backup since the last scheduled run (failed, partial or not run)".into(),
         });
     }
     v
@@ -150,6 +163,7 @@ fn rule(ctx: &Ctx) -> Result<Object, EmitError> {
         ),
         "MemoryHigh and ReplicationBroken use redis_exporter's real series: seed 000's".into(),
         "`redis_memory_used / redis_memory_max` and `redis_connected_slaves{role=\"master\"}` match no series.".into(),
+        "BackupFailed reads kube-state-metrics' CronJob times, not failed Jobs (they linger after a retry succeeds).".into(),
     ];
     Ok(Object::new("PrometheusRule", &r)?.with_comment(comment))
 }

@@ -6,7 +6,7 @@
 //! never computed here; every pod this topology runs (data pods and Job pods) is covered
 //! by the default deny, and each allow names its peers by this instance's labels.
 
-use super::{BACKUP, Ctx, INIT, SERVER};
+use super::{BACKUP, Ctx, INIT, RESTORE, SERVER};
 use crate::emit::common::{components_selector, selector};
 use crate::emit::network::{
     self, allow_clients, allow_dns, allow_metrics, default_deny, egress, here, ingress, named,
@@ -42,7 +42,7 @@ pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
         network::namespace,
     )?);
     let redis = || here(selector(plan, SERVER));
-    let jobs = || components_selector(plan, &[INIT, BACKUP]);
+    let jobs = || components_selector(plan, &[INIT, BACKUP, RESTORE]);
     // Redis pods to each other: data port (replication, redirects) and the cluster bus
     // (gossip, failover votes), in both directions.
     let ports = || vec![tcp(ctx.port), tcp(ctx.bus_port)];
@@ -54,7 +54,7 @@ pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
             vec![egress(Some(vec![redis()]), ports())],
         ),
     )?);
-    // The cluster-init and backup Job pods into the Redis pods, on the data port only...
+    // The cluster-init, backup and restore Job pods into the Redis pods, on the data port only...
     out.push(network::policy(
         named(plan, "allow-jobs"),
         rules(

@@ -136,7 +136,10 @@ fn three_by_two_and_four_by_three_derive_every_number() {
     let a = derived(&cluster(3, 1));
     assert_eq!(a.replicas, 6);
     assert_eq!(a.min_available, 5);
-    assert_eq!(a.node_down, r#"count(up{service="cordum-redis"} == 1) < 6"#);
+    assert_eq!(
+        a.node_down,
+        r#"(sum(redis_up{namespace="cordum", service="cordum-redis"}) or vector(0)) < 6"#
+    );
     assert_eq!(a.addresses, 6);
     assert_eq!(a.create_args, 6);
     assert_eq!(a.cluster_replicas, "1");
@@ -147,7 +150,7 @@ fn three_by_two_and_four_by_three_derive_every_number() {
     assert_eq!(b.min_available, 15);
     assert_eq!(
         b.node_down,
-        r#"count(up{service="cordum-redis"} == 1) < 16"#
+        r#"(sum(redis_up{namespace="cordum", service="cordum-redis"}) or vector(0)) < 16"#
     );
     assert_eq!(b.addresses, 16);
     assert_eq!(b.create_args, 16);
@@ -160,12 +163,16 @@ fn slots_and_backup_regex_are_derived() {
     let objs = cluster(3, 1);
     assert_eq!(
         alert_expr(&objs, "CordumRedisClusterSlotsIncomplete"),
-        "min(redis_cluster_slots_ok) < 16384"
+        r#"min(redis_cluster_slots_ok{namespace="cordum", service="cordum-redis"}) < 16384"#
     );
-    assert_eq!(
-        alert_expr(&objs, "CordumRedisBackupFailed"),
-        r#"kube_job_status_failed{job_name=~"cordum-redis-backup.*"} > 0"#
+    // The backup alert reads the CronJob's times (kube-state-metrics), scoped to this
+    // topology's CronJob, never failed Job objects (they linger after a retry succeeds).
+    let backup = alert_expr(&objs, "CordumRedisBackupFailed");
+    assert!(
+        backup.contains(r#"kube_cronjob_status_last_successful_time{namespace="cordum", cronjob="cordum-redis-backup"}"#),
+        "{backup}"
     );
+    assert!(!backup.contains("kube_job_status_failed"), "{backup}");
     let job = objs.iter().find(|o| o.kind() == "Job").unwrap();
     assert!(
         job.comment
@@ -252,6 +259,48 @@ fn without_tls_the_plain_port_serves() {
     let sts = find(&objs, "StatefulSet", "cordum-redis").to_string();
     assert!(sts.contains("redis://localhost:6379"));
     assert!(!sts.contains("client-tls"));
+}
+
+#[test]
+fn the_tls_exporter_dials_the_announced_name_not_localhost() {
+    let objs = cluster(3, 1);
+    let sts = find(&objs, "StatefulSet", "cordum-redis");
+    let exporter = &sts["spec"]["template"]["spec"]["containers"][1];
+    let env = exporter["env"].as_array().unwrap();
+    let addr = env.iter().find(|e| e["name"] == "REDIS_ADDR").unwrap()["value"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        addr,
+        "rediss://$(POD_NAME).cordum-redis.cordum.svc.cluster.local:6379"
+    );
+    // The kubelet expands $(POD_NAME) only from a variable defined before it.
+    assert_eq!(env[0]["name"], "POD_NAME");
+}
+
+#[test]
+fn backups_record_slots_and_restore_is_a_suspended_cronjob() {
+    let objs = cluster(3, 1);
+    let scripts = find(&objs, "ConfigMap", "cordum-redis-scripts");
+    let backup = scripts["data"]["backup.sh"].as_str().unwrap();
+    assert!(
+        backup.contains("cluster nodes >\"$out.nodes.partial\""),
+        "{backup}"
+    );
+    assert!(backup.contains("exit 2"), "{backup}");
+    assert!(
+        scripts["data"]["restore.sh"]
+            .as_str()
+            .unwrap()
+            .contains("--cluster import")
+    );
+    let restore = find(&objs, "CronJob", "cordum-redis-restore");
+    assert_eq!(restore["spec"]["suspend"], true);
+    let sts = find(&objs, "StatefulSet", "cordum-redis");
+    assert_eq!(
+        sts["spec"]["template"]["spec"]["containers"][0]["command"],
+        serde_json::json!(["sh", "/etc/redis/conf/start.sh"])
+    );
 }
 
 #[test]

@@ -2,9 +2,9 @@
 //!
 //! In: the cluster context. Out: a server Certificate into `tls.serverSecret` and, when
 //! `tls.clientSecret` is set, a client Certificate into it. Invariant: the server
-//! certificate covers every name a client, a peer or a local tool connects by: each
-//! pod's announced FQDN, the headless and client Services, and localhost (the exporter
-//! sidecar and the probes connect over loopback and the exporter verifies the name).
+//! certificate carries exactly the names `plan::tls::server_names` lists, the same list
+//! `rkv explain` and the RUNBOOK print (the exporter dials the pod's announced name; the
+//! probes' redis-cli does not verify names, so neither `localhost` nor an IP is needed).
 
 use super::{CLIENT, Ctx, SERVER};
 use crate::emit::common::meta;
@@ -31,26 +31,21 @@ pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
         })
     };
     let n = &ctx.names;
-    let mut dns = n.fqdns();
-    for svc in [&n.name, &n.client_service] {
-        dns.push(format!("{svc}.{}.svc.cluster.local", n.namespace));
-        dns.push(format!("{svc}.{}.svc", n.namespace));
-    }
-    // The client addresses handed to applications end in `.svc`.
-    dns.extend(
-        n.pods
-            .iter()
-            .map(|p| format!("{p}.{}.{}.svc", n.name, n.namespace)),
-    );
-    dns.push("localhost".into());
+    // The one documented list (`rkv explain`, the RUNBOOK): the live tier proves a
+    // certificate with exactly these names serves everything rkv renders.
+    let dns = crate::plan::tls::server_names(ctx.plan)
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
     let server = Certificate {
         metadata: meta(ctx.plan, &t.server_secret, SERVER),
         spec: CertificateSpec {
             secret_name: t.server_secret.clone(),
             issuer_ref: issuer.clone(),
-            common_name: Some(format!("{}.{}.svc", n.name, n.namespace)),
+            // One of the documented names (a CN outside the SANs is ignored by clients anyway).
+            common_name: Some(format!("{}.{}.svc", n.client_service, n.namespace)),
             dns_names: dns,
-            ip_addresses: vec!["127.0.0.1".into()],
+            ip_addresses: Vec::new(),
             // Redis also presents it on outgoing bus and replication links without a client cert.
             usages: vec!["server auth".into(), "client auth".into()],
             private_key: key(),

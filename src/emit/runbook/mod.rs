@@ -3,7 +3,8 @@
 //! In: for each variant of one spec, its plan, its objects and the [`Inventory`] its
 //! emitters filled. Out: one Markdown [`OutFile`] with, per variant, the topology, the
 //! exact names (`names`), how to connect and find the primary, what the PDBs allow and
-//! why, the disaster-recovery procedures that apply to the shape (`sections`), the
+//! why, the disaster-recovery procedures that apply to the shape (`sections`; a
+//! cluster's restore as commands and the TLS certificate names in `restore`), the
 //! alerts, and a Mermaid diagram (`diagram`); then the migration from a single-node
 //! base to a cluster environment (`migration`).
 //!
@@ -15,6 +16,7 @@
 mod diagram;
 mod migration;
 mod names;
+mod restore;
 mod sections;
 
 use std::fmt::Write as _;

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Section, cli, code, diagram, exec, names, services, variant_title};
+use super::{Section, cli, code, diagram, exec, names, restore, services, variant_title};
 use crate::bundle::{helm_dir, tree_dir};
 use crate::emit::inventory::{Inventory, Maker, Password};
 use crate::plan::model::{Budget, Plan};
@@ -136,6 +136,7 @@ fn connect(out: &mut String, plan: &Plan, inv: &Inventory) {
             out,
             "The TLS flags point at the certificate mounted in the redis container; without them the server refuses the connection.\n"
         );
+        out.push_str(&restore::certificate_names(plan));
     }
     if let Some(a) = &plan.spec.auth {
         let _ = writeln!(
@@ -339,7 +340,7 @@ fn dr(out: &mut String, plan: &Plan, inv: &Inventory) {
             ),
         );
     }
-    w(out, "Full loss", full_loss(plan, inv, cluster));
+    w(out, "Full loss", full_loss(plan, inv));
     if sentinel {
         w(
             out,
@@ -405,7 +406,7 @@ fn dr(out: &mut String, plan: &Plan, inv: &Inventory) {
 }
 
 /// Losing every pod and volume: replay the WAL, restore a backup, or nothing to restore.
-fn full_loss(plan: &Plan, inv: &Inventory, cluster: bool) -> String {
+fn full_loss(plan: &Plan, inv: &Inventory) -> String {
     let ns = &plan.namespace;
     if let Shape::Failover(f) = &plan.spec.shape
         && let Some(wal) = &f.wal
@@ -422,17 +423,7 @@ fn full_loss(plan: &Plan, inv: &Inventory, cluster: bool) -> String {
         );
     }
     if let Some(b) = &inv.backup {
-        return format!(
-            "The CronJob `{}` writes dumps to PVC `{}`. To restore: scale the data pods to 0, mount the new data PVCs and `{}` in a helper pod, copy the newest dump of each primary to its pod's `/data/dump.rdb` (remove any AOF directory so Redis loads the RDB), then scale back{}.",
-            b.cronjob,
-            b.claim,
-            b.claim,
-            if cluster {
-                ". A dump holds keys, not the slot map: with the data PVCs gone `nodes.conf` is gone too, so let the init Job create the cluster empty first, then load each shard's dump on the primary that now owns that shard's slots"
-            } else {
-                ""
-            }
-        );
+        return restore::cluster_full_loss(plan, inv, b);
     }
     match &plan.spec.backup {
         Some(b) => format!(
