@@ -40,7 +40,7 @@
 //! | `render` | `diag` `spec` `compile` `batch` `write` `par` |
 //! | `diff` | `diag` `plan` `bundle` `write` `validate` |
 //! | `gitops` | `diag` `spec` `bundle` `write` `compile` `pick` |
-//! | `import` | `diag` `spec` `target` `compile` `diff` |
+//! | `import` | `diag` `spec` `target` `plan` `compile` `diff` |
 //! | `cli` | `diag` `spec` `bundle` `write` `validate` `explain` `compile` `pick` `batch` `render` `diff` `gitops` `import` `par` |
 
 #[cfg(test)]
