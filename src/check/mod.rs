@@ -5,6 +5,8 @@
 //! first), each with a stable code, a severity, the place in the file and a help line.
 //! Invariant: an error finding means nothing is emitted or written.
 
+pub mod effects;
+mod failover;
 pub mod names;
 pub mod topology;
 
@@ -12,7 +14,7 @@ use crate::diag::codes;
 use crate::diag::{Diagnostic, Severity};
 use crate::plan::model::Plan;
 use crate::spec::{Loaded, Resolved, ServiceType, Shape};
-use crate::target::spotahome;
+use crate::target::effects::{Target, renders_on};
 
 /// All findings for a spec, from each variant and the plan made from it.
 pub fn check(loaded: &Loaded, variants: &[(Resolved, Plan)]) -> Vec<Diagnostic> {
@@ -70,6 +72,7 @@ fn spec_level(l: &Loaded, out: &mut Vec<Diagnostic>) {
 fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     moved_images(l, r, out);
     durability_and_helm(l, r, out);
+    mutual_tls(l, r, out);
     cluster_level(l, r, out);
     let s = &r.spec;
     let tls = s.tls.as_ref();
@@ -83,22 +86,19 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 }),
         );
     }
-    if let Some(t) = tls
-        && t.plaintext_port
+    // What is rendered, not what is written: a section the target ignores (refused by
+    // RKV107 as well) protects nothing.
+    let targets = Target::of(&s.shape, s.outputs.as_ref());
+    if let Some(e) = s
+        .exposure
+        .as_ref()
+        .filter(|_| renders_on("exposure", &targets))
     {
-        out.push(
-            l.diag(
-                codes::RKV102,
-                &r.at("tls", "/plaintextPort"),
-                "TLS is enabled but the plaintext port stays open",
-            )
-            .help("set `plaintextPort: false` so clients cannot bypass TLS (`port 0`)"),
-        );
-    }
-    if let Some(e) = &s.exposure {
         let outside = matches!(e.type_, ServiceType::LoadBalancer | ServiceType::NodePort);
-        if outside && (s.auth.is_none() || tls.is_none()) {
-            let missing = match (s.auth.is_none(), tls.is_none()) {
+        let no_auth = s.auth.is_none() || !renders_on("auth", &targets);
+        let no_tls = tls.is_none() || !renders_on("tls", &targets);
+        if outside && (no_auth || no_tls) {
+            let missing = match (no_auth, no_tls) {
                 (true, true) => "no password and no TLS",
                 (true, false) => "no password",
                 _ => "no TLS",
@@ -123,10 +123,11 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             out.push(d);
         }
     }
+    effects::check(l, r, out);
     unreadable_memory(l, r, out);
     replication_operator(l, r, out);
     if let Shape::Failover(f) = &s.shape {
-        failover_findings(l, r, f, out);
+        failover::findings(l, r, f, out);
         if let Some(m) = f.wal.as_ref().and_then(|w| w.mirror.as_ref()) {
             let sites = &l.topology.spec.sites;
             for (field, site) in [("from", &m.from), ("to", &m.to)] {
@@ -216,9 +217,25 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
     let wal = matches!(&s.shape, Shape::Failover(f) if f.wal.is_some());
     if durable && s.backup.is_none() && !wal {
+        let targets = Target::of(&s.shape, s.outputs.as_ref());
+        // Recommend `backup` only where it renders a backup; elsewhere say what is left.
+        let help = match targets.iter().find(|t| !renders_on("backup", &[**t])) {
+            None => "RDB and AOF live on the same volume as the data: add `backup: {schedule: \"0 */6 * * *\", retentionDays: 7, size}` (seed 002 backs up every 6 hours and keeps 7 days)".to_string(),
+            Some(t) => format!(
+                "RDB and AOF live on the same volume as the data, and rkv renders no backup for {}: snapshot the data volumes (VolumeSnapshot) or copy `redis-cli --rdb` dumps off the cluster yourself",
+                t.describe()
+            ),
+        };
         out.push(
-            l.diag(codes::RKV172, &r.origin("use"), format!("`{}` is declared `durable` but has no backup schedule", r.name))
-                .help("RDB and AOF live on the same volume as the data: add `backup: {schedule: \"0 */6 * * *\", retentionDays: 7, size}` (seed 002 backs up every 6 hours and keeps 7 days)"),
+            l.diag(
+                codes::RKV172,
+                &r.origin("use"),
+                format!(
+                    "`{}` is declared `durable` but has no backup schedule",
+                    r.name
+                ),
+            )
+            .help(help),
         );
     }
     let Some(helm) = s.outputs.as_ref().and_then(|o| o.helm.as_ref()) else {
@@ -260,37 +277,54 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Findings only the cluster shape has (RKV140-RKV149): what its pods, probes,
+/// RKV140: with mutual TLS the probes and Jobs rkv renders itself (the kustomize
+/// Deployment's and StatefulSet's) need a client certificate; the operators and charts
+/// present the server's own.
+fn mutual_tls(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    let s = &r.spec;
+    let targets = Target::of(&s.shape, s.outputs.as_ref());
+    let Some(t) = s.tls.as_ref() else { return };
+    if !t.mutual || t.client_secret.is_some() {
+        return;
+    }
+    let help = if targets.contains(&Target::Cluster) {
+        "the probes, the exporter, the cluster-init and backup Jobs must present a client certificate: name the Secret in `tls.clientSecret` (or set `mutual: false`)"
+    } else if targets.contains(&Target::Standalone) {
+        "the readiness probe and the backup Job must present a client certificate: name the Secret in `tls.clientSecret` (or set `mutual: false`)"
+    } else {
+        return;
+    };
+    out.push(
+        l.diag(
+            codes::RKV140,
+            &r.at("tls", "/mutual"),
+            "mutual TLS is on but `tls.clientSecret` is not set",
+        )
+        .help(help),
+    );
+}
+
+/// Findings only the cluster shape has (RKV141-RKV149): what its pods, probes,
 /// exporter and Jobs need from TLS and ports.
 fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     let s = &r.spec;
     if !matches!(s.shape, Shape::Cluster(_)) {
         return;
     }
-    if let Some(t) = &s.tls {
-        if t.mutual && t.client_secret.is_none() {
-            out.push(
-                l.diag(
-                    codes::RKV140,
-                    &r.at("tls", "/mutual"),
-                    "mutual TLS is on but `tls.clientSecret` is not set",
-                )
-                .help("the probes, the exporter, the cluster-init and backup Jobs must present a client certificate: name the Secret in `tls.clientSecret` (or set `mutual: false`)"),
-            );
-        }
-        if t.plaintext_port {
-            out.push(
-                l.diag(
-                    codes::RKV142,
-                    &r.at("tls", "/plaintextPort"),
-                    format!(
-                        "the cluster shape serves TLS on `redis.port` ({}) and has no second port for plaintext",
-                        s.redis.port
-                    ),
-                )
-                .help("set `plaintextPort: false`; cluster clients, the bus and replication all use TLS"),
-            );
-        }
+    // A fact of the kustomize StatefulSet; the chart's plaintext port is RKV107's.
+    let kustomize = Target::of(&s.shape, s.outputs.as_ref()).contains(&Target::Cluster);
+    if kustomize && s.tls.as_ref().is_some_and(|t| t.plaintext_port) {
+        out.push(
+            l.diag(
+                codes::RKV142,
+                &r.at("tls", "/plaintextPort"),
+                format!(
+                    "the cluster shape serves TLS on `redis.port` ({}) and has no second port for plaintext",
+                    s.redis.port
+                ),
+            )
+            .help("set `plaintextPort: false`; cluster clients, the bus and replication all use TLS"),
+        );
     }
     let bus = u32::from(s.redis.port) + 10000;
     if bus > 65535 {
@@ -303,175 +337,6 @@ fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .help("use a `redis.port` of 55535 or less (the default is 6379, bus 16379)"),
-        );
-    }
-}
-
-/// Operator quirks and WAL findings of the `failover` shape (RKV150-RKV159, RKV178).
-fn failover_findings(
-    l: &Loaded,
-    r: &Resolved,
-    f: &crate::spec::Failover,
-    out: &mut Vec<Diagnostic>,
-) {
-    let s = &r.spec;
-    if let Some(a) = s
-        .auth
-        .as_ref()
-        .filter(|a| a.password_secret.key != spotahome::PASSWORD_KEY)
-    {
-        out.push(
-            l.diag(
-                codes::RKV150,
-                &r.at("auth", "/passwordSecret/key"),
-                format!(
-                    "the Spotahome operator reads key `password` of Secret `{}`, not `{}`",
-                    a.password_secret.name, a.password_secret.key
-                ),
-            )
-            .help("store the password under key `password` (the RedisFailover's `auth.secretPath` names only the Secret)"),
-        );
-    }
-    if let Some(m) = f
-        .sentinel
-        .master_name
-        .as_deref()
-        .filter(|m| *m != spotahome::MASTER_NAME)
-    {
-        out.push(
-            l.diag(
-                codes::RKV151,
-                &r.at("shape", "/failover/sentinel/masterName"),
-                format!("the Spotahome operator always names the master group `{}`, not `{m}`", spotahome::MASTER_NAME),
-            )
-            .help(format!("set `masterName: {}` (or remove it): clients asking Sentinel for `{m}` would get no master", spotahome::MASTER_NAME)),
-        );
-    }
-    if r.name.len() > spotahome::MAX_NAME {
-        out.push(
-            l.diag(
-                codes::RKV152,
-                &r.origin("name"),
-                format!(
-                    "`{}` is {} characters; the Spotahome operator rejects a RedisFailover name longer than {}",
-                    r.name,
-                    r.name.len(),
-                    spotahome::MAX_NAME
-                ),
-            )
-            .help("shorten the name: the operator derives `rfr-<name>`/`rfs-<name>` objects from it"),
-        );
-    }
-    let spotahome_quorum = spotahome::quorum(f.sentinel.replicas);
-    if f.sentinel.quorum != spotahome_quorum {
-        out.push(
-            l.diag(
-                codes::RKV157,
-                &r.at("shape", "/failover/sentinel/quorum"),
-                format!(
-                    "the Spotahome operator sets quorum = floor({}/2) + 1 = {spotahome_quorum}, not {}",
-                    f.sentinel.replicas, f.sentinel.quorum
-                ),
-            )
-            .help(format!("set `quorum: {spotahome_quorum}`: the budgets are computed from the quorum that will really run")),
-        );
-    }
-    if s.use_ == crate::spec::Use::Durable && s.persistence.as_ref().is_some_and(|p| p.enabled) {
-        out.push(
-            l.diag(
-                codes::RKV159,
-                &r.at("shape", "/failover/operator"),
-                "after every Redis pod restarted at once, Spotahome makes the oldest pod the primary, not the one with the newest data: writes only the old primary had are lost when the others resync from it",
-            )
-            .help("rkv starts Redis with the durability settings on its command line, so each pod reloads its own AOF; which pod leads is the operator's choice (`SetOldestAsMaster`, by pod age) and no setting changes it: keep the pods from restarting together (`placement.antiAffinity: required`, nodes in several zones) and keep a way back (the WAL, a backup)"),
-        );
-    }
-    if f.operator_namespace.is_none() {
-        out.push(
-            l.diag(
-                codes::RKV155,
-                &r.at("shape", "/failover"),
-                "the NetworkPolicies keep the Spotahome operator out of Redis and Sentinel",
-            )
-            .help("add `operatorNamespace: <namespace the operator runs in>`: it must reach 6379 and 26379 to check and heal the failover"),
-        );
-    }
-    let Some(w) = &f.wal else { return };
-    out.push(
-        l.diag(
-            codes::RKV153,
-            &r.at("shape", "/failover/wal"),
-            "a relative EXPIRE replayed from the WAL expires later on each site than where it was written",
-        )
-        .help("an EXPIRE applied at T + lag (applier lag, MM2 lag, a replay after a restore) sets the key to die at T + lag + ttl; produce PEXPIREAT with the absolute time the op was written so every site and every replay agrees"),
-    );
-    match w.topic.retention_hours {
-        None => out.push(
-            l.diag(
-                codes::RKV178,
-                &r.at("shape", "/failover/wal/topic"),
-                format!(
-                    "topic `{}` states no retention: it keeps the broker's default, and Strimzi removes a retention the existing topic sets",
-                    w.topic.name
-                ),
-            )
-            .help(format!(
-                "how far back a rebuild reaches is the topic's retention: read it (`kafka-configs.sh --describe --entity-type topics --entity-name {}`) and state it as `retentionHours`, or accept the broker's `log.retention.hours` ({} h unless the cluster sets another)",
-                w.topic.name,
-                crate::target::strimzi::BROKER_DEFAULT_RETENTION_HOURS
-            )),
-        ),
-        Some(h) => {
-            if let Some(window) = w.restore_window_hours.filter(|window| *window > h) {
-                out.push(
-                    l.diag(
-                        codes::RKV154,
-                        &r.at("shape", "/failover/wal/topic/retentionHours"),
-                        format!(
-                            "topic `{}` keeps {h} h of writes, shorter than the {window} h restore window asked for",
-                            w.topic.name
-                        ),
-                    )
-                    .help(format!(
-                        "a rebuild replays the topic from the earliest offset: raise `retentionHours` to at least {window} (retention.ms = {window} x 3600000 = {})",
-                        u64::from(window) * 3_600_000
-                    )),
-                );
-            }
-        }
-    }
-    if let Some(m) = &w.mirror {
-        let missing: Vec<&str> = [
-            ("sourcePasswordKey", m.source_password_key.is_none()),
-            ("sourceCaKey", m.source_ca_key.is_none()),
-        ]
-        .iter()
-        .filter(|(_, absent)| *absent)
-        .map(|(n, _)| *n)
-        .collect();
-        if !missing.is_empty() {
-            out.push(
-                l.diag(
-                    codes::RKV156,
-                    &r.at("shape", "/failover/wal/mirror"),
-                    format!("the mirror cannot authenticate to `{}`: no {}", m.from, missing.join(" and ")),
-                )
-                .help("name the secret-store keys of the source's mirror SCRAM password and cluster CA; rkv brings them into the Kafka namespace with ExternalSecrets"),
-            );
-        }
-    }
-    if let Some(p) = w.topic.partitions.filter(|p| *p < w.applier.replicas) {
-        out.push(
-            l.diag(
-                codes::RKV158,
-                &r.at("shape", "/failover/wal/topic/partitions"),
-                format!(
-                    "{p} partition(s) for {} appliers: {} applier(s) get no partition and sit idle",
-                    w.applier.replicas,
-                    w.applier.replicas - p
-                ),
-            )
-            .help("a consumer group assigns each partition to one consumer: use at least as many partitions as appliers"),
         );
     }
 }

@@ -30,13 +30,13 @@ pub fn annotations(plan: &Plan) -> Vec<(&'static str, &'static str)> {
     a
 }
 
-/// Annotate every object of [`KINDS`] in the plan's kustomize tree.
+/// Annotate every object of [`KINDS`] in the plan's kustomize trees (the Helm
+/// target's directory is one too).
 pub fn protect(plan: &Plan, objects: &mut [Object]) {
     let keep = annotations(plan);
-    for o in objects
-        .iter_mut()
-        .filter(|o| o.path.is_none() && KINDS.contains(&o.kind()))
-    {
+    // Objects placed at a path included: the Helm target's backup claim sits in the
+    // kustomize tree beside the HelmRelease, which Flux prunes like any other.
+    for o in objects.iter_mut().filter(|o| KINDS.contains(&o.kind())) {
         let Some(meta) = o.value.get_mut("metadata").and_then(Value::as_object_mut) else {
             continue;
         };

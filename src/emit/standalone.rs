@@ -14,10 +14,11 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::backup::{self, ClientTls, Peers, Source};
 use super::common::{self, labels, meta, selector, selector_labels};
 use super::inventory::{Exec, Inventory, Password, RedisAccess, ServiceEntry};
-use super::{EmitError, Emitted, Object, network};
-use crate::emit::security;
+use super::{EmitError, Emitted, Object, exposure, network};
+use crate::emit::{security, tls};
 use crate::plan::model::Plan;
 use crate::plan::settings::redis_args;
 
@@ -37,10 +38,52 @@ pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
         selector(plan, COMPONENT),
         &[plan.spec.redis.port],
     )?);
+    out.extend(exposure::service(
+        plan,
+        COMPONENT,
+        selector_labels(plan, COMPONENT),
+        vec!["The Deployment's one Redis pod, outside the cluster.".into()],
+    )?);
+    out.extend(exposure::policy(plan, selector(plan, COMPONENT))?);
+    if let Some(b) = &plan.spec.backup {
+        out.extend(backup::objects(&backup_job(plan, b))?);
+    }
+    if let Some(t) = &plan.spec.tls {
+        let names = crate::plan::tls::server_names(plan)
+            .into_iter()
+            .map(|n| n.name);
+        out.extend(tls::certificates(plan, t, COMPONENT, names.collect())?);
+    }
     Ok(Emitted {
         objects: out,
         inventory: inventory(plan),
     })
+}
+
+/// The backup reads the one Redis through its Service.
+fn backup_job<'a>(plan: &'a Plan, b: &'a crate::spec::Backup) -> backup::Job<'a> {
+    backup::Job {
+        plan,
+        backup: b,
+        source: Source::Direct {
+            host: format!("{}.{}.svc", plan.name, plan.namespace),
+            port: plan.spec.redis.port,
+        },
+        tls: plan.spec.tls.as_ref().map(|t| ClientTls {
+            secret: t
+                .client_secret
+                .clone()
+                .unwrap_or_else(|| t.server_secret.clone()),
+            only_ca: t.client_secret.is_none(),
+        }),
+        peers: Peers {
+            redis: selector(plan, COMPONENT),
+            sentinel: None,
+            admit: true,
+        },
+        pod_labels: Default::default(),
+        image: plan.spec.redis.image.clone(),
+    }
 }
 
 /// One pod of a Deployment (its name is random), reached through the Deployment.
@@ -49,7 +92,7 @@ fn inventory(plan: &Plan) -> Inventory {
     Inventory {
         redis: Some(RedisAccess {
             exec: Exec::new(format!("deploy/{}", plan.name), Some("redis")),
-            tls_flags: None,
+            tls_flags: plan.spec.tls.as_ref().map(|t| tls::cli_flags(t).join(" ")),
             // redis-cli reads REDISCLI_AUTH: probes authenticate without the password in argv.
             password: Password::EnvAndCli,
         }),
@@ -58,14 +101,17 @@ fn inventory(plan: &Plan) -> Inventory {
         } else {
             Vec::new()
         },
-        services: vec![ServiceEntry {
+        services: std::iter::once(ServiceEntry {
             name: plan.name.clone(),
             namespace: plan.namespace.clone(),
             ports: vec![plan.spec.redis.port],
             type_: Some("ClusterIP"),
             hostname: None,
             external: false,
-        }],
+        })
+        .chain(exposure::entry(plan))
+        .collect(),
+        backup: plan.spec.backup.as_ref().map(|_| backup::inventory(plan)),
         ..Inventory::default()
     }
 }
@@ -83,6 +129,18 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         env.push(common::secret_env("REDISCLI_AUTH", &auth.password_secret));
     }
     let persistent = plan.spec.persistence.as_ref().is_some_and(|p| p.enabled);
+    let tls = plan.spec.tls.as_ref();
+    let mut args = redis_args(plan);
+    if let Some(t) = tls {
+        // `redis_args` starts with `--port <port>`: TLS takes that port, plaintext closes.
+        args.splice(0..2, tls::server_args(t, port));
+    }
+    let flags = tls.map(tls::cli_flags).unwrap_or_default();
+    let sep = if flags.is_empty() { "" } else { " " };
+    let ping = format!(
+        "redis-cli{sep}{} -h 127.0.0.1 -p {port} ping | grep -q PONG",
+        flags.join(" ")
+    );
     let volume = Volume {
         name: "data".into(),
         persistent_volume_claim: persistent.then(|| PersistentVolumeClaimVolumeSource {
@@ -96,7 +154,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         name: "redis".into(),
         image: Some(plan.spec.redis.image.clone()),
         command: Some(vec!["redis-server".into()]),
-        args: Some(redis_args(plan)),
+        args: Some(args),
         env: (!env.is_empty()).then_some(env),
         ports: Some(vec![ContainerPort {
             name: Some("redis".into()),
@@ -106,11 +164,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         }]),
         readiness_probe: Some(Probe {
             exec: Some(ExecAction {
-                command: Some(vec![
-                    "sh".into(),
-                    "-c".into(),
-                    "redis-cli ping | grep -q PONG".into(),
-                ]),
+                command: Some(vec!["sh".into(), "-c".into(), ping]),
             }),
             initial_delay_seconds: Some(5),
             period_seconds: Some(10),
@@ -129,11 +183,15 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         }),
         resources: common::resources(plan.spec.resources.as_ref()),
         security_context: Some(security::container()),
-        volume_mounts: Some(vec![VolumeMount {
-            name: "data".into(),
-            mount_path: "/data".into(),
-            ..Default::default()
-        }]),
+        volume_mounts: Some(
+            std::iter::once(VolumeMount {
+                name: "data".into(),
+                mount_path: "/data".into(),
+                ..Default::default()
+            })
+            .chain(tls.map(|_| tls::mounts()).unwrap_or_default())
+            .collect(),
+        ),
         ..Default::default()
     };
     let d = Deployment {
@@ -155,7 +213,11 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
                     enable_service_links: Some(false),
                     security_context: Some(security::data_pod(plan.run_as_user)),
                     containers: vec![container],
-                    volumes: Some(vec![volume]),
+                    volumes: Some(
+                        std::iter::once(volume)
+                            .chain(tls.map(tls::volumes).unwrap_or_default())
+                            .collect(),
+                    ),
                     ..Default::default()
                 }),
             },

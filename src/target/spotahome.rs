@@ -41,6 +41,10 @@ pub fn redis_command(args: Vec<String>) -> Vec<String> {
     c
 }
 
+/// The label the operator (1.2 and later) sets to `master` or `slave` on each Redis pod
+/// after every check; its own `rfrm-<name>` Service selects the primary by it
+/// (operator/redisfailover/service/constants.go, generator.go).
+pub const ROLE_LABEL: &str = "redisfailovers-role";
 /// `app.kubernetes.io/part-of` on every pod the operator creates.
 const PART_OF: &str = "redis-failover";
 

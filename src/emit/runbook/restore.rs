@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use crate::bundle::tree_dir;
 use crate::emit::inventory::{Backup, Inventory};
 use crate::plan::model::Plan;
+use crate::spec::Shape;
 
 /// Full loss of a cluster with backups: recreate it empty, then import the newest set.
 pub(super) fn cluster_full_loss(plan: &Plan, inv: &Inventory, b: &Backup) -> String {
@@ -50,6 +51,22 @@ pub(super) fn cluster_full_loss(plan: &Plan, inv: &Inventory, b: &Backup) -> Str
         "# 2. Import the backup (for an older set first: kubectl -n {ns} set env cronjob/{restore} RESTORE_STAMP=<time>)\nkubectl -n {ns} create job {job} --from=cronjob/{restore}\nkubectl -n {ns} wait --for=condition=complete job/{job} --timeout=2h\nkubectl -n {ns} logs job/{job}\n```\n\nThe restore Job sends each key to the primary that owns its slot now, through the normal write path: it works with `appendonly yes` (Redis ignores a `dump.rdb` copied into `/data` when AOF is on, and starts empty) and whatever the slot layout. A key from the backup replaces a live key of the same name. The Job fails (exit 2) when the set misses slots, and its log says how many.",
     );
     out
+}
+
+/// Full loss of a topology whose backup saves its primary (or, for the Bitnami
+/// redis-cluster chart, each primary): no restore Job; the procedure that works with AOF.
+pub(super) fn primary_full_loss(plan: &Plan, b: &Backup) -> String {
+    let what = match plan.spec.shape {
+        Shape::Cluster(_) => {
+            "every primary's dump as `redis-<time>-node<N>.rdb`, with the `CLUSTER NODES` it saw beside it (`.nodes`: the slots the dump holds)"
+        }
+        Shape::Standalone(_) => "the dump of the one Redis as `redis-<time>.rdb`",
+        _ => "the dump of the primary Sentinel names at the time of each run as `redis-<time>.rdb`",
+    };
+    format!(
+        "The CronJob `{}` saves {what} to PVC `{}`. No restore Job is rendered for this shape. To load a dump after every data volume is lost: start one Redis from it with AOF off (the dump copied to its data directory as `dump.rdb`, `--appendonly no`), then `CONFIG SET appendonly yes` so Redis writes a fresh AOF from memory, and let the other pods sync from it. With `appendonly yes` Redis ignores a copied `dump.rdb` when no AOF exists and starts empty.",
+        b.cronjob, b.claim,
+    )
 }
 
 /// The DNS names the server certificate must carry (empty when rkv serves no TLS).
