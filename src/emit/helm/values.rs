@@ -20,11 +20,17 @@ use crate::emit::{common, security};
 use crate::plan::model::Plan;
 use crate::plan::settings;
 use crate::spec::{AntiAffinity, Cluster, Replication};
-use crate::target::helm::{CA_FILE, CERT_FILE, Chart, Image, KEY_FILE, SENTINEL_PORT, Workload};
+use crate::target::helm::{
+    CA_FILE, CERT_FILE, Chart, Image, KEY_FILE, KUBECTL_TAG, SENTINEL_PORT, Workload,
+    master_service as master_service_name,
+};
 use crate::target::monitoring::Rule;
 
+mod auth;
+mod images;
 mod reach;
 
+use images::sentinel_image;
 use reach::{RoleService, exposed_service, network_policy};
 
 /// `podSecurityContext` as the charts read it (only the keys their `values.yaml` has).
@@ -193,6 +199,16 @@ struct SentinelValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     resources: Option<ResourceRequirements>,
     container_security_context: ContainerSecurity,
+    /// The Service `<fullname>-master` that follows the primary, for clients that are
+    /// not Sentinel-aware.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    master_service: Option<Enabled>,
+}
+
+/// Whether the redis chart under Sentinel must render `sentinel.masterService`: some
+/// client connects to one address that must lead to the primary.
+pub fn master_service(plan: &Plan, workload: Workload<'_>) -> bool {
+    matches!(workload, Workload::Sentinel(_)) && plan.spec.clients.iter().any(|c| !c.sentinel_aware)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -332,53 +348,12 @@ pub fn redis_conf(plan: &Plan, chart: Chart) -> String {
         .join("\n")
 }
 
-/// The Sentinel image: the spec's, or the `redis-sentinel` sibling of the Redis image.
-fn sentinel_image(r: &Replication, image: &Image) -> Image {
-    match &r.sentinel.image {
-        Some(i) => Image::parse(i),
-        None => image.sibling("redis-sentinel"),
-    }
-}
-
-/// Every image the values give the chart.
-fn chart_images(plan: &Plan, workload: Workload<'_>) -> Vec<Image> {
-    let image = Image::parse(&plan.spec.redis.image);
-    let mut images = match workload {
-        Workload::Standalone => vec![image],
-        Workload::Sentinel(r) => {
-            let sentinel = sentinel_image(r, &image);
-            vec![image, sentinel]
-        }
-        Workload::Cluster(_) => vec![image.sibling("redis-cluster")],
-    };
-    images.extend(exporter(plan).map(|e| Image::parse(&e.image)));
-    images
-}
-
 /// The values document and the lines written above it.
 pub fn values(plan: &Plan, workload: Workload<'_>) -> (Value, Vec<String>) {
     let chart = workload.chart();
     let mut v = Map::new();
     let mut notes = Vec::new();
-    let unverified: Vec<String> = chart_images(plan, workload)
-        .iter()
-        .filter(|i| !i.verified_by_chart())
-        .map(Image::reference)
-        .collect();
-    if !unverified.is_empty() {
-        // The chart's NOTES.txt (`common.errors.insecureImages`) fails the install of any
-        // image outside its annotated docker.io/bitnami list, which since September 2025
-        // holds no versioned tag that pulls.
-        v.insert(
-            "global".into(),
-            json!({"security": {"allowInsecureImages": true}}),
-        );
-        notes.push(format!(
-            "global.security.allowInsecureImages: the chart refuses images outside docker.io/bitnami/, \
-             and these are not there: {} (Bitnami's versioned tags moved to docker.io/bitnamilegacy in 2025).",
-            unverified.join(", ")
-        ));
-    }
+    images::allow_insecure(plan, workload, &mut v, &mut notes);
     v.insert("fullnameOverride".into(), json!(plan.name));
     v.insert("commonLabels".into(), json!(labels_for_chart(plan)));
     let image = Image::parse(&plan.spec.redis.image);
@@ -397,7 +372,7 @@ pub fn values(plan: &Plan, workload: Workload<'_>) -> (Value, Vec<String>) {
     }
     v.insert(
         "networkPolicy".into(),
-        json!(network_policy(plan, chart, &net_ports)),
+        json!(network_policy(plan, workload, &net_ports)),
     );
     if let Some(m) = metrics(plan, chart) {
         v.insert("metrics".into(), json!(m));
@@ -447,13 +422,7 @@ fn redis_chart(
         max_unavailable: None,
     };
     v.insert("image".into(), json!(image));
-    match plan.spec.auth.as_ref().map(|a| &a.password_secret) {
-        Some(s) => v.insert(
-            "auth".into(),
-            json!({"enabled": true, "sentinel": true, "existingSecret": s.name, "existingSecretPasswordKey": s.key}),
-        ),
-        None => v.insert("auth".into(), json!({"enabled": false, "sentinel": false})),
-    };
+    auth::redis_chart(plan, v);
     v.insert(
         "commonConfiguration".into(),
         json!(redis_conf(plan, Chart::Redis)),
@@ -476,10 +445,13 @@ fn redis_chart(
             // nothing differs if the architecture is ever switched.
             v.insert("master".into(), json!(role(None, no_pdb)));
             // The chart's Sentinel StatefulSet `<fullname>-node`, component `node`.
-            let replica = Role {
+            let follow = master_service(plan, Workload::Sentinel(r));
+            let mut replica = Role {
                 placement: placement(plan, chart_pods(plan, Chart::Redis, Some("node"))),
                 ..role(Some(r.replicas), pdb(plan))
             };
+            // The chart's `kubectl-shared` sidecar labels the primary with the pod's token.
+            replica.automount_service_account_token = follow;
             v.insert("replica".into(), json!(replica));
             let sentinel_image = sentinel_image(r, &image);
             v.insert(
@@ -494,8 +466,26 @@ fn redis_chart(
                     parallel_syncs: s.parallel_syncs,
                     resources: common::resources(s.resources.as_ref()),
                     container_security_context: container_security(uid, Chart::Redis),
+                    master_service: follow.then_some(Enabled { enabled: true }),
                 }),
             );
+            if follow {
+                notes.push(format!(
+                    "sentinel.masterService: Service `{}` follows the primary for clients that do not ask Sentinel (`sentinelAware: false`);",
+                    master_service_name(&plan.name)
+                ));
+                notes.push(
+                    "  the chart's kubectl-shared sidecar labels the primary `isMaster: \"true\"` through the API server, so the chart needs rbac.create,".into(),
+                );
+                notes.push(
+                    "  replica.automountServiceAccountToken and egress to the API server (ports 443, 6443).".into(),
+                );
+                v.insert("rbac".into(), json!({"create": true}));
+                let mut kubectl = image.sibling("kubectl");
+                kubectl.tag = KUBECTL_TAG.into();
+                kubectl.digest = String::new();
+                v.insert("kubectl".into(), json!({"image": kubectl}));
+            }
         }
         None => {
             v.insert("architecture".into(), json!("standalone"));
@@ -526,16 +516,7 @@ fn cluster_chart(
         c.shards, c.replicas_per_shard
     ));
     v.insert("image".into(), json!(image.sibling("redis-cluster")));
-    match plan.spec.auth.as_ref().map(|a| &a.password_secret) {
-        Some(s) => {
-            v.insert("usePassword".into(), json!(true));
-            v.insert("existingSecret".into(), json!(s.name));
-            v.insert("existingSecretPasswordKey".into(), json!(s.key));
-        }
-        None => {
-            v.insert("usePassword".into(), json!(false));
-        }
-    }
+    auth::cluster_chart(plan, v);
     v.insert(
         "cluster".into(),
         json!({"init": true, "nodes": nodes, "replicas": c.replicas_per_shard}),
@@ -588,7 +569,7 @@ fn cluster_chart(
 mod tests {
     use super::*;
     use crate::plan::model::plan;
-    use crate::spec::{load_str, resolve::resolve};
+    use crate::spec::{Shape, load_str, resolve::resolve};
 
     fn values_for(image: &str, exporter: &str) -> Value {
         let text = format!(
@@ -625,5 +606,49 @@ mod tests {
                 "{image} {exporter}"
             );
         }
+    }
+
+    /// The Bitnami profile's values, its clients Sentinel-aware or not.
+    fn bitnami(sentinel_aware: bool) -> Value {
+        let mut text = include_str!("../../../profiles/bitnami-redis.yaml").to_string();
+        if sentinel_aware {
+            text = text.replace("      sentinelAware: false\n", "");
+        }
+        let loaded = load_str("bitnami-redis.yaml", text).expect("loads");
+        let p = plan(&resolve(&loaded.topology)[0], "bitnami-redis.yaml");
+        let Shape::Replication(r) = &p.spec.shape else {
+            panic!("a replication profile")
+        };
+        values(&p, Workload::Sentinel(r)).0
+    }
+
+    #[test]
+    fn clients_that_do_not_ask_sentinel_get_the_master_service() {
+        let v = bitnami(false);
+        assert_eq!(v["sentinel"]["masterService"]["enabled"], json!(true));
+        // What the chart's values validation asks for with a master Service.
+        assert_eq!(v["rbac"]["create"], json!(true));
+        assert_eq!(v["replica"]["automountServiceAccountToken"], json!(true));
+        // The sibling of the profile's Redis image, so from where it still pulls (RKV177).
+        assert_eq!(
+            v["kubectl"]["image"]["repository"],
+            json!("bitnamilegacy/kubectl")
+        );
+        let egress = v["networkPolicy"]["extraEgress"]
+            .as_array()
+            .expect("egress");
+        assert!(egress.iter().any(|e| e.get("to").is_none()
+            && e["ports"]
+                == json!([{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}])));
+
+        // Sentinel-aware clients: none of it, and no token in the pods.
+        let v = bitnami(true);
+        assert!(v["sentinel"].get("masterService").is_none());
+        assert!(v.get("rbac").is_none() && v.get("kubectl").is_none());
+        assert_eq!(v["replica"]["automountServiceAccountToken"], json!(false));
+        assert_eq!(
+            v["networkPolicy"]["extraEgress"].as_array().map(Vec::len),
+            Some(1)
+        );
     }
 }

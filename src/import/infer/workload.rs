@@ -263,6 +263,7 @@ fn password(d: &mut Draft, pod: &Pod, c: &Container, conf: &Conf) {
             Some(secret) => {
                 d.topology.spec.auth = Some(Auth {
                     password_secret: secret,
+                    created_by: crate::spec::SecretMaker::External,
                 });
             }
             None if pod.env_literal(c, var) => d.notes.unmapped(

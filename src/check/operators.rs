@@ -1,16 +1,15 @@
-//! Findings of the `failover` shape (Spotahome RedisFailover and the Kafka WAL):
-//! operator quirks and what the WAL can and cannot bring back.
+//! Findings about the operators a shape runs on: the Spotahome `failover` shape and its
+//! Kafka WAL (RKV150-RKV159, RKV178), the OT-CONTAINER-KIT `replication` shape (RKV167, RKV168).
 //!
-//! In: the loaded spec, one resolved variant and its `failover` shape. Out: findings
-//! RKV150-RKV159 and RKV178, each located at the spec field that decides it.
+//! In: a loaded spec and one resolved variant. Out: findings appended to `out`.
 
 use crate::diag::Diagnostic;
 use crate::diag::codes;
-use crate::spec::{Loaded, Resolved};
+use crate::spec::{Loaded, Resolved, Shape};
 use crate::target::spotahome;
 
 /// Operator quirks and WAL findings of the `failover` shape (RKV150-RKV159, RKV178).
-pub(super) fn findings(
+pub(super) fn failover_findings(
     l: &Loaded,
     r: &Resolved,
     f: &crate::spec::Failover,
@@ -93,7 +92,7 @@ pub(super) fn findings(
             l.diag(
                 codes::RKV155,
                 &r.at("shape", "/failover"),
-                "the NetworkPolicies keep the Spotahome operator out of Redis and Sentinel",
+                "the NetworkPolicies keep the Spotahome operator out of Redis and Sentinel: it starts every Redis pod as a replica of 127.0.0.1 and must reach them to elect a primary, so none is ever elected",
             )
             .help("add `operatorNamespace: <namespace the operator runs in>`: it must reach 6379 and 26379 to check and heal the failover"),
         );
@@ -174,6 +173,51 @@ pub(super) fn findings(
                 ),
             )
             .help("a consumer group assigns each partition to one consumer: use at least as many partitions as appliers"),
+        );
+    }
+}
+
+/// Findings about the OT-CONTAINER-KIT operator the replication shape runs on in the
+/// kustomize tree (RKV167, RKV168).
+pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    use crate::target::opstree::OPERATOR_LABELS;
+
+    let Shape::Replication(rep) = &r.spec.shape else {
+        return;
+    };
+    // The shape compiles to the operator's CRs only in the kustomize tree; the Helm
+    // target (the Bitnami chart) runs no operator.
+    if r.spec.outputs.as_ref().is_some_and(|o| !o.kustomize) {
+        return;
+    }
+    for key in r
+        .labels
+        .keys()
+        .filter(|k| OPERATOR_LABELS.contains(&k.as_str()))
+    {
+        let at = format!("/metadata/labels/{}", crate::spec::tree::escape(key));
+        out.push(
+            l.diag(
+                codes::RKV167,
+                &at,
+                format!(
+                    "label `{key}` is one the redis operator sets on its pods: it copies the CR's labels over its own, which breaks its PodDisruptionBudget, Services and master lookup"
+                ),
+            )
+            .help(format!(
+                "remove `{key}` from `metadata.labels`; the operator already labels the pods `app: {}`",
+                r.name
+            )),
+        );
+    }
+    if rep.operator_namespace.is_none() {
+        out.push(
+            l.diag(
+                codes::RKV168,
+                &r.at("shape", "/replication"),
+                "the default-deny NetworkPolicy also shuts out the redis operator: it sets up replication by sending REPLICAOF to each pod over 6379, so every pod stays a primary and Sentinel has no master to watch",
+            )
+            .help("set `shape.replication.operatorNamespace` to the namespace the operator runs in (seed 004: `redis-operator`)"),
         );
     }
 }
