@@ -8,6 +8,7 @@
 //! plans and inventories. Invariant: emitting is a pure function of the plan — no
 //! clock, no environment, no I/O.
 
+pub mod auth;
 pub mod cluster;
 pub mod common;
 pub mod failover;

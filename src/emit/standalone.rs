@@ -17,7 +17,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::common::{self, labels, meta, selector, selector_labels};
 use super::inventory::{Exec, Inventory, Password, RedisAccess, ServiceEntry};
 use super::{EmitError, Emitted, Object, network};
-use crate::emit::security;
+use crate::emit::{auth, security};
 use crate::plan::model::Plan;
 use crate::plan::settings::redis_args;
 
@@ -49,8 +49,7 @@ fn inventory(plan: &Plan) -> Inventory {
         redis: Some(RedisAccess {
             exec: Exec::new(format!("deploy/{}", plan.name), Some("redis")),
             tls_flags: None,
-            // redis-cli reads REDISCLI_AUTH: probes authenticate without the password in argv.
-            password: Password::EnvAndCli,
+            password: Password::ExactFile(auth::PASSWORD_FILE),
         }),
         claims: if persistent {
             vec![data_claim(plan)]
@@ -75,12 +74,6 @@ fn data_claim(plan: &Plan) -> String {
 
 fn deployment(plan: &Plan) -> Result<Object, EmitError> {
     let port = plan.spec.redis.port;
-    let mut env = Vec::new();
-    if let Some(auth) = &plan.spec.auth {
-        env.push(common::secret_env("REDIS_PASSWORD", &auth.password_secret));
-        // redis-cli reads REDISCLI_AUTH, so probes authenticate without the password in argv.
-        env.push(common::secret_env("REDISCLI_AUTH", &auth.password_secret));
-    }
     let persistent = plan.spec.persistence.as_ref().is_some_and(|p| p.enabled);
     let volume = Volume {
         name: "data".into(),
@@ -91,12 +84,33 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         empty_dir: (!persistent).then(Default::default),
         ..Default::default()
     };
+    // With a password, a shell reads it from the mounted Secret and gives it to
+    // redis-server on stdin (`auth::server_exec`); `$0` names the process as the image would.
+    let command = match &plan.spec.auth {
+        Some(_) => vec![
+            "sh".into(),
+            "-c".into(),
+            auth::server_exec(false),
+            "redis-server".into(),
+        ],
+        None => vec!["redis-server".into()],
+    };
+    let ping = "redis-cli ping | grep -q PONG";
+    let mut mounts = vec![VolumeMount {
+        name: "data".into(),
+        mount_path: "/data".into(),
+        ..Default::default()
+    }];
+    let mut volumes = vec![volume];
+    if let Some(a) = &plan.spec.auth {
+        mounts.push(auth::mount());
+        volumes.push(auth::volume(&a.password_secret));
+    }
     let container = Container {
         name: "redis".into(),
         image: Some(plan.spec.redis.image.clone()),
-        command: Some(vec!["redis-server".into()]),
+        command: Some(command),
         args: Some(redis_args(plan)),
-        env: (!env.is_empty()).then_some(env),
         ports: Some(vec![ContainerPort {
             name: Some("redis".into()),
             container_port: port.into(),
@@ -108,7 +122,11 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
                 command: Some(vec![
                     "sh".into(),
                     "-c".into(),
-                    "redis-cli ping | grep -q PONG".into(),
+                    if plan.spec.auth.is_some() {
+                        auth::cli(ping)
+                    } else {
+                        ping.into()
+                    },
                 ]),
             }),
             initial_delay_seconds: Some(5),
@@ -128,11 +146,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         }),
         resources: common::resources(plan.spec.resources.as_ref()),
         security_context: Some(security::container()),
-        volume_mounts: Some(vec![VolumeMount {
-            name: "data".into(),
-            mount_path: "/data".into(),
-            ..Default::default()
-        }]),
+        volume_mounts: Some(mounts),
         ..Default::default()
     };
     let d = Deployment {
@@ -154,7 +168,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
                     enable_service_links: Some(false),
                     security_context: Some(security::data_pod(plan.run_as_user)),
                     containers: vec![container],
-                    volumes: Some(vec![volume]),
+                    volumes: Some(volumes),
                     ..Default::default()
                 }),
             },

@@ -229,6 +229,7 @@ fn empty_topology(metadata: Metadata, shape: Shape, image: String) -> Topology {
             exposure: None,
             monitoring: None,
             backup: None,
+            jobs: None,
             disruption: None,
             placement: None,
             outputs: None,
@@ -298,8 +299,29 @@ fn apply_conf(d: &mut Draft, conf: Conf, origin: &str) {
     d.conf = conf;
 }
 
-/// The password: `requirepass` read from an environment variable fed by a Secret.
-fn password(d: &mut Draft, pod: &Pod, c: &Container, conf: &Conf) {
+/// The password: `requirepass` read from an environment variable fed by a Secret, or
+/// from a file of a Secret volume given on stdin (rkv's start script).
+fn password(
+    d: &mut Draft,
+    pod: &Pod,
+    c: &Container,
+    conf: &Conf,
+    file: Option<&redisconf::PasswordFile>,
+) {
+    if let Some(f) = file {
+        match pod.file_secret(c, &f.path) {
+            Some(secret) => {
+                d.topology.spec.auth = Some(Auth {
+                    password_secret: secret,
+                });
+            }
+            None => d.notes.unmapped(
+                "/spec",
+                format!("`requirepass` is read from `{}`, which no Secret volume of the container holds: set `auth.passwordSecret`", f.path),
+            ),
+        }
+        return;
+    }
     let Some(value) = conf.get("requirepass") else {
         return;
     };
@@ -508,7 +530,7 @@ fn workload(
             }
         }
     }
-    password(&mut d, &pod, c, &conf);
+    password(&mut d, &pod, c, &conf, inv.password_file.as_ref());
     apply_conf(&mut d, conf.clone(), &conf_origin);
     // Port and TLS.
     let plain_port = conf

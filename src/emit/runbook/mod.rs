@@ -82,6 +82,10 @@ fn cli(plan: &Plan, inv: &Inventory, args: &str) -> String {
         (true, Password::File(path)) => {
             format!("sh -c 'REDISCLI_AUTH=\"$(cat {path})\" {base}'")
         }
+        // `echo .` keeps a trailing newline of the Secret, which Redis got too.
+        (true, Password::ExactFile(path)) => {
+            format!("sh -c 'p=$(cat {path}; echo .); REDISCLI_AUTH=\"${{p%.}}\" {base}'")
+        }
     };
     exec(&plan.namespace, target, container, &cmd)
 }
