@@ -2,8 +2,12 @@
 
 What goes in: the rendered base tree (Deployment, PVC, Service). What it proves, each a
 named check:
-- standalone.start: the pod starts from the rendered command/args (password expanded from
-  the Secret by `$(REDIS_PASSWORD)`) and answers with that password;
+- standalone.start: the pod starts from the rendered command/args (the start script reads the
+  password from the mounted Secret and hands it to redis-server on stdin) and answers with
+  that password, one with quotes, a backslash, shell syntax and a trailing newline
+  (k8s.AWKWARD);
+- secrets.standalone-not-in-processes: no process of the pod has the password in its
+  arguments or environment (/proc/<pid>/cmdline and environ);
 - standalone.auth: without the password every command is refused (NOAUTH);
 - standalone.probes-*: the readiness (exec) and liveness (TCP) probes pass on the running
   pod and fail once redis-server is stopped;
@@ -62,7 +66,7 @@ class StandaloneSuite:
 
     def _run(self) -> None:
         w = World(self.tier, self.label.replace("/", "-"), self.objects)
-        passwords = k8s.make_secrets(w, self.objects, {}, [])
+        passwords = k8s.make_secrets(w, self.objects, {}, [], awkward=k8s.AWKWARD)
         self.password = next(iter(passwords.values()))
         spec = self.dep["spec"]["template"]["spec"]
         name = f"{self.dep['metadata']['name']}-0"
@@ -76,6 +80,8 @@ class StandaloneSuite:
                          f"the pod starts from `{' '.join(c['command'] + c['args'][:6])} ...` and answers "
                          "PING with the Secret's password", self.pod.log_tail("redis", 5), pod=name,
                          started=t0, fatal=True)
+        common.check_secret_not_exposed(self.scope, self.pod, self.password,
+                                        "secrets.standalone-not-in-processes", "the Redis pod")
         t0 = time.monotonic()
         try:
             with self.conn() as cn:
