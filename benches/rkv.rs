@@ -9,10 +9,17 @@
 //! library call in process; generated fleets are a pure function of their seed, so two
 //! runs measure the same inputs.
 //!
+//! Every render figure comes with the *process floor* measured in the same run: the
+//! `floor` program (`examples/floor.rs`) reads the same specs and writes the same bytes
+//! the same way, without compiling anything. The ratio and the distance to it are what
+//! compare across machines. `helm template` of the Bitnami chart for the same topology
+//! is measured in the same run too, when the chart is at hand (`RKV_HELM_CHART`, or a
+//! `helm pull` that works).
+//!
 //! Options: `--runs N` (default 21, fleets use fewer as N grows), `--fleet 10,100,1000`
-//! (sizes; default 10,100,1000,10000), `--only profiles|fleet|diff`, `--quick` (fewer
-//! runs, fleet up to 1,000), `gen N DIR` (only write a fleet of N specs into DIR, for
-//! profiling).
+//! (sizes; default 10,100,1000,3000,10000), `--only profiles,fleet,helm,diff` (any of them), `--quick`
+//! (fewer runs, fleet up to 1,000), `--fs disk|tmpfs` (fleet outputs on one only), `gen N DIR` (only write a fleet of N specs into DIR,
+//! for profiling).
 
 // A measuring program, not a library: a failed step should stop it loudly, and it
 // writes its generated fleets and scratch outputs itself.
@@ -38,6 +45,13 @@ fn rkv_bin() -> String {
     std::env::var("RKV_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_rkv").to_string())
 }
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The floor program: `RKV_FLOOR_BIN` if set, else the release example `benches/run.sh`
+/// builds (`cargo build --release --example floor`).
+fn floor_bin() -> String {
+    std::env::var("RKV_FLOOR_BIN")
+        .unwrap_or_else(|_| format!("{ROOT}/target/release/examples/floor"))
+}
 const SEED: u64 = 0x5eed_0008;
 
 /// One measured process run.
@@ -52,20 +66,25 @@ struct Run {
 }
 
 /// Runs `rkv args...` once to completion; panics (with its stderr) when it fails.
+fn run_rkv(args: &[&str], log: &Path) -> Run {
+    run_process(&rkv_bin(), args, log)
+}
+
+/// Runs `bin args...` once to completion; panics (with its stderr) when it fails.
 // std and rustix have no `wait4` with the child's rusage, and `getrusage(RUSAGE_CHILDREN)`
 // cannot give one child's peak RSS: the benchmark alone calls libc (a dev-dependency).
 #[allow(unsafe_code)]
-fn run_rkv(args: &[&str], log: &Path) -> Run {
+fn run_process(bin: &str, args: &[&str], log: &Path) -> Run {
     let err = std::fs::File::create(log).expect("create the stderr log");
     let start = Instant::now();
-    let child = Command::new(rkv_bin())
+    let child = Command::new(bin)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(err)
         .env("NO_COLOR", "1")
         .spawn()
-        .expect("spawn rkv");
+        .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value of the plain C struct.
@@ -78,7 +97,7 @@ fn run_rkv(args: &[&str], log: &Path) -> Run {
     assert_eq!(rc, pid, "wait4: {}", std::io::Error::last_os_error());
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
         panic!(
-            "`rkv {}` failed (status {status}):\n{}",
+            "`{bin} {}` failed (status {status}):\n{}",
             args.join(" "),
             std::fs::read_to_string(log).unwrap_or_default()
         );
@@ -155,36 +174,263 @@ fn count_files(dir: &Path) -> usize {
     n
 }
 
+/// rkv and its floor on the same inputs.
+struct Pair {
+    rkv_fresh: Stats,
+    rkv_again: Stats,
+    /// `None` when the floor program is not built.
+    floor: Option<(Stats, Stats)>,
+    files: usize,
+}
+
 /// Renders `inputs` `runs` times into a fresh output directory each time (every file is
-/// written), then `runs` times over an up-to-date output (nothing is written). Outputs
-/// are removed at the end, not between runs: on ext4, creating inodes right after
-/// deleting as many costs the kernel far more than either alone (`recently_deleted`),
-/// which would measure the benchmark's own churn.
-fn bench_render(tmp: &Path, inputs: &[&str], runs: usize) -> (Stats, Stats, usize) {
+/// written), then `runs` times over an up-to-date output (nothing is written); the floor
+/// does the same, each of its runs right after rkv's, so both see the same machine load.
+/// A first, untimed render gives the bytes the floor writes. Outputs are removed at the
+/// end, not between runs: on ext4, creating inodes right after deleting as many costs
+/// the kernel far more than either alone (`recently_deleted`), which would measure the
+/// benchmark's own churn.
+fn bench_render(tmp: &Path, inputs: &[&str], runs: usize, with_floor: bool) -> Pair {
     let log = tmp.join("stderr.log");
-    let mut fresh = Vec::with_capacity(runs);
-    let mut out = PathBuf::new();
+    let args = |pre: &[&str], out: &Path| -> Vec<String> {
+        let mut a: Vec<String> = pre.iter().map(|s| s.to_string()).collect();
+        a.extend(inputs.iter().map(|s| s.to_string()));
+        a.extend(["-o".to_string(), out.display().to_string()]);
+        a
+    };
+    let first = tmp.join("out-first");
+    run_rkv(&refs(&args(&["render"], &first)), &log);
+    let files = count_files(&first);
+    let bundle = tmp.join("bundle");
+    let floor_bin = floor_bin();
+    let floor = with_floor && Path::new(&floor_bin).is_file() && write_bundle(&first, &bundle);
+    let b = bundle.display().to_string();
+    let (mut fresh, mut again, mut ffresh, mut fagain) = (vec![], vec![], vec![], vec![]);
     for i in 0..runs {
-        out = tmp.join(format!("out-{i}"));
-        let mut args = vec!["render"];
-        args.extend(inputs);
-        let o = out.display().to_string();
-        args.extend(["-o", &o]);
-        fresh.push(run_rkv(&args, &log));
+        fresh.push(run_rkv(
+            &refs(&args(&["render"], &tmp.join(format!("out-{i}")))),
+            &log,
+        ));
+        if floor {
+            let out = tmp.join(format!("floor-{i}"));
+            ffresh.push(run_process(&floor_bin, &refs(&args(&[&b], &out)), &log));
+            if i == 0 {
+                assert!(same_tree(&first, &out), "the floor writes what rkv writes");
+            }
+        }
     }
-    let files = count_files(&out);
-    let mut again = Vec::with_capacity(runs);
+    let last = tmp.join(format!("out-{}", runs - 1));
+    let flast = tmp.join(format!("floor-{}", runs - 1));
     for _ in 0..runs {
-        let mut args = vec!["render"];
-        args.extend(inputs);
-        let o = out.display().to_string();
-        args.extend(["-o", &o]);
-        again.push(run_rkv(&args, &log));
+        again.push(run_rkv(&refs(&args(&["render"], &last)), &log));
+        if floor {
+            fagain.push(run_process(&floor_bin, &refs(&args(&[&b], &flast)), &log));
+        }
     }
     for i in 0..runs {
         let _ = std::fs::remove_dir_all(tmp.join(format!("out-{i}")));
+        let _ = std::fs::remove_dir_all(tmp.join(format!("floor-{i}")));
     }
-    (stats(&fresh), stats(&again), files)
+    let _ = std::fs::remove_dir_all(&first);
+    let _ = std::fs::remove_file(&bundle);
+    Pair {
+        rkv_fresh: stats(&fresh),
+        rkv_again: stats(&again),
+        floor: floor.then(|| (stats(&ffresh), stats(&fagain))),
+        files,
+    }
+}
+
+fn refs(a: &[String]) -> Vec<&str> {
+    a.iter().map(String::as_str).collect()
+}
+
+/// Every file under `dir`, sorted, as paths relative to it. Only paths: the harness
+/// never holds a tree's contents, see [`own_peak_rss_kib`].
+fn tree_paths(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap_or(&p).to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Whether two trees hold the same files with the same bytes (read one file at a time).
+fn same_tree(a: &Path, b: &Path) -> bool {
+    let paths = tree_paths(a);
+    paths == tree_paths(b)
+        && paths
+            .iter()
+            .all(|p| std::fs::read(a.join(p)).ok() == std::fs::read(b.join(p)).ok())
+}
+
+/// Writes the trees under `out` (one folder per spec) as the floor's bundle, one file
+/// at a time.
+fn write_bundle(out: &Path, bundle: &Path) -> bool {
+    use std::io::Write as _;
+    let Ok(file) = std::fs::File::create(bundle) else {
+        return false;
+    };
+    let mut w = std::io::BufWriter::new(file);
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for d in dirs {
+        let name = d
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if writeln!(w, "T {name}").is_err() {
+            return false;
+        }
+        for rel in tree_paths(&d) {
+            let Ok(bytes) = std::fs::read(d.join(&rel)) else {
+                return false;
+            };
+            if writeln!(w, "F {} {}", rel.display(), bytes.len()).is_err()
+                || w.write_all(&bytes).is_err()
+            {
+                return false;
+            }
+        }
+    }
+    w.flush().is_ok()
+}
+
+/// This harness's own peak RSS, KiB. Linux carries a process's peak into the children
+/// it spawns (`ru_maxrss` of a child is at least its parent's high-water mark when it
+/// was spawned), so a child's peak below this figure cannot be measured: the harness
+/// keeps itself small (it never holds a rendered tree) and prints it.
+// std and rustix have no getrusage: libc, as in `run_process`.
+#[allow(unsafe_code)]
+fn own_peak_rss_kib() -> u64 {
+    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is valid for writes for the duration of the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } == 0 {
+        u64::try_from(ru.ru_maxrss).unwrap_or(0)
+    } else {
+        0
+    }
+}
+
+/// `a / b` as `12.3x`.
+fn ratio(a: Duration, b: Duration) -> String {
+    if b.is_zero() {
+        return "—".into();
+    }
+    format!("{:.1}x", a.as_secs_f64() / b.as_secs_f64())
+}
+
+/// The figures of one render row: rkv and its floor, fresh and up to date.
+fn render_row(r: &Pair) -> String {
+    let (f, a) = (r.rkv_fresh, r.rkv_again);
+    match &r.floor {
+        Some((ff, fa)) => format!(
+            "{} | {} | {} | {} | {} | {} | {} | {} | {}",
+            ms(f.cpu),
+            ms(ff.cpu),
+            ratio(f.cpu, ff.cpu),
+            ms(f.wall),
+            mib(f.rss_kib.max(a.rss_kib)),
+            mib(ff.rss_kib.max(fa.rss_kib)),
+            ms(a.cpu),
+            ms(fa.cpu),
+            ratio(a.cpu, fa.cpu)
+        ),
+        None => format!(
+            "{} | — | — | {} | {} | — | {} | — | —",
+            ms(f.cpu),
+            ms(f.wall),
+            mib(f.rss_kib.max(a.rss_kib)),
+            ms(a.cpu)
+        ),
+    }
+}
+
+/// The Bitnami redis chart this compares with: `RKV_HELM_CHART` (a chart directory or
+/// `.tgz`), else one pulled earlier into `target/bench-cache/`, else a `helm pull` now.
+fn helm_chart(helm: &str) -> Result<String, String> {
+    if let Ok(c) = std::env::var("RKV_HELM_CHART") {
+        return if Path::new(&c).exists() {
+            Ok(c)
+        } else {
+            Err(format!("`RKV_HELM_CHART={c}` does not exist"))
+        };
+    }
+    let cache = Path::new(ROOT).join("target/bench-cache");
+    let tgz = cache.join("redis-23.1.1.tgz");
+    if !tgz.is_file() {
+        let _ = std::fs::create_dir_all(&cache);
+        let out = Command::new(helm)
+            .args([
+                "pull",
+                "oci://registry-1.docker.io/bitnamicharts/redis",
+                "--version",
+                "23.1.1",
+                "-d",
+            ])
+            .arg(&cache)
+            .output()
+            .map_err(|e| format!("cannot run `{helm}`: {e}"))?;
+        if !out.status.success() || !tgz.is_file() {
+            return Err(format!(
+                "the Bitnami redis chart 23.1.1 is not available offline and `helm pull` failed ({}); set `RKV_HELM_CHART` to a copy of the chart",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    Ok(tgz.display().to_string())
+}
+
+/// `helm template` of the Bitnami chart with the values rkv renders for
+/// `profiles/bitnami-redis.yaml`: its median figures and the chart used.
+fn bench_helm(tmp: &Path, runs: usize) -> Result<(Stats, String), String> {
+    let local = format!("{ROOT}/.tools/bin/helm");
+    let helm = if Path::new(&local).is_file() {
+        local
+    } else {
+        "helm".to_string()
+    };
+    let chart = helm_chart(&helm)?;
+    let out = tmp.join("helm-values");
+    let spec = format!("{ROOT}/profiles/bitnami-redis.yaml");
+    run_rkv(
+        &["render", &spec, "-o", &out.display().to_string()],
+        &tmp.join("stderr.log"),
+    );
+    let values = out
+        .join("bitnami-redis/helm/values.yaml")
+        .display()
+        .to_string();
+    let args = [
+        "template",
+        "redis",
+        &chart,
+        "-f",
+        &values,
+        "--namespace",
+        "redis",
+    ];
+    let log = tmp.join("helm.log");
+    let times: Vec<Run> = (0..runs).map(|_| run_process(&helm, &args, &log)).collect();
+    let _ = std::fs::remove_dir_all(&out);
+    Ok((stats(&times), chart))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -440,13 +686,16 @@ struct Options {
     runs: usize,
     fleet: Vec<usize>,
     only: Option<String>,
+    /// Fleet outputs: `disk`, `tmpfs`, or both (`None`).
+    fs: Option<String>,
 }
 
 fn parse_args() -> Result<Options, String> {
     let mut o = Options {
         runs: 21,
-        fleet: vec![10, 100, 1000, 10000],
+        fleet: vec![10, 100, 1000, 3000, 10000],
         only: None,
+        fs: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -472,7 +721,8 @@ fn parse_args() -> Result<Options, String> {
                     })
                     .collect::<Result<_, _>>()?
             }
-            "--only" => o.only = Some(args.next().ok_or("--only takes profiles|fleet|diff")?),
+            "--only" => o.only = Some(args.next().ok_or("--only takes profiles|fleet|helm|diff")?),
+            "--fs" => o.fs = Some(args.next().ok_or("--fs takes disk or tmpfs")?),
             "--quick" => {
                 o.runs = 5;
                 o.fleet = vec![10, 100, 1000];
@@ -533,10 +783,16 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let want = |s: &str| o.only.as_deref().is_none_or(|x| x == s);
+    let want = |s: &str| {
+        o.only
+            .as_deref()
+            .is_none_or(|x| x.split(',').any(|x| x == s))
+    };
     let tmp = tempfile::tempdir().expect("tempdir");
     println!("## Results\n\n{}", machine());
 
+    // One-profile CPU figures, kept for the Helm comparison below.
+    let mut profile_cpu: Vec<(String, Duration)> = Vec::new();
     if want("profiles") {
         let mut profiles: Vec<PathBuf> = std::fs::read_dir(Path::new(ROOT).join("profiles"))
             .expect("read profiles/")
@@ -547,63 +803,82 @@ fn main() {
         profiles.sort();
         println!("### One profile per process (`rkv render profiles/<p>.yaml -o <tmp>`)\n");
         println!(
-            "{} runs each, medians. *Fresh*: empty output directory, every file written (and fsynced). *Up to date*: output already current, nothing written.\n",
+            "{} runs each, medians. *Fresh*: empty output directory, every file written (and synced). *Up to date*: output already current, nothing written. *Floor*: `examples/floor.rs` reading the same spec and writing the same bytes the same way, without compiling; *x floor* is rkv's CPU over the floor's, the distance that compares across machines.\n",
             o.runs
         );
         println!(
-            "| profile | files | CPU fresh | wall fresh | peak RSS | CPU up to date | wall up to date |"
+            "| profile | files | CPU fresh | floor CPU | x floor | wall fresh | peak RSS | floor RSS | CPU up to date | floor CPU | x floor |"
         );
-        println!("|---|---:|---:|---:|---:|---:|---:|");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for p in &profiles {
             let name = p.file_stem().unwrap_or_default().to_string_lossy();
             eprintln!("profile {name}...");
             let input = p.display().to_string();
-            let (f, a, files) = bench_render(tmp.path(), &[&input], o.runs);
-            println!(
-                "| {name} | {files} | {} | {} | {} | {} | {} |",
-                ms(f.cpu),
-                ms(f.wall),
-                mib(f.rss_kib.max(a.rss_kib)),
-                ms(a.cpu),
-                ms(a.wall)
-            );
+            let r = bench_render(tmp.path(), &[&input], o.runs, true);
+            profile_cpu.push((name.to_string(), r.rkv_fresh.cpu));
+            println!("| {name} | {} | {} |", r.files, render_row(&r));
         }
         eprintln!("all profiles...");
         let dir = Path::new(ROOT).join("profiles").display().to_string();
-        let (f, a, files) = bench_render(tmp.path(), &[&dir], o.runs);
+        let r = bench_render(tmp.path(), &[&dir], o.runs, true);
         println!("\n### All profiles in one process (`rkv render profiles -o <tmp>`)\n");
-        println!("| case | files | CPU | wall | peak RSS |\n|---|---:|---:|---:|---:|");
         println!(
-            "| fresh output | {files} | {} | {} | {} |",
-            ms(f.cpu),
-            ms(f.wall),
-            mib(f.rss_kib)
+            "| files | CPU fresh | floor CPU | x floor | wall fresh | peak RSS | floor RSS | CPU up to date | floor CPU | x floor |"
         );
-        println!(
-            "| up to date | {files} | {} | {} | {} |\n",
-            ms(a.cpu),
-            ms(a.wall),
-            mib(a.rss_kib)
-        );
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        println!("| {} | {} |\n", r.files, render_row(&r));
+    }
+
+    if want("helm") {
+        eprintln!("helm template...");
+        println!("### `helm template` of the Bitnami redis chart, same topology, same run\n");
+        match bench_helm(tmp.path(), o.runs) {
+            Err(why) => println!("Not measured: {why}.\n"),
+            Ok((helm, chart)) => {
+                let rkv = match profile_cpu.iter().find(|(n, _)| n == "bitnami-redis") {
+                    Some((_, cpu)) => *cpu,
+                    None => {
+                        let p = format!("{ROOT}/profiles/bitnami-redis.yaml");
+                        bench_render(tmp.path(), &[&p], o.runs, false).rkv_fresh.cpu
+                    }
+                };
+                println!(
+                    "`helm template redis {chart} -f generated/bitnami-redis/helm/values.yaml` (the values rkv renders for `profiles/bitnami-redis.yaml`) against `rkv render profiles/bitnami-redis.yaml`, {} runs each, medians.\n",
+                    o.runs
+                );
+                println!("| helm CPU | helm wall | helm peak RSS | rkv CPU | helm CPU / rkv CPU |");
+                println!("|---:|---:|---:|---:|---:|");
+                println!(
+                    "| {} | {} | {} | {} | {} |\n",
+                    ms(helm.cpu),
+                    ms(helm.wall),
+                    mib(helm.rss_kib),
+                    ms(rkv),
+                    ratio(helm.cpu, rkv)
+                );
+            }
+        }
     }
 
     if want("fleet") {
         println!("### Fleet (`rkv render <dir of N generated specs> -o <tmp>`)\n");
         println!(
-            "Specs generated with seed {SEED:#x}: shapes standalone / cluster (3..6 x 1..2) / replication (Sentinel 3 or 5) / failover in turn, one in three with two environments. Fresh output directory each run; medians.\n"
+            "Specs generated with seed {SEED:#x}: shapes standalone / cluster (3..6 x 1..2) / replication (Sentinel 3 or 5) / failover in turn, one in three with two environments. Fresh output directory each run; medians. The floor runs up to 1,000 specs (its input, rkv's output, is some 40 MB there).\n"
         );
         println!(
             "Output on disk (the system temp directory) and, where `/dev/shm` exists, on tmpfs: the difference is the filesystem's cost of creating the files (kernel time, *sys*), the tmpfs figures are rkv's own.\n"
         );
         println!(
-            "| N specs | output | runs | files | CPU | of which sys | wall | peak RSS | CPU / spec | wall / spec | up-to-date wall |"
+            "| N specs | output | runs | files | CPU | of which sys | floor CPU | x floor | wall | floor wall | peak RSS | CPU / spec | wall / spec | up-to-date wall |"
         );
-        println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         let shm = tempfile::tempdir_in("/dev/shm").ok();
         let mut outs = vec![("disk", tmp.path().to_path_buf())];
         if let Some(d) = &shm {
             outs.push(("tmpfs", d.path().to_path_buf()));
         }
+        outs.retain(|(name, _)| o.fs.as_deref().is_none_or(|f| f == *name));
+        let mut curve = Vec::new();
         for &n in &o.fleet {
             let dir = tmp.path().join(format!("fleet-{n}"));
             write_fleet(n, &dir);
@@ -615,19 +890,37 @@ fn main() {
             for (fs_name, base) in &outs {
                 eprintln!("fleet {n} on {fs_name} ({runs} runs)...");
                 let input = dir.display().to_string();
-                let (f, a, files) = bench_render(base, &[&input], runs);
+                let r = bench_render(base, &[&input], runs, n <= 1000);
+                let f = r.rkv_fresh;
+                let (fl_cpu, fl_x, fl_wall) = match &r.floor {
+                    Some((ff, _)) => (ms(ff.cpu), ratio(f.cpu, ff.cpu), ms(ff.wall)),
+                    None => ("—".into(), "—".into(), "—".into()),
+                };
                 println!(
-                    "| {n} | {fs_name} | {runs} | {files} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {n} | {fs_name} | {runs} | {} | {} | {} | {fl_cpu} | {fl_x} | {} | {fl_wall} | {} | {} | {} | {} |",
+                    r.files,
                     ms(f.cpu),
                     ms(f.sys),
                     ms(f.wall),
                     mib(f.rss_kib),
                     us(f.cpu / u32::try_from(n).unwrap()),
                     us(f.wall / u32::try_from(n).unwrap()),
-                    ms(a.wall)
+                    ms(r.rkv_again.wall)
                 );
+                curve.push((n, *fs_name, f.rss_kib, r.rkv_again.rss_kib));
             }
             let _ = std::fs::remove_dir_all(&dir);
+        }
+        println!("\n#### Peak memory against the number of specs\n");
+        println!(
+            "The harness's own peak RSS was {} at the end: a child's peak below it cannot be told apart (Linux accounts a child's `ru_maxrss` from its parent's high-water mark).\n",
+            mib(own_peak_rss_kib())
+        );
+        println!(
+            "| N specs | output | peak RSS fresh | peak RSS up to date |\n|---:|---|---:|---:|"
+        );
+        for (n, fs_name, fresh, again) in curve {
+            println!("| {n} | {fs_name} | {} | {} |", mib(fresh), mib(again));
         }
         println!();
     }

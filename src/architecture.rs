@@ -1,12 +1,13 @@
-//! The dependency rule of the crate's doc (`src/lib.rs`), checked.
+//! The dependency rule of the crate's doc (`src/lib.rs`), and the size rule, checked.
 //!
 //! In: the rule's table, read from `src/lib.rs`, and the text of every file under
 //! `src/`. Out: one message per path that uses a module the table does not allow, per
-//! pair of submodules that use each other, and per cycle in the table itself.
-//! Invariant: only non-test code counts (a file is read up to its first line that
-//! starts with `#[cfg(test)]`;
-//! `tests.rs` and `test_support` modules are skipped), and comments and string
-//! literals never count as uses.
+//! pair of submodules that use each other, per cycle in the table itself, and per file
+//! with more than `MAX_LINES` (600) lines of non-test code that is not on the
+//! allow-list of pure arithmetic (`LONG_FILES`), or named there without need.
+//! Invariant: only non-test code counts (items under `#[cfg(test)]`, inline or declared,
+//! are left out; `tests.rs` and `test_support` modules are skipped), and comments and
+//! string literals never count as uses.
 
 #[cfg(test)]
 mod tests {
@@ -44,18 +45,110 @@ mod tests {
         Some(rel.replace('/', "::"))
     }
 
+    /// `text` with every comment, string and char literal blanked out (newlines kept),
+    /// so that the braces and semicolons left are the code's own.
+    fn blank_literals(text: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = String::with_capacity(text.len());
+        let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let next = chars.get(i + 1).copied();
+            let end = if c == '/' && next == Some('/') {
+                (i..chars.len())
+                    .find(|&j| chars[j] == '\n')
+                    .unwrap_or(chars.len())
+            } else if c == '/' && next == Some('*') {
+                (i + 2..chars.len())
+                    .find(|&j| chars[j - 1] == '*' && chars[j] == '/' && j > i + 2)
+                    .map_or(chars.len(), |j| j + 1)
+            } else if c == 'r' && (next == Some('"') || next == Some('#')) {
+                let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
+                if chars.get(i + 1 + hashes) != Some(&'"') {
+                    i
+                } else {
+                    (i + 2 + hashes..chars.len())
+                        .find(|&j| {
+                            chars[j] == '"' && (1..=hashes).all(|h| chars.get(j + h) == Some(&'#'))
+                        })
+                        .map_or(chars.len(), |j| j + 1 + hashes)
+                }
+            } else if c == '"' {
+                let mut j = i + 1;
+                while j < chars.len() && chars[j] != '"' {
+                    j += if chars[j] == '\\' { 2 } else { 1 };
+                }
+                (j + 1).min(chars.len())
+            } else if c == '\'' {
+                // A char literal ('x', '\n', '\''), not a lifetime ('a).
+                let close = if next == Some('\\') {
+                    (i + 3..chars.len().min(i + 12)).find(|&j| chars[j] == '\'')
+                } else {
+                    (chars.get(i + 2) == Some(&'\'')).then_some(i + 2)
+                };
+                close.map_or(i, |e| e + 1)
+            } else {
+                i
+            };
+            if end == i {
+                out.push(c);
+                i += 1;
+            } else {
+                out.extend(chars[i..end].iter().map(|&c| blank(c)));
+                i = end;
+            }
+        }
+        out
+    }
+
+    /// The lines of `text` that are not test code: every item under `#[cfg(test)]` is
+    /// left out, to its `;` (`mod tests;`) or its closing brace (`mod tests { .. }`).
+    fn non_test_lines(text: &str) -> Vec<&str> {
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let blanked = blank_literals(text);
+        let code: Vec<&str> = blanked.split_inclusive('\n').collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < lines.len() {
+            let Some(rest) = code[i].trim_start().strip_prefix("#[cfg(test)]") else {
+                out.push(lines[i]);
+                i += 1;
+                continue;
+            };
+            // The item (after any other attributes) ends at its first `;` outside
+            // brackets, or where its braces close.
+            let mut depth = 0usize;
+            let mut end = lines.len() - 1;
+            'item: for (j, line) in code.iter().enumerate().skip(i) {
+                let from = if j == i { line.len() - rest.len() } else { 0 };
+                for ch in line[from..].chars() {
+                    match ch {
+                        '{' | '(' | '[' => depth += 1,
+                        ')' | ']' => depth = depth.saturating_sub(1),
+                        '}' => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                end = j;
+                                break 'item;
+                            }
+                        }
+                        ';' if depth == 0 => {
+                            end = j;
+                            break 'item;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            i = end + 1;
+        }
+        out
+    }
+
     /// The code of a file without comments, string and char literals, and test code.
     fn code(text: &str) -> String {
-        let mut end = text.len();
-        let mut at = 0;
-        for line in text.split_inclusive('\n') {
-            if line.trim_start().starts_with("#[cfg(test)]") {
-                end = at;
-                break;
-            }
-            at += line.len();
-        }
-        let text = &text[..end];
+        let text = non_test_lines(text).concat();
         let chars: Vec<char> = text.chars().collect();
         let mut out = String::with_capacity(text.len());
         let mut i = 0;
@@ -314,6 +407,56 @@ mod tests {
         out
     }
 
+    /// The most lines of non-test code a file under `src/` may have (issue 13): past it a
+    /// file holds more than one job; split it by job, not by line count.
+    pub(super) const MAX_LINES: usize = 600;
+
+    /// The files allowed past [`MAX_LINES`]: pure arithmetic, whose cases read best as one
+    /// table beside the exhaustive tests that prove it. Each entry says why. An entry whose
+    /// file is gone or back under the limit fails the test too, so the list only shrinks.
+    pub(super) const LONG_FILES: &[(&str, &str)] = &[
+        (
+            "plan/disruption.rs",
+            "PodDisruptionBudget arithmetic per shape (shard majority, Sentinel quorum, \
+             primary + replicas), proved by an exhaustive verifier over small topologies",
+        ),
+        (
+            "plan/memory.rs",
+            "exact byte arithmetic of Kubernetes and Redis quantities, maxmemory and fork \
+             headroom, with property tests",
+        ),
+    ];
+
+    /// Every file over [`MAX_LINES`] lines of non-test code that `allowed` does not name,
+    /// and every entry of `allowed` that does not need its exemption.
+    fn oversized(files: &[(String, String)], allowed: &[(&str, &str)]) -> Vec<String> {
+        let mut out = Vec::new();
+        for (rel, text) in files {
+            let name = rel.rsplit('/').next().unwrap_or(rel);
+            if name == "tests.rs" || rel.contains("test_support") {
+                continue;
+            }
+            let lines = non_test_lines(text).len();
+            let exempt = allowed.iter().any(|(f, _)| f == rel);
+            if lines > MAX_LINES && !exempt {
+                out.push(format!(
+                    "src/{rel} has {lines} lines of non-test code, over {MAX_LINES}: split it by job (one module, one job)"
+                ));
+            }
+            if lines <= MAX_LINES && exempt {
+                out.push(format!(
+                    "src/{rel} has {lines} lines of non-test code: remove it from `LONG_FILES`"
+                ));
+            }
+        }
+        for (f, _) in allowed {
+            if !files.iter().any(|(rel, _)| rel == f) {
+                out.push(format!("`LONG_FILES` names src/{f}, which does not exist"));
+            }
+        }
+        out
+    }
+
     fn read_src(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
         let mut entries: Vec<_> = fs::read_dir(dir)
             .expect("src/ is readable")
@@ -343,6 +486,16 @@ mod tests {
         assert!(files.len() > 20, "read {} files", files.len());
         assert!(rule(&lib).len() > 10, "the table of src/lib.rs is missing");
         let v = violations(&lib, &files);
+        assert!(v.is_empty(), "{}", v.join("\n"));
+    }
+
+    #[test]
+    fn src_files_stay_under_the_line_limit() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        read_src(&root, &root, &mut files);
+        assert!(files.len() > 20, "read {} files", files.len());
+        let v = oversized(&files, LONG_FILES);
         assert!(v.is_empty(), "{}", v.join("\n"));
     }
 
@@ -404,5 +557,59 @@ mod tests {
     fn a_table_with_a_cycle_is_reported() {
         let lib = "//! | `a` | `b` |\n//! | `b` | `a` |\n";
         assert!(!violations(lib, &[]).is_empty());
+    }
+
+    #[test]
+    fn test_items_do_not_count_as_code() {
+        let text = "use a;\n#[cfg(test)]\n#[allow(x, reason = \"}\")]\nmod tests;\nfn f() {}\n\
+                    #[cfg(test)]\nmod tests {\n    fn g() { let c = '}'; let s = \"{\"; }\n}\nfn h() {}\n";
+        assert_eq!(
+            non_test_lines(text),
+            ["use a;\n", "fn f() {}\n", "fn h() {}\n"]
+        );
+        // A test item declared early does not end the file's code (`mod tests;` first).
+        assert_eq!(
+            code("#[cfg(test)]\nmod tests;\nuse crate::write::f;\n"),
+            "use crate::write::f;\n"
+        );
+    }
+
+    #[test]
+    fn a_long_file_is_reported_unless_allowed() {
+        let long = "fn f() {}\n".repeat(MAX_LINES + 1);
+        let tested = format!(
+            "{}#[cfg(test)]\nmod tests {{\n{long}}}\n",
+            "fn f() {}\n".repeat(MAX_LINES)
+        );
+        let f = files(&[
+            ("emit/long.rs", &long),
+            ("emit/tested.rs", &tested),
+            ("emit/tests.rs", &long),
+        ]);
+        assert_eq!(
+            oversized(&f, &[]),
+            [format!(
+                "src/emit/long.rs has {} lines of non-test code, over {MAX_LINES}: split it by job (one module, one job)",
+                MAX_LINES + 1
+            )]
+        );
+        assert!(oversized(&f, &[("emit/long.rs", "math")]).is_empty());
+        // An exemption that is not needed, or names no file, is reported too.
+        assert_eq!(
+            oversized(
+                &f,
+                &[
+                    ("emit/long.rs", "math"),
+                    ("emit/tested.rs", "math"),
+                    ("emit/gone.rs", "math")
+                ]
+            ),
+            [
+                format!(
+                    "src/emit/tested.rs has {MAX_LINES} lines of non-test code: remove it from `LONG_FILES`"
+                ),
+                "`LONG_FILES` names src/emit/gone.rs, which does not exist".to_string(),
+            ]
+        );
     }
 }

@@ -104,6 +104,12 @@ pub fn tree_dirs(files: &[PathBuf], cwd: &Path) -> Vec<String> {
         .collect()
 }
 
+/// [`tree_dirs`] of `files` from the working directory: the folders a command that reads
+/// `files` renders to.
+pub fn trees_here(files: &[PathBuf]) -> Vec<String> {
+    tree_dirs(files, &std::env::current_dir().unwrap_or_default())
+}
+
 /// The components of `p` with `.` dropped and `..` taking back the one before it (kept
 /// only where nothing is left to take back: a path above an unreadable working directory).
 fn normalize(p: &Path) -> Vec<String> {
@@ -174,8 +180,7 @@ pub fn compile_files(files: &[PathBuf], deny_warnings: bool, threads: usize) -> 
         errors: Vec::new(),
         failure: None,
     };
-    let cwd = std::env::current_dir().unwrap_or_default();
-    for (r, tree) in results.into_iter().zip(tree_dirs(files, &cwd)) {
+    for (r, tree) in results.into_iter().zip(trees_here(files)) {
         match r {
             Err(d) => {
                 batch.diags.extend(d);
@@ -196,7 +201,13 @@ pub fn compile_files(files: &[PathBuf], deny_warnings: bool, threads: usize) -> 
             }
         }
     }
-    let clashes = clashes(&batch);
+    let specs: Vec<(&str, &str)> = batch
+        .compiled
+        .iter()
+        .zip(&batch.trees)
+        .map(|((l, _), tree)| (l.source.file.as_str(), tree.as_str()))
+        .collect();
+    let clashes = clashes(&specs);
     if !clashes.is_empty() {
         batch.diags.extend(clashes);
         batch.fail(Failure::Input);
@@ -208,17 +219,13 @@ pub fn compile_files(files: &[PathBuf], deny_warnings: bool, threads: usize) -> 
 }
 
 /// RKV016 for every spec whose tree another spec's tree already is, or lies inside or
-/// around: writing one would replace the other.
-fn clashes(batch: &Batch) -> Vec<Diagnostic> {
-    let files: Vec<&str> = batch
-        .compiled
-        .iter()
-        .map(|(l, _)| l.source.file.as_str())
-        .collect();
+/// around: writing one would replace the other. `specs` are (file, tree) pairs in the
+/// order of the files: the file as its diagnostics name it, the tree from [`tree_dirs`].
+pub fn clashes(specs: &[(&str, &str)]) -> Vec<Diagnostic> {
     let mut first: BTreeMap<&str, &str> = BTreeMap::new();
     let mut out = Vec::new();
-    for (tree, file) in batch.trees.iter().zip(&files) {
-        if let Some(other) = first.get(tree.as_str()) {
+    for &(file, tree) in specs {
+        if let Some(other) = first.get(tree) {
             out.push(
                 Diagnostic::new(
                     codes::RKV016,

@@ -58,24 +58,26 @@ impl Object {
         self
     }
 
-    fn str_at(&self, pointer: &str) -> &str {
-        self.value
-            .pointer(pointer)
+    /// The string at `path` (object keys), or `""`. Not `Value::pointer`, which builds
+    /// two strings per segment: these are read on every comparison of a sort.
+    fn str_at(&self, path: &[&str]) -> &str {
+        path.iter()
+            .try_fold(&self.value, |v, k| v.get(k))
             .and_then(Value::as_str)
             .unwrap_or("")
     }
 
     pub fn api_version(&self) -> &str {
-        self.str_at("/apiVersion")
+        self.str_at(&["apiVersion"])
     }
     pub fn kind(&self) -> &str {
-        self.str_at("/kind")
+        self.str_at(&["kind"])
     }
     pub fn name(&self) -> &str {
-        self.str_at("/metadata/name")
+        self.str_at(&["metadata", "name"])
     }
     pub fn namespace(&self) -> &str {
-        self.str_at("/metadata/namespace")
+        self.str_at(&["metadata", "namespace"])
     }
 
     /// The API group (`apps`, `""` for core).
@@ -91,6 +93,12 @@ impl Object {
             name: self.name().into(),
             group: self.group().into(),
         }
+    }
+
+    /// [`ObjKey::render_order`] of [`Object::key`], borrowed: for sorting and lookups,
+    /// which would otherwise build four strings per object (or per comparison).
+    pub fn order(&self) -> (&str, &str, &str, &str) {
+        (self.group(), self.kind(), self.namespace(), self.name())
     }
 
     /// `<kind>-<name>.yaml`, lowercase.

@@ -87,9 +87,9 @@ pub fn compile(loaded: &Loaded) -> Result<Compiled, CompileError> {
             inventory: emitted.inventory,
         });
     }
-    let pairs: Vec<(spec::Variant, Vec<Object>)> = variants
+    let pairs: Vec<(&spec::Variant, &[Object])> = variants
         .iter()
-        .map(|v| (v.resolved.variant.clone(), v.objects.clone()))
+        .map(|v| (&v.resolved.variant, &v.objects[..]))
         .collect();
     let mut files = layout::layout(&source_name, &pairs)?;
     let sections: Vec<runbook::Section<'_>> = variants

@@ -217,8 +217,6 @@ fn print_findings(diags: &[Diagnostic], format: FindingsFormat) {
 struct Compilation {
     /// The specs that compiled, in the order of the files.
     compiled: Vec<(Loaded, Compiled)>,
-    /// Each compiled spec's tree, relative to the output directory (same order).
-    trees: Vec<String>,
     diags: Vec<Diagnostic>,
     /// The status to exit with when a spec failed: then `compiled` is not the output.
     failed: Option<ExitStatus>,
@@ -232,7 +230,6 @@ fn compile_quiet(paths: &[PathBuf], deny_warnings: bool) -> Compilation {
         Err(d) => {
             return Compilation {
                 compiled: Vec::new(),
-                trees: Vec::new(),
                 diags: vec![*d],
                 failed: Some(ExitStatus::Error),
             };
@@ -244,7 +241,6 @@ fn compile_quiet(paths: &[PathBuf], deny_warnings: bool) -> Compilation {
     }
     Compilation {
         compiled: b.compiled,
-        trees: b.trees,
         diags: b.diags,
         failed: b.failure.map(ExitStatus::from),
     }

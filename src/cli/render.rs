@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 
 use super::args::{CheckFormat, FindingsFormat, RenderArgs};
 use super::{ExitStatus, Result, compile_quiet, pick, print_findings};
+use crate::batch;
 use crate::compile::Compiled;
 use crate::diag::Diagnostic;
 use crate::diag::codes;
+use crate::render::{Mode, Report};
 use crate::spec::Loaded;
 use crate::write::fs::{self as wfs, Drift};
 
@@ -19,41 +21,59 @@ pub(super) fn run(a: RenderArgs) -> Result {
         (true, CheckFormat::Sarif) => FindingsFormat::Sarif,
         _ => FindingsFormat::Text,
     };
-    let c = compile_quiet(&a.paths, false);
-    // A machine format is one document of every finding: printed with the drift below.
-    if report == FindingsFormat::Text || c.failed.is_some() {
-        print_findings(&c.diags, report);
-    }
-    if let Some(status) = c.failed {
-        return Ok(status);
-    }
     if a.stdout {
+        let c = compile_quiet(&a.paths, false);
+        print_findings(&c.diags, report);
+        if let Some(status) = c.failed {
+            return Ok(status);
+        }
         return stdout(&c.compiled, a.env.as_deref());
     }
-    let trees: Vec<(PathBuf, &[crate::bundle::OutFile])> = c
-        .compiled
-        .iter()
-        .zip(&c.trees)
-        .map(|((_, compiled), tree)| (a.output.join(tree), &compiled.files[..]))
-        .collect();
+    let files = match batch::spec_files(&a.paths) {
+        Ok(f) => f,
+        Err(d) => {
+            print_findings(&[*d], report);
+            return Ok(ExitStatus::Error);
+        }
+    };
+    // Each spec is compiled, staged or compared, and dropped in turn (crate::render).
+    // Text findings are printed as they come; a machine format is one document of every
+    // finding, printed with the drift below (or alone when a spec failed).
+    let mode = if a.check { Mode::Check } else { Mode::Write };
+    let threads = crate::par::threads_for(files.len());
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    let rendered = crate::render::render(&files, &a.output, mode, threads, |r| match r {
+        Report::Findings(d) if report == FindingsFormat::Text => print_findings(d, report),
+        Report::Findings(d) => diags.extend_from_slice(d),
+        Report::Error(e) => super::report(e),
+    });
+    let rendered = match rendered {
+        Ok(r) => r,
+        Err(failure) => {
+            if report != FindingsFormat::Text {
+                print_findings(&diags, report);
+            }
+            return Ok(failure.into());
+        }
+    };
     // Each drift with the spec whose tree it is in (none for a tree no spec renders to).
     let mut drift: Vec<(Drift, Option<&str>)> = Vec::new();
     if a.check {
-        let checked = crate::par::map(&trees, |(dir, files)| wfs::check_tree(dir, files));
-        for (d, (l, _)) in checked.into_iter().zip(&c.compiled) {
-            drift.extend(d?.into_iter().map(|d| (d, Some(l.source.file.as_str()))));
+        for (d, tree) in rendered.drift? {
+            drift.push((d, Some(rendered.trees[tree].spec.as_str())));
         }
     } else {
-        for ((dir, files), result) in trees.iter().zip(wfs::write_trees(&trees)) {
+        for (t, result) in rendered.trees.iter().zip(rendered.written) {
             if result? {
-                eprintln!("wrote {} ({} files)", dir.display(), files.len());
+                let dir = a.output.join(&t.dir);
+                eprintln!("wrote {} ({} files)", dir.display(), t.files);
             }
         }
     }
     // A full render owns the output directory: trees of specs that are gone are stale.
     let mut stale_dirs = Vec::new();
     if a.paths.is_empty() || a.prune {
-        let keep: Vec<&str> = c.trees.iter().map(String::as_str).collect();
+        let keep: Vec<&str> = rendered.trees.iter().map(|t| t.dir.as_str()).collect();
         for p in wfs::stale_trees(&a.output, &keep) {
             if a.check {
                 stale_dirs.push(p);
@@ -82,7 +102,6 @@ pub(super) fn run(a: RenderArgs) -> Result {
             let _ = out.write_all(Drift::Stale(p.display().to_string()).describe().as_bytes());
         }
     } else {
-        let mut diags = c.diags;
         for (d, spec) in &drift {
             diags.push(finding(d, *spec, &fix));
         }

@@ -82,7 +82,9 @@ pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
             Workload::of(&plan.spec.shape).ok_or(EmitError::NoChart(plan.spec.shape.name()))?;
         out.extend(helm::emit(plan, h, workload)?);
     }
-    out.objects.sort_by_cached_key(|o| o.key().render_order());
+    // Borrowed keys: no strings built to sort (`sort_by` is stable, as the cached-key
+    // sort of owned keys was, so the order is the same).
+    out.objects.sort_by(|a, b| a.order().cmp(&b.order()));
     pdb::no_overlap(&out.objects)?;
     Ok(out)
 }

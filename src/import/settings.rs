@@ -1,15 +1,22 @@
 //! The mapping tables: one entry per Redis directive and per pod-placement knob the spec
-//! can express. Adding a spec field that import should fill is one entry here.
+//! can express.
 //!
 //! In: the source's Redis configuration ([`Conf`]) and the data pods' pod spec. Out: the
 //! spec's fields set, and a note for every directive or knob the spec cannot carry.
 //! Invariant: a directive is mapped, owned by a shape reader (port, TLS, cluster,
 //! password), equal to Redis's default, or noted as not mapped; never silently dropped.
+//!
+//! The directives mapped are the ones rkv writes: [`DIRECTIVES`], the list
+//! `plan::settings` renders every target's configuration from, read in its order
+//! (`appendonly` before the AOF settings that need it). [`SETTINGS`] holds the reader of
+//! each, the reverse of what `plan::settings` writes; the tests prove that every
+//! directive it can write has one and reads back what it was written from.
 
 use k8s_openapi::api::core::v1::PodSpec;
 
 use super::notes::Notes;
 use super::redisconf::{self, Conf};
+use crate::plan::settings::{CLUSTER_NODE_TIMEOUT, DIRECTIVES};
 use crate::spec::{
     AntiAffinity, Aof, EvictionPolicy, Fsync, Memory, Placement, SaveRule, TopologySpec,
 };
@@ -29,8 +36,8 @@ pub struct Setting {
     pub apply: fn(&mut Target, &str) -> Result<(), String>,
 }
 
-/// Every Redis directive the spec carries, in the order they are applied (`appendonly`
-/// before the AOF settings that need it, the policy before `maxmemory`).
+/// The reader of every directive of [`DIRECTIVES`] but those a shape reader owns
+/// ([`OWNED`]); they are applied in the order of [`DIRECTIVES`].
 pub const SETTINGS: &[Setting] = &[
     Setting {
         directive: "appendonly",
@@ -78,7 +85,7 @@ pub const OWNED: &[&str] = &[
     "cluster-announce-ip",
     "cluster-config-file",
     "cluster-enabled",
-    "cluster-node-timeout",
+    CLUSTER_NODE_TIMEOUT,
     "cluster-preferred-endpoint-type",
     "dir",
     "masterauth",
@@ -96,9 +103,16 @@ pub const OWNED: &[&str] = &[
     "tls-replication",
 ];
 
+/// The reader of `directive`, if the spec carries it: one rkv writes and import can read.
+fn setting(directive: &str) -> Option<&'static Setting> {
+    SETTINGS
+        .iter()
+        .find(|s| s.directive == directive && DIRECTIVES.contains(&directive))
+}
+
 /// Applies every directive of `conf`; notes on `/spec/redis` name those the spec cannot carry.
 pub fn apply(conf: &Conf, target: &mut Target, notes: &mut Notes, origin: &str) {
-    for s in SETTINGS {
+    for s in DIRECTIVES.iter().filter_map(|d| setting(d)) {
         if let Some(v) = conf.get(s.directive)
             && let Err(why) = (s.apply)(target, v)
         {
@@ -109,7 +123,7 @@ pub fn apply(conf: &Conf, target: &mut Target, notes: &mut Notes, origin: &str) 
         }
     }
     for (k, v) in &conf.directives {
-        if SETTINGS.iter().any(|s| s.directive == k) || OWNED.contains(&k.as_str()) {
+        if setting(k).is_some() || OWNED.contains(&k.as_str()) {
             continue;
         }
         if redisconf::default_of(k)
@@ -409,7 +423,189 @@ fn topology_spread(pod: &PodSpec, spec: &mut TopologySpec) -> Result<(), String>
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use serde_json::json;
+
     use super::*;
+    use crate::plan::{model, settings as written};
+    use crate::spec::{self, Resolved, resolve::resolve};
+
+    #[test]
+    fn every_directive_rkv_writes_has_a_reader_or_an_owner() {
+        for d in DIRECTIVES {
+            let readers = SETTINGS.iter().filter(|s| s.directive == *d).count();
+            assert!(
+                readers == 1 || (readers == 0 && OWNED.contains(d)),
+                "`{d}`: plan::settings writes it, so import::settings needs one reader for it ({readers} now) or a shape reader that owns it (`OWNED`)"
+            );
+        }
+        for s in SETTINGS {
+            assert!(
+                DIRECTIVES.contains(&s.directive),
+                "`{}` has a reader but is not in plan::settings::DIRECTIVES",
+                s.directive
+            );
+        }
+    }
+
+    /// One spec per branch of `plan::settings::settings`, beside the profiles and goldens.
+    const BRANCHES: &[&str] = &[
+        // No volume: `appendonly no` and `save ""`.
+        "shape: {standalone: {}}\nredis: {image: redis:7.2}",
+        // RDB rules, no AOF; an explicit maxmemory and policy; the client settings.
+        "shape: {standalone: {}}\nredis: {image: redis:7.2, maxclients: 5000, replDisklessSync: false}\n\
+         persistence: {size: 1Gi, rdbSave: ['900 1', '300 10']}\n\
+         memory: {maxmemory: 1gb, policy: allkeys-lru}",
+        // Every AOF setting, snapshots off, maxmemory from the limit, the node timeout.
+        "shape: {cluster: {shards: 3, replicasPerShard: 1, nodeTimeoutMs: 5000}}\n\
+         redis: {image: redis:7.2, replDisklessSync: true}\n\
+         persistence: {size: 4Gi, storageClass: fast, rdbSave: [], \
+         aof: {fsync: always, rewritePercentage: 50, rewriteMinSize: 128mb}}\n\
+         resources: {limits: {memory: 2Gi}}\n\
+         memory: {policy: volatile-lru}",
+    ];
+
+    /// Every variant of every profile, golden case and branch spec that loads.
+    fn variants() -> Vec<(String, Resolved)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut texts: Vec<(String, String)> = BRANCHES
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let text = format!("apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {{name: kv, namespace: kv}}\nspec:\n  use: durable\n  {}\n", b.replace('\n', "\n  "));
+                (format!("branch {i}"), text)
+            })
+            .collect();
+        let mut files: Vec<std::path::PathBuf> = Vec::new();
+        for dir in ["profiles", "tests/golden"] {
+            for e in std::fs::read_dir(root.join(dir)).expect("readable") {
+                let p = e.expect("entry").path();
+                files.push(if p.is_dir() { p.join("spec.yaml") } else { p });
+            }
+        }
+        files.sort();
+        for f in files.into_iter().filter(|f| f.is_file()) {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            texts.push((f.display().to_string(), text));
+        }
+        let mut out = Vec::new();
+        for (label, text) in texts {
+            // The load-* golden cases do not load, on purpose.
+            if let Ok(loaded) = spec::load_str(&label, text) {
+                out.extend(
+                    resolve(&loaded.topology)
+                        .into_iter()
+                        .map(|r| (label.clone(), r)),
+                );
+            }
+        }
+        out
+    }
+
+    /// The spec as import's shape readers find it before the settings are read: the
+    /// shape (with the node timeout), image, port, the volume, the resources; nothing
+    /// the settings are written from.
+    fn before_settings(spec: &TopologySpec) -> TopologySpec {
+        let full = serde_json::to_value(spec).expect("a spec serializes");
+        let mut base = json!({
+            "use": full["use"],
+            "shape": full["shape"],
+            "redis": {"image": full["redis"]["image"], "port": full["redis"]["port"]},
+        });
+        if let Some(r) = full.get("resources") {
+            base["resources"] = r.clone();
+        }
+        if let Some(p) = full
+            .get("persistence")
+            .filter(|p| p["enabled"] == json!(true))
+        {
+            base["persistence"] = json!({"size": p["size"]});
+            if let Some(c) = p.get("storageClass") {
+                base["persistence"]["storageClass"] = c.clone();
+            }
+        }
+        serde_json::from_value(base).expect("a spec deserializes")
+    }
+
+    /// What Redis runs with for every directive rkv writes: the value written, else
+    /// Redis's default (a default written out is the same server as none written).
+    fn running(settings: &[written::Setting]) -> Vec<(&'static str, Option<String>)> {
+        DIRECTIVES
+            .iter()
+            .map(|d| {
+                let value = match settings.iter().find(|s| s.key == *d) {
+                    Some(s) => Some(s.value()),
+                    None => redisconf::default_of(d).map(str::to_string),
+                };
+                (*d, value.map(|v| redisconf::canonical(d, &v)))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_setting_rkv_writes_reads_back() {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let variants = variants();
+        assert!(variants.len() > 50, "read {} variants", variants.len());
+        for (label, r) in variants {
+            let at = format!("{label} ({:?})", r.variant);
+            let plan = model::plan(&r, "spec.yaml");
+            let settings = written::settings(&plan);
+            let order: Vec<usize> = settings
+                .iter()
+                .map(|s| {
+                    DIRECTIVES
+                        .iter()
+                        .position(|d| *d == s.key)
+                        .unwrap_or_else(|| {
+                            panic!(
+                                "{at}: plan::settings writes `{}`, which DIRECTIVES does not list",
+                                s.key
+                            )
+                        })
+                })
+                .collect();
+            assert!(
+                order.is_sorted(),
+                "{at}: written out of DIRECTIVES order: {order:?}"
+            );
+            seen.extend(settings.iter().map(|s| s.key));
+            // As the pods run them: `redis-server --port 6379 --appendonly yes ...`.
+            let mut argv = vec!["redis-server".to_string()];
+            argv.extend(written::redis_args(&plan));
+            let conf = redisconf::invocation(&argv)
+                .expect("redis-server arguments")
+                .options;
+            let mut spec = before_settings(&r.spec);
+            let mut target = Target {
+                spec: &mut spec,
+                without_volume: Vec::new(),
+            };
+            let mut notes = Notes::default();
+            apply(&conf, &mut target, &mut notes, "the test");
+            assert!(
+                target.without_volume.is_empty(),
+                "{at}: {:?}",
+                target.without_volume
+            );
+            assert_eq!(notes, Notes::default(), "{at}: read from {argv:?}");
+            let mut again = r.clone();
+            again.spec = spec;
+            let plan_again = model::plan(&again, "spec.yaml");
+            assert_eq!(
+                running(&written::settings(&plan_again)),
+                running(&settings),
+                "{at}: read from {argv:?}"
+            );
+        }
+        let all: BTreeSet<&str> = DIRECTIVES.iter().copied().collect();
+        assert_eq!(
+            seen, all,
+            "a directive no case writes: add a case to BRANCHES"
+        );
+    }
 
     #[test]
     fn quantities_in_bytes() {

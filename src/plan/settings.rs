@@ -37,6 +37,22 @@ impl Setting {
 /// cluster mode itself writes beside `cluster-enabled`.
 pub const CLUSTER_NODE_TIMEOUT: &str = "cluster-node-timeout";
 
+/// Every directive [`settings`] can write, in the order it writes them. Read-only: `rkv
+/// import` reads each back into the spec, in this order, and its tests fail when
+/// [`settings`] writes a directive this list or import's readers do not have.
+pub const DIRECTIVES: &[&str] = &[
+    "appendonly",
+    "appendfsync",
+    "auto-aof-rewrite-percentage",
+    "auto-aof-rewrite-min-size",
+    "save",
+    CLUSTER_NODE_TIMEOUT,
+    "maxmemory",
+    "maxmemory-policy",
+    "maxclients",
+    "repl-diskless-sync",
+];
+
 /// The settings in redis.conf order: persistence, the cluster's node timeout, `maxmemory`
 /// and the eviction policy, client and replication limits.
 pub fn settings(plan: &Plan) -> Vec<Setting> {

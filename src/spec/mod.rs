@@ -1,6 +1,7 @@
 //! The spec stage: a topology file in, a typed [`Topology`] (or located findings) out,
 //! and the effective topology of each environment and site.
 
+pub mod fast;
 pub mod load;
 pub mod resolve;
 pub mod tree;

@@ -6,6 +6,7 @@
 //! the document larger than [`MAX_NODES`], so an alias bomb costs microseconds.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 use serde_json::{Map, Number, Value};
 use serde_saphyr::granit_parser::{Event, Options, Parser, ScalarStyle, ScanError, Span};
@@ -150,7 +151,7 @@ pub fn parse(text: &str) -> Result<Tree, TreeError> {
         Some(n) => n,
     };
     let mut places = BTreeMap::new();
-    let value = flatten(root, String::new(), None, &mut places);
+    let value = flatten(root, &mut String::new(), None, &mut places);
     Ok(Tree { value, places })
 }
 
@@ -324,7 +325,7 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
 
 fn flatten(
     node: Node,
-    pointer: String,
+    pointer: &mut String,
     key: Option<Pos>,
     places: &mut BTreeMap<String, Place>,
 ) -> Value {
@@ -335,24 +336,42 @@ fn flatten(
             key,
         },
     );
+    // One buffer for every pointer: each child appends its segment and truncates back.
+    let len = pointer.len();
     match node {
         Node::Scalar(v, _) => v,
         Node::Seq(items, _) => Value::Array(
             items
                 .into_iter()
                 .enumerate()
-                .map(|(i, n)| flatten(n, format!("{pointer}/{i}"), None, places))
+                .map(|(i, n)| {
+                    let _ = write!(pointer, "/{i}");
+                    let v = flatten(n, pointer, None, places);
+                    pointer.truncate(len);
+                    v
+                })
                 .collect(),
         ),
         Node::Map(entries, _) => {
-            let mut map = Map::new();
+            let mut map = Map::with_capacity(entries.len());
             for (k, kpos, n) in entries {
-                let child = format!("{pointer}/{}", escape(&k));
-                let v = flatten(n, child, Some(kpos), places);
+                pointer.push('/');
+                push_escaped(pointer, &k);
+                let v = flatten(n, pointer, Some(kpos), places);
+                pointer.truncate(len);
                 map.insert(k, v);
             }
             Value::Object(map)
         }
+    }
+}
+
+/// Append `segment` to `out`, escaped as a JSON pointer segment (RFC 6901).
+fn push_escaped(out: &mut String, segment: &str) {
+    if segment.contains(['~', '/']) {
+        out.push_str(&escape(segment));
+    } else {
+        out.push_str(segment);
     }
 }
 

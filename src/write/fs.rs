@@ -188,9 +188,18 @@ pub fn write_tree(dir: &Path, files: &[OutFile]) -> Result<bool, WriteError> {
 /// specs (15,000 files) take over a minute of waiting. The data still reaches the disk
 /// before any tree is exchanged, so the invariant above holds across a power loss too.
 pub fn write_trees(trees: &[(PathBuf, &[OutFile])]) -> Vec<Result<bool, WriteError>> {
-    let staged = crate::par::map(trees, |(dir, files)| stage(dir, files));
+    commit_staged(crate::par::map(trees, |(dir, files)| stage(dir, files)))
+}
+
+/// Puts staged trees in place, in order, as [`write_trees`] does once they are staged:
+/// `staged` holds, for each tree in order, what [`stage`] returned. Used by renders that
+/// stage each tree as soon as it is compiled and drop the files, so that memory does not
+/// grow with the number of trees (see `crate::render`).
+pub fn commit_staged(
+    staged: Vec<Result<Option<Staged>, WriteError>>,
+) -> Vec<Result<bool, WriteError>> {
     let failed = staged.iter().position(Result::is_err);
-    let mut out = Vec::with_capacity(trees.len());
+    let mut out = Vec::with_capacity(staged.len());
     let mut ready = Vec::new();
     for (i, s) in staged.into_iter().enumerate() {
         match s {
@@ -221,35 +230,48 @@ pub fn write_trees(trees: &[(PathBuf, &[OutFile])]) -> Vec<Result<bool, WriteErr
     out
 }
 
-/// A tree written beside its destination, waiting to replace it.
-struct Staged {
+/// A tree written beside its destination (`.<name>.rkv-new`), waiting to replace it.
+/// Holds only the destination: a render of many trees keeps one of these per tree.
+#[derive(Debug)]
+pub struct Staged {
     dir: PathBuf,
-    tmp: PathBuf,
-    old: PathBuf,
-    files: Vec<PathBuf>,
+}
+
+impl Staged {
+    /// `.<name>.rkv-new` (the new tree) and `.<name>.rkv-old` (the old one, where no
+    /// atomic exchange exists) beside the destination.
+    fn paths(&self) -> (PathBuf, PathBuf) {
+        staging_paths(&self.dir)
+    }
+}
+
+fn staging_paths(dir: &Path) -> (PathBuf, PathBuf) {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    (
+        parent.join(format!(".{base}.rkv-new")),
+        parent.join(format!(".{base}.rkv-old")),
+    )
 }
 
 /// Writes `files` into `.<dir name>.rkv-new` beside `dir`; `None` when `dir` already
 /// holds exactly them.
-fn stage(dir: &Path, files: &[OutFile]) -> Result<Option<Staged>, WriteError> {
+pub fn stage(dir: &Path, files: &[OutFile]) -> Result<Option<Staged>, WriteError> {
     if check_tree(dir, files)?.is_empty() {
         return Ok(None);
     }
     let parent = dir.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io("create", parent))?;
-    let base = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = parent.join(format!(".{base}.rkv-new"));
-    let old = parent.join(format!(".{base}.rkv-old"));
+    let (tmp, old) = staging_paths(dir);
     for leftover in [&tmp, &old] {
         if leftover.exists() {
             fs::remove_dir_all(leftover).map_err(io("remove", leftover))?;
         }
     }
     fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
-    let mut written = Vec::with_capacity(files.len());
     for f in files {
         if f.path.split('/').any(|s| s == ".." || s.is_empty()) || f.path.starts_with('/') {
             let _ = fs::remove_dir_all(&tmp);
@@ -262,27 +284,29 @@ fn stage(dir: &Path, files: &[OutFile]) -> Result<Option<Staged>, WriteError> {
         let mut file = fs::File::create(&p).map_err(io("create", &p))?;
         file.write_all(f.content.as_bytes())
             .map_err(io("write", &p))?;
-        written.push(p);
     }
     Ok(Some(Staged {
         dir: dir.to_path_buf(),
-        tmp,
-        old,
-        files: written,
     }))
 }
 
 /// Makes every staged file durable: one `syncfs` per filesystem directory the trees
 /// are staged in (usually one), else an `fsync` per file.
 fn sync(staged: &[&Staged]) -> Result<(), WriteError> {
-    let mut parents: Vec<&Path> = staged.iter().filter_map(|s| s.tmp.parent()).collect();
+    let mut parents: Vec<&Path> = staged
+        .iter()
+        .map(|s| s.dir.parent().unwrap_or(Path::new(".")))
+        .collect();
     parents.sort();
     parents.dedup();
     if parents.iter().all(|p| syncfs(p).is_ok()) {
         return Ok(());
     }
     crate::par::map(staged, |s| {
-        s.files.iter().try_for_each(|p| {
+        // The staged tree, walked again: a staged tree does not hold its file list.
+        let (tmp, _) = s.paths();
+        let files = walk_tree(&tmp, |p| Ok(p.to_path_buf()))?;
+        files.values().try_for_each(|p| {
             fs::File::open(p)
                 .and_then(|f| f.sync_all())
                 .map_err(io("write", p))
@@ -305,7 +329,8 @@ fn syncfs(_: &Path) -> std::io::Result<()> {
 
 /// Puts a staged tree in place of its destination.
 fn commit(s: &Staged) -> Result<(), WriteError> {
-    let (dir, tmp, old) = (&s.dir, &s.tmp, &s.old);
+    let (tmp, old) = s.paths();
+    let (dir, tmp, old) = (&s.dir, &tmp, &old);
     if dir.exists() {
         if exchange(tmp, dir).is_err() {
             // No atomic exchange on this system or filesystem: two renames, old kept until the end.
@@ -323,8 +348,17 @@ fn commit(s: &Staged) -> Result<(), WriteError> {
 }
 
 /// Removes a staged tree that will not be put in place.
-fn discard(s: &Staged) {
-    let _ = fs::remove_dir_all(&s.tmp);
+pub fn discard(s: &Staged) {
+    let _ = fs::remove_dir_all(s.paths().0);
+}
+
+/// Removes each directory of `dirs` that is empty, in order (children before their
+/// parents): the folders a render created to stage its trees in, when it then fails.
+pub fn remove_empty_dirs(dirs: &[PathBuf]) {
+    for d in dirs {
+        // A directory that is not empty (or not there) stays: only empty ones go.
+        let _ = fs::remove_dir(d);
+    }
 }
 
 /// Remove a directory rkv no longer renders to, if rkv wrote everything in it: a prune

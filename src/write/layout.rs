@@ -59,10 +59,10 @@ pub fn object_file(source: &str, o: &Object) -> Result<String, LayoutError> {
     Ok(s)
 }
 
-/// Lay out every variant's objects.
+/// Lay out every variant's objects (borrowed: laying out copies nothing but the bytes).
 pub fn layout(
     source: &str,
-    variants: &[(Variant, Vec<Object>)],
+    variants: &[(&Variant, &[Object])],
 ) -> Result<Vec<OutFile>, LayoutError> {
     let mut files = Vec::new();
     // Objects placed at their own path (Helm files, Argo CD Applications) are written
@@ -81,7 +81,7 @@ pub fn layout(
     }
     let base = variants
         .iter()
-        .find(|(v, o)| *v == Variant::Base && !o.is_empty())
+        .find(|(v, o)| **v == Variant::Base && !o.is_empty())
         .map(|(_, o)| o.as_slice());
     for (variant, objects) in variants {
         // A variant that renders no kustomize objects (Helm only) has no kustomize tree.
@@ -104,16 +104,16 @@ pub fn layout(
 }
 
 /// The objects with a path of their own, and each variant's kustomize-tree objects.
-fn split_placed(
-    variants: &[(Variant, Vec<Object>)],
-) -> (Vec<&Object>, Vec<(Variant, Vec<Object>)>) {
+fn split_placed<'a>(
+    variants: &[(&'a Variant, &'a [Object])],
+) -> (Vec<&'a Object>, Vec<(&'a Variant, Vec<&'a Object>)>) {
     let mut placed = Vec::new();
     let mut rest = Vec::new();
     for (v, objects) in variants {
         let (p, tree): (Vec<&Object>, Vec<&Object>) =
             objects.iter().partition(|o| o.path.is_some());
         placed.extend(p);
-        rest.push((v.clone(), tree.into_iter().cloned().collect()));
+        rest.push((*v, tree));
     }
     (placed, rest)
 }
@@ -125,7 +125,7 @@ fn kustomization(source: &str, k: &Kustomization) -> Result<String, LayoutError>
 fn standalone_dir(
     source: &str,
     dir: &str,
-    objects: &[Object],
+    objects: &[&Object],
     files: &mut Vec<OutFile>,
 ) -> Result<(), LayoutError> {
     let mut resources = Vec::new();
@@ -165,16 +165,17 @@ fn target(o: &Object) -> Target {
 fn overlay(
     source: &str,
     dir: &str,
-    base: &[Object],
-    objects: &[Object],
+    base: &[&Object],
+    objects: &[&Object],
     files: &mut Vec<OutFile>,
 ) -> Result<(), LayoutError> {
-    let by_id: BTreeMap<_, _> = base.iter().map(|o| (o.key(), o)).collect();
-    let env_ids: BTreeMap<_, _> = objects.iter().map(|o| (o.key(), o)).collect();
+    // Borrowed keys (lookups only): no strings built per object.
+    let by_id: BTreeMap<_, _> = base.iter().map(|o| (o.order(), *o)).collect();
+    let env_ids: BTreeMap<_, _> = objects.iter().map(|o| (o.order(), *o)).collect();
     let mut resources = vec!["../../base".to_string()];
     let mut patches = Vec::new();
     for o in objects {
-        match by_id.get(&o.key()) {
+        match by_id.get(&o.order()) {
             None => {
                 resources.push(o.file_name());
                 files.push(OutFile {
@@ -204,7 +205,7 @@ fn overlay(
         }
     }
     for b in base {
-        if !env_ids.contains_key(&b.key()) {
+        if !env_ids.contains_key(&b.order()) {
             let name = format!("delete-{}", b.file_name());
             let mut meta = json!({"name": b.name()});
             if !b.namespace().is_empty() {

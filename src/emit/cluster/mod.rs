@@ -233,14 +233,31 @@ fn inventory(ctx: &Ctx) -> Inventory {
 }
 
 /// Render one embedded template; a template error is a bug in rkv, reported as such.
-fn render(what: &str, template: &str, ctx: minijinja::Value) -> Result<String, EmitError> {
-    let mut env = minijinja::Environment::new();
-    env.set_keep_trailing_newline(true);
-    env.render_str(template, ctx)
-        .map_err(|source| EmitError::Template {
-            what: what.to_string(),
-            source,
-        })
+fn render(
+    what: &'static str,
+    template: &'static str,
+    ctx: minijinja::Value,
+) -> Result<String, EmitError> {
+    thread_local! {
+        // Each template is compiled once per thread, not once per variant: a fleet
+        // renders the same four templates thousands of times. Templates are told apart
+        // by `what`, which names one template each.
+        static ENV: std::cell::RefCell<minijinja::Environment<'static>> = {
+            let mut env = minijinja::Environment::new();
+            env.set_keep_trailing_newline(true);
+            std::cell::RefCell::new(env)
+        };
+    }
+    ENV.with_borrow_mut(|env| {
+        if env.get_template(what).is_err() {
+            env.add_template(what, template)?;
+        }
+        env.get_template(what)?.render(ctx)
+    })
+    .map_err(|source| EmitError::Template {
+        what: what.to_string(),
+        source,
+    })
 }
 
 /// 64-bit FNV-1a of a text: a stable fingerprint for the pod-template annotation that

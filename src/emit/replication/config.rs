@@ -65,18 +65,27 @@ fn lines(plan: &Plan) -> Vec<String> {
 
 /// The text of `redis-additional.conf`.
 pub fn redis_conf(plan: &Plan) -> Result<String, EmitError> {
-    let mut env = Environment::new();
-    env.set_keep_trailing_newline(true);
+    thread_local! {
+        // Compiled once per thread, not once per variant (a fleet renders it thousands of times).
+        static ENV: std::cell::RefCell<Environment<'static>> = {
+            let mut env = Environment::new();
+            env.set_keep_trailing_newline(true);
+            std::cell::RefCell::new(env)
+        };
+    }
     let err = |source| EmitError::Template {
         what: "replication-redis.conf.j2".into(),
         source,
     };
-    env.add_template("conf", TEMPLATE).map_err(err)?;
-    let tmpl = env.get_template("conf").map_err(err)?;
-    tmpl.render(context! {
-        name => plan.name,
-        source => plan.source_name,
-        lines => lines(plan),
+    ENV.with_borrow_mut(|env| {
+        if env.get_template("conf").is_err() {
+            env.add_template("conf", TEMPLATE)?;
+        }
+        env.get_template("conf")?.render(context! {
+            name => plan.name,
+            source => plan.source_name,
+            lines => lines(plan),
+        })
     })
     .map_err(err)
 }
