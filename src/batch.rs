@@ -323,7 +323,7 @@ mod tests {
     fn the_worst_problem_decides_the_failure() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let good = root.join("profiles/cordum.yaml");
-        let findings = root.join("tests/golden/check-rkv102-plaintext-port-open-fails/spec.yaml");
+        let findings = root.join("tests/golden/check-tls-plaintext-port-open-fails/spec.yaml");
         let warnings = root.join("tests/golden/check-rkv101-no-password-fails/spec.yaml");
         let unloadable = root.join("tests/golden/load-not-yaml/spec.yaml");
         assert_eq!(

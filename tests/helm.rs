@@ -256,8 +256,18 @@ fn helm_dirs_build_with_kubectl_kustomize() {
                 .split("\n---\n")
                 .map(|d| serde_saphyr::from_str(d).unwrap())
                 .collect();
-            let cm = docs.iter().find(|d| d["kind"] == "ConfigMap").unwrap();
             let hr = docs.iter().find(|d| d["kind"] == "HelmRelease").unwrap();
+            let values = format!("{}-values-", hr["metadata"]["name"].as_str().unwrap());
+            // The values ConfigMap (a backup brings a scripts ConfigMap beside it).
+            let cm = docs
+                .iter()
+                .find(|d| {
+                    d["kind"] == "ConfigMap"
+                        && d["metadata"]["name"]
+                            .as_str()
+                            .is_some_and(|n| n.starts_with(&values))
+                })
+                .unwrap();
             assert_eq!(cm["metadata"]["name"], hr["spec"]["valuesFrom"][0]["name"]);
             assert_eq!(
                 cm["metadata"]["labels"]["app.kubernetes.io/managed-by"],

@@ -9,6 +9,8 @@
 //! - [`golden`]: one test per `tests/golden/<case>/`.
 //! - [`gitops`]: the Argo CD plugin and the KRM function as their orchestrators run them.
 //! - [`diff_cluster`]: `rkv diff` against a stand-in API server and dumps.
+//! - [`effects`]: every schema field on every target renders, is read by the checks, or
+//!   is refused as the table of effects says.
 //! - [`helm`], [`policy`], [`runbook`]: what rkv writes, checked against charts, the
 //!   security policy and the runbooks' names.
 //! - [`import`]: `rkv import` over the seeds, its round trip, its command line and
@@ -32,6 +34,7 @@ mod ci_reports;
 mod cli;
 mod codes;
 mod diff_cluster;
+mod effects;
 mod gitops;
 mod golden;
 mod helm;

@@ -5,6 +5,7 @@
 //! first), each with a stable code, a severity, the place in the file and a help line.
 //! Invariant: an error finding means nothing is emitted or written.
 
+pub mod effects;
 pub mod names;
 pub mod topology;
 
@@ -12,6 +13,7 @@ use crate::diag::codes;
 use crate::diag::{Diagnostic, Severity};
 use crate::plan::model::Plan;
 use crate::spec::{Loaded, Resolved, ServiceType, Shape};
+use crate::target::effects::{Target, renders_on};
 use crate::target::spotahome;
 
 /// All findings for a spec, from each variant and the plan made from it.
@@ -69,6 +71,7 @@ fn spec_level(l: &Loaded, out: &mut Vec<Diagnostic>) {
 
 fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     durability_and_helm(l, r, out);
+    mutual_tls(l, r, out);
     cluster_level(l, r, out);
     let s = &r.spec;
     let tls = s.tls.as_ref();
@@ -82,22 +85,19 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
                 }),
         );
     }
-    if let Some(t) = tls
-        && t.plaintext_port
+    // What is rendered, not what is written: a section the target ignores (refused by
+    // RKV107 as well) protects nothing.
+    let targets = Target::of(&s.shape, s.outputs.as_ref());
+    if let Some(e) = s
+        .exposure
+        .as_ref()
+        .filter(|_| renders_on("exposure", &targets))
     {
-        out.push(
-            l.diag(
-                codes::RKV102,
-                &r.at("tls", "/plaintextPort"),
-                "TLS is enabled but the plaintext port stays open",
-            )
-            .help("set `plaintextPort: false` so clients cannot bypass TLS (`port 0`)"),
-        );
-    }
-    if let Some(e) = &s.exposure {
         let outside = matches!(e.type_, ServiceType::LoadBalancer | ServiceType::NodePort);
-        if outside && (s.auth.is_none() || tls.is_none()) {
-            let missing = match (s.auth.is_none(), tls.is_none()) {
+        let no_auth = s.auth.is_none() || !renders_on("auth", &targets);
+        let no_tls = tls.is_none() || !renders_on("tls", &targets);
+        if outside && (no_auth || no_tls) {
+            let missing = match (no_auth, no_tls) {
                 (true, true) => "no password and no TLS",
                 (true, false) => "no password",
                 _ => "no TLS",
@@ -122,6 +122,7 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             out.push(d);
         }
     }
+    effects::check(l, r, out);
     unreadable_memory(l, r, out);
     replication_operator(l, r, out);
     if let Shape::Failover(f) = &s.shape {
@@ -175,9 +176,25 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
     let wal = matches!(&s.shape, Shape::Failover(f) if f.wal.is_some());
     if durable && s.backup.is_none() && !wal {
+        let targets = Target::of(&s.shape, s.outputs.as_ref());
+        // Recommend `backup` only where it renders a backup; elsewhere say what is left.
+        let help = match targets.iter().find(|t| !renders_on("backup", &[**t])) {
+            None => "RDB and AOF live on the same volume as the data: add `backup: {schedule: \"0 */6 * * *\", retentionDays: 7, size}` (seed 002 backs up every 6 hours and keeps 7 days)".to_string(),
+            Some(t) => format!(
+                "RDB and AOF live on the same volume as the data, and rkv renders no backup for {}: snapshot the data volumes (VolumeSnapshot) or copy `redis-cli --rdb` dumps off the cluster yourself",
+                t.describe()
+            ),
+        };
         out.push(
-            l.diag(codes::RKV172, &r.origin("use"), format!("`{}` is declared `durable` but has no backup schedule", r.name))
-                .help("RDB and AOF live on the same volume as the data: add `backup: {schedule: \"0 */6 * * *\", retentionDays: 7, size}` (seed 002 backs up every 6 hours and keeps 7 days)"),
+            l.diag(
+                codes::RKV172,
+                &r.origin("use"),
+                format!(
+                    "`{}` is declared `durable` but has no backup schedule",
+                    r.name
+                ),
+            )
+            .help(help),
         );
     }
     let Some(helm) = s.outputs.as_ref().and_then(|o| o.helm.as_ref()) else {
@@ -219,37 +236,54 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Findings only the cluster shape has (RKV140-RKV149): what its pods, probes,
+/// RKV140: with mutual TLS the probes and Jobs rkv renders itself (the kustomize
+/// Deployment's and StatefulSet's) need a client certificate; the operators and charts
+/// present the server's own.
+fn mutual_tls(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    let s = &r.spec;
+    let targets = Target::of(&s.shape, s.outputs.as_ref());
+    let Some(t) = s.tls.as_ref() else { return };
+    if !t.mutual || t.client_secret.is_some() {
+        return;
+    }
+    let help = if targets.contains(&Target::Cluster) {
+        "the probes, the exporter, the cluster-init and backup Jobs must present a client certificate: name the Secret in `tls.clientSecret` (or set `mutual: false`)"
+    } else if targets.contains(&Target::Standalone) {
+        "the readiness probe and the backup Job must present a client certificate: name the Secret in `tls.clientSecret` (or set `mutual: false`)"
+    } else {
+        return;
+    };
+    out.push(
+        l.diag(
+            codes::RKV140,
+            &r.at("tls", "/mutual"),
+            "mutual TLS is on but `tls.clientSecret` is not set",
+        )
+        .help(help),
+    );
+}
+
+/// Findings only the cluster shape has (RKV141-RKV149): what its pods, probes,
 /// exporter and Jobs need from TLS and ports.
 fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     let s = &r.spec;
     if !matches!(s.shape, Shape::Cluster(_)) {
         return;
     }
-    if let Some(t) = &s.tls {
-        if t.mutual && t.client_secret.is_none() {
-            out.push(
-                l.diag(
-                    codes::RKV140,
-                    &r.at("tls", "/mutual"),
-                    "mutual TLS is on but `tls.clientSecret` is not set",
-                )
-                .help("the probes, the exporter, the cluster-init and backup Jobs must present a client certificate: name the Secret in `tls.clientSecret` (or set `mutual: false`)"),
-            );
-        }
-        if t.plaintext_port {
-            out.push(
-                l.diag(
-                    codes::RKV142,
-                    &r.at("tls", "/plaintextPort"),
-                    format!(
-                        "the cluster shape serves TLS on `redis.port` ({}) and has no second port for plaintext",
-                        s.redis.port
-                    ),
-                )
-                .help("set `plaintextPort: false`; cluster clients, the bus and replication all use TLS"),
-            );
-        }
+    // A fact of the kustomize StatefulSet; the chart's plaintext port is RKV107's.
+    let kustomize = Target::of(&s.shape, s.outputs.as_ref()).contains(&Target::Cluster);
+    if kustomize && s.tls.as_ref().is_some_and(|t| t.plaintext_port) {
+        out.push(
+            l.diag(
+                codes::RKV142,
+                &r.at("tls", "/plaintextPort"),
+                format!(
+                    "the cluster shape serves TLS on `redis.port` ({}) and has no second port for plaintext",
+                    s.redis.port
+                ),
+            )
+            .help("set `plaintextPort: false`; cluster clients, the bus and replication all use TLS"),
+        );
     }
     let bus = u32::from(s.redis.port) + 10000;
     if bus > 65535 {

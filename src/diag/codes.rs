@@ -221,9 +221,6 @@ codes! {
         "Without `auth`, any pod the NetworkPolicies let in has full access to the data and \
          to commands such as FLUSHALL and CONFIG. Add `auth.passwordSecret` naming a Secret \
          (for the failover shape its key must be `password`).";
-    RKV102 Warning "TLS is on but the plaintext port stays open"
-        "With `tls.plaintextPort: true` clients can bypass TLS on the plaintext port. Set \
-         `plaintextPort: false` once every client speaks TLS (rkv then writes `port 0`).";
     RKV103 Error "a LoadBalancer or NodePort exposes Redis without auth and TLS (error unless `exposure.acceptInsecure` gives a reason)"
         "A LoadBalancer or NodePort Service makes Redis reachable from outside the cluster; \
          without a password and TLS anyone on that network reads and writes the data. Add \
@@ -241,6 +238,14 @@ codes! {
         "A label value is at most 63 characters of letters, digits, `-`, `_` and `.`, \
          starting and ending with a letter or digit; a key is the same with an optional DNS \
          `prefix/`. The API server refuses every object carrying a bad label.";
+    RKV107 Error "a field has no effect for the shape and target it renders to"
+        "Every spec field either changes what rkv renders for the shape and target the \
+         topology compiles to, or is refused: the table of effects (README: What each field \
+         does where; `src/target/effects.rs`) says which, and why. Remove the field, or use \
+         the shape or target the help line names; a field that needs another to take effect \
+         (an exporter for alerts, a LoadBalancer for a hostname, a volume for AOF) says so. \
+         TLS's plaintext port is refused on every target but the cluster (RKV142): rkv \
+         serves TLS on `redis.port` and closes the plaintext port.";
     RKV110 Error "a disruption budget override that is unsafe (with an eviction set that breaks the topology) or blocks every drain"
         "rkv computes the PodDisruptionBudget that lets node drains proceed without losing a \
          shard, a primary majority or the last copy of the data. An override in `disruption` \
@@ -313,10 +318,12 @@ codes! {
         "No CustomResourceDefinition in the `--crds` directory defines this kind and \
          version, so the object was not checked. Add the operator's CRD file to the \
          directory.";
-    RKV140 Error "a cluster with mutual TLS has no client certificate Secret for its probes, exporter and Jobs"
-        "With `tls.mutual` every client must present a certificate, including rkv's probes, \
-         the metrics exporter and the cluster-init and backup Jobs. Name the Secret in \
-         `tls.clientSecret`, or set `mutual: false`.";
+    RKV140 Error "mutual TLS without a client certificate Secret for the probes, exporter and Jobs rkv renders (standalone, cluster)"
+        "With `tls.mutual` every client must present a certificate, including the probes, the \
+         metrics exporter and the Jobs rkv renders itself (the standalone Deployment's \
+         readiness probe and backup Job; the cluster's init and backup Jobs). Name the Secret \
+         in `tls.clientSecret`, or set `mutual: false`. The operators and the Bitnami charts \
+         present the server certificate instead.";
     RKV141 Error "a cluster's bus port (redis.port + 10000) is above 65535"
         "Redis Cluster's bus listens on the data port + 10000, which must be a TCP port. Use \
          a `redis.port` of 55535 or less.";

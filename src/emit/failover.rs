@@ -12,7 +12,6 @@
 //! two PodDisruptionBudgets (the operator's own PDBs are disabled), and no Secret value
 //! is ever written.
 
-mod application;
 mod applier;
 mod kafka;
 mod policy;
@@ -22,8 +21,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
+use super::backup::{self, Peers, Source};
 use super::inventory::{Exec, Inventory, Made, Maker, Password, RedisAccess, SentinelAccess};
-use super::{EmitError, Emitted, Object, pdb};
+use super::{EmitError, Emitted, Object, alerts, exposure, pdb};
 use crate::plan::model::Plan;
 use crate::spec::Failover;
 use crate::target::spotahome;
@@ -36,11 +36,74 @@ pub fn emit(plan: &Plan, f: &Failover) -> Result<Emitted, EmitError> {
         out.extend(applier::objects(plan, wal)?);
         out.extend(kafka::objects(plan, wal)?);
     }
-    out.extend(application::application(plan)?);
+    if let Some(b) = &plan.spec.backup {
+        out.extend(backup::objects(&backup_job(plan, b))?);
+    }
+    out.extend(alerts::prometheus_rule(plan, &alert_scope(plan), "redis")?);
+    out.extend(exposure::service(
+        plan,
+        "redis",
+        primary(plan),
+        vec![format!(
+            "The primary only (`{}: master`, kept by the operator after every failover).",
+            spotahome::ROLE_LABEL
+        )],
+    )?);
+    out.extend(exposure::policy(
+        plan,
+        LabelSelector {
+            match_labels: Some(primary(plan)),
+            ..Default::default()
+        },
+    )?);
     Ok(Emitted {
         objects: out,
         inventory: inventory(plan, f),
     })
+}
+
+/// The operator's Redis pods `rfr-<name>-<i>` and their claims `redis-data-rfr-<name>-<i>`.
+fn alert_scope(plan: &Plan) -> alerts::Scope {
+    let sts = spotahome::redis_statefulset(&plan.name);
+    alerts::Scope {
+        pods: format!("{sts}-[0-9]+"),
+        claims: format!("{}-{sts}-[0-9]+", redisfailover::DATA_CLAIM),
+        cluster: false,
+    }
+}
+
+/// The operator's labels of the Redis pod that is the primary now.
+fn primary(plan: &Plan) -> BTreeMap<String, String> {
+    let mut m = operator_selector(plan, Some("redis"));
+    m.insert(spotahome::ROLE_LABEL.into(), "master".into());
+    m
+}
+
+/// The backup asks the operator's Sentinel Service for the primary (Spotahome's Sentinels
+/// have no password, and there is no TLS).
+fn backup_job<'a>(plan: &'a Plan, b: &'a crate::spec::Backup) -> backup::Job<'a> {
+    backup::Job {
+        plan,
+        backup: b,
+        source: Source::Sentinel {
+            host: format!(
+                "{}.{}.svc",
+                spotahome::sentinel_name(&plan.name),
+                plan.namespace
+            ),
+            port: spotahome::SENTINEL_PORT,
+            master: spotahome::MASTER_NAME.into(),
+            auth: false,
+        },
+        tls: None,
+        peers: Peers {
+            redis: operator_pods(plan, "redis"),
+            sentinel: Some(operator_pods(plan, "sentinel")),
+            admit: true,
+        },
+        pod_labels: Default::default(),
+        image: plan.spec.redis.image.clone(),
+    }
 }
 
 /// What the operator makes from the RedisFailover, by its naming rules.
@@ -93,6 +156,12 @@ fn inventory(plan: &Plan, f: &Failover) -> Inventory {
         data_pods,
         claims,
         applier: f.wal.as_ref().map(|_| applier::name(plan)),
+        services: exposure::entry(plan).into_iter().collect(),
+        alerts: match &plan.spec.monitoring {
+            Some(m) if m.alerts && m.exporter.is_some() => alerts::rules(plan, &alert_scope(plan)),
+            _ => Vec::new(),
+        },
+        backup: plan.spec.backup.as_ref().map(|_| backup::inventory(plan)),
         ..Inventory::default()
     }
 }

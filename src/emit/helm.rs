@@ -21,15 +21,17 @@
 //! NetworkPolicy here, the chart's own `networkPolicy` (enabled, `allowExternal: false`)
 //! is the deny-by-default policy of its pods.
 
-pub mod alerts;
 pub mod values;
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::inventory::{Exec, Inventory, Made, Maker, Password, RedisAccess, SentinelAccess};
-use super::{EmitError, Emitted, Object, common};
+use super::backup::{self, ClientTls, Peers, Source};
+use super::inventory::{
+    Exec, Inventory, Made, Maker, Password, RedisAccess, SentinelAccess, ServiceEntry,
+};
+use super::{EmitError, Emitted, Object, common, exposure, network};
 use crate::bundle::helm_dir;
 use crate::plan::model::Plan;
 use crate::spec::HelmOutput;
@@ -124,10 +126,33 @@ pub fn emit(plan: &Plan, h: &HelmOutput, workload: Workload<'_>) -> Result<Emitt
     let release_file = release.file_name();
     let release = release.at_path(format!("{dir}/{release_file}"));
 
+    // The backup beside the release, and rkv's default deny over its own pods (the
+    // chart's policy covers only the chart's).
+    let mut extra = Vec::new();
+    if let Some(b) = &plan.spec.backup {
+        extra.extend(backup::objects(&backup_job(plan, workload, b))?);
+        extra.push(network::default_deny(plan)?);
+        extra.push(network::allow_dns(plan)?);
+    }
+    let extra: Vec<Object> = extra
+        .into_iter()
+        .map(|o| {
+            let file = o.file_name();
+            o.at_path(format!("{dir}/{file}"))
+        })
+        .collect();
+    let mut resources = vec![release_file, source_file];
+    resources.extend(
+        extra
+            .iter()
+            .filter_map(|o| o.path.as_deref())
+            .filter_map(|p| p.rsplit_once('/'))
+            .map(|(_, f)| f.to_string()),
+    );
     let mut labels = common::labels(plan, "helm-values");
     labels.retain(|_, v| !v.is_empty());
     let kustomization = Kustomization {
-        resources: vec![release_file, source_file],
+        resources,
         config_map_generator: vec![Generator {
             name: values_cm,
             namespace: h.namespace.clone(),
@@ -154,18 +179,76 @@ pub fn emit(plan: &Plan, h: &HelmOutput, workload: Workload<'_>) -> Result<Emitt
             }],
         }],
     };
+    let mut objects = vec![
+        values,
+        source,
+        release,
+        Object::new("Kustomization", &kustomization)?.at_path(format!("{dir}/kustomization.yaml")),
+        Object::new("kustomize configuration", &name_ref)?
+            .at_path(format!("{dir}/kustomizeconfig.yaml")),
+    ];
+    objects.extend(extra);
     Ok(Emitted {
-        objects: vec![
-            values,
-            source,
-            release,
-            Object::new("Kustomization", &kustomization)?
-                .at_path(format!("{dir}/kustomization.yaml")),
-            Object::new("kustomize configuration", &name_ref)?
-                .at_path(format!("{dir}/kustomizeconfig.yaml")),
-        ],
+        objects,
         inventory: inventory(plan, &h.release, workload),
     })
+}
+
+/// The backup of a chart's Redis: the standalone chart's master Service, the primary
+/// Sentinel names (the chart's Sentinels share the Redis password), or every node of the
+/// redis-cluster chart. The chart presents the server certificate everywhere, and so does
+/// the backup; its `networkPolicy` admits pods labelled `<fullname>-client: "true"`.
+fn backup_job<'a>(
+    plan: &'a Plan,
+    workload: Workload<'_>,
+    b: &'a crate::spec::Backup,
+) -> backup::Job<'a> {
+    let ns = &plan.namespace;
+    let port = plan.spec.redis.port;
+    let [client, headless] = helm::services(workload, &plan.name);
+    let source = match workload {
+        Workload::Standalone => Source::Direct {
+            host: format!("{client}.{ns}.svc"),
+            port,
+        },
+        Workload::Sentinel(r) => Source::Sentinel {
+            host: format!("{client}.{ns}.svc"),
+            port: helm::SENTINEL_PORT,
+            master: r
+                .sentinel
+                .master_name
+                .clone()
+                .unwrap_or_else(|| helm::DEFAULT_MASTER_SET.into()),
+            auth: plan.spec.auth.is_some(),
+        },
+        Workload::Cluster(_) => {
+            let sts = helm::statefulset(workload, &plan.name);
+            Source::Cluster {
+                nodes: (0..plan.data_pods)
+                    .map(|i| format!("{sts}-{i}.{headless}.{ns}.svc.cluster.local"))
+                    .collect(),
+                port,
+            }
+        }
+    };
+    let chart = workload.chart();
+    let sentinel = matches!(workload, Workload::Sentinel(_));
+    backup::Job {
+        plan,
+        backup: b,
+        source,
+        tls: plan.spec.tls.as_ref().map(|t| ClientTls {
+            secret: t.server_secret.clone(),
+            only_ca: false,
+        }),
+        peers: Peers {
+            redis: values::chart_pods(plan, chart, None),
+            sentinel: sentinel.then(|| values::chart_pods(plan, chart, None)),
+            admit: false,
+        },
+        pod_labels: BTreeMap::from([(format!("{}-client", plan.name), "true".to_string())]),
+        image: plan.spec.redis.image.clone(),
+    }
 }
 
 /// What the chart makes from the release (`fullnameOverride` is the topology's name),
@@ -207,7 +290,7 @@ fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
     });
     let chart = workload.chart();
     let alerts = match &plan.spec.monitoring {
-        Some(m) if m.alerts && m.exporter.is_some() => alerts::rules(plan, chart),
+        Some(m) if m.alerts && m.exporter.is_some() => values::alert_rules(plan, chart),
         _ => Vec::new(),
     };
     Inventory {
@@ -242,6 +325,12 @@ fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
         },
         data_pods: pods,
         alerts,
+        services: match (workload, exposure::entry(plan)) {
+            // `exposure` turns the standalone chart's master Service outside.
+            (Workload::Standalone, Some(e)) => vec![ServiceEntry { name: client, ..e }],
+            _ => Vec::new(),
+        },
+        backup: plan.spec.backup.as_ref().map(|_| backup::inventory(plan)),
         ..Inventory::default()
     }
 }

@@ -8,9 +8,13 @@
 //! plans and inventories. Invariant: emitting is a pure function of the plan — no
 //! clock, no environment, no I/O.
 
+pub mod alerts;
+pub mod application;
 pub mod auth;
+pub mod backup;
 pub mod cluster;
 pub mod common;
+pub mod exposure;
 pub mod failover;
 pub mod helm;
 pub mod inventory;
@@ -21,6 +25,7 @@ pub mod replication;
 pub mod runbook;
 pub mod security;
 pub mod standalone;
+pub mod tls;
 
 pub use crate::bundle::Object;
 use crate::bundle::SerializeError;
@@ -75,6 +80,8 @@ pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
             Shape::Failover(f) => failover::emit(plan, f)?,
             Shape::Replication(r) => replication::emit(plan, r)?,
         });
+        // A site's Argo CD Application syncs its kustomize tree.
+        out.objects.extend(application::application(plan)?);
     }
     if let Some(h) = &plan.outputs.helm {
         // The failover shape has no chart: the checks refuse it (RKV173) before a plan.

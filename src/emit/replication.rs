@@ -20,17 +20,18 @@ use k8s_openapi::api::core::v1::{
     Affinity, EnvVarSource, Probe, SecretKeySelector, TopologySpreadConstraint,
 };
 
+use super::backup::{self, ClientTls, Peers, Source};
 use super::common::{self, meta};
 use super::inventory::{Exec, Inventory, Made, Maker, Password, RedisAccess, SentinelAccess};
 use super::{EmitError, Emitted, Object, pdb};
-use crate::emit::{placement, security};
+use crate::emit::{alerts, placement, security, tls};
 use crate::plan::model::{Budget, Plan};
 use crate::spec::Replication;
 use crate::target::opstree;
 use crate::target::opstree::{
     DEFAULT_SENTINEL_IMAGE, KubernetesConfig, Pdb, RedisConfig, RedisExporter, RedisReplication,
     RedisReplicationSpec, RedisSecret, RedisSentinel, RedisSentinelConfig, RedisSentinelSpec,
-    Storage, VolumeClaimTemplate,
+    Storage, TLS_DIR, TlsConfig, TlsSecret, VolumeClaimTemplate,
 };
 
 /// Component label of the Redis pods (primary and replicas).
@@ -46,12 +47,87 @@ pub fn emit(plan: &Plan, shape: &Replication) -> Result<Emitted, EmitError> {
         replication(plan, shape)?,
         sentinel(plan, shape)?,
     ];
+    if let Some(t) = &plan.spec.tls {
+        out.push(config::sentinel_config_map(plan, t)?);
+        let names = crate::plan::tls::server_names(plan)
+            .into_iter()
+            .map(|n| n.name);
+        out.extend(tls::certificates(plan, t, SERVER, names.collect())?);
+    }
     out.extend(service::external(plan)?);
     out.extend(network::policies(plan, shape)?);
+    if let Some(b) = &plan.spec.backup {
+        out.extend(backup::objects(&backup_job(plan, shape, b))?);
+    }
+    out.extend(alerts::prometheus_rule(plan, &alert_scope(plan), SERVER)?);
     Ok(Emitted {
         objects: out,
         inventory: inventory(plan, shape),
     })
+}
+
+/// The operator's Redis pods `<name>-<i>` and their claims, named after the StatefulSet
+/// (`<name>-<name>-<i>`).
+fn alert_scope(plan: &Plan) -> alerts::Scope {
+    alerts::Scope {
+        pods: format!("{}-[0-9]+", plan.name),
+        claims: format!("{0}-{0}-[0-9]+", plan.name),
+        cluster: false,
+    }
+}
+
+/// `spec.TLS` of both CRs: the server Secret, whose files the operator's Redis, Sentinel,
+/// exporter, probes and own client all use.
+fn tls_config(plan: &Plan) -> Option<TlsConfig> {
+    plan.spec.tls.as_ref().map(|t| TlsConfig {
+        ca: "ca.crt".into(),
+        cert: "tls.crt".into(),
+        key: "tls.key".into(),
+        secret: TlsSecret {
+            secret_name: t.server_secret.clone(),
+        },
+    })
+}
+
+/// redis-cli flags inside the operator's pods: the certificate it mounts at `/tls`.
+fn cli_flags() -> String {
+    format!("--tls --cacert {TLS_DIR}/ca.crt --cert {TLS_DIR}/tls.crt --key {TLS_DIR}/tls.key")
+}
+
+/// The backup asks the operator's Sentinel Service for the primary. The operator's own
+/// probes and connections present the server certificate (it has no client one), so the
+/// backup does too.
+fn backup_job<'a>(
+    plan: &'a Plan,
+    shape: &Replication,
+    b: &'a crate::spec::Backup,
+) -> backup::Job<'a> {
+    backup::Job {
+        plan,
+        backup: b,
+        source: Source::Sentinel {
+            host: format!(
+                "{}.{}.svc",
+                opstree::sentinel_statefulset(&plan.name),
+                plan.namespace
+            ),
+            port: opstree::SENTINEL_PORT,
+            master: master_group(plan, shape),
+            // rkv's RedisSentinel names no password Secret: its Sentinels have none.
+            auth: false,
+        },
+        tls: plan.spec.tls.as_ref().map(|t| ClientTls {
+            secret: t.server_secret.clone(),
+            only_ca: false,
+        }),
+        peers: Peers {
+            redis: common::selector(plan, SERVER),
+            sentinel: Some(common::selector(plan, SENTINEL)),
+            admit: true,
+        },
+        pod_labels: Default::default(),
+        image: plan.spec.redis.image.clone(),
+    }
 }
 
 /// What the operator makes from the two CRs, by its naming rules.
@@ -83,7 +159,7 @@ fn inventory(plan: &Plan, shape: &Replication) -> Inventory {
         made,
         redis: Some(RedisAccess {
             exec: Exec::new(format!("pod/{name}-0"), None),
-            tls_flags: None,
+            tls_flags: plan.spec.tls.as_ref().map(|_| cli_flags()),
             password: Password::Env,
         }),
         sentinels: Some(SentinelAccess {
@@ -95,7 +171,17 @@ fn inventory(plan: &Plan, shape: &Replication) -> Inventory {
         data_pods,
         sentinel_pods,
         services: service::entry(plan).into_iter().collect(),
+        backup: plan.spec.backup.as_ref().map(|_| backup::inventory(plan)),
+        alerts: alert_rules(plan),
         ..Inventory::default()
+    }
+}
+
+/// The rules of the PrometheusRule rkv renders, for the runbook.
+fn alert_rules(plan: &Plan) -> Vec<crate::target::monitoring::Rule> {
+    match &plan.spec.monitoring {
+        Some(m) if m.alerts && m.exporter.is_some() => alerts::rules(plan, &alert_scope(plan)),
+        _ => Vec::new(),
     }
 }
 
@@ -201,6 +287,7 @@ fn replication(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
             affinity: affinity(plan, SERVER),
             topology_spread_constraints: spread(plan, SERVER),
             pdb: operator_pdb(plan.data_budget.as_ref()),
+            tls: tls_config(plan),
         },
     };
     let mut comment = vec![
@@ -252,12 +339,18 @@ fn sentinel(plan: &Plan, shape: &Replication) -> Result<Object, EmitError> {
                     }),
                     ..Default::default()
                 }),
+                additional_sentinel_config: plan
+                    .spec
+                    .tls
+                    .as_ref()
+                    .map(|_| config::sentinel_config_name(plan)),
             },
             pod_security_context: Some(security::data_pod(plan.run_as_user)),
             security_context: Some(security::container_writable_root()),
             affinity: affinity(plan, SENTINEL),
             topology_spread_constraints: spread(plan, SENTINEL),
             pdb: operator_pdb(plan.sentinel_budget.as_ref()),
+            tls: tls_config(plan),
         },
     };
     let mut comment = vec![format!(

@@ -14,10 +14,11 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::backup::{self, ClientTls, Peers, Source};
 use super::common::{self, labels, meta, selector, selector_labels};
 use super::inventory::{Exec, Inventory, Password, RedisAccess, ServiceEntry};
-use super::{EmitError, Emitted, Object, network};
-use crate::emit::{auth, security};
+use super::{EmitError, Emitted, Object, exposure, network};
+use crate::emit::{auth, security, tls};
 use crate::plan::model::Plan;
 use crate::plan::settings::redis_args;
 
@@ -36,10 +37,52 @@ pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
         selector(plan, COMPONENT),
         &[plan.spec.redis.port],
     )?);
+    out.extend(exposure::service(
+        plan,
+        COMPONENT,
+        selector_labels(plan, COMPONENT),
+        vec!["The Deployment's one Redis pod, outside the cluster.".into()],
+    )?);
+    out.extend(exposure::policy(plan, selector(plan, COMPONENT))?);
+    if let Some(b) = &plan.spec.backup {
+        out.extend(backup::objects(&backup_job(plan, b))?);
+    }
+    if let Some(t) = &plan.spec.tls {
+        let names = crate::plan::tls::server_names(plan)
+            .into_iter()
+            .map(|n| n.name);
+        out.extend(tls::certificates(plan, t, COMPONENT, names.collect())?);
+    }
     Ok(Emitted {
         objects: out,
         inventory: inventory(plan),
     })
+}
+
+/// The backup reads the one Redis through its Service.
+fn backup_job<'a>(plan: &'a Plan, b: &'a crate::spec::Backup) -> backup::Job<'a> {
+    backup::Job {
+        plan,
+        backup: b,
+        source: Source::Direct {
+            host: format!("{}.{}.svc", plan.name, plan.namespace),
+            port: plan.spec.redis.port,
+        },
+        tls: plan.spec.tls.as_ref().map(|t| ClientTls {
+            secret: t
+                .client_secret
+                .clone()
+                .unwrap_or_else(|| t.server_secret.clone()),
+            only_ca: t.client_secret.is_none(),
+        }),
+        peers: Peers {
+            redis: selector(plan, COMPONENT),
+            sentinel: None,
+            admit: true,
+        },
+        pod_labels: Default::default(),
+        image: plan.spec.redis.image.clone(),
+    }
 }
 
 /// One pod of a Deployment (its name is random), reached through the Deployment.
@@ -48,7 +91,7 @@ fn inventory(plan: &Plan) -> Inventory {
     Inventory {
         redis: Some(RedisAccess {
             exec: Exec::new(format!("deploy/{}", plan.name), Some("redis")),
-            tls_flags: None,
+            tls_flags: plan.spec.tls.as_ref().map(|t| tls::cli_flags(t).join(" ")),
             password: Password::ExactFile(auth::PASSWORD_FILE),
         }),
         claims: if persistent {
@@ -56,14 +99,17 @@ fn inventory(plan: &Plan) -> Inventory {
         } else {
             Vec::new()
         },
-        services: vec![ServiceEntry {
+        services: std::iter::once(ServiceEntry {
             name: plan.name.clone(),
             namespace: plan.namespace.clone(),
             ports: vec![plan.spec.redis.port],
             type_: Some("ClusterIP"),
             hostname: None,
             external: false,
-        }],
+        })
+        .chain(exposure::entry(plan))
+        .collect(),
+        backup: plan.spec.backup.as_ref().map(|_| backup::inventory(plan)),
         ..Inventory::default()
     }
 }
@@ -75,6 +121,18 @@ fn data_claim(plan: &Plan) -> String {
 fn deployment(plan: &Plan) -> Result<Object, EmitError> {
     let port = plan.spec.redis.port;
     let persistent = plan.spec.persistence.as_ref().is_some_and(|p| p.enabled);
+    let tls = plan.spec.tls.as_ref();
+    let mut args = redis_args(plan);
+    if let Some(t) = tls {
+        // `redis_args` starts with `--port <port>`: TLS takes that port, plaintext closes.
+        args.splice(0..2, tls::server_args(t, port));
+    }
+    let flags = tls.map(tls::cli_flags).unwrap_or_default();
+    let sep = if flags.is_empty() { "" } else { " " };
+    let ping = format!(
+        "redis-cli{sep}{} -h 127.0.0.1 -p {port} ping | grep -q PONG",
+        flags.join(" ")
+    );
     let volume = Volume {
         name: "data".into(),
         persistent_volume_claim: persistent.then(|| PersistentVolumeClaimVolumeSource {
@@ -95,13 +153,16 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         ],
         None => vec!["redis-server".into()],
     };
-    let ping = "redis-cli ping | grep -q PONG";
     let mut mounts = vec![VolumeMount {
         name: "data".into(),
         mount_path: "/data".into(),
         ..Default::default()
     }];
     let mut volumes = vec![volume];
+    if let Some(t) = tls {
+        mounts.extend(tls::mounts());
+        volumes.extend(tls::volumes(t));
+    }
     if let Some(a) = &plan.spec.auth {
         mounts.push(auth::mount());
         volumes.push(auth::volume(&a.password_secret));
@@ -110,7 +171,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         name: "redis".into(),
         image: Some(plan.spec.redis.image.clone()),
         command: Some(command),
-        args: Some(redis_args(plan)),
+        args: Some(args),
         ports: Some(vec![ContainerPort {
             name: Some("redis".into()),
             container_port: port.into(),
@@ -123,9 +184,9 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
                     "sh".into(),
                     "-c".into(),
                     if plan.spec.auth.is_some() {
-                        auth::cli(ping)
+                        auth::cli(&ping)
                     } else {
-                        ping.into()
+                        ping
                     },
                 ]),
             }),

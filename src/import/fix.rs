@@ -29,6 +29,25 @@ fn sentinel_pointer(shape: &Shape) -> &'static str {
     }
 }
 
+/// RKV107: the field changes nothing on the target the spec renders to, so import leaves
+/// it out (its default is what the target does).
+fn drop_field(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
+    let rest = d.path.strip_prefix("spec.")?;
+    let mut spec = serde_json::to_value(&draft.topology.spec).ok()?;
+    let (parent, last) = match rest.rsplit_once('.') {
+        Some((p, l)) => (format!("/{}", p.replace('.', "/")), l),
+        None => (String::new(), rest),
+    };
+    spec.pointer_mut(&parent)?.as_object_mut()?.remove(last)?;
+    draft.topology.spec = serde_json::from_value(spec).ok()?;
+    let pointer = format!("/spec/{}", rest.replace('.', "/"));
+    draft.notes.clear_under(&pointer);
+    draft
+        .notes
+        .changed(&pointer, format!("RKV107: {}; left out", d.message));
+    Some(format!("`{rest}` left out: it has no effect there"))
+}
+
 /// Resolves one error finding; the text says what changed.
 pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
     let spec = &mut draft.topology.spec;
@@ -51,7 +70,8 @@ pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
                 "the source's budget{from} dropped: rkv's own budget over the pods applies"
             ))
         }
-        codes::RKV142 | codes::RKV102 => {
+        codes::RKV107 => drop_field(d, draft),
+        codes::RKV142 => {
             let tls = spec.tls.as_mut()?;
             if !tls.plaintext_port {
                 return None;

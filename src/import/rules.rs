@@ -130,7 +130,7 @@ pub const RULES: &[Rule] = &[
     Rule { kinds: &[], path: &["**", "redis.conf", "masterauth"], on: &[A], why: Why::Policy("replicas authenticate to their primary with the same password") },
     Rule { kinds: &[], path: &["**", "redis.conf", "protected-mode"], on: AC, why: Why::Policy("no password: protected mode would refuse every other pod; the NetworkPolicies keep others out") },
     Rule { kinds: &[], path: &["**", "redis.conf", "port"], on: AC, why: Why::Fix(codes::RKV142) },
-    Rule { kinds: &[], path: &["**", "redis.conf", "port"], on: AC, why: Why::Fix(codes::RKV102) },
+    Rule { kinds: &[], path: &["**", "redis.conf", "port"], on: AC, why: Why::Fix(codes::RKV107) },
     Rule { kinds: &[], path: &["**", "sentinel.conf", "*"], on: &[A], why: Why::Policy("the spec's Sentinel settings, written out") },
     // Services.
     Rule { kinds: &["Service"], path: &["spec", "publishNotReadyAddresses"], on: AC, why: Why::Policy("cluster peers resolve each other before they are ready") },

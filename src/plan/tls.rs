@@ -1,8 +1,8 @@
 //! The DNS names a topology's TLS server certificate must carry, and who dials each.
 //!
 //! In: a plan. Out: the names, in a fixed order, each with the reason it is needed; empty
-//! when the topology has no TLS rkv serves itself (no TLS, not a cluster, or a cluster
-//! only the Bitnami chart runs: its pods and Services have the chart's names). Invariant: the list is every name a
+//! when the topology has no TLS rkv names the objects of (no TLS, Spotahome, or only the
+//! Bitnami chart: its pods and Services have the chart's names). Invariant: the list is every name a
 //! client, peer or sidecar of the rendered objects connects by and verifies (announced pod
 //! hostnames, the client addresses handed to applications, the client Service), and no
 //! other: a certificate with exactly these names works with everything rkv renders, which
@@ -21,15 +21,116 @@ pub struct CertName {
 
 const CLUSTER_DOMAIN: &str = "cluster.local";
 
-/// The names, for a TLS cluster rkv renders itself (the kustomize tree); empty for
-/// every other topology.
+/// The names, for TLS rkv renders in the kustomize tree (the cluster, the standalone
+/// Deployment, the OT-CONTAINER-KIT resources); empty for every other topology.
 pub fn server_names(plan: &Plan) -> Vec<CertName> {
-    if plan.spec.tls.is_none()
-        || !matches!(plan.spec.shape, Shape::Cluster(_))
-        || !plan.outputs.kustomize
-    {
+    if plan.spec.tls.is_none() || !plan.outputs.kustomize {
         return Vec::new();
     }
+    match &plan.spec.shape {
+        Shape::Cluster(_) => cluster_names(plan),
+        Shape::Standalone(_) => standalone_names(plan),
+        Shape::Replication(r) => replication_names(plan, r),
+        // Spotahome has no TLS (RKV107).
+        Shape::Failover(_) => Vec::new(),
+    }
+}
+
+/// The LoadBalancer's external-dns hostname: outside clients dial it.
+fn external_hostname(plan: &Plan) -> Option<CertName> {
+    let e = plan.spec.exposure.as_ref()?;
+    if e.type_ != crate::spec::ServiceType::LoadBalancer {
+        return None;
+    }
+    Some(CertName {
+        name: e.hostname.clone()?,
+        why: "the LoadBalancer's hostname clients outside the cluster dial",
+    })
+}
+
+fn service_names(out: &mut Vec<CertName>, svc: &str, ns: &str, why: &'static str) {
+    for name in [
+        format!("{svc}.{ns}.svc"),
+        format!("{svc}.{ns}.svc.{CLUSTER_DOMAIN}"),
+    ] {
+        out.push(CertName { name, why });
+    }
+}
+
+/// The standalone Deployment: its Service (clients, the backup Job) and the hostname.
+fn standalone_names(plan: &Plan) -> Vec<CertName> {
+    let mut out = Vec::new();
+    service_names(
+        &mut out,
+        &plan.name,
+        &plan.namespace,
+        "the Service clients and the backup Job dial",
+    );
+    out.extend(external_hostname(plan));
+    out
+}
+
+/// The OT-CONTAINER-KIT resources: the operator's Services, every Redis and Sentinel pod by
+/// its headless name (replicas and Sentinels reach the primary by it when Sentinel
+/// resolves hostnames), the external Service and its hostname.
+fn replication_names(plan: &Plan, r: &crate::spec::Replication) -> Vec<CertName> {
+    let (n, ns) = (&plan.name, &plan.namespace);
+    let sentinel = crate::target::opstree::sentinel_statefulset(n);
+    let headless = crate::target::opstree::headless_service(n);
+    let mut out = Vec::new();
+    for svc in [
+        n.clone(),
+        format!("{n}-master"),
+        format!("{n}-replica"),
+        format!("{n}-additional"),
+        headless.clone(),
+    ] {
+        service_names(
+            &mut out,
+            &svc,
+            ns,
+            "a Service the operator makes over the Redis pods",
+        );
+    }
+    for svc in [
+        sentinel.clone(),
+        format!("{sentinel}-headless"),
+        format!("{sentinel}-additional"),
+    ] {
+        service_names(
+            &mut out,
+            &svc,
+            ns,
+            "a Service the operator makes over the Sentinels (the backup Job asks it for the primary)",
+        );
+    }
+    out.extend((0..r.replicas).map(|i| CertName {
+        name: format!("{n}-{i}.{headless}.{ns}.svc"),
+        why: "a Redis pod by its headless name",
+    }));
+    out.extend((0..r.sentinel.replicas).map(|i| CertName {
+        name: format!("{sentinel}-{i}.{sentinel}-headless.{ns}.svc"),
+        why: "a Sentinel pod by its headless name",
+    }));
+    if plan
+        .spec
+        .exposure
+        .as_ref()
+        .is_some_and(|e| e.type_ != crate::spec::ServiceType::ClusterIP)
+    {
+        service_names(
+            &mut out,
+            &format!("{n}-external"),
+            ns,
+            "the Service outside clients reach the primary through",
+        );
+    }
+    out.extend(external_hostname(plan));
+    out
+}
+
+/// The cluster's names.
+fn cluster_names(plan: &Plan) -> Vec<CertName> {
     let (name, ns) = (&plan.name, &plan.namespace);
     let pods: Vec<String> = (0..plan.data_pods).map(|i| format!("{name}-{i}")).collect();
     let mut out: Vec<CertName> = pods

@@ -132,6 +132,7 @@ fn apply(base: &Resolved, variant: Variant, o: &Overrides) -> Resolved {
     set("disruption", o.disruption.is_some());
     set("placement", o.placement.is_some());
     set("outputs", o.outputs.is_some());
+    set("argocd", o.argocd.is_some());
     let s = &mut r.spec;
     if let Some(v) = &o.name {
         r.name = v.clone();

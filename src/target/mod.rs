@@ -15,6 +15,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 pub mod argocd;
 pub mod cert_manager;
+pub mod effects;
 pub mod external_secrets;
 pub mod flux;
 pub mod helm;

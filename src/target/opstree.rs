@@ -41,6 +41,17 @@ pub const DEFAULT_SENTINEL_IMAGE: &str = "quay.io/opstree/redis-sentinel:v7.0.15
 /// `/etc/redis/external.conf.d/`.
 pub const ADDITIONAL_CONFIG_KEY: &str = "redis-additional.conf";
 
+/// Where the operator mounts `spec.TLS.secret` in the Redis, Sentinel and exporter
+/// containers.
+pub const TLS_DIR: &str = "/tls";
+
+/// The key of the `additionalSentinelConfig` ConfigMap the Sentinel image includes from
+/// `/etc/redis/external.conf.d/`.
+pub const SENTINEL_CONFIG_KEY: &str = "redis-sentinel-additional.conf";
+
+/// The port the operator's Services, probes and Sentinel configuration use for Redis.
+pub const REDIS_PORT: u16 = 6379;
+
 /// The master group name the operator's Sentinel uses when the CR names none.
 pub const DEFAULT_MASTER_GROUP: &str = "myMaster";
 
@@ -92,6 +103,9 @@ pub struct RedisReplicationSpec {
     pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pdb: Option<Pdb>,
+    /// TLS from a Secret the operator mounts at [`TLS_DIR`].
+    #[serde(rename = "TLS", skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
 }
 
 /// Image, resources and the password Secret of the pods.
@@ -190,6 +204,9 @@ pub struct RedisSentinelSpec {
     pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pdb: Option<Pdb>,
+    /// TLS from a Secret the operator mounts at [`TLS_DIR`].
+    #[serde(rename = "TLS", skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
 }
 
 /// What the Sentinels monitor. Every number is a string: the operator passes them to
@@ -207,4 +224,25 @@ pub struct RedisSentinelConfig {
     /// The Redis password, as an env var source (a Secret key reference).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis_replication_password: Option<EnvVarSource>,
+    /// A ConfigMap whose key [`SENTINEL_CONFIG_KEY`] the Sentinel image includes last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_sentinel_config: Option<String>,
+}
+
+/// `spec.TLS`: the Secret and the names of its three files. The operator mounts the
+/// Secret at [`TLS_DIR`], sets `TLS_MODE=true` and `REDIS_TLS_CERT`/`REDIS_TLS_CERT_KEY`
+/// (and `REDIS_TLS_CA_CERT` when `ca` is named), and its probes, exporter and own client
+/// present that certificate (internal/k8sutils statefulset.go, redis.go).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TlsConfig {
+    pub ca: String,
+    pub cert: String,
+    pub key: String,
+    pub secret: TlsSecret,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsSecret {
+    pub secret_name: String,
 }

@@ -25,6 +25,10 @@ pub const MAX_NAME: usize = 48;
 pub const SENTINEL_PORT: u16 = 26379;
 /// The key of the `auth.secretPath` Secret the operator reads the password from.
 pub const PASSWORD_KEY: &str = "password";
+/// The label the operator (1.2 and later) sets to `master` or `slave` on each Redis pod
+/// after every check; its own `rfrm-<name>` Service selects the primary by it
+/// (operator/redisfailover/service/constants.go, generator.go).
+pub const ROLE_LABEL: &str = "redisfailovers-role";
 /// `app.kubernetes.io/part-of` on every pod the operator creates.
 const PART_OF: &str = "redis-failover";
 

@@ -70,6 +70,10 @@ def suites(tier: Tier, checks: Checks, work: Path) -> dict:
     return {
         "standalone-cordum": lambda: StandaloneSuite(
             tier, checks, label="cordum/base", tree=g / "cordum" / "base").run(),
+        "standalone-tls-backup": lambda: StandaloneSuite(
+            tier, checks, label="golden/standalone-tls-exposure-backup",
+            tree=golden / "standalone-tls-exposure-backup" / "expected" / "base",
+            spec=golden / "standalone-tls-exposure-backup" / "spec.yaml").run(),
         "cluster-3x2": lambda: cluster_3x2(tier, checks, work),
         "cluster-4x3": lambda: ClusterSuite(
             tier, checks, label="golden/cluster-4x3", tree=golden / "cluster-4x3" / "expected" / "base",

@@ -271,36 +271,42 @@ def cluster_cases(rules: RuleSet, scrape_text: str, ns: str, service: str, sts_n
         ]
     a = rules.by_suffix("BackupFailed")
     if a and backup_cronjob:
-        def cron(namespace: str, cj: str, schedule: str, success: str | None, nxt: str) -> list[tuple[str, str]]:
-            t = {"namespace": namespace, "cronjob": cj, "job": "kube-state-metrics",
-                 "instance": "10.1.0.1:8080", "service": "kube-state-metrics"}
-            out = [("kube_cronjob_status_last_schedule_time" + sel(t), schedule),
-                   ("kube_cronjob_next_schedule_time" + sel(t), nxt)]
-            if success is not None:
-                out.append(("kube_cronjob_status_last_successful_time" + sel(t), success))
-            return out
-
-        hourly_ok = cron(ns, backup_cronjob, "0x59 3600x59 7200x2", "60x59 3660x59 7260x2", "3600x59 7200x59 10800x2")
-        failed_job = (f'kube_job_status_failed{{namespace="{ns}", job_name="{backup_cronjob}-29000000", '
-                      'job="kube-state-metrics"}', f"1x{n}")
-        cases += [
-            Case(a, "the newest scheduled run did not succeed (failed or partial) for over an hour",
-                 cron(ns, backup_cronjob, "0x59 3600x61", f"60x{n}", "3600x59 7200x61"), "121m", True),
-            Case(a, "the CronJob stopped running: the last success is older than two schedule intervals",
-                 cron(ns, backup_cronjob, "0x240", "60x240", "3600x240"), "200m", True),
-            Case(a, "no run ever succeeded", cron(ns, backup_cronjob, f"0x{n}", None, f"3600x{n}"), "90m", True),
-            Case(a, "every hourly run succeeded", hourly_ok, "119m", False),
-            Case(a, "a failed Job lingers after the retry succeeded", hourly_ok + [failed_job], "119m", False),
-            Case(a, "only another topology's backup fails",
-                 hourly_ok + cron("other-ns", "other-backup", "0x59 3600x61", f"60x{n}", "3600x59 7200x61"),
-                 "119m", False),
-        ]
+        cases += backup_cases(a, ns, backup_cronjob, n)
     return cases
+
+
+def backup_cases(a: str, ns: str, backup_cronjob: str, n: int) -> list[Case]:
+    """The backup alert (every shape reads the same kube-state-metrics CronJob times)."""
+    def cron(namespace: str, cj: str, schedule: str, success: str | None, nxt: str) -> list[tuple[str, str]]:
+        t = {"namespace": namespace, "cronjob": cj, "job": "kube-state-metrics",
+             "instance": "10.1.0.1:8080", "service": "kube-state-metrics"}
+        out = [("kube_cronjob_status_last_schedule_time" + sel(t), schedule),
+               ("kube_cronjob_next_schedule_time" + sel(t), nxt)]
+        if success is not None:
+            out.append(("kube_cronjob_status_last_successful_time" + sel(t), success))
+        return out
+
+    hourly_ok = cron(ns, backup_cronjob, "0x59 3600x59 7200x2", "60x59 3660x59 7260x2", "3600x59 7200x59 10800x2")
+    failed_job = (f'kube_job_status_failed{{namespace="{ns}", job_name="{backup_cronjob}-29000000", '
+                  'job="kube-state-metrics"}', f"1x{n}")
+    return [
+        Case(a, "the newest scheduled run did not succeed (failed or partial) for over an hour",
+             cron(ns, backup_cronjob, "0x59 3600x61", f"60x{n}", "3600x59 7200x61"), "121m", True),
+        Case(a, "the CronJob stopped running: the last success is older than two schedule intervals",
+             cron(ns, backup_cronjob, "0x240", "60x240", "3600x240"), "200m", True),
+        Case(a, "no run ever succeeded", cron(ns, backup_cronjob, f"0x{n}", None, f"3600x{n}"), "90m", True),
+        Case(a, "every hourly run succeeded", hourly_ok, "119m", False),
+        Case(a, "a failed Job lingers after the retry succeeded", hourly_ok + [failed_job], "119m", False),
+        Case(a, "only another topology's backup fails",
+             hourly_ok + cron("other-ns", "other-backup", "0x59 3600x61", f"60x{n}", "3600x59 7200x61"),
+             "119m", False),
+    ]
 
 
 # --- the Bitnami chart's rule values ---------------------------------------------------------
 
-def bitnami_cases(rules: RuleSet, scrape_text: str, ns: str, full: str, nodes: int) -> list[Case]:
+def bitnami_cases(rules: RuleSet, scrape_text: str, ns: str, full: str, nodes: int,
+                  backup_cronjob: str | None = None) -> list[Case]:
     n = 120
 
     def target(i: int, namespace: str = ns, name: str = full) -> dict:
@@ -345,6 +351,8 @@ def bitnami_cases(rules: RuleSet, scrape_text: str, ns: str, full: str, nodes: i
         cases += [Case(alert, what, healthy(change=change), at, True),
                   Case(alert, "every node is healthy", healthy(), at, False),
                   Case(alert, "only another namespace's release is broken", healthy() + other, at, False)]
+    if "RedisBackupFailed" in rules.alerts and backup_cronjob:
+        cases += backup_cases("RedisBackupFailed", ns, backup_cronjob, n)
     return cases
 
 

@@ -60,13 +60,16 @@ What it proves, each a named check (one fresh deployment per scenario, side by s
   timeout;
 - sentinel.failover-pdb-allows: with as many Sentinels stopped as the rendered Sentinel PDB
   lets go, a failover still happens within that bound;
-- sentinel.no-failover-beyond-pdb: with one more stopped, none happens.
+- sentinel.no-failover-beyond-pdb: with one more stopped, none happens;
+- sentinel.backup-primary (a profile with `backup`: bitnami-redis): after a failover the
+  rendered backup CronJob asks Sentinel for the primary and saves the new one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import signal
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -77,7 +80,7 @@ import yaml
 import common
 import k8s
 import suite_rules
-from harness import Abort, Scope, World, find, poll
+from harness import Abort, Scope, World, find, find_all, poll, run_job
 from resp import Conn
 
 
@@ -119,6 +122,9 @@ class Shape:
     expected_master: str | None = None
     # What the spec (profiles/<name>.yaml) asks of every Sentinel, for the values it states.
     expected: dict = field(default_factory=dict)
+    # The Service the rendered backup asks for the primary (`<host>.<ns>.svc`), when the
+    # profile renders a backup.
+    sentinel_service: str | None = None
 
 
 def profile_sentinel(profile: str) -> tuple[str | None, dict]:
@@ -458,9 +464,12 @@ def bitnami_shape(tier) -> Shape:
     shape = Shape("bitnami-redis/helm", master_set, s["quorum"], s["downAfterMilliseconds"], s["failoverTimeout"],
                   s["parallelSyncs"], pdb_max, build, eviction_takes_pod=True)
     shape.rules = {"groups": [{"name": f"{full}.rules", "rules": v["metrics"]["prometheusRule"]["rules"]}],
-                   "namespace": ns, "full": full, "nodes": nodes}
+                   "namespace": ns, "full": full, "nodes": nodes, "backup": f"{full}-backup"}
     shape.expected_master, shape.expected = profile_sentinel("bitnami-redis.yaml")
     shape.redis_conf = v.get("commonConfiguration") or ""
+    # The backup rkv renders beside the HelmRelease (helm/ as kustomize builds it).
+    shape.objects = common.objects(helm)
+    shape.sentinel_service = f"{full}.{ns}.svc"
     return shape
 
 
@@ -536,7 +545,8 @@ class SentinelSuite:
         return ""
 
     def deploy(self, scenario: str) -> Deployment:
-        w = World(self.tier, f"{self.shape.label.replace('/', '-')}-{scenario}", [])
+        # The rendered objects rkv places beside the pods (the backup's scripts ConfigMap).
+        w = World(self.tier, f"{self.shape.label.replace('/', '-')}-{scenario}", list(self.shape.objects))
         d = self.shape.build(w)
         why = poll(lambda: self.discovered(d, d.sentinels, len(d.redis) - 1) == "", 40, 0.5)
         if not why:
@@ -601,6 +611,34 @@ class SentinelSuite:
                          f"failover-timeout = {self.bound():g}s", f"promoted after {took}s" if took else "no promotion",
                          started=t0)
 
+    def scenario_backup(self) -> None:
+        """sentinel.backup-primary: after a failover, the rendered backup CronJob asks Sentinel
+        for the primary and saves that one (a loadable RDB), not the pod that was primary."""
+        cj = next((c for c in find_all(self.shape.objects, "CronJob")
+                   if c["metadata"]["labels"].get("app.kubernetes.io/component") == "backup"), None)
+        if cj is None or self.shape.sentinel_service is None:
+            return
+        d = self.deploy("backup")
+        t0 = time.monotonic()
+        took, victim = self.kill_and_watch(d, d.sentinels, self.bound() + 5)
+        if took is None:
+            raise Abort("no failover before the backup")
+        new = self.primary(d, d.sentinels[-1])
+        # The Sentinel Service: the tier has no kube-proxy; any Sentinel answers for it.
+        live = next(n for n in d.sentinels if n.pod is not new.pod)
+        d.world.set_record(self.shape.sentinel_service, [live.pod.ip])
+        code, log = run_job(d.world, cj["spec"]["jobTemplate"]["spec"], "backup-1", timeout=90)
+        vols = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"]
+        claim = next(v["persistentVolumeClaim"]["claimName"] for v in vols if "persistentVolumeClaim" in v)
+        dumps = sorted(d.world.claim(claim, None).glob("redis-*.rdb"))
+        loads = bool(dumps) and subprocess.run(["redis-check-rdb", str(dumps[0])], capture_output=True).returncode == 0
+        saved = f"saved the primary {new.pod.fqdn}" in log
+        self.scope.check("sentinel.backup-primary", code == 0 and len(dumps) == 1 and loads and saved,
+                         f"after {victim} fails over, backup.sh asks Sentinel and saves the new primary "
+                         f"({new.pod.name}): exit 0, one dump that redis-check-rdb loads",
+                         f"exit {code}, dumps {[f.name for f in dumps]}, loads {loads}; {log[-400:]}",
+                         started=t0)
+
     def stop_sentinels(self, d: Deployment, count: int) -> list[Node]:
         """Stop `count` Sentinels, never the primary's pod (its Redis is killed next)."""
         primary = self.primary(d)
@@ -660,7 +698,8 @@ class SentinelSuite:
         f = suite_rules.promtool_check(self.scope, rules, d_, r["full"])
         suite_rules.check_metrics_exist(self.scope, rules, text, r["full"])
         suite_rules.promtool_test(self.scope, rules, f, suite_rules.bitnami_cases(rules, text, r["namespace"],
-                                                                                  r["full"], r["nodes"]))
+                                                                                  r["full"], r["nodes"],
+                                                                                  r.get("backup")))
 
     def run(self) -> None:
         errors: list[str] = []
@@ -676,7 +715,8 @@ class SentinelSuite:
             return go
 
         threads = [threading.Thread(target=guard(f)) for f in
-                   (self.scenario_failover, self.scenario_pdb_allows, self.scenario_beyond_pdb, self.scenario_rules)]
+                   (self.scenario_failover, self.scenario_pdb_allows, self.scenario_beyond_pdb, self.scenario_rules,
+                    self.scenario_backup)]
         for t in threads:
             t.start()
         for t in threads:

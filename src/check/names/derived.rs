@@ -136,14 +136,30 @@ pub fn derived(t: &Topology, r: &Resolved) -> Vec<Derived> {
 
     if kustomize {
         match &s.shape {
-            Shape::Standalone(_) => standalone(&mut n, r, &name),
+            Shape::Standalone(_) => standalone(&mut n, r, &name, &ns),
             Shape::Cluster(_) => cluster(&mut n, r, &name, &ns, &part_of),
             Shape::Failover(_) => failover(&mut n, r, &name),
-            Shape::Replication(_) => replication(&mut n, r, &name),
+            Shape::Replication(_) => replication(&mut n, r, &name, &ns),
+        }
+        if !matches!(s.shape, Shape::Cluster(_)) {
+            backup(&mut n, r, &name, &part_of);
+        }
+        if let (Some(_), Variant::Site(site)) = (&r.argocd, &r.variant) {
+            n.object("Application", &SUBDOMAIN, &name, &format!("-{site}"));
         }
     }
     if let Some(h) = outputs.and_then(|o| o.helm.as_ref()) {
         helm(&mut n, r, &name, h);
+        if Workload::of(&s.shape).is_some() {
+            backup(&mut n, r, &name, &part_of);
+            if s.backup.is_some() {
+                policies(&mut n, &name, &["default-deny", "allow-dns"]);
+                // The chart's NetworkPolicy admits the backup pods by the label key
+                // `<fullname>-client`: a label key's name has the limits of a label value.
+                let key = format!("{}-client", r.name);
+                n.add("label key", RKV, &LABEL_VALUE, &name, key);
+            }
+        }
     }
     for (i, c) in s.clients.iter().enumerate() {
         let at = r.at("clients", &format!("/{i}/namespace"));
@@ -218,7 +234,72 @@ fn statefulset(
     n.add("StatefulSet", by, &STATEFULSET, src, sts);
 }
 
-fn standalone(n: &mut Names, r: &Resolved, name: &Src) {
+/// The backup of every shape but the kustomize cluster's (`emit::backup`).
+fn backup(n: &mut Names, r: &Resolved, name: &Src, part_of: &Src) {
+    if r.spec.backup.is_none() {
+        return;
+    }
+    n.object("PersistentVolumeClaim", &SUBDOMAIN, name, "-backup");
+    n.object("ConfigMap", &SUBDOMAIN, name, "-backup-scripts");
+    n.object("CronJob", &CRONJOB, name, "-backup");
+    n.object("CronJob", &CRONJOB, part_of, "-backup-retention");
+    policies(
+        n,
+        name,
+        &["backup-egress", "allow-backup", "allow-backup-sentinel"],
+    );
+}
+
+/// cert-manager Certificates into the TLS Secrets (`emit::tls`, the cluster's own): the
+/// server certificate's common name is `cn`, the client's `<name>-client`.
+fn certificates(n: &mut Names, r: &Resolved, name: &Src, ns: &Src, cn: String) {
+    let Some(t) = r.spec.tls.as_ref().filter(|t| t.cert_manager.is_some()) else {
+        return;
+    };
+    let server = Src::new(r.at("tls", "/serverSecret"), &t.server_secret);
+    n.object("Certificate", &SUBDOMAIN, &server, "");
+    n.add(
+        COMMON_NAME_KIND,
+        "cert-manager",
+        &COMMON_NAME,
+        name,
+        cn.clone(),
+    );
+    n.add(COMMON_NAME_KIND, "cert-manager", &COMMON_NAME, ns, cn);
+    if let Some(client) = &t.client_secret {
+        let client = Src::new(r.at("tls", "/clientSecret"), client);
+        n.object("Certificate", &SUBDOMAIN, &client, "");
+        let cn = format!("{}-client", r.name);
+        n.add(COMMON_NAME_KIND, "cert-manager", &COMMON_NAME, name, cn);
+    }
+}
+
+/// The PrometheusRule of an operator's shape (`emit::alerts`).
+fn alerts(n: &mut Names, r: &Resolved, name: &Src) {
+    if r.spec
+        .monitoring
+        .as_ref()
+        .is_some_and(|m| m.alerts && m.exporter.is_some())
+    {
+        n.object("PrometheusRule", &SUBDOMAIN, name, "");
+    }
+}
+
+/// `exposure` outside the cluster: the `<name>-external` Service and its policy.
+fn external(n: &mut Names, r: &Resolved, name: &Src) {
+    if r.spec
+        .exposure
+        .as_ref()
+        .is_some_and(|e| e.type_ != ServiceType::ClusterIP)
+    {
+        n.object("Service", &SERVICE, name, "-external");
+        policies(n, name, &["allow-external"]);
+    }
+}
+
+fn standalone(n: &mut Names, r: &Resolved, name: &Src, ns: &Src) {
+    external(n, r, name);
+    certificates(n, r, name, ns, format!("{}.{}.svc", r.name, r.namespace));
     n.object("Deployment", &DEPLOYMENT, name, "");
     n.object("Service", &SERVICE, name, "");
     if r.spec.persistence.as_ref().is_some_and(|p| p.enabled) {
@@ -266,29 +347,10 @@ fn cluster(n: &mut Names, r: &Resolved, name: &Src, ns: &Src, part_of: &Src) {
     }
     common_policies(n, r, name);
     policies(n, name, &["allow-peers", "allow-jobs", "jobs-egress"]);
-    if let Some(t) = &s.tls
-        && t.cert_manager.is_some()
-    {
-        let server = Src::new(r.at("tls", "/serverSecret"), &t.server_secret);
-        n.object("Certificate", &SUBDOMAIN, &server, "");
-        // The server certificate's common name is the client Service's name,
-        // `<name>-client.<namespace>.svc` (one of `plan::tls::server_names`).
-        let cn = format!("{}-client.{}.svc", r.name, r.namespace);
-        n.add(
-            COMMON_NAME_KIND,
-            "cert-manager",
-            &COMMON_NAME,
-            name,
-            cn.clone(),
-        );
-        n.add(COMMON_NAME_KIND, "cert-manager", &COMMON_NAME, ns, cn);
-        if let Some(client) = &t.client_secret {
-            let client = Src::new(r.at("tls", "/clientSecret"), client);
-            n.object("Certificate", &SUBDOMAIN, &client, "");
-            let cn = format!("{}-client", r.name);
-            n.add(COMMON_NAME_KIND, "cert-manager", &COMMON_NAME, name, cn);
-        }
-    }
+    // The server certificate's common name is the client Service's name,
+    // `<name>-client.<namespace>.svc` (one of `plan::tls::server_names`).
+    let cn = format!("{}-client.{}.svc", r.name, r.namespace);
+    certificates(n, r, name, ns, cn);
 }
 
 fn failover(n: &mut Names, r: &Resolved, name: &Src) {
@@ -310,6 +372,8 @@ fn failover(n: &mut Names, r: &Resolved, name: &Src) {
             n.add("ConfigMap", OP, &SUBDOMAIN, name, format!("{p}-{}", r.name));
         }
     }
+    external(n, r, name);
+    alerts(n, r, name);
     n.object("PodDisruptionBudget", &SUBDOMAIN, name, "-redis");
     n.object("PodDisruptionBudget", &SUBDOMAIN, name, "-sentinel");
     policies(
@@ -333,11 +397,11 @@ fn failover(n: &mut Names, r: &Resolved, name: &Src) {
     if s.monitoring.as_ref().is_some_and(|m| m.exporter.is_some()) {
         policies(n, name, &["allow-metrics"]);
     }
-    if let (Some(_), Variant::Site(site)) = (&r.argocd, &r.variant) {
-        n.object("Application", &SUBDOMAIN, name, &format!("-{site}"));
+    if f.wal.is_some() || s.backup.is_some() {
+        policies(n, name, &["default-deny", "allow-dns"]);
     }
     let Some(w) = &f.wal else { return };
-    policies(n, name, &["default-deny", "allow-dns", "applier"]);
+    policies(n, name, &["applier"]);
     n.object("Deployment", &DEPLOYMENT, name, "-applier");
     n.object("PodDisruptionBudget", &SUBDOMAIN, name, "-applier");
     // External Secrets Operator writes a Secret of the ExternalSecret's name.
@@ -400,7 +464,7 @@ fn failover(n: &mut Names, r: &Resolved, name: &Src) {
     );
 }
 
-fn replication(n: &mut Names, r: &Resolved, name: &Src) {
+fn replication(n: &mut Names, r: &Resolved, name: &Src, ns: &Src) {
     let s = &r.spec;
     let Shape::Replication(rep) = &s.shape else {
         return;
@@ -408,12 +472,11 @@ fn replication(n: &mut Names, r: &Resolved, name: &Src) {
     n.object("RedisReplication", &SUBDOMAIN, name, "");
     n.object("RedisSentinel", &SUBDOMAIN, name, "");
     n.object("ConfigMap", &SUBDOMAIN, name, "-redis-config");
-    if s.exposure
-        .as_ref()
-        .is_some_and(|e| e.type_ != ServiceType::ClusterIP)
-    {
-        n.object("Service", &SERVICE, name, "-external");
-        policies(n, name, &["allow-external"]);
+    external(n, r, name);
+    alerts(n, r, name);
+    if s.tls.is_some() {
+        n.object("ConfigMap", &SUBDOMAIN, name, "-sentinel-config");
+        certificates(n, r, name, ns, format!("{}.{}.svc", r.name, r.namespace));
     }
     common_policies(n, r, name);
     policies(n, name, &["allow-redis-peers", "allow-sentinel-peers"]);

@@ -101,15 +101,9 @@ fn alerts(ctx: &Ctx) -> Vec<Alert> {
         },
     ];
     if ctx.plan.spec.backup.is_some() {
-        let cj = format!("namespace=\"{ns}\", cronjob=\"{}\"", backup_name(ctx));
         v.push(Alert {
             name: "BackupFailed",
-            // The newest scheduled run has not succeeded (failed, or partial: backup.sh
-            // exits 2) for an hour; or no run succeeded for two schedule intervals; or none
-            // ever did. Failed Jobs that linger after a successful retry do not count.
-            expr: format!(
-                "(kube_cronjob_status_last_schedule_time{{{cj}}} > kube_cronjob_status_last_successful_time{{{cj}}}) or (time() - kube_cronjob_status_last_successful_time{{{cj}}} > 2 * (kube_cronjob_next_schedule_time{{{cj}}} - kube_cronjob_status_last_schedule_time{{{cj}}})) or (kube_cronjob_status_last_schedule_time{{{cj}}} unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{{{cj}}})"
-            ),
+            expr: crate::emit::backup::failed_expr(ns, &backup_name(ctx)),
             for_: "1h",
             severity: "warning",
             summary: "No successful Redis Cluster backup since the last scheduled run (failed, partial or not run)".into(),

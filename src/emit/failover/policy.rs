@@ -35,8 +35,8 @@ pub fn policies(plan: &Plan, f: &Failover) -> Result<Vec<Object>, EmitError> {
     let applier_pods = || here_labelled(selector_labels(plan, applier::COMPONENT));
     let mut out = Vec::new();
 
-    // rkv's own pods (the applier): the shared default deny and DNS.
-    if f.wal.is_some() {
+    // rkv's own pods (the applier, the backup Jobs): the shared default deny and DNS.
+    if f.wal.is_some() || plan.spec.backup.is_some() {
         out.push(default_deny(plan)?);
         out.push(allow_dns(plan)?);
     }

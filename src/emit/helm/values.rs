@@ -8,18 +8,24 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Capabilities, ResourceRequirements, SeccompProfile};
-use k8s_openapi::api::networking::v1::{NetworkPolicyEgressRule, NetworkPolicyIngressRule};
+use k8s_openapi::api::core::v1::{
+    Capabilities, ResourceRequirements, SeccompProfile, TopologySpreadConstraint,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::alerts;
-use crate::emit::{common, network, security};
+use crate::emit::alerts::{self, Scope};
+use crate::emit::{common, security};
 use crate::plan::model::Plan;
 use crate::plan::settings;
-use crate::spec::{Cluster, Replication};
+use crate::spec::{AntiAffinity, Cluster, Replication};
 use crate::target::helm::{CA_FILE, CERT_FILE, Chart, Image, KEY_FILE, SENTINEL_PORT, Workload};
 use crate::target::monitoring::Rule;
+
+mod reach;
+
+use reach::{RoleService, exposed_service, network_policy};
 
 /// `podSecurityContext` as the charts read it (only the keys their `values.yaml` has).
 #[derive(Debug, Clone, Serialize)]
@@ -116,6 +122,61 @@ struct Role {
     pdb: Pdb,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pod_labels: BTreeMap<String, String>,
+    /// The master Service outside the cluster (`exposure`, standalone only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service: Option<RoleService>,
+    #[serde(flatten)]
+    placement: Placement,
+}
+
+/// `placement` in the charts' keys: the anti-affinity preset (`soft`/`hard` over
+/// `kubernetes.io/hostname` among the role's own pods) and spread constraints.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Placement {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod_anti_affinity_preset: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    topology_spread_constraints: Vec<TopologySpreadConstraint>,
+}
+
+/// The chart's pods of one role, by the labels the Bitnami charts put on them
+/// (`common.labels.matchLabels` and the component of the role's StatefulSet).
+pub fn chart_pods(plan: &Plan, chart: Chart, component: Option<&str>) -> LabelSelector {
+    let mut m = BTreeMap::from([
+        (
+            "app.kubernetes.io/name".to_string(),
+            chart.name().to_string(),
+        ),
+        ("app.kubernetes.io/instance".to_string(), release(plan)),
+    ]);
+    if let Some(c) = component {
+        m.insert("app.kubernetes.io/component".into(), c.into());
+    }
+    LabelSelector {
+        match_labels: Some(m),
+        ..Default::default()
+    }
+}
+
+fn release(plan: &Plan) -> String {
+    plan.outputs
+        .helm
+        .as_ref()
+        .map_or_else(|| plan.name.clone(), |h| h.release.clone())
+}
+
+/// The spec's placement for the pods `selector` picks.
+fn placement(plan: &Plan, selector: LabelSelector) -> Placement {
+    let p = plan.spec.placement.as_ref();
+    Placement {
+        pod_anti_affinity_preset: p.map(|p| match p.anti_affinity {
+            AntiAffinity::Preferred => "soft",
+            AntiAffinity::Required => "hard",
+        }),
+        topology_spread_constraints: crate::emit::placement::spread(p, selector)
+            .unwrap_or_default(),
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,72 +220,22 @@ fn tls(plan: &Plan) -> Option<Tls> {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct NetworkPolicy {
-    enabled: bool,
-    /// `false`: only this release's pods (and `<fullname>-client: "true"` pods) plus the
-    /// exact allows below may connect.
-    allow_external: bool,
-    allow_external_egress: bool,
-    extra_ingress: Vec<NetworkPolicyIngressRule>,
-    extra_egress: Vec<NetworkPolicyEgressRule>,
-    /// Only the redis chart has a separate metrics section.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    metrics: Option<MetricsPolicy>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct MetricsPolicy {
-    allow_external: bool,
-    #[serde(rename = "ingressNSMatchLabels")]
-    ingress_ns_match_labels: BTreeMap<String, String>,
-}
-
-fn ns_labels(ns: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([("kubernetes.io/metadata.name".to_string(), ns.to_string())])
-}
-
-fn network_policy(plan: &Plan, chart: Chart, ports: &[u16]) -> NetworkPolicy {
-    let mut ingress: Vec<NetworkPolicyIngressRule> =
-        network::clients(plan, ports).into_iter().collect();
-    let exporter = exporter(plan);
-    let mut metrics = None;
-    if let (Some(mon), Some(e)) = (&plan.spec.monitoring, exporter) {
-        match chart {
-            Chart::Redis => {
-                metrics = Some(MetricsPolicy {
-                    allow_external: false,
-                    ingress_ns_match_labels: ns_labels(&mon.namespace),
-                })
-            }
-            // The redis-cluster chart has no metrics section: an exact extra rule.
-            Chart::RedisCluster => ingress.push(network::ingress(
-                vec![network::every_pod_of(&mon.namespace)],
-                vec![network::tcp(e.port)],
-            )),
-        }
-    }
-    NetworkPolicy {
-        enabled: true,
-        allow_external: false,
-        allow_external_egress: false,
-        extra_ingress: ingress,
-        // DNS to the cluster DNS only; the charts add the pod-to-pod rules themselves.
-        extra_egress: vec![network::dns()],
-        metrics,
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
 struct Metrics {
     enabled: bool,
     image: Image,
+    /// The exporter's port (`monitoring.exporter.port`); the chart's Services and the
+    /// NetworkPolicy rule follow it.
+    container_ports: MetricsPorts,
     #[serde(skip_serializing_if = "Option::is_none")]
     resources: Option<ResourceRequirements>,
     container_security_context: ContainerSecurity,
     service_monitor: Enabled,
     prometheus_rule: PrometheusRule,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct MetricsPorts {
+    http: u16,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -240,6 +251,19 @@ struct PrometheusRule {
     rules: Vec<Rule>,
 }
 
+/// The chart's rules: every pod the chart names starts with the fullname (`redis-node-0`,
+/// `redis-master-0`, `redis-0` for redis-cluster), every claim with `redis-data-`.
+pub fn alert_rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
+    alerts::rules(
+        plan,
+        &Scope {
+            pods: format!("{}-.+", plan.name),
+            claims: format!("redis-data-{}-.+", plan.name),
+            cluster: chart == Chart::RedisCluster,
+        },
+    )
+}
+
 fn exporter(plan: &Plan) -> Option<&crate::spec::Exporter> {
     plan.spec.monitoring.as_ref()?.exporter.as_ref()
 }
@@ -248,13 +272,14 @@ fn metrics(plan: &Plan, chart: Chart) -> Option<Metrics> {
     let mon = plan.spec.monitoring.as_ref()?;
     let e = mon.exporter.as_ref()?;
     let rules = if mon.alerts {
-        alerts::rules(plan, chart)
+        alert_rules(plan, chart)
     } else {
         Vec::new()
     };
     Some(Metrics {
         enabled: true,
         image: Image::parse(&e.image),
+        container_ports: MetricsPorts { http: e.port },
         resources: common::resources(e.resources.as_ref()),
         container_security_context: container_security(plan.run_as_user, chart),
         service_monitor: Enabled {
@@ -371,6 +396,8 @@ fn redis_chart(
         persistence: persistence(plan),
         pdb,
         pod_labels: BTreeMap::new(),
+        service: None,
+        placement: Placement::default(),
     };
     let no_pdb = Pdb {
         create: false,
@@ -406,7 +433,12 @@ fn redis_chart(
             // Under Sentinel there is no master StatefulSet; master.* is kept equal so
             // nothing differs if the architecture is ever switched.
             v.insert("master".into(), json!(role(None, no_pdb)));
-            v.insert("replica".into(), json!(role(Some(r.replicas), pdb(plan))));
+            // The chart's Sentinel StatefulSet `<fullname>-node`, component `node`.
+            let replica = Role {
+                placement: placement(plan, chart_pods(plan, Chart::Redis, Some("node"))),
+                ..role(Some(r.replicas), pdb(plan))
+            };
+            v.insert("replica".into(), json!(replica));
             let sentinel_image = match &s.image {
                 Some(i) => Image::parse(i),
                 None => image.sibling("redis-sentinel"),
@@ -428,7 +460,11 @@ fn redis_chart(
         }
         None => {
             v.insert("architecture".into(), json!("standalone"));
-            v.insert("master".into(), json!(role(None, no_pdb)));
+            let master = Role {
+                service: exposed_service(plan),
+                ..role(None, no_pdb)
+            };
+            v.insert("master".into(), json!(master));
             notes.push(
                 "No PodDisruptionBudget: with one pod it would either block every drain or allow the only pod to go."
                     .into(),
@@ -473,6 +509,16 @@ fn cluster_chart(
         .is_some_and(|p| p.enabled && p.aof.is_some());
     let mut redis = Map::new();
     redis.insert("automountServiceAccountToken".into(), json!(false));
+    let p = placement(plan, chart_pods(plan, Chart::RedisCluster, None));
+    if let Some(preset) = p.pod_anti_affinity_preset {
+        redis.insert("podAntiAffinityPreset".into(), json!(preset));
+    }
+    if !p.topology_spread_constraints.is_empty() {
+        redis.insert(
+            "topologySpreadConstraints".into(),
+            json!(p.topology_spread_constraints),
+        );
+    }
     redis.insert(
         "useAOFPersistence".into(),
         json!(if aof { "yes" } else { "no" }),

@@ -10,12 +10,14 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::ConfigMap;
 use minijinja::{Environment, context};
 
-use super::{SERVER, config_name};
+use super::{SENTINEL, SERVER, config_name};
 use crate::emit::common::meta;
 use crate::emit::{EmitError, Object};
 use crate::plan::model::Plan;
 use crate::plan::settings;
-use crate::target::opstree::ADDITIONAL_CONFIG_KEY;
+use crate::target::opstree::{
+    ADDITIONAL_CONFIG_KEY, REDIS_PORT, SENTINEL_CONFIG_KEY, SENTINEL_PORT, TLS_DIR,
+};
 
 const TEMPLATE: &str = include_str!("../templates/replication-redis.conf.j2");
 
@@ -60,7 +62,68 @@ fn lines(plan: &Plan) -> Vec<String> {
             _ => out.push(format!("{} {}", s.key, s.value())),
         }
     }
+    if let Some(t) = &plan.spec.tls {
+        out.extend(tls_lines(t));
+    }
     out
+}
+
+/// TLS on the Redis port, the plaintext port closed, replication over TLS. The operator's
+/// image writes TLS lines of its own (`tls-port 6379`, `tls-auth-clients optional`, and
+/// a CA path from a variable the operator does not set, so empty); this file is included
+/// last, so its lines are the ones that hold.
+fn tls_lines(t: &crate::spec::Tls) -> Vec<String> {
+    let d = TLS_DIR;
+    vec![
+        format!(
+            "# TLS from Secret `{}`, mounted by the operator at {d}.",
+            t.server_secret
+        ),
+        "port 0".into(),
+        format!("tls-port {REDIS_PORT}"),
+        format!("tls-cert-file {d}/tls.crt"),
+        format!("tls-key-file {d}/tls.key"),
+        format!("tls-ca-cert-file {d}/ca.crt"),
+        format!("tls-auth-clients {}", if t.mutual { "yes" } else { "no" }),
+        "tls-replication yes".into(),
+    ]
+}
+
+/// The ConfigMap the RedisSentinel's `additionalSentinelConfig` names, with TLS.
+pub fn sentinel_config_name(plan: &Plan) -> String {
+    format!("{}-sentinel-config", plan.name)
+}
+
+/// `redis-sentinel-additional.conf`: Sentinel serves TLS on its port and reaches Redis over
+/// TLS (`tls-replication` is what Sentinel reads for its own connections to Redis).
+pub fn sentinel_config_map(plan: &Plan, t: &crate::spec::Tls) -> Result<Object, EmitError> {
+    let d = TLS_DIR;
+    let lines = [
+        format!(
+            "# Sentinel of {}: rendered by rkv from {}.",
+            plan.name, plan.source_name
+        ),
+        format!(
+            "# TLS from Secret `{}`, mounted by the operator at {d}; included last.",
+            t.server_secret
+        ),
+        "port 0".into(),
+        format!("tls-port {SENTINEL_PORT}"),
+        format!("tls-cert-file {d}/tls.crt"),
+        format!("tls-key-file {d}/tls.key"),
+        format!("tls-ca-cert-file {d}/ca.crt"),
+        format!("tls-auth-clients {}", if t.mutual { "yes" } else { "no" }),
+        "tls-replication yes".into(),
+    ];
+    let cm = ConfigMap {
+        metadata: meta(plan, &sentinel_config_name(plan), SENTINEL),
+        data: Some(BTreeMap::from([(
+            SENTINEL_CONFIG_KEY.to_string(),
+            lines.join("\n") + "\n",
+        )])),
+        ..Default::default()
+    };
+    Ok(Object::new("ConfigMap", &cm)?)
 }
 
 /// The text of `redis-additional.conf`.

@@ -21,15 +21,15 @@ use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::{SENTINEL, SERVER};
-use crate::emit::common::{selector, selector_labels};
+use crate::emit::common::selector;
 use crate::emit::network::{
-    self, allow_clients, allow_dns, allow_metrics, cidr, default_deny, egress, every_pod_of, here,
+    self, allow_clients, allow_dns, allow_metrics, default_deny, egress, every_pod_of, here,
     ingress, named, rules, tcp,
 };
-use crate::emit::{EmitError, Object};
+use crate::emit::{EmitError, Object, exposure};
 use crate::plan::model::Plan;
-use crate::spec::{Replication, ServiceType};
-use crate::target::opstree::{ROLE_LABEL, SENTINEL_PORT};
+use crate::spec::Replication;
+use crate::target::opstree::SENTINEL_PORT;
 
 pub fn policies(plan: &Plan, shape: &Replication) -> Result<Vec<Object>, EmitError> {
     let port = plan.spec.redis.port;
@@ -103,36 +103,13 @@ fn sentinel_peers(plan: &Plan, shape: &Replication) -> Result<Object, EmitError>
     )
 }
 
-/// Connections from outside the cluster through the external Service: the spec's
-/// source ranges, or anywhere when it names none (the exposure check has already
-/// reported that, and `acceptInsecure` carries the reason).
+/// Connections from outside the cluster through the external Service, to the primary.
 fn external(plan: &Plan) -> Result<Option<Object>, EmitError> {
-    let Some(e) = &plan.spec.exposure else {
-        return Ok(None);
-    };
-    if matches!(e.type_, ServiceType::ClusterIP) {
-        return Ok(None);
-    }
-    let ranges: Vec<String> = if e.source_ranges.is_empty() {
-        vec!["0.0.0.0/0".into(), "::/0".into()]
-    } else {
-        e.source_ranges.clone()
-    };
-    let mut master = selector_labels(plan, SERVER);
-    master.insert(ROLE_LABEL.into(), "master".into());
-    network::policy(
-        named(plan, "allow-external"),
-        rules(
-            LabelSelector {
-                match_labels: Some(master),
-                ..Default::default()
-            },
-            vec![ingress(
-                ranges.into_iter().map(cidr).collect(),
-                vec![tcp(plan.spec.redis.port)],
-            )],
-            vec![],
-        ),
+    exposure::policy(
+        plan,
+        LabelSelector {
+            match_labels: Some(super::service::primary(plan)),
+            ..Default::default()
+        },
     )
-    .map(Some)
 }

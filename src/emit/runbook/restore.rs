@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use crate::bundle::tree_dir;
 use crate::emit::inventory::{Backup, Inventory};
 use crate::plan::model::Plan;
+use crate::spec::Shape;
 
 /// Full loss of a cluster with backups: recreate it empty, then import the newest set.
 pub(super) fn cluster_full_loss(plan: &Plan, inv: &Inventory, b: &Backup) -> String {
@@ -53,6 +54,22 @@ pub(super) fn cluster_full_loss(plan: &Plan, inv: &Inventory, b: &Backup) -> Str
         out.push_str(" `redis-cli --cluster import` writes the password into the MIGRATE command it formats, so a password with a space or `%` cannot reach the primaries: the Job refuses it before importing anything (exit 1); give the cluster a password without them (the Secret, then `CONFIG SET requirepass` and `masterauth` on every node) before restoring.");
     }
     out
+}
+
+/// Full loss of a topology whose backup saves its primary (or, for the Bitnami
+/// redis-cluster chart, each primary): no restore Job; the procedure that works with AOF.
+pub(super) fn primary_full_loss(plan: &Plan, b: &Backup) -> String {
+    let what = match plan.spec.shape {
+        Shape::Cluster(_) => {
+            "every primary's dump as `redis-<time>-node<N>.rdb`, with the `CLUSTER NODES` it saw beside it (`.nodes`: the slots the dump holds)"
+        }
+        Shape::Standalone(_) => "the dump of the one Redis as `redis-<time>.rdb`",
+        _ => "the dump of the primary Sentinel names at the time of each run as `redis-<time>.rdb`",
+    };
+    format!(
+        "The CronJob `{}` saves {what} to PVC `{}`. No restore Job is rendered for this shape. To load a dump after every data volume is lost: start one Redis from it with AOF off (the dump copied to its data directory as `dump.rdb`, `--appendonly no`), then `CONFIG SET appendonly yes` so Redis writes a fresh AOF from memory, and let the other pods sync from it. With `appendonly yes` Redis ignores a copied `dump.rdb` when no AOF exists and starts empty.",
+        b.cronjob, b.claim,
+    )
 }
 
 /// The DNS names the server certificate must carry (empty when rkv serves no TLS).

@@ -415,7 +415,12 @@ fn full_loss(plan: &Plan, inv: &Inventory) -> String {
         );
     }
     if let Some(b) = &inv.backup {
-        return restore::cluster_full_loss(plan, inv, b);
+        // The kustomize cluster (its init Job) renders a restore Job; other shapes say
+        // how to load a dump by hand.
+        return match inv.init_job {
+            Some(_) => restore::cluster_full_loss(plan, inv, b),
+            None => restore::primary_full_loss(plan, b),
+        };
     }
     match &plan.spec.backup {
         Some(b) => format!(

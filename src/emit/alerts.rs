@@ -1,7 +1,10 @@
-//! The Prometheus rules the charts' `metrics.prometheusRule.rules` carry.
+//! The Prometheus rules of the shapes whose Redis pods an operator or a chart runs: the
+//! charts' `metrics.prometheusRule.rules`, and the PrometheusRule rkv renders beside the
+//! OT-CONTAINER-KIT and Spotahome resources.
 //!
-//! In: a plan with an exporter and `monitoring.alerts`. Out: typed rules, scoped to this
-//! release's pods (a PrometheusRule is evaluated over every target Prometheus scrapes).
+//! In: a plan with an exporter and `monitoring.alerts`, and the [`Scope`] of its pods and
+//! claims. Out: typed rules, scoped to this topology's pods (a PrometheusRule is
+//! evaluated over every target Prometheus scrapes).
 //! Invariant: a rule is only written when the metric it reads can exist for this
 //! topology (no AOF alert without AOF, no RDB-age alert without RDB snapshots).
 //!
@@ -12,18 +15,24 @@
 //! Annotations hold no `{{ $labels }}`: the charts pass the rules through `tpl`, which
 //! would read them as Helm template actions and fail the render.
 
+use super::common::meta;
+use super::{EmitError, Object};
 use crate::plan::model::Plan;
-use crate::target::helm::Chart;
-use crate::target::monitoring::Rule;
+use crate::target::monitoring::{PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup};
 
-/// The rules for one release.
-pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
-    // Every pod the chart names starts with the fullname (`redis-node-0`, `redis-master-0`,
-    // `redis-0` for redis-cluster).
-    let sel = format!(
-        "namespace=\"{}\", pod=~\"{}-.+\"",
-        plan.namespace, plan.name
-    );
+/// Which series are this topology's: its Redis pods and data claims, as regular
+/// expressions over the `pod` and `persistentvolumeclaim` labels.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub pods: String,
+    pub claims: String,
+    /// A Redis Cluster (`redis_cluster_state` is read).
+    pub cluster: bool,
+}
+
+/// The rules for one topology.
+pub fn rules(plan: &Plan, scope: &Scope) -> Vec<Rule> {
+    let sel = format!("namespace=\"{}\", pod=~\"{}\"", plan.namespace, scope.pods);
     let mut out = vec![Rule::alert(
         "RedisDown",
         format!("redis_up{{{sel}}} == 0"),
@@ -67,9 +76,9 @@ pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
         out.push(Rule::alert(
             "RedisDiskFull",
             format!(
-                "kubelet_volume_stats_available_bytes{{namespace=\"{ns}\", persistentvolumeclaim=~\"redis-data-{n}-.+\"}} / kubelet_volume_stats_capacity_bytes{{namespace=\"{ns}\", persistentvolumeclaim=~\"redis-data-{n}-.+\"}} < 0.15",
+                "kubelet_volume_stats_available_bytes{{namespace=\"{ns}\", persistentvolumeclaim=~\"{c}\"}} / kubelet_volume_stats_capacity_bytes{{namespace=\"{ns}\", persistentvolumeclaim=~\"{c}\"}} < 0.15",
                 ns = plan.namespace,
-                n = plan.name
+                c = scope.claims
             ),
             Some("10m"),
             "warning",
@@ -87,7 +96,10 @@ pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
             "A Redis pod uses over 90% of maxmemory",
         ));
     }
-    if chart == Chart::RedisCluster {
+    if plan.spec.backup.is_some() {
+        out.push(crate::emit::backup::alert(plan, "Redis"));
+    }
+    if scope.cluster {
         out.push(Rule::alert(
             "RedisClusterStateFail",
             format!("redis_cluster_state{{{sel}}} == 0"),
@@ -97,4 +109,31 @@ pub fn rules(plan: &Plan, chart: Chart) -> Vec<Rule> {
         ));
     }
     out
+}
+
+/// The PrometheusRule `<name>` with [`rules`], when `monitoring.alerts` asks for it (with
+/// an exporter: RKV107 refuses alerts without one).
+pub fn prometheus_rule(
+    plan: &Plan,
+    scope: &Scope,
+    component: &str,
+) -> Result<Option<Object>, EmitError> {
+    if !plan
+        .spec
+        .monitoring
+        .as_ref()
+        .is_some_and(|m| m.alerts && m.exporter.is_some())
+    {
+        return Ok(None);
+    }
+    let r = PrometheusRule {
+        metadata: meta(plan, &plan.name, component),
+        spec: PrometheusRuleSpec {
+            groups: vec![RuleGroup {
+                name: format!("{}.rules", plan.name),
+                rules: rules(plan, scope),
+            }],
+        },
+    };
+    Ok(Some(Object::new("PrometheusRule", &r)?))
 }

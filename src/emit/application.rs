@@ -1,11 +1,12 @@
 //! The Argo CD Application of one site, written beside (not inside) the tree it syncs.
 //!
-//! In: a site's plan with `argocd` settings. Out: an Application at
+//! In: a site's plan with `argocd` settings and a kustomize tree (any shape). Out: an
+//! Application at
 //! `clusters/<site>/apps/<dir>-application.yaml`. Invariant: the path it syncs is the
 //! site's tree, so the Application never deploys itself.
 
-use super::super::common::labels;
-use super::super::{EmitError, Object};
+use super::common::labels;
+use super::{EmitError, Object};
 use crate::bundle::tree_dir;
 use crate::plan::model::Plan;
 use crate::spec::Variant;
