@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
-use crate::compile::{CompileError, Compiled, compile};
+use crate::compile::{CompileError, Compiled, compile_in};
 use crate::diag::codes;
 use crate::diag::{Diagnostic, Severity};
 use crate::spec::{self, Loaded};
@@ -110,6 +110,26 @@ pub fn trees_here(files: &[PathBuf]) -> Vec<String> {
     tree_dirs(files, &std::env::current_dir().unwrap_or_default())
 }
 
+/// `dir/tree`, or `tree` when `dir` is the repository's root itself: the repository
+/// path of a tree under an output directory at `dir` ([`repo_output`]).
+pub fn in_repo(dir: &str, tree: &str) -> String {
+    if dir.is_empty() {
+        tree.to_string()
+    } else {
+        format!("{dir}/{tree}")
+    }
+}
+
+/// The output directory's path from the GitOps repository's root (both relative to
+/// `cwd`, `.` and `..` resolved as [`tree_dirs`] does), `/`-separated and empty for the
+/// root itself; `None` when the output directory is not inside the repository.
+pub fn repo_output(output: &Path, repo_root: &Path, cwd: &Path) -> Option<String> {
+    let out = normalize(&cwd.join(output));
+    let root = normalize(&cwd.join(repo_root));
+    let rest = out.strip_prefix(root.as_slice())?;
+    Some(rest.join("/"))
+}
+
 /// The components of `p` with `.` dropped and `..` taking back the one before it (kept
 /// only where nothing is left to take back: a path above an unreadable working directory).
 fn normalize(p: &Path) -> Vec<String> {
@@ -162,14 +182,24 @@ impl Batch {
     }
 }
 
-/// Load and compile `files` on `threads` threads. With `deny_warnings`, a warning is a
-/// [`Failure::Findings`] too.
-pub fn compile_files(files: &[PathBuf], deny_warnings: bool, threads: usize) -> Batch {
+/// Load and compile `files` on `threads` threads, for trees under an output directory
+/// at `repo_output` in the GitOps repository (its path from the repository's root, as
+/// [`repo_output`] finds it; `None` when it is not inside the repository). With
+/// `deny_warnings`, a warning is a [`Failure::Findings`] too.
+pub fn compile_files(
+    files: &[PathBuf],
+    deny_warnings: bool,
+    threads: usize,
+    repo_output: Option<&str>,
+) -> Batch {
+    let trees = trees_here(files);
+    let jobs: Vec<(&PathBuf, &String)> = files.iter().zip(&trees).collect();
     // Specs are independent: load and compile them in parallel, then report in the
     // order of the files, so output and diagnostics do not depend on the thread count.
-    let results = crate::par::map_with(threads, files, |f| {
+    let results = crate::par::map_with(threads, &jobs, |(f, tree)| {
         spec::load_file(f).map(|loaded| {
-            let compiled = compile(&loaded);
+            let repo_dir = repo_output.map(|o| in_repo(o, tree));
+            let compiled = compile_in(&loaded, repo_dir.as_deref());
             (loaded, compiled)
         })
     });
@@ -180,7 +210,7 @@ pub fn compile_files(files: &[PathBuf], deny_warnings: bool, threads: usize) -> 
         errors: Vec::new(),
         failure: None,
     };
-    for (r, tree) in results.into_iter().zip(trees_here(files)) {
+    for (r, tree) in results.into_iter().zip(trees) {
         match r {
             Err(d) => {
                 batch.diags.extend(d);
@@ -304,9 +334,9 @@ mod tests {
         let everything = all_specs();
         assert!(everything.len() > profiles.len());
         for files in [&profiles, &everything] {
-            let seq = compile_files(files, false, 1);
+            let seq = compile_files(files, false, 1, Some("generated"));
             for threads in [2, 3, 8] {
-                let par = compile_files(files, false, threads);
+                let par = compile_files(files, false, threads, Some("generated"));
                 assert_eq!(outcome(&par), outcome(&seq), "{threads} threads");
                 assert_eq!(par.diags, seq.diags, "{threads} threads");
                 assert_eq!(
@@ -316,7 +346,11 @@ mod tests {
             }
         }
         // The failing golden cases are in: the diagnostics are not trivially empty.
-        assert!(!compile_files(&everything, false, 2).diags.is_empty());
+        assert!(
+            !compile_files(&everything, false, 2, Some("generated"))
+                .diags
+                .is_empty()
+        );
     }
 
     #[test]
@@ -327,28 +361,40 @@ mod tests {
         let warnings = root.join("tests/golden/check-rkv101-no-password-fails/spec.yaml");
         let unloadable = root.join("tests/golden/load-not-yaml/spec.yaml");
         assert_eq!(
-            compile_files(std::slice::from_ref(&good), false, 1).failure,
+            compile_files(std::slice::from_ref(&good), false, 1, Some("generated")).failure,
             None
         );
         assert_eq!(
-            compile_files(std::slice::from_ref(&warnings), false, 1).failure,
+            compile_files(std::slice::from_ref(&warnings), false, 1, Some("generated")).failure,
             None
         );
         assert_eq!(
-            compile_files(&[warnings], true, 1).failure,
+            compile_files(&[warnings], true, 1, Some("generated")).failure,
             Some(Failure::Findings),
             "warnings denied"
         );
         assert_eq!(
-            compile_files(&[good.clone(), findings.clone()], false, 1).failure,
+            compile_files(
+                &[good.clone(), findings.clone()],
+                false,
+                1,
+                Some("generated")
+            )
+            .failure,
             Some(Failure::Findings)
         );
         assert_eq!(
-            compile_files(&[findings, unloadable, good.clone()], false, 1).failure,
+            compile_files(
+                &[findings, unloadable, good.clone()],
+                false,
+                1,
+                Some("generated")
+            )
+            .failure,
             Some(Failure::Input)
         );
         // The same file twice renders twice into one folder.
-        let twice = compile_files(&[good.clone(), good], false, 1);
+        let twice = compile_files(&[good.clone(), good], false, 1, Some("generated"));
         assert_eq!(twice.failure, Some(Failure::Input));
         assert_eq!(twice.diags.last().map(|d| d.code), Some(codes::RKV016));
     }
@@ -393,6 +439,20 @@ mod tests {
         assert!(trees(&[], "/w").is_empty());
     }
 
+    #[test]
+    fn the_output_directory_is_found_in_the_repository() {
+        let at =
+            |out: &str, root: &str| repo_output(Path::new(out), Path::new(root), Path::new("/w/r"));
+        assert_eq!(at("generated", ".").as_deref(), Some("generated"));
+        assert_eq!(at("./deploy/out/", ".").as_deref(), Some("deploy/out"));
+        assert_eq!(at("/w/r/generated", "/w/r").as_deref(), Some("generated"));
+        assert_eq!(at("../generated", "..").as_deref(), Some("generated"));
+        assert_eq!(at(".", ".").as_deref(), Some(""));
+        // Outside the repository: no path an Application could sync.
+        assert_eq!(at("/tmp/out", "."), None);
+        assert_eq!(at("../generated", "."), None);
+    }
+
     /// Write `specs` (relative paths) into a temp directory, each a copy of a profile.
     #[allow(clippy::disallowed_methods)] // test fixtures, not rkv's output
     fn monorepo(specs: &[&str]) -> (tempfile::TempDir, Vec<PathBuf>) {
@@ -410,7 +470,7 @@ mod tests {
     #[test]
     fn specs_of_one_name_in_two_folders_render_apart() {
         let (_dir, files) = monorepo(&["teams/a/redis.yaml", "teams/b/redis.yaml"]);
-        let b = compile_files(&files, false, 1);
+        let b = compile_files(&files, false, 1, Some("generated"));
         assert_eq!(b.failure, None, "{:?}", b.diags);
         assert_eq!(b.trees, ["a/redis", "b/redis"]);
     }
@@ -419,7 +479,7 @@ mod tests {
     fn real_collisions_are_refused() {
         // One folder, one stem.
         let (_dir, files) = monorepo(&["teams/a/redis.yaml", "teams/a/redis.yml"]);
-        let b = compile_files(&files, false, 1);
+        let b = compile_files(&files, false, 1, Some("generated"));
         assert_eq!(b.failure, Some(Failure::Input));
         let last = b.diags.last().expect("a diagnostic");
         assert_eq!(last.code, codes::RKV016);
@@ -430,7 +490,7 @@ mod tests {
         );
         // One tree inside another: `a.yaml` owns `a/`, which `a/redis.yaml` renders into.
         let (_dir, files) = monorepo(&["x/a.yaml", "x/a/redis.yaml"]);
-        let b = compile_files(&files, false, 1);
+        let b = compile_files(&files, false, 1, Some("generated"));
         assert_eq!(b.failure, Some(Failure::Input));
         let last = b.diags.last().expect("a diagnostic");
         assert_eq!(last.code, codes::RKV016);

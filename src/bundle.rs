@@ -7,6 +7,8 @@
 //! every module after `plan` talks to the others through these types, so `emit`,
 //! `write`, `diff` and `gitops` never import one another.
 
+pub mod secrets;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -164,6 +166,20 @@ pub fn group_of(api_version: &str) -> &str {
 pub struct OutFile {
     pub path: String,
     pub content: String,
+}
+
+/// The directory `rkv render` writes into unless told otherwise, which docs/gitops.md has
+/// committed at the root of the GitOps repository.
+pub const DEFAULT_OUTPUT: &str = "generated";
+
+/// The path of a spec's tree in the GitOps repository when rkv renders it from the
+/// repository's root into [`DEFAULT_OUTPUT`] on its own: `generated/<file stem>`.
+pub fn default_repo_dir(source_name: &str) -> String {
+    let stem = std::path::Path::new(source_name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| source_name.to_string());
+    format!("{DEFAULT_OUTPUT}/{stem}")
 }
 
 /// Where a variant's kustomize directory lives.

@@ -4,7 +4,7 @@
 //! tree (with the runbook) and its findings. Invariant: no files when any finding is an
 //! error; each variant is planned once, and the checks read the same plan the emitters do.
 
-use crate::bundle::{Object, OutFile};
+use crate::bundle::{Object, OutFile, default_repo_dir};
 use crate::diag::Diagnostic;
 use crate::emit::inventory::Inventory;
 use crate::emit::{self, EmitError, runbook};
@@ -62,8 +62,17 @@ pub fn names(file: &str) -> (String, String) {
     (name, stem)
 }
 
-/// Check, plan and emit every variant of a loaded spec.
+/// Check, plan and emit every variant of a loaded spec, for a tree at
+/// [`default_repo_dir`] of the GitOps repository (`generated/<profile>`).
 pub fn compile(loaded: &Loaded) -> Result<Compiled, CompileError> {
+    let (source_name, _) = names(&loaded.source.file);
+    compile_in(loaded, Some(&default_repo_dir(&source_name)))
+}
+
+/// [`compile`] for a tree at `repo_dir` of the GitOps repository (`None`: outside it),
+/// which the Argo CD Applications of the spec's sites sync from (see
+/// [`emit::emit_in`]).
+pub fn compile_in(loaded: &Loaded, repo_dir: Option<&str>) -> Result<Compiled, CompileError> {
     let (source_name, profile) = names(&loaded.source.file);
     // Plan every variant once; the checks read the same plans the emitters do.
     let planned: Vec<(Resolved, Plan)> = resolve(&loaded.topology)
@@ -79,7 +88,7 @@ pub fn compile(loaded: &Loaded) -> Result<Compiled, CompileError> {
     }
     let mut variants = Vec::new();
     for (r, plan) in planned {
-        let emitted = emit::emit(&plan)?;
+        let emitted = emit::emit_in(&plan, repo_dir)?;
         variants.push(Variant {
             resolved: r,
             plan,

@@ -1,15 +1,17 @@
 //! `rkv explain`: what a topology survives, with the arithmetic.
 //!
-//! In: a compiled variant (its resolved spec and plan). Out: a [`Report`] — sections of
-//! facts, each line a number and how it was computed — printed as text or JSON.
-//! Invariant: every number comes from the plan, the same place the emitted objects take
-//! it from, so the report cannot disagree with `generated/`.
+//! In: a compiled variant (its plan, and the Secrets its objects need and do not create).
+//! Out: a [`Report`] — sections of facts, each line a number and how it was computed —
+//! printed as text or JSON. Invariant: every number comes from the plan, the same place
+//! the emitted objects take it from, and the prerequisites from the objects as written,
+//! so the report cannot disagree with `generated/`.
 
 use serde::Serialize;
 
+use crate::bundle::secrets::Prerequisite;
 use crate::plan::memory;
 use crate::plan::model::Plan;
-use crate::spec::{AntiAffinity, Shape};
+use crate::spec::{AntiAffinity, SecretMaker, Shape};
 use crate::target::spotahome;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,8 +36,8 @@ fn section(title: &str, lines: Vec<String>) -> Section {
     }
 }
 
-/// Explain one planned topology.
-pub fn explain(plan: &Plan) -> Report {
+/// Explain one planned topology whose objects need the Secrets `prerequisites`.
+pub fn explain(plan: &Plan, prerequisites: &[Prerequisite]) -> Report {
     let s = &plan.spec;
     let mut sections = Vec::new();
     let hard = s
@@ -251,6 +253,10 @@ pub fn explain(plan: &Plan) -> Report {
         }
         sections.push(section("Write-ahead log", wal));
     }
+    sections.push(section(
+        "Before you apply",
+        before_apply(plan, prerequisites),
+    ));
     Report {
         name: plan.name.clone(),
         namespace: plan.namespace.clone(),
@@ -258,6 +264,47 @@ pub fn explain(plan: &Plan) -> Report {
         shape: s.shape.name().to_string(),
         sections,
     }
+}
+
+/// The Secrets that must exist first, and who makes the password Secret otherwise.
+fn before_apply(plan: &Plan, prerequisites: &[Prerequisite]) -> Vec<String> {
+    let mut lines: Vec<String> = prerequisites
+        .iter()
+        .map(|p| {
+            let keys = if p.keys.is_empty() {
+                "every key (mounted whole)".to_string()
+            } else {
+                p.keys
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            format!(
+                "Secret `{}` in `{}` must exist: {keys}, read by {}",
+                p.name,
+                p.namespace,
+                p.used_by.join(", ")
+            )
+        })
+        .collect();
+    if let Some(a) = plan
+        .spec
+        .auth
+        .as_ref()
+        .filter(|a| a.created_by == SecretMaker::Chart)
+    {
+        lines.push(format!(
+            "the password Secret `{}` is the chart's own: made at install with a random password, kept with its password on every upgrade",
+            a.password_secret.name
+        ));
+    }
+    if lines.is_empty() {
+        lines.push(
+            "no Secret needs to exist first: the objects create every Secret they read".into(),
+        );
+    }
+    lines
 }
 
 /// The report as text.

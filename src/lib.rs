@@ -33,7 +33,7 @@
 //! | `emit` | `spec` `target` `plan` `bundle` |
 //! | `write` | `spec` `target` `bundle` `par` |
 //! | `validate` | `diag` |
-//! | `explain` | `spec` `target` `plan` |
+//! | `explain` | `spec` `target` `plan` `bundle` |
 //! | `compile` | `diag` `spec` `plan` `check` `bundle` `emit` `write` |
 //! | `pick` | `spec` `compile` |
 //! | `batch` | `diag` `spec` `compile` `par` |

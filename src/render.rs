@@ -86,10 +86,13 @@ impl Done {
 
 /// Render `files` into `output`: `Ok` when every spec compiled (the trees are then in
 /// place, or compared), else how bad the worst problem was, with nothing written and
-/// the disk as it was. `report` is called on the calling thread, in file order.
+/// the disk as it was. `repo_output` is the output directory's path in the GitOps
+/// repository ([`batch::repo_output`]; Argo CD Applications name their tree's path in it).
+/// `report` is called on the calling thread, in file order.
 pub fn render(
     files: &[PathBuf],
     output: &Path,
+    repo_output: Option<&str>,
     mode: Mode,
     threads: usize,
     mut report: impl FnMut(Report<'_>),
@@ -134,7 +137,8 @@ pub fn render(
                 Ok(l) => l,
                 Err(d) => return (fail(Failure::Input), d, None),
             };
-            let c = match compile::compile(&loaded) {
+            let repo_dir = repo_output.map(|o| batch::in_repo(o, dir));
+            let c = match compile::compile_in(&loaded, repo_dir.as_deref()) {
                 Ok(c) => c,
                 Err(CompileError::Findings(d)) => return (fail(Failure::Findings), d, None),
                 Err(e) => return (fail(Failure::Input), Vec::new(), Some(e)),
@@ -286,7 +290,7 @@ mod tests {
         threads: usize,
     ) -> (Result<Rendered, Failure>, String) {
         let mut text = String::new();
-        let r = render(files, out, mode, threads, |r| match r {
+        let r = render(files, out, Some("generated"), mode, threads, |r| match r {
             Report::Findings(d) => text.push_str(&crate::diag::render_text(d)),
             Report::Error(e) => text.push_str(&format!("error: {e}\n")),
         });
@@ -313,7 +317,7 @@ mod tests {
         for files in [profiles(), monorepo] {
             let tmp = tempfile::tempdir().unwrap();
             // The reference: every spec compiled and held, then written in one go.
-            let b = batch::compile_files(&files, false, 1);
+            let b = batch::compile_files(&files, false, 1, Some("generated"));
             assert_eq!(b.failure, None);
             let reference = tmp.path().join("reference");
             let trees: Vec<(PathBuf, &[crate::bundle::OutFile])> = b
@@ -380,7 +384,7 @@ mod tests {
             std::fs::copy(&f, &to).unwrap();
             files.push(to);
         }
-        let b = batch::compile_files(&files, false, 1);
+        let b = batch::compile_files(&files, false, 1, Some("generated"));
         assert_eq!(b.failure, Some(Failure::Input), "a spec that does not load");
         // The batch prints emitter errors first; the render in file order. No spec has one.
         assert!(b.errors.is_empty());
@@ -415,7 +419,7 @@ mod tests {
             &["p/a/redis.yaml", "p/a.yml", "q/c.yaml"],
         ] {
             let (repo, files) = monorepo(specs);
-            let b = batch::compile_files(&files, false, 1);
+            let b = batch::compile_files(&files, false, 1, Some("generated"));
             assert_eq!(b.failure, Some(Failure::Input));
             let want = crate::diag::render_text(&b.diags);
             assert!(want.contains("error[RKV016]"), "{want}");

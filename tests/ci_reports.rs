@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::support::{outcome, rkv, root};
 
-const GOOD: &str = "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {name: kv, namespace: apps}\nspec:\n  use: cache\n  shape: {standalone: {}}\n  redis: {image: \"redis:7.2\"}\n  auth: {passwordSecret: {name: kv, key: password}}\n";
+const GOOD: &str = "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {name: kv, namespace: apps}\nspec:\n  use: cache\n  shape: {standalone: {}}\n  redis: {image: \"redis:7.2\"}\n  auth: {passwordSecret: {name: kv, key: password}}\n  clients: [{namespace: apps}]\n";
 
 fn in_dir(dir: &Path) -> Command {
     let mut c = rkv();

@@ -13,7 +13,7 @@ use insta::assert_snapshot;
 
 use crate::support::{docs, outcome, rkv, root, shared};
 
-const GOOD: &str = "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {name: kv, namespace: apps}\nspec:\n  use: cache\n  shape: {standalone: {}}\n  redis: {image: \"redis:7.2\"}\n  auth: {passwordSecret: {name: kv, key: password}}\n";
+const GOOD: &str = "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {name: kv, namespace: apps}\nspec:\n  use: cache\n  shape: {standalone: {}}\n  redis: {image: \"redis:7.2\"}\n  auth: {passwordSecret: {name: kv, key: password}}\n  clients: [{namespace: apps}]\n";
 
 /// `rkv` in the repository.
 fn in_root() -> Command {

@@ -2054,8 +2054,11 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
         }
     };
     let three = root.join("profiles/bitnami-redis.yaml");
-    // The chart's password Secret is not there yet: preflight reads the values.
-    let (code, out) = run_diff(three.clone(), &server).await;
+    // Named as an existing Secret (`createdBy: external`), the password Secret must be
+    // there first: preflight reads the values.
+    let external = dir.path().join("external.yaml");
+    std::fs::write(&external, spec_text.replace("    createdBy: chart\n", "")).unwrap();
+    let (code, out) = run_diff(external, &server).await;
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("error[RKV200]: Secret `redis` does not exist in namespace `redis`"),
@@ -2066,9 +2069,8 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
         out.contains("used by CronJob/redis/redis-backup, HelmRelease/redis/redis"),
         "{out}"
     );
-    let password = json!({"apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": "redis", "namespace": "redis"}, "data": {"redis-password": "eA=="}});
-    server.seed(password.clone());
+    // The profile's chart makes its own (`createdBy: chart`): nothing to look up first,
+    // the backup CronJob that reads it included.
     let (code, out) = run_diff(three.clone(), &server).await;
     assert_eq!(code, 0, "{out}");
     assert_eq!(out, "0 to create, 0 to change, 0 to prune, 10 unchanged\n");
@@ -2114,7 +2116,6 @@ async fn the_helm_target_streams_what_kustomize_builds_in_every_mode() {
         .output()
         .unwrap();
     let server = flux_cluster(support::docs(&rendered_five.stdout)).await;
-    server.seed(password);
     let (code, out) = run_diff(three, &server).await;
     assert_eq!(code, 1, "{out}");
     assert!(

@@ -529,6 +529,10 @@ fn context(field: &str, t: Target, spec: &mut Value) {
             if matches!(t, Target::Cluster | Target::Standalone) {
                 spec["spec"]["tls"]["mutual"] = json!(false);
             }
+            // The kustomize tree stays: its NetworkPolicies must still let the operator in (RKV168).
+            if t == Target::Opstree {
+                spec["spec"]["shape"]["replication"]["operatorNamespace"] = json!("redis-operator");
+            }
         }
         // A second target must find a spec it can render.
         "outputs.kustomize" if helm(t) => {
@@ -571,6 +575,11 @@ fn paired(field: &str, t: Target, spec: &mut Value) {
         // The chart runs one Sentinel per Redis pod (RKV175).
         ("shape.replication.replicas", Target::HelmSentinel) => {
             s["replication"]["sentinel"]["replicas"] = json!(5)
+        }
+        // The operator's tree beside the chart: its NetworkPolicies must let the operator
+        // in (RKV168), which the chart alone refuses (RKV107).
+        ("outputs.kustomize", Target::HelmSentinel) => {
+            s["replication"]["operatorNamespace"] = json!("redis-operator")
         }
         // A mirror goes between two sites: swap them.
         ("shape.failover.wal.mirror.from", _) => {

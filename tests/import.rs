@@ -412,6 +412,9 @@ fn seed_002_bitnami_values_and_backup_job() {
             "/spec/backup/retentionDays",
             "/spec/outputs/helm/release",
             "/spec/outputs/helm/namespace",
+            // The values name no `existingSecret`: the chart made Secret `redis`, and the
+            // spec keeps it the chart's (`createdBy: chart`), as the profile does.
+            "/spec/auth",
         ],
     );
     // The seed's `save 900 1      # ...` lines: Redis refuses them; the report says so.

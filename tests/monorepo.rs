@@ -22,7 +22,7 @@ fn in_dir(dir: &Path) -> Command {
 }
 
 /// A spec without findings, so that the snapshots show the layout only.
-const SPEC: &str = "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {name: kv, namespace: TEAM}\nspec:\n  use: cache\n  shape: {standalone: {}}\n  redis: {image: \"redis:7.2\"}\n  auth: {passwordSecret: {name: kv, key: password}}\n  resources: {limits: {memory: 1Gi}}\n";
+const SPEC: &str = "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {name: kv, namespace: TEAM}\nspec:\n  use: cache\n  shape: {standalone: {}}\n  redis: {image: \"redis:7.2\"}\n  auth: {passwordSecret: {name: kv, key: password}}\n  resources: {limits: {memory: 1Gi}}\n  clients: [{namespace: TEAM}]\n";
 
 /// `teams/<team>/redis.yaml` for each team, in the namespace `team-<team>`.
 fn monorepo(teams: &[&str]) -> tempfile::TempDir {

@@ -210,6 +210,7 @@ fn known(tree: &Path) -> Known {
                 k.add("StatefulSet", name);
                 k.add("Service", name);
                 k.add("Service", format!("{name}-headless"));
+                k.add("Service", format!("{name}-master"));
                 for i in 0..count(&d, "/spec/clusterSize") {
                     k.add("Pod", format!("{name}-{i}"));
                 }
@@ -243,7 +244,22 @@ fn known(tree: &Path) -> Known {
                 "" => r.as_str(),
                 f => f,
             };
+            // Password auth with no `existingSecret`: the chart makes Secret <fullname>.
+            let auth = v
+                .pointer("/auth/enabled")
+                .or_else(|| v.pointer("/usePassword"));
+            let existing = [s(v, "/auth/existingSecret"), s(v, "/existingSecret")];
+            if auth.and_then(Value::as_bool) == Some(true) && existing.iter().all(|e| e.is_empty())
+            {
+                k.add("Secret", full);
+            }
             if v.pointer("/sentinel/enabled").and_then(Value::as_bool) == Some(true) {
+                if v.pointer("/sentinel/masterService/enabled")
+                    .and_then(Value::as_bool)
+                    == Some(true)
+                {
+                    k.add("Service", format!("{full}-master"));
+                }
                 k.add("StatefulSet", format!("{full}-node"));
                 k.add("Service", full);
                 k.add("Service", format!("{full}-headless"));
@@ -421,4 +437,196 @@ fn operator_pods_are_derived_from_the_cr() {
     let rb =
         "### Names\n| Pod | `rfr-redis-1` | `redis` | |\n| Pod | `rfr-redis-2` | `redis` | |\n";
     assert_eq!(unknown(rb, &k), vec!["Pod `rfr-redis-2`"]);
+}
+
+/// The Secrets of every `### Before you apply` table (first column).
+fn before_apply_rows(runbook: &str) -> BTreeSet<String> {
+    let mut rows = BTreeSet::new();
+    let mut inside = false;
+    for line in runbook.lines() {
+        if line.starts_with('#') {
+            inside = line.starts_with("### Before you apply");
+            continue;
+        }
+        if !inside || !line.starts_with("| `") {
+            continue;
+        }
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        // Only the Secrets table: its second column is the namespace, its fifth who makes it.
+        if cells.len() == 5
+            && let Some(name) = cells[0].strip_prefix('`').and_then(|c| c.strip_suffix('`'))
+        {
+            rows.insert(name.to_string());
+        }
+    }
+    rows
+}
+
+/// The Secrets the tree's objects refer to that no object of the tree creates (a Secret,
+/// an ExternalSecret's target, a Certificate's `secretName`, a KafkaUser's credentials),
+/// derived again here from the YAML files.
+fn needed_secrets(tree: &Path) -> BTreeSet<String> {
+    let mut files = Vec::new();
+    yaml_files(tree, &mut files);
+    let docs: Vec<Value> = files.iter().flat_map(|f| parse(f)).collect();
+    let mut referenced = Known::default();
+    let mut created = BTreeSet::new();
+    for d in &docs {
+        if !d.is_object() || d.get("$patch").is_some() {
+            continue;
+        }
+        match s(d, "/kind") {
+            "Secret" | "KafkaUser" => {
+                created.insert(s(d, "/metadata/name").to_string());
+            }
+            "ExternalSecret" => {
+                let target = s(d, "/spec/target/name");
+                created.insert(if target.is_empty() {
+                    s(d, "/metadata/name").to_string()
+                } else {
+                    target.to_string()
+                });
+            }
+            "Certificate" => {
+                created.insert(s(d, "/spec/secretName").to_string());
+            }
+            // A Bitnami chart's values (no kind): with auth on and no `existingSecret`,
+            // the chart makes its password Secret `<fullnameOverride>` itself.
+            "" if d.get("fullnameOverride").is_some() => {
+                let off = |p: &str| d.pointer(p) == Some(&Value::Bool(false));
+                let named = |p: &str| !s(d, p).is_empty();
+                let makes = match d.get("auth") {
+                    Some(_) => !off("/auth/enabled") && !named("/auth/existingSecret"),
+                    None => !off("/usePassword") && !named("/existingSecret"),
+                };
+                if makes {
+                    created.insert(s(d, "/fullnameOverride").to_string());
+                }
+            }
+            _ => {}
+        }
+        secrets(d, &mut referenced);
+    }
+    referenced
+        .names
+        .into_iter()
+        .filter(|(k, n)| k == "Secret" && !created.contains(n))
+        .map(|(_, n)| n)
+        .collect()
+}
+
+#[test]
+fn every_secret_the_tree_needs_is_a_prerequisite_in_the_runbook_and_explain() {
+    let mut failures = Vec::new();
+    let mut listed = 0;
+    let mut trees: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    for e in fs::read_dir(crate::support::generated_dir()).expect("generated/") {
+        let tree = e.expect("entry").path();
+        if tree.is_dir() {
+            let name = tree
+                .file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .to_string();
+            let spec = crate::support::root().join(format!("profiles/{name}.yaml"));
+            trees.push((tree, Some(spec)));
+        }
+    }
+    for e in fs::read_dir(crate::support::root().join("tests/golden")).expect("tests/golden") {
+        let tree = e.expect("entry").path().join("expected");
+        if tree.join("RUNBOOK.md").is_file() {
+            trees.push((tree, None));
+        }
+    }
+    for (tree, spec) in &trees {
+        let text = fs::read_to_string(tree.join("RUNBOOK.md")).expect("RUNBOOK.md");
+        let shown = before_apply_rows(&text);
+        let needed = needed_secrets(tree);
+        listed += shown.len();
+        if shown != needed {
+            failures.push(format!(
+                "{}: the runbook lists {shown:?}, the tree needs {needed:?}",
+                tree.display()
+            ));
+        }
+        // `rkv explain` names each of them too.
+        if let Some(spec) = spec.as_ref().filter(|s| s.is_file()) {
+            let out = crate::support::rkv()
+                .arg("explain")
+                .arg(spec)
+                .output()
+                .expect("rkv explain");
+            let text = String::from_utf8_lossy(&out.stdout);
+            for n in &needed {
+                if !text.contains(&format!("Secret `{n}`")) {
+                    failures.push(format!("rkv explain {}: no Secret `{n}`", spec.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        listed >= 5,
+        "only {listed} prerequisites read: the table parser reads nothing"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The chart values of a tree (its `helm/**/values.yaml` documents).
+fn chart_values(tree: &Path) -> Vec<Value> {
+    let mut files = Vec::new();
+    yaml_files(tree, &mut files);
+    files
+        .iter()
+        .filter(|f| f.file_name().is_some_and(|n| n == "values.yaml"))
+        .flat_map(|f| parse(f))
+        .collect()
+}
+
+/// The Bitnami charts mount the password as a file (`auth.usePasswordFiles` defaults to
+/// true): `$REDIS_PASSWORD` is empty in their pods, and Sentinel asks for the password
+/// too (`auth.sentinel`). Every `redis-cli` a chart tree's runbook runs reads the file.
+#[test]
+fn chart_runbook_commands_authenticate_from_the_password_file() {
+    let auth = "REDISCLI_AUTH=\"$(cat /opt/bitnami/redis/secrets/redis-password)\" redis-cli";
+    let mut trees: Vec<PathBuf> = fs::read_dir(crate::support::generated_dir())
+        .expect("generated/")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    for e in fs::read_dir(crate::support::root().join("tests/golden")).expect("tests/golden") {
+        trees.push(e.expect("entry").path().join("expected"));
+    }
+    let mut failures = Vec::new();
+    let mut commands = 0;
+    let mut sentinel = 0;
+    for tree in trees.iter().filter(|t| t.join("RUNBOOK.md").is_file()) {
+        let protected = chart_values(tree).iter().any(|v| {
+            v.pointer("/auth/enabled")
+                .or_else(|| v.pointer("/usePassword"))
+                == Some(&Value::Bool(true))
+        });
+        if !protected {
+            continue;
+        }
+        let text = fs::read_to_string(tree.join("RUNBOOK.md")).expect("RUNBOOK.md");
+        for line in text
+            .lines()
+            .filter(|l| l.contains("kubectl") && l.contains("redis-cli"))
+        {
+            // Each `redis-cli` of the line (a sentence can hold several commands).
+            let runs = line.matches("redis-cli").count();
+            let authenticated = line.matches(auth).count();
+            commands += runs;
+            sentinel += usize::from(line.contains("-c sentinel"));
+            if authenticated != runs || line.contains("$REDIS_PASSWORD") {
+                failures.push(format!("{}: {line}", tree.display()));
+            }
+        }
+    }
+    assert!(commands >= 10, "only {commands} redis-cli commands read");
+    assert!(sentinel >= 1, "no Sentinel command read");
+    assert!(
+        failures.is_empty(),
+        "commands that would get NOAUTH:\n{}",
+        failures.join("\n")
+    );
 }

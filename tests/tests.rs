@@ -7,6 +7,7 @@
 //! - [`codes`]: every finding code is produced in a golden case, a snapshot or a named test.
 //! - [`monorepo`]: specs of one name in several folders, rendered, checked and pruned.
 //! - [`golden`]: one test per `tests/golden/<case>/`.
+//! - [`argocd_paths`]: the Argo CD Applications rkv writes sync paths the repository has.
 //! - [`gitops`]: the Argo CD plugin and the KRM function as their orchestrators run them.
 //! - [`diff_cluster`]: `rkv diff` against a stand-in API server and dumps.
 //! - [`effects`]: every schema field on every target renders, is read by the checks, or
@@ -30,6 +31,7 @@
 
 mod support;
 
+mod argocd_paths;
 mod ci_reports;
 mod cli;
 mod codes;

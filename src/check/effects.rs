@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::diag::Diagnostic;
 use crate::diag::codes::{self, Code};
 use crate::spec::{Loaded, Resolved, Variant};
-use crate::target::effects::{self, Effect, REQUIRES, TABLE, Target, Why};
+use crate::target::effects::{self, Effect, KUSTOMIZE_ONLY, REQUIRES, TABLE, Target, Why};
 
 /// The code of every refusal made here.
 pub const CODE: Code = codes::RKV107;
@@ -69,6 +69,9 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         };
         let pointer = r.at(section, &rest);
         for t in &targets {
+            if KUSTOMIZE_ONLY.contains(&row.field) && targets.len() > 1 {
+                continue;
+            }
             let finding = match row.effect(*t) {
                 Effect::Refused(w) if is_set(value) => Some(w),
                 Effect::Only(pinned, w) if !value.is_null() && !pinned.matches(value) => Some(w),

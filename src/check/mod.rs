@@ -7,7 +7,10 @@
 
 pub mod effects;
 pub mod names;
+mod operators;
 pub mod topology;
+
+use operators::{failover_findings, replication_operator};
 
 use crate::diag::codes;
 use crate::diag::{Diagnostic, Severity};
@@ -125,6 +128,8 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     effects::check(l, r, out);
     unreadable_memory(l, r, out);
     replication_operator(l, r, out);
+    no_client(l, r, out);
+    no_primary_service(l, r, out);
     if let Shape::Failover(f) = &s.shape {
         failover_findings(l, r, f, out);
         if let Some(m) = f.wal.as_ref().and_then(|w| w.mirror.as_ref()) {
@@ -197,7 +202,9 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             .help(help),
         );
     }
-    let Some(helm) = s.outputs.as_ref().and_then(|o| o.helm.as_ref()) else {
+    let helm_output = s.outputs.as_ref().and_then(|o| o.helm.as_ref());
+    password_secret_maker(l, r, helm_output.is_some(), out);
+    let Some(helm) = helm_output else {
         return;
     };
     let Some(chart) = Chart::of(&s.shape) else {
@@ -233,6 +240,50 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
             ))
             .help(format!("pin a {}.x version, whose values.yaml and values.schema.json rkv's values are checked against", chart.major())),
         );
+    }
+}
+
+/// Who makes the password Secret (RKV180, RKV181): the chart can make only its own
+/// Secret, and only when it is the one installing Redis; a Secret named as the chart's
+/// own but declared external is the running release's chart-made Secret that the next
+/// upgrade would delete (seeds 002/003).
+fn password_secret_maker(l: &Loaded, r: &Resolved, helm: bool, out: &mut Vec<Diagnostic>) {
+    use crate::spec::SecretMaker;
+    use crate::target::helm::PASSWORD_KEY;
+    let Some(a) = &r.spec.auth else { return };
+    let s = &a.password_secret;
+    match (a.created_by, helm) {
+        (SecretMaker::Chart, false) => out.push(
+            l.diag(
+                codes::RKV180,
+                &r.at("auth", "/createdBy"),
+                format!("nothing creates Secret `{}`: only the Bitnami chart of the Helm target makes its own password Secret, and this topology renders no chart", s.name),
+            )
+            .help("set `createdBy: external` and create the Secret before applying (the RUNBOOK lists it under \"Before you apply\"), or render the Helm target (`outputs.helm`)"),
+        ),
+        (SecretMaker::Chart, true) if s.name != r.name || s.key != PASSWORD_KEY => out.push(
+            l.diag(
+                codes::RKV180,
+                &r.at("auth", "/passwordSecret"),
+                format!(
+                    "the chart names its own password Secret `{}` with key `{PASSWORD_KEY}`, not `{}` with key `{}`",
+                    r.name, s.name, s.key
+                ),
+            )
+            .help(format!("set `passwordSecret: {{name: {}, key: {PASSWORD_KEY}}}` (rkv sets the chart's full name to the topology's name), or `createdBy: external` for a Secret of your own", r.name)),
+        ),
+        (SecretMaker::External, true) if s.name == r.name => out.push(
+            l.diag(
+                codes::RKV181,
+                &r.at("auth", "/passwordSecret/name"),
+                format!(
+                    "`{}` is the chart's own password Secret: on a release installed without `auth.existingSecret`, the chart made it, and naming it in `existingSecret` makes the next upgrade drop it from the release, so Helm deletes it and the password with it",
+                    s.name
+                ),
+            )
+            .help("if the chart made it (seeds 002/003's release), set `auth.createdBy: chart`: the chart keeps it and its password; if you made it, give it another name so the two cannot be confused"),
+        ),
+        _ => {}
     }
 }
 
@@ -300,145 +351,63 @@ fn cluster_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Operator quirks and WAL findings of the `failover` shape (RKV150-RKV158).
-fn failover_findings(
-    l: &Loaded,
-    r: &Resolved,
-    f: &crate::spec::Failover,
-    out: &mut Vec<Diagnostic>,
-) {
+/// RKV108: the kustomize tree's default-deny NetworkPolicies with nobody admitted. A
+/// warning, not an error: the store itself runs (it elects a primary, replicates, fails
+/// over), and NetworkPolicies are additive, so a policy outside the tree can still let
+/// clients in; rkv only knows its own policies admit nobody.
+fn no_client(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     let s = &r.spec;
-    if let Some(a) = s
-        .auth
+    // The Helm target's chart admits its own `<fullname>-client: "true"` pods; only the
+    // kustomize tree is closed to everyone but the listed clients.
+    let kustomize = s.outputs.as_ref().is_none_or(|o| o.kustomize);
+    let outside = s
+        .exposure
         .as_ref()
-        .filter(|a| a.password_secret.key != spotahome::PASSWORD_KEY)
-    {
-        out.push(
-            l.diag(
-                codes::RKV150,
-                &r.at("auth", "/passwordSecret/key"),
-                format!(
-                    "the Spotahome operator reads key `password` of Secret `{}`, not `{}`",
-                    a.password_secret.name, a.password_secret.key
-                ),
-            )
-            .help("store the password under key `password` (the RedisFailover's `auth.secretPath` names only the Secret)"),
-        );
+        .is_some_and(|e| matches!(e.type_, ServiceType::LoadBalancer | ServiceType::NodePort));
+    if !kustomize || !s.clients.is_empty() || outside {
+        return;
     }
-    if let Some(m) = f
-        .sentinel
-        .master_name
-        .as_deref()
-        .filter(|m| *m != spotahome::MASTER_NAME)
-    {
-        out.push(
-            l.diag(
-                codes::RKV151,
-                &r.at("shape", "/failover/sentinel/masterName"),
-                format!("the Spotahome operator always names the master group `{}`, not `{m}`", spotahome::MASTER_NAME),
-            )
-            .help(format!("set `masterName: {}` (or remove it): clients asking Sentinel for `{m}` would get no master", spotahome::MASTER_NAME)),
-        );
-    }
-    if r.name.len() > spotahome::MAX_NAME {
-        out.push(
-            l.diag(
-                codes::RKV152,
-                &r.origin("name"),
-                format!(
-                    "`{}` is {} characters; the Spotahome operator rejects a RedisFailover name longer than {}",
-                    r.name,
-                    r.name.len(),
-                    spotahome::MAX_NAME
-                ),
-            )
-            .help("shorten the name: the operator derives `rfr-<name>`/`rfs-<name>` objects from it"),
-        );
-    }
-    let spotahome_quorum = spotahome::quorum(f.sentinel.replicas);
-    if f.sentinel.quorum != spotahome_quorum {
-        out.push(
-            l.diag(
-                codes::RKV157,
-                &r.at("shape", "/failover/sentinel/quorum"),
-                format!(
-                    "the Spotahome operator sets quorum = floor({}/2) + 1 = {spotahome_quorum}, not {}",
-                    f.sentinel.replicas, f.sentinel.quorum
-                ),
-            )
-            .help(format!("set `quorum: {spotahome_quorum}`: the budgets are computed from the quorum that will really run")),
-        );
-    }
-    if f.operator_namespace.is_none() {
-        out.push(
-            l.diag(
-                codes::RKV155,
-                &r.at("shape", "/failover"),
-                "the NetworkPolicies keep the Spotahome operator out of Redis and Sentinel",
-            )
-            .help("add `operatorNamespace: <namespace the operator runs in>`: it must reach 6379 and 26379 to check and heal the failover"),
-        );
-    }
-    let Some(w) = &f.wal else { return };
+    let who = match &s.shape {
+        Shape::Failover(f) if f.wal.is_some() => {
+            "only the WAL applier reaches Redis and Sentinel, so no application can read"
+        }
+        _ => "only the topology's own pods reach Redis, so no application can connect",
+    };
     out.push(
         l.diag(
-            codes::RKV153,
-            &r.at("shape", "/failover/wal"),
-            "a relative EXPIRE replayed from the WAL expires later on each site than where it was written",
+            codes::RKV108,
+            &r.origin("clients"),
+            format!("the NetworkPolicies admit no client: {who}"),
         )
-        .help("an EXPIRE applied at T + lag (applier lag, MM2 lag, a replay after a restore) sets the key to die at T + lag + ttl; produce PEXPIREAT with the absolute time the op was written so every site and every replay agrees"),
+        .help("list the pods that connect in `clients: [{namespace, podSelector}]` (each gets the Redis and Sentinel ports); the RUNBOOK's Connect section says who is admitted"),
     );
-    if let Some(window) = w
-        .restore_window_hours
-        .filter(|window| *window > w.topic.retention_hours)
-    {
+}
+
+/// RKV109: a client that does not ask Sentinel needs a Service that follows the primary;
+/// the Bitnami chart renders one (`sentinel.masterService`), the OT-CONTAINER-KIT
+/// operator keeps `<name>-master`, but rkv knows of none for the Spotahome operator.
+fn no_primary_service(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    let s = &r.spec;
+    if !matches!(s.shape, Shape::Failover(_)) {
+        return;
+    }
+    for (i, c) in s.clients.iter().enumerate() {
+        if c.sentinel_aware {
+            continue;
+        }
         out.push(
             l.diag(
-                codes::RKV154,
-                &r.at("shape", "/failover/wal/topic/retentionHours"),
+                codes::RKV109,
+                &r.at("clients", &format!("/{i}/sentinelAware")),
                 format!(
-                    "topic `{}` keeps {} h of writes, shorter than the {window} h restore window asked for",
-                    w.topic.name, w.topic.retention_hours
+                    "clients in `{}` do not ask Sentinel, and no Service follows the Spotahome primary: the one address they use can lead to a replica, where writes fail with READONLY",
+                    c.namespace
                 ),
             )
             .help(format!(
-                "a rebuild replays the topic from the earliest offset: raise `retentionHours` to at least {window} (retention.ms = {window} x 3600000 = {})",
-                u64::from(window) * 3_600_000
+                "make the client Sentinel-aware (Sentinel `{}:26379`, master `mymaster`)",
+                spotahome::sentinel_name(&r.name)
             )),
-        );
-    }
-    if let Some(m) = &w.mirror {
-        let missing: Vec<&str> = [
-            ("sourcePasswordKey", m.source_password_key.is_none()),
-            ("sourceCaKey", m.source_ca_key.is_none()),
-        ]
-        .iter()
-        .filter(|(_, absent)| *absent)
-        .map(|(n, _)| *n)
-        .collect();
-        if !missing.is_empty() {
-            out.push(
-                l.diag(
-                    codes::RKV156,
-                    &r.at("shape", "/failover/wal/mirror"),
-                    format!("the mirror cannot authenticate to `{}`: no {}", m.from, missing.join(" and ")),
-                )
-                .help("name the secret-store keys of the source's mirror SCRAM password and cluster CA; rkv brings them into the Kafka namespace with ExternalSecrets"),
-            );
-        }
-    }
-    if let Some(p) = w.topic.partitions.filter(|p| *p < w.applier.replicas) {
-        out.push(
-            l.diag(
-                codes::RKV158,
-                &r.at("shape", "/failover/wal/topic/partitions"),
-                format!(
-                    "{p} partition(s) for {} appliers: {} applier(s) get no partition and sit idle",
-                    w.applier.replicas,
-                    w.applier.replicas - p
-                ),
-            )
-            .help("a consumer group assigns each partition to one consumer: use at least as many partitions as appliers"),
         );
     }
 }
@@ -505,51 +474,6 @@ pub fn unreadable_memory(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     let _ = (maxmemory, estimate);
 }
 
-/// Findings about the OT-CONTAINER-KIT operator the replication shape runs on in the
-/// kustomize tree (RKV167, RKV168).
-pub fn replication_operator(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
-    use crate::target::opstree::OPERATOR_LABELS;
-
-    let Shape::Replication(rep) = &r.spec.shape else {
-        return;
-    };
-    // The shape compiles to the operator's CRs only in the kustomize tree; the Helm
-    // target (the Bitnami chart) runs no operator.
-    if r.spec.outputs.as_ref().is_some_and(|o| !o.kustomize) {
-        return;
-    }
-    for key in r
-        .labels
-        .keys()
-        .filter(|k| OPERATOR_LABELS.contains(&k.as_str()))
-    {
-        let at = format!("/metadata/labels/{}", crate::spec::tree::escape(key));
-        out.push(
-            l.diag(
-                codes::RKV167,
-                &at,
-                format!(
-                    "label `{key}` is one the redis operator sets on its pods: it copies the CR's labels over its own, which breaks its PodDisruptionBudget, Services and master lookup"
-                ),
-            )
-            .help(format!(
-                "remove `{key}` from `metadata.labels`; the operator already labels the pods `app: {}`",
-                r.name
-            )),
-        );
-    }
-    if rep.operator_namespace.is_none() {
-        out.push(
-            l.diag(
-                codes::RKV168,
-                &r.at("shape", "/replication"),
-                "the default-deny NetworkPolicy also shuts out the redis operator: it cannot check roles, label the master or repair replication",
-            )
-            .help("set `shape.replication.operatorNamespace` to the namespace the operator runs in (seed 004: `redis-operator`)"),
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,5 +504,52 @@ mod tests {
         assert!(!found(&helm_spec("23.1.1")).contains(&codes::RKV176));
         assert!(found(&helm_spec(">=23.0.0")).contains(&codes::RKV176));
         assert!(found(&helm_spec("13.0.5")).contains(&codes::RKV176));
+    }
+
+    fn standalone(extra: &str) -> String {
+        format!(
+            "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {{name: kv, namespace: kv}}\nspec:\n  use: cache\n  shape: {{standalone: {{}}}}\n  redis: {{image: redis:7.2}}\n  auth: {{passwordSecret: {{name: kv, key: password}}}}\n{extra}"
+        )
+    }
+
+    #[test]
+    fn a_tree_that_admits_no_client_is_rkv108() {
+        assert!(found(&standalone("")).contains(&codes::RKV108));
+        let listed = "  clients: [{namespace: apps}]\n";
+        assert!(!found(&standalone(listed)).contains(&codes::RKV108));
+        // Exposed outside the cluster: the exposure's policy lets clients in.
+        let exposed =
+            "  exposure: {type: LoadBalancer, acceptInsecure: \"a reason long enough\"}\n";
+        assert!(!found(&standalone(exposed)).contains(&codes::RKV108));
+        // The Helm target's chart admits its own `<fullname>-client` pods.
+        assert!(!found(&helm_spec("23.1.1")).contains(&codes::RKV108));
+        // The WAL applier is no reader: the profile without its clients is RKV108.
+        let profile = include_str!("../../profiles/wal-failover.yaml");
+        assert!(!found(profile).contains(&codes::RKV108));
+        let start = profile
+            .find("\n  clients:")
+            .expect("the profile lists clients");
+        let end = profile[start + 1..]
+            .find("\n  monitoring:")
+            .map(|i| start + 1 + i)
+            .expect("monitoring follows");
+        let without = format!("{}{}", &profile[..start], &profile[end..]);
+        assert!(found(&without).contains(&codes::RKV108));
+    }
+
+    #[test]
+    fn a_client_without_sentinel_on_spotahome_is_rkv109() {
+        let profile = include_str!("../../profiles/wal-failover.yaml");
+        assert!(!found(profile).contains(&codes::RKV109));
+        let single = profile.replace(
+            "podSelector: {app: jboss-client}\n",
+            "podSelector: {app: jboss-client}\n      sentinelAware: false\n",
+        );
+        assert_ne!(single, profile);
+        assert!(found(&single).contains(&codes::RKV109));
+        // The Bitnami chart renders `sentinel.masterService` for such clients instead.
+        let bitnami = include_str!("../../profiles/bitnami-redis.yaml");
+        assert!(bitnami.contains("sentinelAware: false"));
+        assert!(!found(bitnami).contains(&codes::RKV109));
     }
 }

@@ -81,6 +81,12 @@ pub struct RenderArgs {
     /// folder (relative to the specs' common folder) when the specs come from several.
     #[arg(short, long, default_value = "generated", value_name = "DIR")]
     pub output: PathBuf,
+    /// The root of the GitOps repository the output directory is committed to: a site's
+    /// Argo CD Application syncs its tree by the tree's path from there
+    /// (`generated/<spec>/clusters/<site>/apps/redis` by default) [default: the working
+    /// directory].
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub repo_root: PathBuf,
     /// Write nothing; exit 1 with a diff when the output directory is out of date.
     #[arg(long, conflicts_with = "stdout")]
     pub check: bool,

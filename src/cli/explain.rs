@@ -31,8 +31,15 @@ pub(super) fn run(a: ExplainArgs) -> Result {
     };
     // Every variant by default; one when named.
     let reports: Vec<Report> = match a.env.as_deref() {
-        None => c.variants.iter().map(|v| explain(&v.plan)).collect(),
-        Some(name) => vec![explain(&pick(&l.source.file, c, Some(name))?.plan)],
+        None => c
+            .variants
+            .iter()
+            .map(|v| explain(&v.plan, &v.inventory.prerequisites))
+            .collect(),
+        Some(name) => {
+            let v = pick(&l.source.file, c, Some(name))?;
+            vec![explain(&v.plan, &v.inventory.prerequisites)]
+        }
     };
     match a.format {
         Format::Text => print!("{}", render_text(&reports)),

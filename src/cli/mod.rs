@@ -222,9 +222,11 @@ struct Compilation {
     failed: Option<ExitStatus>,
 }
 
-/// Load and compile the specs under `paths`. Defects of rkv (an emitter that failed) are
-/// reported on stderr at once; findings are returned, for the command to print once.
-fn compile_quiet(paths: &[PathBuf], deny_warnings: bool) -> Compilation {
+/// Load and compile the specs under `paths`, for trees under an output directory at
+/// `repo_output` of the GitOps repository (see [`batch::compile_files`]). Defects of rkv
+/// (an emitter that failed) and trees the repository cannot point at are reported on
+/// stderr at once; findings are returned, for the command to print once.
+fn compile_quiet(paths: &[PathBuf], deny_warnings: bool, repo_output: Option<&str>) -> Compilation {
     let files = match batch::spec_files(paths) {
         Ok(f) => f,
         Err(d) => {
@@ -235,7 +237,12 @@ fn compile_quiet(paths: &[PathBuf], deny_warnings: bool) -> Compilation {
             };
         }
     };
-    let b = batch::compile_files(&files, deny_warnings, crate::par::threads_for(files.len()));
+    let b = batch::compile_files(
+        &files,
+        deny_warnings,
+        crate::par::threads_for(files.len()),
+        repo_output,
+    );
     for e in &b.errors {
         report(e);
     }
@@ -253,7 +260,9 @@ fn compile_all(
     deny_warnings: bool,
     format: Format,
 ) -> std::result::Result<Vec<(Loaded, Compiled)>, ExitStatus> {
-    let c = compile_quiet(paths, deny_warnings);
+    // Commands that write no tree read the objects as `rkv render` writes them from the
+    // repository's root into `generated/`.
+    let c = compile_quiet(paths, deny_warnings, Some(crate::bundle::DEFAULT_OUTPUT));
     print_diags(&c.diags, format);
     match c.failed {
         Some(status) => Err(status),

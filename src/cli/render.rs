@@ -21,8 +21,10 @@ pub(super) fn run(a: RenderArgs) -> Result {
         (true, CheckFormat::Sarif) => FindingsFormat::Sarif,
         _ => FindingsFormat::Text,
     };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let repo_output = batch::repo_output(&a.output, &a.repo_root, &cwd);
     if a.stdout {
-        let c = compile_quiet(&a.paths, false);
+        let c = compile_quiet(&a.paths, false, repo_output.as_deref());
         print_findings(&c.diags, report);
         if let Some(status) = c.failed {
             return Ok(status);
@@ -42,11 +44,18 @@ pub(super) fn run(a: RenderArgs) -> Result {
     let mode = if a.check { Mode::Check } else { Mode::Write };
     let threads = crate::par::threads_for(files.len());
     let mut diags: Vec<Diagnostic> = Vec::new();
-    let rendered = crate::render::render(&files, &a.output, mode, threads, |r| match r {
-        Report::Findings(d) if report == FindingsFormat::Text => print_findings(d, report),
-        Report::Findings(d) => diags.extend_from_slice(d),
-        Report::Error(e) => super::report(e),
-    });
+    let rendered = crate::render::render(
+        &files,
+        &a.output,
+        repo_output.as_deref(),
+        mode,
+        threads,
+        |r| match r {
+            Report::Findings(d) if report == FindingsFormat::Text => print_findings(d, report),
+            Report::Findings(d) => diags.extend_from_slice(d),
+            Report::Error(e) => super::report(e),
+        },
+    );
     let rendered = match rendered {
         Ok(r) => r,
         Err(failure) => {
@@ -86,7 +95,7 @@ pub(super) fn run(a: RenderArgs) -> Result {
     if !a.check {
         return Ok(ExitStatus::Success);
     }
-    let fix = regenerate(&a.paths, &a.output, a.prune);
+    let fix = regenerate(&a.paths, &a.output, &a.repo_root, a.prune);
     // Every file of a stale tree differs (an empty stale directory counts once).
     let mut stale_files = Vec::with_capacity(stale_dirs.len());
     for p in &stale_dirs {
@@ -146,18 +155,20 @@ fn finding(d: &Drift, spec: Option<&str>, fix: &str) -> Diagnostic {
 }
 
 /// The command that brings the output directory up to date.
-fn regenerate(paths: &[PathBuf], output: &Path, prune: bool) -> String {
-    if paths.is_empty() {
-        return "rkv render".to_string();
+fn regenerate(paths: &[PathBuf], output: &Path, repo_root: &Path, prune: bool) -> String {
+    let mut words = vec!["rkv render".to_string()];
+    words.extend(paths.iter().map(|p| p.display().to_string()));
+    if output != Path::new(crate::bundle::DEFAULT_OUTPUT) {
+        words.push(format!("-o {}", output.display()));
     }
-    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let output = if output == Path::new("generated") {
-        String::new()
-    } else {
-        format!(" -o {}", output.display())
-    };
-    let prune = if prune { " --prune" } else { "" };
-    format!("rkv render {}{output}{prune}", paths.join(" "))
+    if repo_root != Path::new(".") {
+        words.push(format!("--repo-root {}", repo_root.display()));
+    }
+    // Without paths the render owns the output directory: pruning is implied.
+    if prune && !paths.is_empty() {
+        words.push("--prune".into());
+    }
+    words.join(" ")
 }
 
 /// One variant of every spec as one multi-document stream.

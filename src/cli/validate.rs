@@ -17,7 +17,11 @@ pub(super) fn run(a: ValidateArgs) -> Result {
     }
     // Every finding, of the specs and of their custom resources, is printed once at the
     // end: a SARIF log or a JSON array is one document.
-    let c = compile_quiet(&a.paths, a.deny_warnings);
+    let c = compile_quiet(
+        &a.paths,
+        a.deny_warnings,
+        Some(crate::bundle::DEFAULT_OUTPUT),
+    );
     let mut diags = c.diags;
     if let Some(status) = c.failed {
         print_findings(&diags, a.format);

@@ -246,6 +246,19 @@ codes! {
          (an exporter for alerts, a LoadBalancer for a hostname, a volume for AOF) says so. \
          TLS's plaintext port is refused on every target but the cluster (RKV142): rkv \
          serves TLS on `redis.port` and closes the plaintext port.";
+    RKV108 Warning "the NetworkPolicies admit no client (no `clients`, no outside exposure)"
+        "Every topology of the kustomize tree gets default-deny NetworkPolicies that let in \
+         only the spec's `clients` (and the topology's own pods, its operator and \
+         Prometheus). With none listed, no application can connect. A warning, not an \
+         error: the store itself runs, and a NetworkPolicy outside the tree may admit \
+         clients. List them in `clients: [{namespace, podSelector}]`; the RUNBOOK's Connect \
+         section says who is admitted.";
+    RKV109 Warning "a client that does not ask Sentinel, where no Service follows the primary"
+        "A client marked `sentinelAware: false` connects to one address that must lead to \
+         the primary. The Bitnami chart gets `sentinel.masterService` for it and the \
+         OT-CONTAINER-KIT operator keeps `<name>-master`, but rkv knows no such Service of \
+         the Spotahome operator: the address can lead to a replica, where writes fail with \
+         READONLY. Make the client Sentinel-aware.";
     RKV110 Error "a disruption budget override that is unsafe (with an eviction set that breaks the topology) or blocks every drain"
         "rkv computes the PodDisruptionBudget that lets node drains proceed without losing a \
          shard, a primary majority or the last copy of the data. An override in `disruption` \
@@ -348,10 +361,11 @@ codes! {
         "A rebuild replays the WAL topic from its earliest offset; writes older than the \
          topic's retention are gone, so the restore window asked for cannot be met. Raise \
          `retentionHours` to at least the window.";
-    RKV155 Warning "no operatorNamespace: the NetworkPolicies keep the operator out"
+    RKV155 Error "no operatorNamespace: the NetworkPolicies keep the operator out, so no primary is elected"
         "rkv's default-deny NetworkPolicies let in only what the spec names; the Spotahome \
-         operator must reach Redis and Sentinel to check and heal the failover. Set \
-         `operatorNamespace` to the namespace it runs in.";
+         operator starts every Redis pod as a replica of 127.0.0.1 and must reach Redis and \
+         Sentinel to elect a primary, then to check and heal the failover. Kept out, it \
+         elects none: an error. Set `operatorNamespace` to the namespace it runs in.";
     RKV156 Error "the mirror has no source credentials (sourcePasswordKey, sourceCaKey)"
         "MirrorMaker 2 must authenticate to the source site's Kafka with its SCRAM password \
          and trust its cluster CA. Name both secret-store keys; rkv brings them in with \
@@ -366,10 +380,11 @@ codes! {
         "The OT-CONTAINER-KIT redis operator copies the custom resource's labels over its \
          own pod labels, which breaks its PodDisruptionBudget, Services and master lookup. \
          Remove the label from `metadata.labels`.";
-    RKV168 Warning "the replication shape names no operator namespace for the NetworkPolicies"
-        "rkv's default-deny NetworkPolicy also shuts out the redis operator, which must reach \
-         the pods to check roles, label the master and repair replication. Set \
-         `shape.replication.operatorNamespace`.";
+    RKV168 Error "no operatorNamespace for the replication shape: the operator cannot set up replication"
+        "rkv's default-deny NetworkPolicy also shuts out the redis operator, which sets up \
+         replication by sending REPLICAOF to each pod over 6379, then checks roles, labels \
+         the master and repairs replication. Kept out, every pod stays a primary: an error. \
+         Set `shape.replication.operatorNamespace`.";
     RKV169 Error "a memory quantity rkv cannot read"
         "The memory checks and `maxmemory: auto` need numbers; a memory limit, `maxmemory` or \
          dataset estimate rkv cannot parse stops them. Write a Kubernetes quantity (`1Gi`) \
@@ -397,6 +412,18 @@ codes! {
         "rkv writes values checked against one major version of each chart; another major \
          version (or a range that allows one) may read them differently. Pin a version of \
          that major.";
+    RKV180 Error "`auth.createdBy: chart` without a chart to make the Secret, or naming another Secret than the chart's own"
+        "Only the Bitnami chart of the Helm target makes its own password Secret, named \
+         `<fullname>` (the topology's name) with key `redis-password`. Without that chart \
+         nothing creates the Secret; with another name or key the pods would read a Secret \
+         nobody makes. Name the chart's Secret, or set `createdBy: external` and create it \
+         before applying.";
+    RKV181 Warning "the Helm values name the chart's own password Secret as `existingSecret`: the next upgrade of a chart-made one deletes it"
+        "A release installed without `auth.existingSecret` (as seeds 002 and 003 run) has a \
+         chart-made Secret `<fullname>`. Naming it in `existingSecret` stops the chart \
+         rendering it, so the next upgrade drops it from the release and Helm deletes it, \
+         and the password with it. If the chart made it, set `auth.createdBy: chart`; if you \
+         made it, give it another name.";
     // `rkv diff --preflight`: prerequisites in the live cluster.
     RKV200 Error "`rkv diff` preflight: a Secret the objects reference does not exist in the cluster and nothing rendered creates it"
         "rkv renders references to Secrets, never their values; a Secret that does not exist \

@@ -151,6 +151,11 @@ fn inventory(plan: &Plan, f: &Failover) -> Inventory {
                 .master_name
                 .clone()
                 .unwrap_or_else(|| spotahome::MASTER_NAME.into()),
+            service: rfs.clone(),
+            // The operator's Sentinels ask for no password.
+            password: None,
+            tls_flags: None,
+            primary_service: None,
         }),
         data_set: Some(sts),
         data_pods,

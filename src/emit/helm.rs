@@ -34,7 +34,7 @@ use super::inventory::{
 use super::{EmitError, Emitted, Object, common, exposure, network};
 use crate::bundle::helm_dir;
 use crate::plan::model::Plan;
-use crate::spec::HelmOutput;
+use crate::spec::{HelmOutput, SecretMaker};
 use crate::target::flux::{
     ChartRef, HelmRelease, HelmReleaseSpec, Install, LayerSelector, OciRef, OciRepository,
     OciRepositorySpec, Remediation, Upgrade, ValuesReference,
@@ -258,10 +258,27 @@ fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
     let full = &plan.name;
     let port = plan.spec.redis.port;
     let mut made = Vec::new();
-    // The Secrets the values name (`existingSecret`s): the chart reads them, rkv does not make them.
+    // The Secrets the values name (`existingSecret`s): the chart reads them, rkv does not
+    // make them; or the chart's own password Secret.
     let note = "referenced by the Helm values";
-    if let Some(a) = &plan.spec.auth {
-        made.push(Made::new("Secret", &a.password_secret.name, ns, note));
+    match &plan.spec.auth {
+        Some(a) if a.created_by == SecretMaker::Chart => {
+            let kept = match workload.chart() {
+                helm::Chart::Redis => "; kept on uninstall (`helm.sh/resource-policy: keep`)",
+                helm::Chart::RedisCluster => "",
+            };
+            made.push(Made::new(
+                "Secret",
+                &a.password_secret.name,
+                ns,
+                &format!(
+                    "chart-made from HelmRelease `{release}`, key `{}`{kept}",
+                    helm::PASSWORD_KEY
+                ),
+            ));
+        }
+        Some(a) => made.push(Made::new("Secret", &a.password_secret.name, ns, note)),
+        None => {}
     }
     if let Some(t) = &plan.spec.tls {
         made.push(Made::new("Secret", &t.server_secret, ns, note));
@@ -276,6 +293,15 @@ fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
     };
     made.push(Made::new("Service", &client, ns, &client_note));
     made.push(Made::new("Service", &headless, ns, &note));
+    let follow = values::master_service(plan, workload);
+    if follow {
+        made.push(Made::new(
+            "Service",
+            &helm::master_service(full),
+            ns,
+            &format!("{note}; port {port}, follows the primary (`sentinel.masterService`)"),
+        ));
+    }
     let pods: Vec<String> = (0..plan.data_pods).map(|i| format!("{sts}-{i}")).collect();
     made.extend(pods.iter().map(|p| Made::new("Pod", p, ns, &note)));
     let first = format!("pod/{sts}-0");
@@ -303,7 +329,7 @@ fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
                 first.clone(),
                 (chart == helm::Chart::Redis).then_some("redis"),
             ),
-            tls_flags,
+            tls_flags: tls_flags.clone(),
             password: Password::File(helm::PASSWORD_FILE),
         }),
         sentinels: match workload {
@@ -315,6 +341,16 @@ fn inventory(plan: &Plan, release: &str, workload: Workload<'_>) -> Inventory {
                     .master_name
                     .clone()
                     .unwrap_or_else(|| helm::DEFAULT_MASTER_SET.into()),
+                service: client.clone(),
+                // `auth.sentinel: true`: Sentinel asks for the same password, mounted in
+                // the sentinel container at the same path; it serves TLS when Redis does.
+                password: plan
+                    .spec
+                    .auth
+                    .as_ref()
+                    .map(|_| Password::File(helm::PASSWORD_FILE)),
+                tls_flags,
+                primary_service: follow.then(|| helm::master_service(full)),
             }),
             Workload::Standalone | Workload::Cluster(_) => None,
         },

@@ -8,6 +8,7 @@
 //! the rules in [`crate::target`]), so the runbook never reads names back out of the
 //! emitted objects and cannot drift from them.
 
+pub use crate::bundle::secrets::Prerequisite;
 use crate::target::monitoring::Rule;
 
 /// Who makes the Redis pods.
@@ -110,6 +111,14 @@ pub struct SentinelAccess {
     pub port: u16,
     /// The master group name the Sentinels monitor.
     pub master: String,
+    /// The Service clients reach the Sentinels through (in the topology's namespace).
+    pub service: String,
+    /// Where the Sentinel container holds the password, when Sentinel asks for one.
+    pub password: Option<Password>,
+    /// The redis-cli TLS flags for the Sentinel port, when it serves TLS.
+    pub tls_flags: Option<String>,
+    /// The Service that follows the primary for clients that do not ask Sentinel.
+    pub primary_service: Option<String>,
 }
 
 /// A Service rkv renders.
@@ -161,6 +170,9 @@ pub struct Inventory {
     pub init_job: Option<String>,
     /// The WAL applier Deployment.
     pub applier: Option<String>,
+    /// The Secrets the objects read and nothing rendered creates: they must exist before
+    /// the objects are applied (filled by [`crate::emit::emit_in`] from the objects).
+    pub prerequisites: Vec<Prerequisite>,
 }
 
 impl Inventory {

@@ -138,6 +138,15 @@ fn inventory(plan: &Plan, shape: &Replication) -> Inventory {
         Made::new("StatefulSet", name, ns, &note),
         Made::new("Service", name, ns, &note),
         Made::new("Service", &opstree::headless_service(name), ns, &note),
+        Made::new(
+            "Service",
+            &opstree::master_service(name),
+            ns,
+            &format!(
+                "{note}; follows the primary (`{}: master`)",
+                opstree::ROLE_LABEL
+            ),
+        ),
     ];
     let data_pods: Vec<String> = (0..shape.replicas).map(|i| format!("{name}-{i}")).collect();
     made.extend(data_pods.iter().map(|p| Made::new("Pod", p, ns, &note)));
@@ -166,6 +175,11 @@ fn inventory(plan: &Plan, shape: &Replication) -> Inventory {
             exec: Exec::new(format!("pod/{sts}-0"), None),
             port: opstree::SENTINEL_PORT,
             master: master_group(plan, shape),
+            service: sts.clone(),
+            // The operator's Sentinels ask for no password.
+            password: None,
+            tls_flags: None,
+            primary_service: Some(opstree::master_service(name)),
         }),
         data_set: Some(name.clone()),
         data_pods,

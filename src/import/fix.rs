@@ -14,6 +14,9 @@ use crate::diag::Diagnostic;
 use crate::diag::codes;
 use crate::spec::{Persistence, Sentinel, Shape, Use};
 
+/// The operator namespace import writes when the source does not name one (seed 004's).
+const GUESSED_OPERATOR_NAMESPACE: &str = "redis-operator";
+
 fn sentinel_of(shape: &mut Shape) -> Option<&mut Sentinel> {
     match shape {
         Shape::Failover(f) => Some(&mut f.sentinel),
@@ -199,6 +202,37 @@ pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
             Some(format!(
                 "a PersistentVolumeClaim for {}: without one the files die with the pod",
                 pending.join(", ")
+            ))
+        }
+        codes::RKV155 | codes::RKV168 => {
+            let (slot, at, who) = match &mut spec.shape {
+                Shape::Failover(f) => (
+                    &mut f.operator_namespace,
+                    "/spec/shape/failover/operatorNamespace",
+                    "the Spotahome operator",
+                ),
+                Shape::Replication(r) => (
+                    &mut r.operator_namespace,
+                    "/spec/shape/replication/operatorNamespace",
+                    "the redis operator",
+                ),
+                _ => return None,
+            };
+            if slot.is_some() {
+                return None;
+            }
+            // The source says where the pods run, not where the operator runs: a guess
+            // is the only way to a spec whose NetworkPolicies let the operator in.
+            *slot = Some(GUESSED_OPERATOR_NAMESPACE.into());
+            draft.notes.changed(
+                at,
+                format!(
+                    "{}: the source does not say where {who} runs, and rkv's NetworkPolicies must admit it or it cannot manage the pods: `{GUESSED_OPERATOR_NAMESPACE}` is a guess, set the namespace it runs in",
+                    d.code
+                ),
+            );
+            Some(format!(
+                "`operatorNamespace: {GUESSED_OPERATOR_NAMESPACE}`, a guess: set the namespace {who} runs in"
             ))
         }
         codes::RKV116 | codes::RKV117 => {

@@ -174,7 +174,7 @@ pub const RULES: &[Rule] = &[
     Rule { kinds: &["HelmValues"], path: &["networkPolicy", "**"], on: AC, why: Why::Policy("rkv's NetworkPolicy values: deny by default, clients from `clients`, DNS egress, metrics from the monitoring namespace") },
     Rule { kinds: &["HelmValues"], path: &["replica", "replicaCount"], on: &[C], why: Why::Fix(codes::RKV175) },
     Rule { kinds: &["HelmValues"], path: &["replica", "replicaCount"], on: &[C], why: Why::Fix(codes::RKV115) },
-    Rule { kinds: &["HelmValues"], path: &["auth", "existingSecret*"], on: AC, why: Why::Policy("rkv names the password Secret (the chart's own `<fullname>` / `redis-password` when the values named none): the chart then stops making that Secret and Helm deletes it on the next upgrade, so copy it under another name first and point `auth.passwordSecret` at the copy") },
+    Rule { kinds: &["HelmValues"], path: &["auth", "existingSecret*"], on: AC, why: Why::Policy("rkv names the password Secret: the one the values name (`createdBy: external`), or the chart's own `<fullname>` / `redis-password` when they name none (`createdBy: chart`, so the chart keeps making it and no upgrade deletes it)") },
     Rule { kinds: &["HelmValues"], path: &["auth", "sentinel"], on: AC, why: Why::Policy("Sentinel asks for the password too") },
     Rule { kinds: &["HelmValues"], path: &["sentinel", "image", "**"], on: &[A], why: Why::Policy("Sentinel runs the `redis-sentinel` image of the Redis image's registry and tag") },
     Rule { kinds: &["HelmValues"], path: &["metrics", "prometheusRule", "**"], on: AC, why: Why::Policy("rkv's alerts for the chart (persistence, BGSAVE, AOF, disk)") },

@@ -34,6 +34,36 @@ pub const CA_FILE: &str = "ca.crt";
 /// containers get `REDIS_PASSWORD_FILE`, not `REDIS_PASSWORD`.
 pub const PASSWORD_FILE: &str = "/opt/bitnami/redis/secrets/redis-password";
 
+/// The key under which both charts keep their own password Secret, `<fullname>`.
+pub const PASSWORD_KEY: &str = "redis-password";
+
+/// The annotation by which Helm leaves an object in place when the chart stops
+/// rendering it or the release is uninstalled.
+pub const RESOURCE_POLICY: &str = "helm.sh/resource-policy";
+pub const RESOURCE_POLICY_KEEP: &str = "keep";
+
+/// The redis chart's Service that follows the primary under Sentinel
+/// (`sentinel.masterService`): `<fullname>-master`, selecting the pod its `kubectl-shared`
+/// sidecar labels `isMaster: "true"`.
+pub fn master_service(fullname: &str) -> String {
+    format!("{fullname}-master")
+}
+
+/// The tag of the kubectl image chart 23.1.1 runs the `kubectl-shared` sidecar from
+/// (its `kubectl.image.tag`).
+pub const KUBECTL_TAG: &str = "1.33.4-debian-12-r0";
+
+/// The ports the `kubectl-shared` sidecar reaches the Kubernetes API server on: the
+/// `kubernetes` Service's 443, and 6443, where most control planes listen behind it (a
+/// NetworkPolicy sees the endpoint's port, not the Service's).
+pub const API_SERVER_PORTS: [u16; 2] = [443, 6443];
+
+/// The label that lets a pod of the release's namespace through both charts'
+/// NetworkPolicy when `networkPolicy.allowExternal` is false: `<fullname>-client: "true"`.
+pub fn client_label(fullname: &str) -> (String, &'static str) {
+    (format!("{fullname}-client"), "true")
+}
+
 /// The StatefulSet that runs the Redis pods of release `fullname`: `<fullname>-master`
 /// (standalone), `<fullname>-node` (Redis and Sentinel side by side in each pod), or
 /// `<fullname>` (the redis-cluster chart).

@@ -69,6 +69,11 @@ pub fn headless_service(name: &str) -> String {
     format!("{name}-headless")
 }
 
+/// The Service the operator keeps on the primary (`redis-role: master`).
+pub fn master_service(name: &str) -> String {
+    format!("{name}-master")
+}
+
 /// `RedisReplication`: one primary and its replicas in one StatefulSet.
 pub type RedisReplication = Cr<RedisReplicationSpec>;
 

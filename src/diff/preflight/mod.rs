@@ -6,13 +6,9 @@
 //! Pure functions, no I/O; Secret values never reach this module (only key names).
 //!
 //! What is checked:
-//! - Secrets and keys referenced by pod templates (`secretKeyRef`, `secretRef`, secret
-//!   volumes and projections), Spotahome `spec.auth.secretPath` (key `password`),
-//!   OT-CONTAINER-KIT `kubernetesConfig.redisSecret`, Strimzi `passwordSecret` and
-//!   `trustedCertificates`, and the Bitnami chart values of a HelmRelease
-//!   (`auth.existingSecret`, `tls.existingSecret`) — unless a rendered object creates the
-//!   Secret (a Secret, an ExternalSecret's target, a Certificate's `secretName`, a
-//!   KafkaUser's credentials) or the reference is `optional`;
+//! - the Secrets and keys the objects need and do not create ([`crate::bundle::secrets`]:
+//!   the same list the runbook's "Before you apply" and `rkv explain` show), with the
+//!   Bitnami chart values of a HelmRelease read from its values ConfigMap;
 //! - StorageClasses named by claims (any claim spec, and chart `persistence.storageClass`),
 //!   and a default StorageClass for claims that name none;
 //! - the namespaces objects go into, unless rendered;
@@ -48,16 +44,7 @@ pub(crate) enum Lookup<T> {
     Denied(String),
 }
 
-/// A Secret (and key) an object needs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct SecretRef {
-    pub namespace: String,
-    pub name: String,
-    pub key: Option<String>,
-    /// The object that needs it, and where.
-    pub from: String,
-    pub path: String,
-}
+pub(crate) use crate::bundle::secrets::SecretRef;
 
 /// A claim and the StorageClass it names (`None`: the default class).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

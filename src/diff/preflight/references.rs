@@ -1,7 +1,7 @@
 //! What the rendered objects depend on in the cluster but do not create: Secrets and
-//! keys (pod templates, operator CRs, Strimzi resources, Bitnami chart values of a
-//! HelmRelease; optional references and Secrets a rendered object creates left out),
-//! the StorageClasses of claims, the namespaces objects go into.
+//! keys ([`crate::bundle::secrets`]: the same list the runbook's "Before you apply" and
+//! `rkv explain` show, with the Bitnami chart values of a HelmRelease read from its values
+//! ConfigMap), the StorageClasses of claims, the namespaces objects go into.
 //!
 //! In: the rendered objects, namespaces filled in. Out: [`Refs`], sorted and deduplicated.
 
@@ -9,14 +9,18 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::{ClaimRef, Refs, SecretRef, is_kind, str_at};
-use crate::diff::{ObjKey, group_of};
+use super::{ClaimRef, Refs, is_kind, str_at};
+use crate::diff::ObjKey;
 
 /// What the rendered objects depend on. `values` gives the Helm values of a
 /// HelmRelease (read from its values ConfigMap among the rendered objects).
 pub(crate) fn references(rendered: &[Value]) -> Refs {
-    let mut refs = Refs::default();
-    let produced = produced_secrets(rendered);
+    let mut refs = Refs {
+        secrets: crate::bundle::secrets::needed(&rendered.iter().collect::<Vec<_>>(), &|release| {
+            helm_values(rendered, release)
+        }),
+        ..Refs::default()
+    };
     let rendered_namespaces: BTreeSet<&str> = rendered
         .iter()
         .filter(|o| is_kind(o, "", "Namespace"))
@@ -31,41 +35,6 @@ pub(crate) fn references(rendered: &[Value]) -> Refs {
                 .entry(ns.clone())
                 .or_default()
                 .push(from.clone());
-        }
-        let mut secret = |namespace: &str, name: &str, k: Option<&str>, path: String| {
-            if !produced.contains(&(namespace.to_string(), name.to_string())) {
-                refs.secrets.push(SecretRef {
-                    namespace: namespace.to_string(),
-                    name: name.to_string(),
-                    key: k.map(str::to_string),
-                    from: from.clone(),
-                    path,
-                });
-            }
-        };
-        for pointer in [
-            "/spec/template/spec",
-            "/spec/jobTemplate/spec/template/spec",
-        ] {
-            if let Some(pod) = o.pointer(pointer) {
-                pod_secrets(pod, &pointer_path(pointer), &mut |n, k, p| {
-                    secret(&ns, n, k, p)
-                });
-            }
-        }
-        if is_kind(o, "databases.spotahome.com", "RedisFailover")
-            && let Some(name) = str_at(o, "/spec/auth/secretPath")
-        {
-            secret(&ns, name, Some("password"), "spec.auth.secretPath".into());
-        }
-        if group_of(str_at(o, "/apiVersion").unwrap_or("")) == "redis.redis.opstreelabs.in"
-            && let Some(name) = str_at(o, "/spec/kubernetesConfig/redisSecret/name")
-        {
-            let k = str_at(o, "/spec/kubernetesConfig/redisSecret/key");
-            secret(&ns, name, k, "spec.kubernetesConfig.redisSecret".into());
-        }
-        if group_of(str_at(o, "/apiVersion").unwrap_or("")) == "kafka.strimzi.io" {
-            strimzi_secrets(o, String::new(), &mut |n, k, p| secret(&ns, n, k, p));
         }
         claims(o, String::new(), &mut |class, path| {
             refs.claims.push(ClaimRef {
@@ -85,167 +54,19 @@ pub(crate) fn references(rendered: &[Value]) -> Refs {
                     .push(from.clone());
             }
             if let Some(values) = helm_values(rendered, o) {
-                helm_refs(
-                    &values,
-                    &mut |n, k, p| secret(&target, n, k, p),
-                    &mut |class, path| {
-                        refs.claims.push(ClaimRef {
-                            class,
-                            from: from.clone(),
-                            path,
-                        })
-                    },
-                );
-            }
-        }
-    }
-    refs.secrets.sort();
-    refs.secrets.dedup();
-    refs.claims.sort();
-    refs.claims.dedup();
-    refs
-}
-
-/// `/spec/template/spec` as `spec.template.spec`.
-fn pointer_path(pointer: &str) -> String {
-    pointer.trim_start_matches('/').replace('/', ".")
-}
-
-/// (namespace, name) of every Secret a rendered object creates.
-fn produced_secrets(rendered: &[Value]) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    for o in rendered {
-        let ns = str_at(o, "/metadata/namespace").unwrap_or("").to_string();
-        let name = str_at(o, "/metadata/name").unwrap_or("");
-        let produced = if is_kind(o, "", "Secret") || is_kind(o, "kafka.strimzi.io", "KafkaUser") {
-            Some(name)
-        } else if is_kind(o, "external-secrets.io", "ExternalSecret") {
-            Some(str_at(o, "/spec/target/name").unwrap_or(name))
-        } else if is_kind(o, "cert-manager.io", "Certificate") {
-            str_at(o, "/spec/secretName")
-        } else {
-            None
-        };
-        if let Some(p) = produced {
-            out.insert((ns, p.to_string()));
-        }
-    }
-    out
-}
-
-/// Secret references of a pod spec: `found(name, key, path)`; optional ones left out.
-fn pod_secrets(pod: &Value, base: &str, found: &mut dyn FnMut(&str, Option<&str>, String)) {
-    let optional = |v: &Value| v.get("optional").and_then(Value::as_bool) == Some(true);
-    for list in ["initContainers", "containers"] {
-        let Some(containers) = pod.get(list).and_then(Value::as_array) else {
-            continue;
-        };
-        for (ci, c) in containers.iter().enumerate() {
-            let cpath = format!("{base}.{list}[{ci}]");
-            for (ei, e) in c
-                .get("env")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                if let Some(r) = e.pointer("/valueFrom/secretKeyRef")
-                    && !optional(r)
-                    && let Some(name) = r.get("name").and_then(Value::as_str)
-                {
-                    let k = r.get("key").and_then(Value::as_str);
-                    found(name, k, format!("{cpath}.env[{ei}].valueFrom.secretKeyRef"));
-                }
-            }
-            for (ei, e) in c
-                .get("envFrom")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                if let Some(r) = e.get("secretRef")
-                    && !optional(r)
-                    && let Some(name) = r.get("name").and_then(Value::as_str)
-                {
-                    found(name, None, format!("{cpath}.envFrom[{ei}].secretRef"));
-                }
-            }
-        }
-    }
-    for (vi, v) in pod
-        .get("volumes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let vpath = format!("{base}.volumes[{vi}]");
-        if let Some(s) = v.get("secret")
-            && !optional(s)
-            && let Some(name) = s.get("secretName").and_then(Value::as_str)
-        {
-            items(s, &mut |k| found(name, k, format!("{vpath}.secret")));
-        }
-        for (si, src) in v
-            .pointer("/projected/sources")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            if let Some(s) = src.get("secret")
-                && !optional(s)
-                && let Some(name) = s.get("name").and_then(Value::as_str)
-            {
-                items(s, &mut |k| {
-                    found(name, k, format!("{vpath}.projected.sources[{si}].secret"))
+                helm_claims(&values, &mut |class, path| {
+                    refs.claims.push(ClaimRef {
+                        class,
+                        from: from.clone(),
+                        path,
+                    })
                 });
             }
         }
     }
-}
-
-/// Each key of a volume source's `items`, or `None` once when it has none (the whole
-/// Secret is mounted).
-fn items(source: &Value, each: &mut dyn FnMut(Option<&str>)) {
-    match source.get("items").and_then(Value::as_array) {
-        Some(list) if !list.is_empty() => {
-            for i in list {
-                each(i.get("key").and_then(Value::as_str));
-            }
-        }
-        _ => each(None),
-    }
-}
-
-/// Strimzi's `{secretName, password}` and `{secretName, certificate}` references.
-fn strimzi_secrets(v: &Value, path: String, found: &mut dyn FnMut(&str, Option<&str>, String)) {
-    match v {
-        Value::Object(m) => {
-            if let Some(name) = m.get("secretName").and_then(Value::as_str) {
-                for key in ["password", "certificate"] {
-                    if let Some(k) = m.get(key).and_then(Value::as_str) {
-                        found(name, Some(k), path.clone());
-                    }
-                }
-            }
-            for (k, child) in m {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                strimzi_secrets(child, p, found);
-            }
-        }
-        Value::Array(list) => {
-            for (i, child) in list.iter().enumerate() {
-                strimzi_secrets(child, format!("{path}[{i}]"), found);
-            }
-        }
-        _ => {}
-    }
+    refs.claims.sort();
+    refs.claims.dedup();
+    refs
 }
 
 /// Claim specs (a map with `accessModes` and `resources`): `found(class, path)`.
@@ -308,30 +129,8 @@ fn helm_values(objects: &[Value], release: &Value) -> Option<Value> {
     None
 }
 
-/// Secrets and claims of the Bitnami charts' values.
-fn helm_refs(
-    values: &Value,
-    secret: &mut dyn FnMut(&str, Option<&str>, String),
-    claim: &mut dyn FnMut(Option<String>, String),
-) {
-    if let Some(name) = str_at(values, "/auth/existingSecret").filter(|n| !n.is_empty()) {
-        let key = str_at(values, "/auth/existingSecretPasswordKey")
-            .filter(|k| !k.is_empty())
-            .unwrap_or("redis-password");
-        secret(name, Some(key), "values auth.existingSecret".into());
-    }
-    if let Some(name) = str_at(values, "/tls/existingSecret").filter(|n| !n.is_empty()) {
-        let mut any = false;
-        for field in ["certFilename", "certKeyFilename", "certCAFilename"] {
-            if let Some(k) = str_at(values, &format!("/tls/{field}")).filter(|k| !k.is_empty()) {
-                secret(name, Some(k), format!("values tls.{field}"));
-                any = true;
-            }
-        }
-        if !any {
-            secret(name, None, "values tls.existingSecret".into());
-        }
-    }
+/// Claims of the Bitnami charts' values.
+fn helm_claims(values: &Value, claim: &mut dyn FnMut(Option<String>, String)) {
     for section in ["master", "replica", ""] {
         let base = if section.is_empty() {
             "/persistence".to_string()

@@ -229,6 +229,7 @@ fn inventory(ctx: &Ctx) -> Inventory {
         }),
         init_job: Some(jobs::init_name(ctx)),
         applier: None,
+        prerequisites: Vec::new(),
     }
 }
 

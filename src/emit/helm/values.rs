@@ -20,9 +20,13 @@ use crate::emit::{common, security};
 use crate::plan::model::Plan;
 use crate::plan::settings;
 use crate::spec::{AntiAffinity, Cluster, Replication};
-use crate::target::helm::{CA_FILE, CERT_FILE, Chart, Image, KEY_FILE, SENTINEL_PORT, Workload};
+use crate::target::helm::{
+    CA_FILE, CERT_FILE, Chart, Image, KEY_FILE, KUBECTL_TAG, SENTINEL_PORT, Workload,
+    master_service as master_service_name,
+};
 use crate::target::monitoring::Rule;
 
+mod auth;
 mod reach;
 
 use reach::{RoleService, exposed_service, network_policy};
@@ -193,6 +197,16 @@ struct SentinelValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     resources: Option<ResourceRequirements>,
     container_security_context: ContainerSecurity,
+    /// The Service `<fullname>-master` that follows the primary, for clients that are
+    /// not Sentinel-aware.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    master_service: Option<Enabled>,
+}
+
+/// Whether the redis chart under Sentinel must render `sentinel.masterService`: some
+/// client connects to one address that must lead to the primary.
+pub fn master_service(plan: &Plan, workload: Workload<'_>) -> bool {
+    matches!(workload, Workload::Sentinel(_)) && plan.spec.clients.iter().any(|c| !c.sentinel_aware)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -355,7 +369,7 @@ pub fn values(plan: &Plan, workload: Workload<'_>) -> (Value, Vec<String>) {
     }
     v.insert(
         "networkPolicy".into(),
-        json!(network_policy(plan, chart, &net_ports)),
+        json!(network_policy(plan, workload, &net_ports)),
     );
     if let Some(m) = metrics(plan, chart) {
         v.insert("metrics".into(), json!(m));
@@ -405,13 +419,7 @@ fn redis_chart(
         max_unavailable: None,
     };
     v.insert("image".into(), json!(image));
-    match plan.spec.auth.as_ref().map(|a| &a.password_secret) {
-        Some(s) => v.insert(
-            "auth".into(),
-            json!({"enabled": true, "sentinel": true, "existingSecret": s.name, "existingSecretPasswordKey": s.key}),
-        ),
-        None => v.insert("auth".into(), json!({"enabled": false, "sentinel": false})),
-    };
+    auth::redis_chart(plan, v);
     v.insert(
         "commonConfiguration".into(),
         json!(redis_conf(plan, Chart::Redis)),
@@ -434,10 +442,13 @@ fn redis_chart(
             // nothing differs if the architecture is ever switched.
             v.insert("master".into(), json!(role(None, no_pdb)));
             // The chart's Sentinel StatefulSet `<fullname>-node`, component `node`.
-            let replica = Role {
+            let follow = master_service(plan, Workload::Sentinel(r));
+            let mut replica = Role {
                 placement: placement(plan, chart_pods(plan, Chart::Redis, Some("node"))),
                 ..role(Some(r.replicas), pdb(plan))
             };
+            // The chart's `kubectl-shared` sidecar labels the primary with the pod's token.
+            replica.automount_service_account_token = follow;
             v.insert("replica".into(), json!(replica));
             let sentinel_image = match &s.image {
                 Some(i) => Image::parse(i),
@@ -455,8 +466,26 @@ fn redis_chart(
                     parallel_syncs: s.parallel_syncs,
                     resources: common::resources(s.resources.as_ref()),
                     container_security_context: container_security(uid, Chart::Redis),
+                    master_service: follow.then_some(Enabled { enabled: true }),
                 }),
             );
+            if follow {
+                notes.push(format!(
+                    "sentinel.masterService: Service `{}` follows the primary for clients that do not ask Sentinel (`sentinelAware: false`);",
+                    master_service_name(&plan.name)
+                ));
+                notes.push(
+                    "  the chart's kubectl-shared sidecar labels the primary `isMaster: \"true\"` through the API server, so the chart needs rbac.create,".into(),
+                );
+                notes.push(
+                    "  replica.automountServiceAccountToken and egress to the API server (ports 443, 6443).".into(),
+                );
+                v.insert("rbac".into(), json!({"create": true}));
+                let mut kubectl = image.sibling("kubectl");
+                kubectl.tag = KUBECTL_TAG.into();
+                kubectl.digest = String::new();
+                v.insert("kubectl".into(), json!({"image": kubectl}));
+            }
         }
         None => {
             v.insert("architecture".into(), json!("standalone"));
@@ -487,16 +516,7 @@ fn cluster_chart(
         c.shards, c.replicas_per_shard
     ));
     v.insert("image".into(), json!(image.sibling("redis-cluster")));
-    match plan.spec.auth.as_ref().map(|a| &a.password_secret) {
-        Some(s) => {
-            v.insert("usePassword".into(), json!(true));
-            v.insert("existingSecret".into(), json!(s.name));
-            v.insert("existingSecretPasswordKey".into(), json!(s.key));
-        }
-        None => {
-            v.insert("usePassword".into(), json!(false));
-        }
-    }
+    auth::cluster_chart(plan, v);
     v.insert(
         "cluster".into(),
         json!({"init": true, "nodes": nodes, "replicas": c.replicas_per_shard}),
@@ -543,4 +563,54 @@ fn cluster_chart(
         json!(container_security(uid, Chart::RedisCluster)),
     );
     v.insert("pdb".into(), json!(pdb(plan)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::model::plan;
+    use crate::spec::{Shape, load_str, resolve::resolve};
+
+    /// The Bitnami profile's values, its clients Sentinel-aware or not.
+    fn bitnami(sentinel_aware: bool) -> Value {
+        let mut text = include_str!("../../../profiles/bitnami-redis.yaml").to_string();
+        if sentinel_aware {
+            text = text.replace("      sentinelAware: false\n", "");
+        }
+        let loaded = load_str("bitnami-redis.yaml", text).expect("loads");
+        let p = plan(&resolve(&loaded.topology)[0], "bitnami-redis.yaml");
+        let Shape::Replication(r) = &p.spec.shape else {
+            panic!("a replication profile")
+        };
+        values(&p, Workload::Sentinel(r)).0
+    }
+
+    #[test]
+    fn clients_that_do_not_ask_sentinel_get_the_master_service() {
+        let v = bitnami(false);
+        assert_eq!(v["sentinel"]["masterService"]["enabled"], json!(true));
+        // What the chart's values validation asks for with a master Service.
+        assert_eq!(v["rbac"]["create"], json!(true));
+        assert_eq!(v["replica"]["automountServiceAccountToken"], json!(true));
+        assert_eq!(
+            v["kubectl"]["image"]["repository"],
+            json!("bitnami/kubectl")
+        );
+        let egress = v["networkPolicy"]["extraEgress"]
+            .as_array()
+            .expect("egress");
+        assert!(egress.iter().any(|e| e.get("to").is_none()
+            && e["ports"]
+                == json!([{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}])));
+
+        // Sentinel-aware clients: none of it, and no token in the pods.
+        let v = bitnami(true);
+        assert!(v["sentinel"].get("masterService").is_none());
+        assert!(v.get("rbac").is_none() && v.get("kubectl").is_none());
+        assert_eq!(v["replica"]["automountServiceAccountToken"], json!(false));
+        assert_eq!(
+            v["networkPolicy"]["extraEgress"].as_array().map(Vec::len),
+            Some(1)
+        );
+    }
 }

@@ -12,15 +12,17 @@
 //! drift from the manifests. Names an operator check can resolve are in backticks in
 //! the `### Names` tables; `tests/runbook.rs` proves each exists.
 
+mod access;
 mod diagram;
 mod names;
+mod prereqs;
 mod restore;
 mod sections;
 
 use std::fmt::Write as _;
 
 use crate::bundle::{Object, OutFile};
-use crate::emit::inventory::{Inventory, Password, ServiceEntry};
+use crate::emit::inventory::{Inventory, Password, SentinelAccess, ServiceEntry};
 use crate::plan::model::Plan;
 use crate::spec::Variant;
 
@@ -88,6 +90,34 @@ fn cli(plan: &Plan, inv: &Inventory, args: &str) -> String {
         }
     };
     exec(&plan.namespace, target, container, &cmd)
+}
+
+/// redis-cli with `args` against a Sentinel, inside its container, with its TLS flags and
+/// the password where Sentinel asks for one.
+fn sentinel_cli(plan: &Plan, s: &SentinelAccess, args: &str) -> String {
+    let tls = s
+        .tls_flags
+        .as_deref()
+        .map(|f| format!("{f} "))
+        .unwrap_or_default();
+    let base = format!("redis-cli {tls}-p {} {args}", s.port);
+    let cmd = match s.password {
+        None | Some(Password::EnvAndCli) => base,
+        Some(Password::Env) => format!("sh -c 'REDISCLI_AUTH=\"$REDIS_PASSWORD\" {base}'"),
+        Some(Password::File(path)) => {
+            format!("sh -c 'REDISCLI_AUTH=\"$(cat {path})\" {base}'")
+        }
+        // Every byte of the file, a trailing newline included (`$(...)` would drop it).
+        Some(Password::ExactFile(path)) => {
+            format!("sh -c 'p=$(cat {path}; echo .); REDISCLI_AUTH=\"${{p%.}}\" {base}'")
+        }
+    };
+    exec(
+        &plan.namespace,
+        &s.exec.target,
+        s.exec.container.as_deref(),
+        &cmd,
+    )
 }
 
 /// The Services rkv renders, in the order the objects are written.

@@ -117,8 +117,16 @@ fn merge(rows: BTreeSet<Row>) -> Vec<Row> {
                 if l.note.is_empty() {
                     l.note = r.note;
                 } else if !r.note.is_empty() {
-                    let more = r.note.strip_prefix("referenced by ").unwrap_or(&r.note);
-                    l.note = format!("{}, {more}", l.note);
+                    // "referenced by A, B"; after another note (who makes it): "...; referenced by B".
+                    l.note = match r.note.strip_prefix("referenced by ") {
+                        Some(more)
+                            if l.note.starts_with("referenced by ")
+                                || l.note.contains("; referenced by ") =>
+                        {
+                            format!("{}, {more}", l.note)
+                        }
+                        _ => format!("{}; {}", l.note, r.note),
+                    };
                 }
             }
             _ => out.push(r),
@@ -162,5 +170,21 @@ mod tests {
         let merged = merge(rows);
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].note, "referenced by A `x`, B `y`");
+    }
+
+    #[test]
+    fn who_makes_a_secret_comes_before_who_reads_it() {
+        let rows: BTreeSet<Row> = [
+            row("Secret", "s", "n", "chart-made from HelmRelease `r`"),
+            row("Secret", "s", "n", "referenced by A `x`"),
+            row("Secret", "s", "n", "referenced by B `y`"),
+        ]
+        .into_iter()
+        .collect();
+        let merged = merge(rows);
+        assert_eq!(
+            merged[0].note,
+            "chart-made from HelmRelease `r`; referenced by A `x`, B `y`"
+        );
     }
 }

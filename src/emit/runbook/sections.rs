@@ -7,9 +7,13 @@
 
 use std::fmt::Write as _;
 
-use super::{Section, cli, code, diagram, exec, names, restore, services, variant_title};
+use super::prereqs::before_apply;
+use super::{
+    Section, access, cli, code, diagram, names, restore, sentinel_cli, services, variant_title,
+};
+use crate::bundle::Object;
 use crate::bundle::{helm_dir, tree_dir};
-use crate::emit::inventory::{Inventory, Maker, Password};
+use crate::emit::inventory::{Inventory, Maker, Password, SentinelAccess};
 use crate::plan::model::{Budget, Plan};
 use crate::spec::Shape;
 
@@ -18,6 +22,7 @@ pub fn section(out: &mut String, v: &Section<'_>) {
     let label = plan.variant.label();
     let _ = writeln!(out, "## {}\n", variant_title(&plan.variant));
     topology(out, plan, inv);
+    before_apply(out, plan, v.objects, inv);
     let _ = writeln!(out, "### Names ({label})\n");
     let _ = writeln!(out, "| Kind | Name | Namespace | Note |\n|---|---|---|---|");
     for r in names::rows(plan, v.objects, inv) {
@@ -36,7 +41,7 @@ pub fn section(out: &mut String, v: &Section<'_>) {
         );
     }
     let _ = writeln!(out);
-    connect(out, plan, inv);
+    connect(out, plan, v.objects, inv);
     find_primary(out, plan, inv);
     budgets(out, plan);
     let _ = writeln!(out, "### Disaster recovery ({label})\n");
@@ -96,12 +101,57 @@ fn topology(out: &mut String, plan: &Plan, inv: &Inventory) {
     let _ = writeln!(out);
 }
 
-fn connect(out: &mut String, plan: &Plan, inv: &Inventory) {
+/// How an application reaches the primary: through Sentinel, or through a Service that
+/// follows it; what the seeds' single address means here.
+fn find_primary_as_a_client(out: &mut String, plan: &Plan, inv: &Inventory, s: &SentinelAccess) {
+    let ns = &plan.namespace;
+    let port = plan.spec.redis.port;
+    let auth = if plan.spec.auth.is_some() {
+        ", both with the password"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "Applications find the primary through Sentinel: connect to `{}.{ns}.svc:{}`, ask for master `{}`, then use the address it answers on port {port}{auth}; Sentinel-aware clients (Lettuce, Jedis, redis-py, ioredis) follow a failover by themselves.\n",
+        s.service, s.port, s.master
+    );
+    let chart = inv.maker == Maker::BitnamiChart;
+    match (&s.primary_service, chart) {
+        (Some(svc), true) => {
+            let _ = writeln!(
+                out,
+                "Clients that cannot ask Sentinel (`sentinelAware: false`) connect to `{svc}.{ns}.svc:{port}`: the chart's `sentinel.masterService`, which follows the primary (its `kubectl-shared` sidecar labels the primary pod `isMaster=true` through the API server). After a failover it points at the new primary once the label moves; connections to the old one are dropped. Without `sentinel.masterService` the chart renders no `{svc}` Service in Sentinel mode (the name exists only without Sentinel), so an address like seed 003's `{svc}.{ns}.svc.cluster.local:{port}` would find nothing.\n"
+            );
+        }
+        (Some(svc), false) => {
+            let _ = writeln!(
+                out,
+                "Clients that cannot ask Sentinel connect to `{svc}.{ns}.svc:{port}`, which {} keeps on the primary after every failover; connections to the old primary are dropped.\n",
+                inv.maker.describe()
+            );
+        }
+        (None, true) => {
+            let _ = writeln!(
+                out,
+                "Sentinel mode has no `{}-master` Service: the chart renders that name only without Sentinel, so a client configured with `{}-master.{ns}.svc:{port}` (seed 003's) finds nothing, and the Service `{}` port {port} reaches every node, replicas included (writes there fail with `READONLY`). Mark such clients `sentinelAware: false` in `spec.clients` and rkv renders `sentinel.masterService`.\n",
+                plan.name, plan.name, s.service
+            );
+        }
+        (None, false) => {}
+    }
+}
+
+fn connect(out: &mut String, plan: &Plan, objects: &[Object], inv: &Inventory) {
     let _ = writeln!(out, "### Connect ({})\n", plan.variant.label());
     let Some(redis) = &inv.redis else {
         let _ = writeln!(out, "No Redis workload in this variant.\n");
         return;
     };
+    let _ = writeln!(out, "{}", access::section(plan, objects, inv));
+    if let Some(s) = &inv.sentinels {
+        find_primary_as_a_client(out, plan, inv, s);
+    }
     let _ = writeln!(out, "```sh\n{}\n```\n", cli(plan, inv, ""));
     let listed: Vec<String> = services(inv)
         .into_iter()
@@ -172,14 +222,10 @@ fn find_primary(out: &mut String, plan: &Plan, inv: &Inventory) {
             let _ = writeln!(
                 out,
                 "Sentinel master name: `{master}`. Ask any Sentinel:\n\n```sh\n{}\n```\n\nThen confirm on that pod: `ROLE` answers `master`.\n",
-                exec(
-                    &plan.namespace,
-                    &s.exec.target,
-                    s.exec.container.as_deref(),
-                    &format!(
-                        "redis-cli -p {} SENTINEL get-master-addr-by-name {master}",
-                        s.port
-                    )
+                sentinel_cli(
+                    plan,
+                    s,
+                    &format!("SENTINEL get-master-addr-by-name {master}")
                 )
             );
         }

@@ -14,7 +14,7 @@ use crate::import::infer::Draft;
 use crate::import::pod;
 use crate::import::redisconf::{self, Conf};
 use crate::import::settings::{self, Target};
-use crate::spec::{Auth, Exporter, Monitoring, Persistence, SecretKeyRef, Shape};
+use crate::spec::{Auth, Exporter, Monitoring, Persistence, SecretKeyRef, SecretMaker, Shape};
 
 /// The password: the chart's `existingSecret`, else the Secret the chart makes itself.
 pub(super) fn auth(
@@ -38,14 +38,20 @@ pub(super) fn auth(
         ),
     };
     if auth_on {
-        if secret.is_none() {
-            d.notes.inferred("/spec/auth/passwordSecret", format!("the chart's own Secret `{name}` (key `redis-password`){}; rkv sets `auth.existingSecret`, so the chart stops making it and Helm deletes it on the next upgrade: copy it under another name first and name the copy here", if password { ", made from the password written in the values" } else { ", with a password it generated" }));
-        }
+        // No `existingSecret`: the chart made Secret `<fullname>` itself. `createdBy: chart`
+        // keeps it the chart's, so the next upgrade neither deletes it nor its password.
+        let created_by = if secret.is_none() {
+            d.notes.inferred("/spec/auth/createdBy", format!("the chart's own Secret `{name}` (key `redis-password`){}: `createdBy: chart` keeps the chart making it, so upgrades keep it and its password", if password { ", made from the password written in the values" } else { ", with a password it generated" }));
+            SecretMaker::Chart
+        } else {
+            SecretMaker::External
+        };
         d.topology.spec.auth = Some(Auth {
             password_secret: SecretKeyRef {
                 name: secret.unwrap_or_else(|| name.to_string()),
                 key: key.unwrap_or_else(|| "redis-password".into()),
             },
+            created_by,
         });
     }
     Ok(())

@@ -62,6 +62,7 @@ pub(super) fn clients(vals: &Vals, d: &mut Draft, namespace: &str) {
             let c = Client {
                 namespace: ns,
                 pod_selector: pods,
+                sentinel_aware: true,
             };
             if !d.topology.spec.clients.contains(&c) {
                 d.topology.spec.clients.push(c);

@@ -167,6 +167,7 @@ pub(super) fn failover(
                 name: secret.to_string(),
                 key: spotahome::PASSWORD_KEY.into(),
             },
+            created_by: crate::spec::SecretMaker::External,
         });
     }
     if let Some(r) = typed_opt::<ResourceRequirements>(o, "/spec/redis/resources", "resources")? {

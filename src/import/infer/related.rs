@@ -382,6 +382,7 @@ fn clients_from_policy(d: &mut Draft, o: &SourceObject, port: u16, ns: &str) -> 
             let client = Client {
                 namespace,
                 pod_selector: labels("/podSelector/matchLabels").unwrap_or_default(),
+                sentinel_aware: true,
             };
             if !d.topology.spec.clients.contains(&client) {
                 d.topology.spec.clients.push(client);

@@ -204,6 +204,7 @@ pub(super) fn replication(
                 name: name.to_string(),
                 key: key.unwrap_or("password").to_string(),
             },
+            created_by: crate::spec::SecretMaker::External,
         });
     }
     if let Some(pvc) = typed_opt::<PersistentVolumeClaimSpec>(

@@ -267,6 +267,7 @@ fn password(
             Some(secret) => {
                 d.topology.spec.auth = Some(Auth {
                     password_secret: secret,
+                    created_by: crate::spec::SecretMaker::External,
                 });
             }
             None => d.notes.unmapped(
@@ -284,6 +285,7 @@ fn password(
             Some(secret) => {
                 d.topology.spec.auth = Some(Auth {
                     password_secret: secret,
+                    created_by: crate::spec::SecretMaker::External,
                 });
             }
             None if pod.env_literal(c, var) => d.notes.unmapped(

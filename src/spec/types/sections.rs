@@ -50,6 +50,38 @@ pub struct SecretKeyRef {
 pub struct Auth {
     /// The Redis password: `requirepass` and `masterauth` come from it.
     pub password_secret: SecretKeyRef,
+    /// Who makes the password Secret: `external` (you, External Secrets, Sealed Secrets:
+    /// it must exist before the first apply), or `chart` (the Bitnami chart of the Helm
+    /// target makes its own Secret `<name>` key `redis-password` at install and keeps the
+    /// password on every upgrade, as a release installed without `auth.existingSecret`
+    /// already has).
+    #[serde(default, skip_serializing_if = "SecretMaker::is_external")]
+    pub created_by: SecretMaker,
+}
+
+/// Who makes a Secret rkv only refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SecretMaker {
+    /// Something outside rkv's output, before it is applied.
+    #[default]
+    External,
+    /// The Helm chart the output installs.
+    Chart,
+}
+
+impl SecretMaker {
+    pub fn is_external(&self) -> bool {
+        *self == SecretMaker::External
+    }
+
+    /// The value as the spec writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretMaker::External => "external",
+            SecretMaker::Chart => "chart",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -229,6 +261,15 @@ pub struct Client {
     /// Labels of the client pods; empty means every pod of the namespace.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pod_selector: BTreeMap<String, String>,
+    /// The client asks Sentinel for the primary (the default). `false`: it connects to one
+    /// address that must lead to the primary (seed 003's `redis-master...:6379`); the
+    /// Bitnami chart then gets `sentinel.masterService`, a Service that follows it.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub sentinel_aware: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -406,7 +447,8 @@ pub struct ArgoCd {
     pub destination_server: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_name: Option<String>,
-    /// Path of the tree in the GitOps repository; default `clusters/<site>/apps/redis`.
+    /// Path of the site's tree in the GitOps repository; default: where `rkv render` puts
+    /// it, from the repository's root (`generated/<spec>/clusters/<site>/apps/redis`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }

@@ -175,6 +175,11 @@ pub enum Effect {
     Elsewhere,
 }
 
+/// Fields about what runs beside the kustomize tree (the operator it needs): refused on
+/// a chart target only when the chart is all the spec renders, since with the kustomize
+/// tree beside it they take effect there (and RKV168 requires `operatorNamespace`).
+pub const KUSTOMIZE_ONLY: &[&str] = &["shape.replication.operatorNamespace"];
+
 /// One row of the table: a field (a section or a field inside one) and its effect on
 /// each target, in [`Target::ALL`]'s order.
 #[derive(Debug, Clone, Copy)]

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::emit::{exposure, network};
 use crate::plan::model::Plan;
 use crate::spec::ServiceType;
-use crate::target::helm::Chart;
+use crate::target::helm::{API_SERVER_PORTS, Chart, Workload};
 
 /// `master.service`: the chart's `<fullname>-master` Service, as `exposure` asks for it.
 #[derive(Debug, Clone, Serialize)]
@@ -82,7 +82,8 @@ fn ns_labels(ns: &str) -> BTreeMap<String, String> {
     BTreeMap::from([("kubernetes.io/metadata.name".to_string(), ns.to_string())])
 }
 
-pub(super) fn network_policy(plan: &Plan, chart: Chart, ports: &[u16]) -> NetworkPolicy {
+pub(super) fn network_policy(plan: &Plan, workload: Workload<'_>, ports: &[u16]) -> NetworkPolicy {
+    let chart = workload.chart();
     let mut ingress: Vec<NetworkPolicyIngressRule> =
         network::clients(plan, ports).into_iter().collect();
     // Outside addresses to the exposed master Service (the standalone chart only: the
@@ -119,7 +120,16 @@ pub(super) fn network_policy(plan: &Plan, chart: Chart, ports: &[u16]) -> Networ
         allow_external_egress: false,
         extra_ingress: ingress,
         // DNS to the cluster DNS only; the charts add the pod-to-pod rules themselves.
-        extra_egress: vec![network::dns()],
+        // With a master Service, the `kubectl-shared` sidecar labels the primary through
+        // the API server, whose address the cluster alone knows: its ports, anywhere.
+        extra_egress: std::iter::once(network::dns())
+            .chain(super::master_service(plan, workload).then(|| {
+                network::egress(
+                    None,
+                    API_SERVER_PORTS.iter().map(|p| network::tcp(*p)).collect(),
+                )
+            }))
+            .collect(),
         metrics,
     }
 }
