@@ -554,18 +554,42 @@ fn the_migration_copies_the_base_data_into_the_cluster() {
 
     // It runs the cluster's image, with the cluster's password and client certificate.
     assert_eq!(c["image"], redis["image"]);
-    let env_ref = |container: &Value, var: &str| {
-        container["env"]
+    // The password: the StatefulSet's Secret and key, mounted as a file (never in the
+    // environment), and read where the redis container's scripts read it.
+    let secret_of = |v: &Value| {
+        (
+            v["secret"]["secretName"].clone(),
+            v["secret"]["items"].clone(),
+        )
+    };
+    let sts_auth = sts["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "redis-auth")
+        .expect("the StatefulSet's password volume");
+    assert_eq!(secret_of(&volume("redis-auth")), secret_of(sts_auth));
+    let mount = |container: &Value| {
+        container["volumeMounts"]
             .as_array()
             .into_iter()
             .flatten()
-            .find(|e| e["name"] == var)
-            .map(|e| {
-                let r = &e["valueFrom"]["secretKeyRef"];
-                (r["name"].clone(), r["key"].clone())
-            })
+            .find(|m| m["name"] == "redis-auth")
+            .map(|m| m["mountPath"].clone())
     };
-    assert_eq!(env_ref(c, "REDISCLI_AUTH"), env_ref(redis, "REDISCLI_AUTH"));
+    assert_eq!(mount(c), mount(redis));
+    assert!(
+        c.get("env").is_none(),
+        "no password in the environment: {c}"
+    );
+    let script = c["args"][0].as_str().expect("the helper's script");
+    let path = mount(c)
+        .and_then(|p| p.as_str().map(str::to_string))
+        .expect("mounted");
+    assert!(
+        script.contains(&format!("cat {path}/password; echo .")),
+        "{script}"
+    );
     let sts_secrets: Vec<&str> = sts["spec"]["template"]["spec"]["volumes"]
         .as_array()
         .unwrap()

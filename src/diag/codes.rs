@@ -296,6 +296,13 @@ codes! {
         "In the worst case the fork of a BGSAVE or AOF rewrite copies every page while \
          writes continue, doubling memory. A durable store should have a memory limit of at \
          least twice its dataset.";
+    RKV119 Warning "the Redis container has no CPU or memory requests/limits: the finding names the pods' QoS class"
+        "rkv sets no requests or limits for Redis itself: its memory is the size of your data, \
+         which rkv does not guess. Without them Kubernetes reserves nothing for the pod and \
+         gives it a lower QoS class: BestEffort pods are evicted first when a node runs short \
+         of memory, Burstable ones before Guaranteed ones. Set `resources.requests` and \
+         `resources.limits` for cpu and memory; equal requests and limits make the pods \
+         Guaranteed. rkv's own containers (exporter, Jobs, applier) have defaults.";
     RKV120 Warning "no `maxmemory` and no memory limit: the dataset is unbounded"
         "Nothing bounds Redis: it grows until the node runs out of memory, taking other pods \
          with it. Set a container memory limit; rkv derives `maxmemory` as 7/8 of it.";

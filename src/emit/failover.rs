@@ -221,7 +221,7 @@ fn operator_pdbs(plan: &Plan) -> Result<Vec<Object>, EmitError> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use crate::compile::compile;
     use crate::spec::{Variant, load_str};
@@ -335,14 +335,20 @@ mod tests {
         let env = d.value["spec"]["template"]["spec"]["containers"][0]["env"]
             .as_array()
             .unwrap();
+        // The SCRAM password is a file from the Secret, never an environment value.
+        assert!(env.iter().all(|e| e.get("valueFrom").is_none()));
         let pw = env
             .iter()
-            .find(|e| e["name"] == "KAFKA_SASL_PASSWORD")
+            .find(|e| e["name"] == "KAFKA_SASL_PASSWORD_FILE")
             .unwrap();
-        assert_eq!(pw.get("value"), None::<&Value>);
-        assert_eq!(
-            pw["valueFrom"]["secretKeyRef"]["name"],
-            json!("redis-applier-kafka-scram")
+        assert_eq!(pw["value"], json!("/etc/kafka-scram/password"));
+        let volumes = d.value["spec"]["template"]["spec"]["volumes"]
+            .as_array()
+            .unwrap();
+        assert!(
+            volumes
+                .iter()
+                .any(|v| v["secret"]["secretName"] == json!("redis-applier-kafka-scram"))
         );
         let app = dr.iter().find(|o| o.kind() == "Application").unwrap();
         assert_eq!(

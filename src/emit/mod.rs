@@ -10,6 +10,7 @@
 
 pub mod alerts;
 pub mod application;
+pub mod auth;
 pub mod backup;
 pub mod cluster;
 pub mod common;

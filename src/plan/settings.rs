@@ -142,17 +142,14 @@ pub fn durability_args(plan: &Plan) -> Vec<String> {
     a
 }
 
-/// `redis-server` arguments for the spec's settings; the password comes from the
-/// environment (`$(REDIS_PASSWORD)` is expanded by the kubelet), never from the spec.
+/// `redis-server` arguments for the spec's settings. Never the password: arguments are
+/// what `ps` shows every user of the pod; it goes to redis-server on stdin instead
+/// (`emit::auth`).
 pub fn redis_args(plan: &Plan) -> Vec<String> {
     let mut a = vec!["--port".to_string(), plan.spec.redis.port.to_string()];
     for s in settings(plan) {
         a.push(format!("--{}", s.key));
         a.push(s.value());
-    }
-    if plan.spec.auth.is_some() {
-        a.push("--requirepass".into());
-        a.push("$(REDIS_PASSWORD)".into());
     }
     a
 }

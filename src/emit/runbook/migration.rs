@@ -317,16 +317,19 @@ fn helper_pod(
         "   spec:\n     restartPolicy: Never\n     automountServiceAccountToken: false\n     securityContext: {{runAsUser: {uid}, runAsGroup: {uid}, fsGroup: {uid}, runAsNonRoot: true, seccompProfile: {{type: RuntimeDefault}}}}\n     containers:\n     - name: migrate\n       image: {image}\n       securityContext: {{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {{drop: [ALL]}}}}",
         image = ep.spec.redis.image,
     );
-    if let Some(a) = &ep.spec.auth {
-        let _ = writeln!(
-            y,
-            "       env:\n       - name: REDISCLI_AUTH\n         valueFrom: {{secretKeyRef: {{name: {}, key: {}}}}}",
-            a.password_secret.name, a.password_secret.key
-        );
-    }
     let _ = writeln!(
         y,
-        "       command: [sh, -ec]\n       args:\n       - |\n         cp -a /old/. /work/\n         cd /work\n         # No password: it listens on 127.0.0.1 inside this pod only.\n         redis-server --port 6380 --bind 127.0.0.1 --appendonly {aof} --save '' --daemonize yes --pidfile /work/redis.pid --logfile /work/migrate.log{server_tls}\n         until env -u REDISCLI_AUTH redis-cli -p 6380 PING 2>/dev/null | grep -q PONG; do sleep 1; done\n         echo \"DBSIZE $(env -u REDISCLI_AUTH redis-cli -p 6380 DBSIZE)\"\n         redis-cli{cli_tls} --cluster import {node} --cluster-from 127.0.0.1:6380 --cluster-copy\n         redis-cli{cli_tls} --cluster info {node}"
+        "       command: [sh, -ec]\n       args:\n       - |\n         cp -a /old/. /work/\n         cd /work\n         # No password: it listens on 127.0.0.1 inside this pod only.\n         redis-server --port 6380 --bind 127.0.0.1 --appendonly {aof} --save '' --daemonize yes --pidfile /work/redis.pid --logfile /work/migrate.log{server_tls}\n         until redis-cli -p 6380 PING 2>/dev/null | grep -q PONG; do sleep 1; done\n         echo \"DBSIZE $(redis-cli -p 6380 DBSIZE)\"\n{auth}         redis-cli{cli_tls} --cluster import {node} --cluster-from 127.0.0.1:6380 --cluster-copy\n         redis-cli{cli_tls} --cluster info {node}",
+        // The cluster's password from the mounted Secret file, every byte kept: in no
+        // environment and no argument of the pod.
+        auth = if ep.spec.auth.is_some() {
+            format!(
+                "         p=$(cat {}; echo .); REDISCLI_AUTH=${{p%.}}; export REDISCLI_AUTH\n",
+                crate::emit::auth::PASSWORD_FILE
+            )
+        } else {
+            String::new()
+        },
     );
     let _ = writeln!(
         y,
@@ -335,12 +338,29 @@ fn helper_pod(
     if tls_secret.is_some() {
         let _ = writeln!(y, "       - {{name: tls, mountPath: /tls, readOnly: true}}");
     }
+    if ep.spec.auth.is_some() {
+        let _ = writeln!(
+            y,
+            "       - {{name: {}, mountPath: {}, readOnly: true}}",
+            crate::emit::auth::VOLUME,
+            crate::emit::auth::AUTH_DIR
+        );
+    }
     let _ = writeln!(
         y,
         "     volumes:\n     - name: old\n       persistentVolumeClaim: {{claimName: {claim}, readOnly: true}}\n     - name: work\n       emptyDir: {{}}"
     );
     if let Some(t) = &tls_secret {
         let _ = writeln!(y, "     - name: tls\n       secret: {{secretName: {t}}}");
+    }
+    if let Some(a) = &ep.spec.auth {
+        let _ = writeln!(
+            y,
+            "     - name: {}\n       secret: {{secretName: {}, items: [{{key: {}, path: password}}]}}",
+            crate::emit::auth::VOLUME,
+            a.password_secret.name,
+            a.password_secret.key
+        );
     }
     let _ = write!(
         y,

@@ -86,6 +86,10 @@ fn cli(plan: &Plan, inv: &Inventory, args: &str) -> String {
         (true, Password::File(path)) => {
             format!("sh -c 'REDISCLI_AUTH=\"$(cat {path})\" {base}'")
         }
+        // `echo .` keeps a trailing newline of the Secret, which Redis got too.
+        (true, Password::ExactFile(path)) => {
+            format!("sh -c 'p=$(cat {path}; echo .); REDISCLI_AUTH=\"${{p%.}}\" {base}'")
+        }
     };
     exec(&plan.namespace, target, container, &cmd)
 }
@@ -104,6 +108,10 @@ fn sentinel_cli(plan: &Plan, s: &SentinelAccess, args: &str) -> String {
         Some(Password::Env) => format!("sh -c 'REDISCLI_AUTH=\"$REDIS_PASSWORD\" {base}'"),
         Some(Password::File(path)) => {
             format!("sh -c 'REDISCLI_AUTH=\"$(cat {path})\" {base}'")
+        }
+        // Every byte of the file, a trailing newline included (`$(...)` would drop it).
+        Some(Password::ExactFile(path)) => {
+            format!("sh -c 'p=$(cat {path}; echo .); REDISCLI_AUTH=\"${{p%.}}\" {base}'")
         }
     };
     exec(

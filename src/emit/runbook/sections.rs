@@ -200,7 +200,9 @@ fn connect(out: &mut String, plan: &Plan, objects: &[Object], inv: &Inventory) {
                 Password::EnvAndCli => {
                     "exposed in the pod as `REDIS_PASSWORD` and `REDISCLI_AUTH`".to_string()
                 }
-                Password::File(path) => format!("mounted in the pod at `{path}`"),
+                Password::File(path) | Password::ExactFile(path) => {
+                    format!("mounted in the pod at `{path}`")
+                }
             }
         );
     }

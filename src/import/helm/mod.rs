@@ -254,6 +254,7 @@ pub fn draft(
             exposure: None,
             monitoring: None,
             backup: None,
+            jobs: None,
             disruption: None,
             placement: None,
             outputs: Some(Outputs {

@@ -113,6 +113,8 @@ pub struct TopologySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<Backup>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<Jobs>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disruption: Option<Disruption>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
@@ -160,6 +162,8 @@ pub struct Overrides {
     pub monitoring: Option<Monitoring>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<Backup>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<Jobs>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disruption: Option<Disruption>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -356,6 +356,17 @@ pub struct Backup {
     pub storage_class: Option<String>,
 }
 
+/// rkv's own Jobs and CronJobs (cluster init, backup, retention, restore).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Jobs {
+    /// Requests and limits of their containers; replaces rkv's default (requests 50m CPU
+    /// and 64Mi, limits 500m and 256Mi: redis-cli, sh and find) as a whole. The restore's
+    /// memory is the Redis container's (it loads one primary's dump) unless set here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+}
+
 fn retention_schedule() -> String {
     "30 3 * * *".into()
 }
