@@ -13,7 +13,11 @@ else <repo>/generated) holding one tree per profile. What it checks:
       they are checked against the upstream CRDs by `rkv validate` (hook below).
       kubernetes-validate's own CLI only warns when it has no schema for a kind; here a
       built-in apiVersion/kind with no schema is a failure (a typo must not pass).
-  (c) hook for `rkv validate --crds ../shared/crds` (not enabled yet, see below).
+  (c) `rkv validate --crds ../shared/crds` over the profiles and the files;
+  (d) each variant's directory builds to exactly what `rkv render` gives for it;
+  (e) checkov's Kubernetes checks over every build, against the commented allow-list in
+      scripts/checkov_tier.py (what the Bitnami chart's own output also fails, and the
+      Redis containers whose sizing rkv leaves to the spec and reports as RKV119).
 
 What comes out: one line per failure, and the closing line
 `conformance: N passed, M failed`; exit 1 on any failure. The invariant: a run that
@@ -22,17 +26,20 @@ checked nothing fails (no trees, or no objects at all).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+import checkov_tier
 from kubernetes_validate import utils as kv
 from kubernetes_validate.version import __version__ as KV_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 KUBECTL = ROOT / ".tools" / "bin" / "kubectl"
+CHECKOV = ROOT / ".tools" / "bin" / "checkov"
 K8S_VERSION = os.environ.get("RKV_K8S_VERSION", "1.37.0")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -252,6 +259,27 @@ def variant_equivalence(report: Report, gen: Path) -> None:
                 report.fail(name, f"missing {missing}, extra {extra}, different {changed}")
 
 
+def rkv119_trees(gen: Path, trees: list[Path]) -> set[str]:
+    """The trees whose spec (profiles/<tree>.yaml) gets RKV119 from `rkv validate`: a Redis
+    pod whose Redis container the spec leaves without requests or limits."""
+    rkv = next((p for p in (ROOT / "target/debug/rkv", ROOT / "target/release/rkv")
+                if p.is_file()), None)
+    found = set()
+    for t in trees:
+        spec = ROOT / "profiles" / f"{t.name}.yaml"
+        if rkv is None or not spec.is_file():
+            continue
+        r = subprocess.run([str(rkv), "validate", "--format", "json", str(spec)],
+                           capture_output=True, text=True, cwd=ROOT)
+        try:
+            findings = json.loads(r.stdout or "[]")
+        except json.JSONDecodeError:
+            findings = []
+        if any(f.get("code") == "RKV119" for f in findings):
+            found.add(t.name)
+    return found
+
+
 def main(argv: list[str]) -> int:
     arg = argv[1] if len(argv) > 1 else os.environ.get("RKV_GENERATED_DIR") or str(ROOT / "generated")
     gen = Path(arg)
@@ -285,6 +313,8 @@ def main(argv: list[str]) -> int:
         not_objects |= kustomization_refs(kfile, doc)
 
     checked_objects = 0
+    built_trees: list[tuple[str, str, list[dict], bool]] = []
+    rkv119 = rkv119_trees(gen, trees)
 
     # (a) kubectl kustomize every kustomization dir; (b) validate what each build emits.
     for kdir in sorted({k.parent for k in kfiles}):
@@ -305,6 +335,8 @@ def main(argv: list[str]) -> int:
             report.fail(f"kubectl kustomize {rel(kdir)}", "built no objects")
             continue
         report.ok(f"kubectl kustomize {rel(kdir)}", verbose=True)
+        tree = kdir.resolve().relative_to(gen.resolve()).parts[0]
+        built_trees.append((tree, rel(kdir), [o for o in built if is_object(o)], tree in rkv119))
         for obj in built:
             if not is_object(obj):
                 report.fail(f"kubectl kustomize {rel(kdir)}", f"emitted a non-object: {obj!r:.200}")
@@ -339,6 +371,9 @@ def main(argv: list[str]) -> int:
 
     # (d) each variant's directory builds to exactly the objects rkv renders for it.
     variant_equivalence(report, gen)
+
+    # (e) checkov over every build.
+    checkov_tier.run(report, CHECKOV, built_trees)
 
     if checked_objects == 0:
         report.fail(rel(gen), "no built-in Kubernetes object was found to validate")

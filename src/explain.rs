@@ -234,12 +234,16 @@ pub fn explain(plan: &Plan, prerequisites: &[Prerequisite]) -> Report {
     {
         let mut wal = vec![
                 format!(
-                    "topic `{}`: {} keyed by Redis key, retention {} h: a Redis rebuilt from scratch replays at most the last {} h ({} days) of writes",
+                    "topic `{}`: {} keyed by Redis key, {}",
                     w.topic.name,
                     w.topic.partitions.map_or("partitions as the topic has them".to_string(), |p| format!("{p} partitions")),
-                    w.topic.retention_hours,
-                    w.topic.retention_hours,
-                    w.topic.retention_hours / 24
+                    match w.topic.retention_hours {
+                        Some(h) => format!("retention {h} h: a Redis rebuilt from scratch replays at most the last {h} h ({} days) of writes", h / 24),
+                        None => format!(
+                            "retention not stated: a Redis rebuilt from scratch replays at most what the broker's default keeps (`log.retention.hours`, {} h unless the cluster sets another)",
+                            crate::target::strimzi::BROKER_DEFAULT_RETENTION_HOURS
+                        ),
+                    }
                 ),
                 format!(
                     "consumer group `{}` replays into the primary found through Sentinel `{}:{}`",

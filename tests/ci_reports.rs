@@ -68,13 +68,14 @@ fn validate_as_github_annotations() {
     let text = String::from_utf8(out.stdout).unwrap();
     // One command per finding, each on its own line, whatever the messages hold.
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines.len(), 5, "{text}");
     assert!(
         lines[0]
             .starts_with("::error file=specs/team%2C1%3Akv%25.yaml,line=5,col=8,title=RKV012::")
     );
     assert!(lines[1].starts_with("::warning file=specs/open.yaml,line=7,col=3,title=RKV101::"));
-    assert!(lines[3].starts_with("::error file=specs/missing.yaml,title=RKV001::"));
+    assert!(lines[2].starts_with("::warning file=specs/open.yaml,line=7,col=3,title=RKV119::"));
+    assert!(lines[4].starts_with("::error file=specs/missing.yaml,title=RKV001::"));
     assert_eq!(run().stdout, text.as_bytes(), "deterministic");
     assert_snapshot!(outcome(
         in_dir(dir.path())
@@ -94,7 +95,7 @@ fn validate_as_sarif() {
     assert_eq!(out.status.code(), Some(2));
     let log: Value = serde_json::from_slice(&out.stdout).unwrap();
     let results = log["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 4);
+    assert_eq!(results.len(), 5);
     assert_eq!(
         results[0]["locations"][0]["physicalLocation"],
         json!({
@@ -118,7 +119,9 @@ fn validate_as_sarif() {
 #[test]
 fn validate_with_no_findings_is_an_empty_log_and_one_json_array() {
     let dir = tempfile::tempdir().unwrap();
-    let clean = format!("{GOOD}  resources: {{limits: {{memory: 1Gi}}}}\n");
+    let clean = format!(
+        "{GOOD}  resources: {{requests: {{cpu: 100m, memory: 1Gi}}, limits: {{cpu: 500m, memory: 1Gi}}}}\n"
+    );
     fs::write(dir.path().join("kv.yaml"), clean).unwrap();
     let out = in_dir(dir.path())
         .args(["validate", "--format", "sarif", "kv.yaml"])

@@ -1689,9 +1689,47 @@ async fn cli_flags_map_onto_the_diff_for_the_issues_case() {
         )
     );
 
-    // `backup:` removed: the claim and the three CronJobs (backup, retention, restore)
-    // are pruned although their kinds are no longer rendered; the claim's prune is
-    // destructive and fails the gate.
+    // `backup:` removed while the live claim carries the keep annotations rkv renders:
+    // the three CronJobs (backup, retention, restore) are pruned, the claim (every dump
+    // on it) is not, and the gate passes.
+    let (code, out, err) = diff(
+        edited.clone(),
+        &["--applier", "flux", "--fail-on", "destructive"],
+        None,
+    )
+    .await;
+    assert_eq!(code, 0, "{out}{err}");
+    for cronjob in [
+        "cordum-redis-backup",
+        "cordum-backup-retention",
+        "cordum-redis-restore",
+    ] {
+        assert!(
+            out.contains(&format!("\nprune CronJob/cordum/{cronjob}\n")),
+            "{out}"
+        );
+    }
+    assert!(!out.contains("prune PersistentVolumeClaim"), "{out}");
+    assert!(
+        out.contains("not pruned, pruning disabled by annotation")
+            && out.contains("`PersistentVolumeClaim/cordum/cordum-redis-backup`"),
+        "{out}"
+    );
+
+    // The same claim as an rkv without the annotations applied it: from here on it is
+    // pruned with the three CronJobs, although their kinds are no longer rendered; the
+    // claim's prune is destructive and fails the gate.
+    let mut bare = objects
+        .iter()
+        .find(|o| {
+            o["kind"] == "PersistentVolumeClaim" && o["metadata"]["name"] == "cordum-redis-backup"
+        })
+        .expect("the backup claim")
+        .clone();
+    if let Some(m) = bare["metadata"].as_object_mut() {
+        m.remove("annotations");
+    }
+    server.seed_applied(bare, "kustomize-controller");
     let (code, out, err) = diff(
         edited.clone(),
         &["--applier", "flux", "--fail-on", "destructive"],

@@ -144,12 +144,12 @@ fn full(t: Target) -> Value {
             spec["disruption"] = json!({"minAvailable": 2});
         }
         Target::HelmStandalone | Target::HelmSentinel | Target::HelmCluster => {
-            spec["redis"]["image"] = json!("bitnami/redis:7.2");
+            spec["redis"]["image"] = json!("bitnamilegacy/redis:7.2");
             spec["outputs"] = fragment(HELM);
             match t {
                 Target::HelmSentinel => {
                     spec["shape"] = json!({"replication": {"replicas": 3,
-                        "sentinel": sentinel("kv-master", "bitnami/redis-sentinel:7.2"),
+                        "sentinel": sentinel("kv-master", "bitnamilegacy/redis-sentinel:7.2"),
                         "operatorNamespace": "redis-operator"}});
                     spec["disruption"] = json!({"minAvailable": 2});
                 }
@@ -546,9 +546,9 @@ fn context(field: &str, t: Target, spec: &mut Value) {
             }
             spec["spec"]["use"] = json!("cache");
         }
-        // The Helm target runs Bitnami images only (RKV174).
+        // The Helm target runs Bitnami images only (RKV174), from where they still pull (RKV177).
         f if f.starts_with("outputs.helm") && !helm(t) => {
-            spec["spec"]["redis"]["image"] = json!("bitnami/redis:7.2");
+            spec["spec"]["redis"]["image"] = json!("bitnamilegacy/redis:7.2");
             let twin = match t {
                 Target::Standalone => Target::HelmStandalone,
                 Target::Opstree => Target::HelmSentinel,

@@ -195,8 +195,20 @@ fn seed_facts_and_fixes_in_the_profile() {
     assert_eq!(v["master"]["pdb"]["create"], false);
     assert_eq!(v["replica"]["persistence"]["size"], "16Gi");
     assert_eq!(v["replica"]["persistence"]["storageClass"], "standard");
-    assert_eq!(v["replica"]["podSecurityContext"]["fsGroup"], 1000);
-    assert_eq!(v["replica"]["containerSecurityContext"]["runAsUser"], 1000);
+    // Bitnami's images run as 1001 (the chart's defaults too), not 1000.
+    assert_eq!(v["replica"]["podSecurityContext"]["fsGroup"], 1001);
+    assert_eq!(v["replica"]["containerSecurityContext"]["runAsUser"], 1001);
+    // The seeds' bitnami/ tags no longer pull; the legacy repository needs the switch.
+    assert_eq!(v["image"]["repository"], "bitnamilegacy/redis");
+    assert_eq!(
+        v["sentinel"]["image"]["repository"],
+        "bitnamilegacy/redis-sentinel"
+    );
+    assert_eq!(
+        v["metrics"]["image"]["repository"],
+        "bitnamilegacy/redis-exporter"
+    );
+    assert_eq!(v["global"]["security"]["allowInsecureImages"], true);
     assert_eq!(v["networkPolicy"]["allowExternal"], false);
     assert_eq!(v["fullnameOverride"], "redis");
     let conf = v["commonConfiguration"].as_str().unwrap();
@@ -213,6 +225,85 @@ fn seed_facts_and_fixes_in_the_profile() {
     assert!(names.contains(&"RedisPersistenceFailure") && names.contains(&"RedisAOFFailure"));
     // No `{{ }}` for Helm's `tpl` to choke on.
     assert!(!serde_json::to_string(rules).unwrap().contains("{{"));
+}
+
+/// The chart's own default for a key path (`master.containerSecurityContext.runAsUser`).
+fn chart_default(file: &str, path: &[&str]) -> Value {
+    let text = fs::read_to_string(shared_file(file)).unwrap();
+    let doc: Value = serde_saphyr::from_str(&text).unwrap();
+    path.iter().fold(doc, |v, k| v[*k].clone())
+}
+
+/// The pods run as the user the Bitnami images are built for: the uid and fsGroup the
+/// charts default to (a data volume owned by another uid is not writable).
+#[test]
+fn chart_pods_run_as_the_images_user() {
+    let redis = "helm/bitnami-redis-23.1.1.values.yaml";
+    let cluster = "helm/bitnami-redis-cluster-13.0.5.values.yaml";
+    let redis_uid = chart_default(redis, &["master", "containerSecurityContext", "runAsUser"]);
+    let redis_fs = chart_default(redis, &["master", "podSecurityContext", "fsGroup"]);
+    let cluster_uid = chart_default(cluster, &["containerSecurityContext", "runAsUser"]);
+    let cluster_fs = chart_default(cluster, &["podSecurityContext", "fsGroup"]);
+    assert!(
+        redis_uid.is_u64() && cluster_fs.is_u64(),
+        "{redis_uid} {cluster_fs}"
+    );
+    let mut seen = 0;
+    for r in rendered() {
+        for (chart, v) in &r.values {
+            seen += 1;
+            let (uid, fs_group) = match chart.as_str() {
+                "redis" => (
+                    &v["master"]["containerSecurityContext"]["runAsUser"],
+                    &v["master"]["podSecurityContext"]["fsGroup"],
+                ),
+                _ => (
+                    &v["containerSecurityContext"]["runAsUser"],
+                    &v["podSecurityContext"]["fsGroup"],
+                ),
+            };
+            let (want_uid, want_fs) = match chart.as_str() {
+                "redis" => (&redis_uid, &redis_fs),
+                _ => (&cluster_uid, &cluster_fs),
+            };
+            assert_eq!(uid, want_uid, "{}: runAsUser", r.spec.display());
+            assert_eq!(fs_group, want_fs, "{}: fsGroup", r.spec.display());
+        }
+    }
+    assert!(seen >= 4);
+}
+
+/// The charts' NOTES.txt (`common.errors.insecureImages`) fails an install whose images
+/// are not the chart's own `docker.io/bitnami/*` unless `global.security.allowInsecureImages`
+/// is set: rkv sets it exactly when an image is elsewhere (the legacy repository, a mirror).
+#[test]
+fn images_outside_docker_io_bitnami_come_with_the_charts_switch() {
+    let mut switched = 0;
+    for r in rendered() {
+        for (chart, v) in &r.values {
+            let images: Vec<&Value> =
+                [&v["image"], &v["sentinel"]["image"], &v["metrics"]["image"]]
+                    .into_iter()
+                    .filter(|i| i.is_object())
+                    .collect();
+            assert!(!images.is_empty(), "{}", r.spec.display());
+            let refused = images.iter().any(|i| {
+                i["registry"] != "docker.io"
+                    || !i["repository"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("bitnami/")
+            });
+            let switch = &v["global"]["security"]["allowInsecureImages"];
+            if refused {
+                switched += 1;
+                assert_eq!(switch, true, "{} ({chart})", r.spec.display());
+            } else {
+                assert!(switch.is_null(), "{} ({chart}): {switch}", r.spec.display());
+            }
+        }
+    }
+    assert!(switched > 0);
 }
 
 /// `kubectl kustomize` builds every helm/ directory (skipped when the tool is absent).

@@ -439,6 +439,218 @@ fn operator_pods_are_derived_from_the_cr() {
     assert_eq!(unknown(rb, &k), vec!["Pod `rfr-redis-2`"]);
 }
 
+/// The objects of one kustomize directory's own files (no patches, no deletes).
+fn dir_objects(dir: &Path) -> Vec<Value> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let p = e.expect("dir entry").path();
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if name.ends_with(".yaml")
+            && name != "kustomization.yaml"
+            && !name.starts_with("delete-")
+            && !name.starts_with("patch-")
+        {
+            out.extend(parse(&p));
+        }
+    }
+    out
+}
+
+fn find<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    docs.iter().filter(|d| s(d, "/kind") == kind).collect()
+}
+
+/// Seed 000 §5 corrected: the base-to-production migration of the cordum profile stops
+/// the writers first, keeps the old claim, and copies the single-node data into the
+/// cluster with a helper pod whose every reference is checked here against the two
+/// trees (read independently of the emitter).
+#[test]
+fn the_migration_copies_the_base_data_into_the_cluster() {
+    let tree = crate::support::generated_dir().join("cordum");
+    let runbook = fs::read_to_string(tree.join("RUNBOOK.md")).expect("cordum RUNBOOK.md");
+    let at = runbook
+        .find("## Migration: base to `production`")
+        .expect("the migration section");
+    let m = &runbook[at..];
+    // The seed's mistakes: a StatefulSet pod name for a Deployment, a dump copied out
+    // and never loaded, --all stopping Redis itself, every service back at 1 replica.
+    let code: String = m
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .chain(m.split('`').skip(1).step_by(2))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for wrong in [
+        " redis-0",
+        "/redis-0",
+        "kubectl cp",
+        "BGSAVE",
+        "deployment --all",
+        "--replicas=1",
+    ] {
+        assert!(
+            !code.contains(wrong),
+            "the migration's commands still say `{wrong}`"
+        );
+    }
+    assert!(code.contains("kubectl -n cordum wait --for=delete pod -l"));
+    let base = dir_objects(&tree.join("base"));
+    let prod = dir_objects(&tree.join("overlays/production"));
+    let sts = find(&prod, "StatefulSet")[0];
+    let ns = s(sts, "/metadata/namespace");
+    let redis = sts["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "redis")
+        .unwrap();
+
+    // The helper pod, as the runbook applies it.
+    let start = m.find("<<'EOF'\n").expect("the helper pod") + "<<'EOF'\n".len();
+    let end = start + m[start..].find("\n   EOF").unwrap();
+    let yaml: String = m[start..end]
+        .lines()
+        .map(|l| l.strip_prefix("   ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let pod: Value = serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let spec = &pod["spec"];
+    let c = &spec["containers"][0];
+    let volume = |name: &str| {
+        spec["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("volume {name}"))
+            .clone()
+    };
+
+    // It reads the base's claim, which the overlay drops but keeps, read-only.
+    let claim = s(&volume("old"), "/persistentVolumeClaim/claimName").to_string();
+    let base_claim = find(&base, "PersistentVolumeClaim")
+        .into_iter()
+        .find(|p| s(p, "/metadata/name") == claim)
+        .unwrap_or_else(|| panic!("no base claim `{claim}`"));
+    assert!(
+        s(
+            base_claim,
+            "/metadata/annotations/kustomize.toolkit.fluxcd.io~1prune"
+        ) == "disabled"
+    );
+    assert!(
+        tree.join(format!(
+            "overlays/production/delete-persistentvolumeclaim-{claim}.yaml"
+        ))
+        .is_file()
+    );
+    assert!(m.contains(&format!("annotate pvc {claim} ")));
+    assert_eq!(volume("old")["persistentVolumeClaim"]["readOnly"], true);
+
+    // It runs the cluster's image, with the cluster's password and client certificate.
+    assert_eq!(c["image"], redis["image"]);
+    // The password: the StatefulSet's Secret and key, mounted as a file (never in the
+    // environment), and read where the redis container's scripts read it.
+    let secret_of = |v: &Value| {
+        (
+            v["secret"]["secretName"].clone(),
+            v["secret"]["items"].clone(),
+        )
+    };
+    let sts_auth = sts["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "redis-auth")
+        .expect("the StatefulSet's password volume");
+    assert_eq!(secret_of(&volume("redis-auth")), secret_of(sts_auth));
+    let mount = |container: &Value| {
+        container["volumeMounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["name"] == "redis-auth")
+            .map(|m| m["mountPath"].clone())
+    };
+    assert_eq!(mount(c), mount(redis));
+    assert!(
+        c.get("env").is_none(),
+        "no password in the environment: {c}"
+    );
+    let script = c["args"][0].as_str().expect("the helper's script");
+    let path = mount(c)
+        .and_then(|p| p.as_str().map(str::to_string))
+        .expect("mounted");
+    assert!(
+        script.contains(&format!("cat {path}/password; echo .")),
+        "{script}"
+    );
+    let sts_secrets: Vec<&str> = sts["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["secret"]["secretName"].as_str())
+        .collect();
+    let tls = s(&volume("tls"), "/secret/secretName").to_string();
+    assert!(
+        sts_secrets.contains(&tls.as_str()),
+        "{tls} not in {sts_secrets:?}"
+    );
+
+    // The NetworkPolicies admit it: its labels match a client allow into the pods.
+    let admitted = find(&prod, "NetworkPolicy").into_iter().any(|np| {
+        np["spec"]["ingress"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|rule| {
+                rule["from"].as_array().into_iter().flatten().any(|peer| {
+                    peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == ns
+                        && peer["podSelector"]["matchLabels"]
+                            .as_object()
+                            .is_some_and(|want| {
+                                !want.is_empty()
+                                    && want.iter().all(|(k, v)| &pod["metadata"]["labels"][k] == v)
+                            })
+                })
+            })
+    });
+    assert!(
+        admitted,
+        "no NetworkPolicy of the cluster admits the helper pod"
+    );
+
+    // It imports into the first pod of the StatefulSet by its headless DNS name, and
+    // loads the old Redis's AOF because the base ran with one.
+    let script = c["args"][0].as_str().unwrap();
+    let node = format!(
+        "{}-0.{}.{ns}.svc:{}",
+        s(sts, "/metadata/name"),
+        s(sts, "/spec/serviceName"),
+        redis["ports"][0]["containerPort"]
+    );
+    assert!(
+        script.contains(&format!(
+            "--cluster import {node} --cluster-from 127.0.0.1:6380 --cluster-copy"
+        )),
+        "{script}"
+    );
+    let base_args =
+        find(&base, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+            .to_string();
+    assert!(base_args.contains("\"--appendonly\",\"yes\""));
+    assert!(script.contains("--appendonly yes"));
+    assert!(
+        !yaml.contains("requirepass"),
+        "no password in a process's arguments"
+    );
+}
+
 /// The Secrets of every `### Before you apply` table (first column).
 fn before_apply_rows(runbook: &str) -> BTreeSet<String> {
     let mut rows = BTreeSet::new();

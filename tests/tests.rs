@@ -14,12 +14,14 @@
 //!   is refused as the table of effects says.
 //! - [`helm`], [`policy`], [`runbook`]: what rkv writes, checked against charts, the
 //!   security policy and the runbooks' names.
+//! - [`keep`]: nothing rkv renders deletes data through GitOps.
 //! - [`import`]: `rkv import` over the seeds, its round trip, its command line and
 //!   `--live` against the stand-in API server.
 //! - [`knobs`]: the placement and pod knobs on every pod rkv renders.
 //! - [`names`]: every rendered name within Kubernetes' limits, and the name check agrees.
 //! - [`no_panic`]: the loader on arbitrary input.
 //! - [`secrets`]: no finding shows a secret, in any output format.
+//! - [`spotahome`]: the RedisFailover's startup command, run by the real `redis-server`.
 
 // A test states what must hold: a failed unwrap or a panic is a failed test; and tests
 // write their own fixtures and temp trees directly, not through rkv's writer.
@@ -42,6 +44,7 @@ mod gitops;
 mod golden;
 mod helm;
 mod import;
+mod keep;
 mod knobs;
 mod monorepo;
 mod names;
@@ -49,3 +52,4 @@ mod no_panic;
 mod policy;
 mod runbook;
 mod secrets;
+mod spotahome;

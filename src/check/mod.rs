@@ -81,6 +81,7 @@ fn spec_level(l: &Loaded, out: &mut Vec<Diagnostic>) {
 }
 
 fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    moved_images(l, r, out);
     durability_and_helm(l, r, out);
     mutual_tls(l, r, out);
     cluster_level(l, r, out);
@@ -158,6 +159,46 @@ fn variant_level(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Images that no longer pull (RKV177): every versioned tag of `docker.io/bitnami` moved
+/// to `docker.io/bitnamilegacy`, whatever the target runs it with.
+fn moved_images(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
+    use crate::target::helm::Image;
+    let s = &r.spec;
+    let mut images = vec![(r.at("redis", "/image"), s.redis.image.as_str())];
+    if let Some(e) = s.monitoring.as_ref().and_then(|m| m.exporter.as_ref()) {
+        images.push((r.at("monitoring", "/exporter/image"), e.image.as_str()));
+    }
+    let (shape, sentinel) = match &s.shape {
+        Shape::Failover(f) => ("failover", f.sentinel.image.as_deref()),
+        Shape::Replication(rep) => ("replication", rep.sentinel.image.as_deref()),
+        Shape::Standalone(_) | Shape::Cluster(_) => ("", None),
+    };
+    if let Some(i) = sentinel {
+        images.push((r.at("shape", &format!("/{shape}/sentinel/image")), i));
+    }
+    if let Shape::Failover(f) = &s.shape
+        && let Some(w) = &f.wal
+    {
+        images.push((
+            r.at("shape", "/failover/wal/applier/image"),
+            w.applier.image.as_str(),
+        ));
+    }
+    for (at, image) in images {
+        if let Some(legacy) = Image::parse(image).moved_to_legacy() {
+            out.push(
+                l.diag(codes::RKV177, &at, format!(
+                    "`{image}` no longer pulls: Bitnami moved every versioned tag of `docker.io/bitnami` to `docker.io/bitnamilegacy` in August-September 2025"
+                ))
+                .help(format!(
+                    "use `{}` (the same image, frozen: it gets no further updates) or a copy in your own registry; rkv then sets the Bitnami charts' `global.security.allowInsecureImages`, without which they refuse any repository but `bitnami/`",
+                    legacy.reference()
+                )),
+            );
+        }
+    }
+}
+
 /// The runbooks' prevention advice (seeds 002, 003) and what the Helm target can render
 /// (RKV170-RKV176).
 fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
@@ -223,7 +264,7 @@ fn durability_and_helm(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
     if !image.repository.contains("bitnami") {
         out.push(
             l.diag(codes::RKV174, &r.at("redis", "/image"), format!("the Bitnami `{}` chart cannot run `{}`", chart.name(), s.redis.image))
-                .help("the chart's start scripts live in the Bitnami images: use `bitnami/redis:<tag>` (rkv derives `redis-sentinel` and `redis-cluster` from it)"),
+                .help("the chart's start scripts live in the Bitnami images: use `bitnamilegacy/redis:<tag>` (where Bitnami's versioned tags pull from since September 2025) or your mirror of it; rkv derives `redis-sentinel` and `redis-cluster` from it"),
         );
     }
     if let Shape::Replication(rep) = &s.shape

@@ -1,5 +1,5 @@
 //! Findings about the operators a shape runs on: the Spotahome `failover` shape and its
-//! Kafka WAL (RKV150-RKV158), the OT-CONTAINER-KIT `replication` shape (RKV167, RKV168).
+//! Kafka WAL (RKV150-RKV159, RKV178), the OT-CONTAINER-KIT `replication` shape (RKV167, RKV168).
 //!
 //! In: a loaded spec and one resolved variant. Out: findings appended to `out`.
 
@@ -8,7 +8,7 @@ use crate::diag::codes;
 use crate::spec::{Loaded, Resolved, Shape};
 use crate::target::spotahome;
 
-/// Operator quirks and WAL findings of the `failover` shape (RKV150-RKV158).
+/// Operator quirks and WAL findings of the `failover` shape (RKV150-RKV159, RKV178).
 pub(super) fn failover_findings(
     l: &Loaded,
     r: &Resolved,
@@ -77,6 +77,16 @@ pub(super) fn failover_findings(
             .help(format!("set `quorum: {spotahome_quorum}`: the budgets are computed from the quorum that will really run")),
         );
     }
+    if s.use_ == crate::spec::Use::Durable && s.persistence.as_ref().is_some_and(|p| p.enabled) {
+        out.push(
+            l.diag(
+                codes::RKV159,
+                &r.at("shape", "/failover/operator"),
+                "after every Redis pod restarted at once, Spotahome makes the oldest pod the primary, not the one with the newest data: writes only the old primary had are lost when the others resync from it",
+            )
+            .help("rkv starts Redis with the durability settings on its command line, so each pod reloads its own AOF; which pod leads is the operator's choice (`SetOldestAsMaster`, by pod age) and no setting changes it: keep the pods from restarting together (`placement.antiAffinity: required`, nodes in several zones) and keep a way back (the WAL, a backup)"),
+        );
+    }
     if f.operator_namespace.is_none() {
         out.push(
             l.diag(
@@ -96,24 +106,40 @@ pub(super) fn failover_findings(
         )
         .help("an EXPIRE applied at T + lag (applier lag, MM2 lag, a replay after a restore) sets the key to die at T + lag + ttl; produce PEXPIREAT with the absolute time the op was written so every site and every replay agrees"),
     );
-    if let Some(window) = w
-        .restore_window_hours
-        .filter(|window| *window > w.topic.retention_hours)
-    {
-        out.push(
+    match w.topic.retention_hours {
+        None => out.push(
             l.diag(
-                codes::RKV154,
-                &r.at("shape", "/failover/wal/topic/retentionHours"),
+                codes::RKV178,
+                &r.at("shape", "/failover/wal/topic"),
                 format!(
-                    "topic `{}` keeps {} h of writes, shorter than the {window} h restore window asked for",
-                    w.topic.name, w.topic.retention_hours
+                    "topic `{}` states no retention: it keeps the broker's default, and Strimzi removes a retention the existing topic sets",
+                    w.topic.name
                 ),
             )
             .help(format!(
-                "a rebuild replays the topic from the earliest offset: raise `retentionHours` to at least {window} (retention.ms = {window} x 3600000 = {})",
-                u64::from(window) * 3_600_000
+                "how far back a rebuild reaches is the topic's retention: read it (`kafka-configs.sh --describe --entity-type topics --entity-name {}`) and state it as `retentionHours`, or accept the broker's `log.retention.hours` ({} h unless the cluster sets another)",
+                w.topic.name,
+                crate::target::strimzi::BROKER_DEFAULT_RETENTION_HOURS
             )),
-        );
+        ),
+        Some(h) => {
+            if let Some(window) = w.restore_window_hours.filter(|window| *window > h) {
+                out.push(
+                    l.diag(
+                        codes::RKV154,
+                        &r.at("shape", "/failover/wal/topic/retentionHours"),
+                        format!(
+                            "topic `{}` keeps {h} h of writes, shorter than the {window} h restore window asked for",
+                            w.topic.name
+                        ),
+                    )
+                    .help(format!(
+                        "a rebuild replays the topic from the earliest offset: raise `retentionHours` to at least {window} (retention.ms = {window} x 3600000 = {})",
+                        u64::from(window) * 3_600_000
+                    )),
+                );
+            }
+        }
     }
     if let Some(m) = &w.mirror {
         let missing: Vec<&str> = [

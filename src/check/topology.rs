@@ -10,6 +10,7 @@ use crate::diag::{Code, Diagnostic, Severity};
 use crate::plan::disruption::{self, IntOrPercent, PdbBudget, SentinelIssue};
 use crate::plan::memory::{self, DiskIssue, MemoryIssue};
 use crate::plan::model::Plan;
+use crate::plan::qos;
 use crate::plan::zones::{Break, Verdict};
 use crate::spec::{
     AntiAffinity, EvictionPolicy, Failover, Loaded, Replication, Resolved, Shape, Use,
@@ -20,6 +21,7 @@ pub fn check(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnostic>) {
     disruption_findings(l, r, out);
     sentinel_findings(l, r, plan, out);
     memory_findings(l, r, plan, out);
+    qos_findings(l, r, plan, out);
     disk_findings(l, r, plan, out);
     timeout_findings(l, r, out);
     policy_findings(l, r, out);
@@ -235,6 +237,80 @@ fn dataset_estimate(r: &Resolved) -> Option<u64> {
         .dataset_estimate
         .as_deref()
         .and_then(|d| memory::parse_k8s_quantity(d).ok())
+}
+
+/// RKV119: rkv renders no requests or limits for Redis itself (its memory is the user's
+/// data), so a spec without them gets pods of a lower QoS class: say which, and what to
+/// set. Only where rkv renders the Redis pods and so knows every container (the
+/// kustomize target's standalone and cluster shapes): an operator or chart adds
+/// containers of its own.
+fn qos_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let cluster = match &r.spec.shape {
+        Shape::Standalone(_) => false,
+        Shape::Cluster(_) => true,
+        _ => return,
+    };
+    if !plan.outputs.kustomize {
+        return;
+    }
+    let redis = r.spec.resources.as_ref();
+    let missing = qos::missing(redis);
+    if missing.is_empty() {
+        return;
+    }
+    // The pod's containers as the emitters render them: the exporter and its init
+    // container have rkv's Guaranteed-shaped defaults unless the spec sizes the exporter.
+    let exporter = r
+        .spec
+        .monitoring
+        .as_ref()
+        .and_then(|m| m.exporter.as_ref())
+        .filter(|_| cluster);
+    let exporter_default = qos::EXPORTER.resources();
+    let init_default = qos::EXPORTER_INIT.resources();
+    let mut containers = vec![redis];
+    if let Some(e) = exporter {
+        containers.push(Some(e.resources.as_ref().unwrap_or(&exporter_default)));
+        if r.spec.auth.is_some() {
+            containers.push(Some(&init_default));
+        }
+    }
+    let class = qos::QosClass::of(&containers);
+    let consequence = match class {
+        qos::QosClass::BestEffort => {
+            "scheduled with no CPU or memory reserved and the first evicted when the node runs short of memory"
+        }
+        qos::QosClass::Burstable => {
+            "evicted before Guaranteed pods once the node runs short of memory and they use more than they request"
+        }
+        qos::QosClass::Guaranteed => "evicted last",
+    };
+    let restore = if cluster && r.spec.backup.is_some() {
+        "; the restore Job's memory (it loads one primary's dump) is taken from them too"
+    } else {
+        ""
+    };
+    let pointer = if redis.is_some() {
+        r.origin("resources")
+    } else {
+        r.origin("redis")
+    };
+    out.push(
+        l.diag(
+            codes::RKV119,
+            &pointer,
+            format!(
+                "the Redis container ({} {}) sets no {}: its pods run in QoS class {}, {consequence}",
+                r.variant.label(),
+                if cluster { "cluster" } else { "standalone" },
+                missing.join(", "),
+                class.as_str()
+            ),
+        )
+        .help(format!(
+            "rkv does not guess the size of your data: set `resources.requests` and `resources.limits` for cpu and memory (requests equal to limits make the pods Guaranteed){restore}"
+        )),
+    );
 }
 
 fn memory_findings(l: &Loaded, r: &Resolved, plan: &Plan, out: &mut Vec<Diagnostic>) {

@@ -301,6 +301,13 @@ codes! {
         "In the worst case the fork of a BGSAVE or AOF rewrite copies every page while \
          writes continue, doubling memory. A durable store should have a memory limit of at \
          least twice its dataset.";
+    RKV119 Warning "the Redis container has no CPU or memory requests/limits: the finding names the pods' QoS class"
+        "rkv sets no requests or limits for Redis itself: its memory is the size of your data, \
+         which rkv does not guess. Without them Kubernetes reserves nothing for the pod and \
+         gives it a lower QoS class: BestEffort pods are evicted first when a node runs short \
+         of memory, Burstable ones before Guaranteed ones. Set `resources.requests` and \
+         `resources.limits` for cpu and memory; equal requests and limits make the pods \
+         Guaranteed. rkv's own containers (exporter, Jobs, applier) have defaults.";
     RKV120 Warning "no `maxmemory` and no memory limit: the dataset is unbounded"
         "Nothing bounds Redis: it grows until the node runs out of memory, taking other pods \
          with it. Set a container memory limit; rkv derives `maxmemory` as 7/8 of it.";
@@ -391,6 +398,14 @@ codes! {
     RKV158 Warning "fewer WAL partitions than appliers leaves appliers idle"
         "A consumer group gives each partition to one consumer, so appliers beyond the \
          partition count get nothing. Use at least as many partitions as appliers.";
+    RKV159 Warning "Spotahome elects the oldest pod after all Redis pods restart: its AOF cannot keep writes only the old primary had"
+        "After every Redis pod of a RedisFailover restarted at once (a node-pool replacement, \
+         a power loss), the operator makes the oldest pod the primary (`SetOldestAsMaster`, \
+         by pod age), not the one with the newest data, and the others resync from it. rkv \
+         starts Redis with its durability settings on the command line, so each pod reloads \
+         its own AOF, but no setting changes the choice. Keep the pods from restarting \
+         together (required anti-affinity, nodes in several zones) and keep a way back (the \
+         WAL, a backup).";
     RKV160 Error "`redis.extraConfig` sets a directive rkv owns or that breaks its guarantees (the help names the field to use)"
         "`redis.extraConfig` is for directives rkv does not model. A directive a spec field \
          sets (`port`, `maxmemory`, `appendonly`, `save`...) would be written twice, and the \
@@ -442,7 +457,9 @@ codes! {
          `failover` shape compiles to a RedisFailover custom resource. Drop `outputs.helm`.";
     RKV174 Error "the Bitnami chart cannot run a non-Bitnami image"
         "The Bitnami charts' start scripts live in the Bitnami images. Use \
-         `bitnami/redis:<tag>` (rkv derives `redis-sentinel` and `redis-cluster` from it).";
+         `bitnamilegacy/redis:<tag>` (where Bitnami's versioned tags pull from since \
+         September 2025) or a mirror of it; rkv derives `redis-sentinel` and \
+         `redis-cluster` from it.";
     RKV175 Error "the Bitnami chart's Sentinel count must equal its Redis pod count"
         "The Bitnami chart runs one Sentinel beside each Redis pod, so the Sentinel count is \
          the pod count. Set `sentinel.replicas` to `replicas`.";
@@ -450,6 +467,21 @@ codes! {
         "rkv writes values checked against one major version of each chart; another major \
          version (or a range that allows one) may read them differently. Pin a version of \
          that major.";
+    RKV177 Error "an image that no longer pulls: a versioned `docker.io/bitnami` tag (moved to `bitnamilegacy`)"
+        "Between 28 August and 29 September 2025 Bitnami moved every versioned tag of \
+         `docker.io/bitnami` to `docker.io/bitnamilegacy` (the same images, frozen: no \
+         further updates), so `bitnami/redis:7.2` no longer pulls and pods stay in \
+         ImagePullBackOff. Use the `bitnamilegacy/` reference or a copy in your own \
+         registry. For the Bitnami charts rkv then sets \
+         `global.security.allowInsecureImages`: their image verification refuses any \
+         repository but `bitnami/` without it.";
+    RKV178 Warning "the WAL topic states no retention: the broker's default applies, and an existing topic's own is removed"
+        "How far back a rebuild from the write-ahead log reaches is the topic's retention. \
+         Without `retentionHours` the KafkaTopic states none, so the topic keeps the broker's \
+         `log.retention.hours` (168 h unless the cluster sets another) and Strimzi's topic \
+         operator removes a retention the existing topic sets itself (it resets every \
+         per-topic setting the KafkaTopic does not name). Read the topic's retention \
+         (`kafka-configs.sh --describe`) and state it as `retentionHours`.";
     RKV180 Error "`auth.createdBy: chart` without a chart to make the Secret, or naming another Secret than the chart's own"
         "Only the Bitnami chart of the Helm target makes its own password Secret, named \
          `<fullname>` (the topology's name) with key `redis-password`. Without that chart \

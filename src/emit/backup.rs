@@ -25,8 +25,9 @@ use super::common::{self, labels, meta};
 use super::inventory;
 use super::network::{self, egress, here, ingress, named, rules, tcp};
 use super::placement::{self, Role};
-use super::{EmitError, Object, security};
+use super::{EmitError, Object, auth, security};
 use crate::plan::model::Plan;
+use crate::plan::qos;
 use crate::plan::slots::CLUSTER_SLOTS;
 use crate::target::monitoring::Rule;
 
@@ -205,12 +206,14 @@ pub fn objects(job: &Job) -> Result<Vec<Object>, EmitError> {
 fn backup_script(job: &Job) -> Result<String, EmitError> {
     let flags = job.tls.as_ref().map(ClientTls::flags).unwrap_or_default();
     let name = &job.plan.name;
+    // redis-cli's password, read from the mounted Secret's file.
+    let auth_lines = job.plan.spec.auth.as_ref().map(|_| auth::cli_auth_lines());
     match &job.source {
         Source::Direct { host, port } => render(
             "backup.sh",
             PRIMARY_SH,
             context! {
-                name, host, port, tls_flags => flags, backup_dir => BACKUP_DIR,
+                name, host, port, tls_flags => flags, backup_dir => BACKUP_DIR, auth_lines,
             },
         ),
         Source::Sentinel {
@@ -223,7 +226,7 @@ fn backup_script(job: &Job) -> Result<String, EmitError> {
             PRIMARY_SH,
             context! {
                 name, sentinel_host => host, sentinel_port => port, master,
-                sentinel_auth => auth, tls_flags => flags, backup_dir => BACKUP_DIR,
+                sentinel_auth => auth, tls_flags => flags, backup_dir => BACKUP_DIR, auth_lines,
             },
         ),
         Source::Cluster { nodes, port } => render(
@@ -231,7 +234,7 @@ fn backup_script(job: &Job) -> Result<String, EmitError> {
             CLUSTER_SH,
             context! {
                 name, port, nodes, tls_flags => flags, backup_dir => BACKUP_DIR,
-                slots => CLUSTER_SLOTS,
+                slots => CLUSTER_SLOTS, auth_lines,
             },
         ),
     }
@@ -342,13 +345,19 @@ fn pod(job: &Job, component: &str, script: &str) -> PodTemplateSpec {
         });
         mounts.push(mount("client-tls", CLIENT_TLS_DIR, true));
     }
-    let env: Vec<_> = plan
+    // The password is a file of the mounted Secret, read into REDISCLI_AUTH by the script
+    // (`auth::cli_auth_lines`): never an environment value from the Secret (CKV_K8S_35).
+    if let Some(a) = plan.spec.auth.as_ref().filter(|_| talks) {
+        mounts.push(auth::mount());
+        volumes.push(auth::volume(&a.password_secret));
+    }
+    // rkv's own container: sized for redis-cli and a file copy, unless `jobs.resources` says.
+    let resources = plan
         .spec
-        .auth
-        .iter()
-        .filter(|_| talks)
-        .map(|a| common::secret_env("REDISCLI_AUTH", &a.password_secret))
-        .collect();
+        .jobs
+        .as_ref()
+        .and_then(|j| j.resources.clone())
+        .unwrap_or_else(|| qos::JOB.resources());
     let mut pod_labels = labels(plan, component);
     if talks {
         pod_labels.extend(job.pod_labels.clone());
@@ -369,7 +378,7 @@ fn pod(job: &Job, component: &str, script: &str) -> PodTemplateSpec {
                 name: component.into(),
                 image: Some(job.image.clone()),
                 command: Some(vec!["sh".into(), format!("{SCRIPTS_DIR}/{script}")]),
-                env: (!env.is_empty()).then_some(env),
+                resources: common::resources(Some(&resources)),
                 security_context: Some(security::container()),
                 volume_mounts: Some(mounts),
                 ..Default::default()

@@ -119,6 +119,16 @@ pub fn resources(
     })
 }
 
+/// Requests and limits of one of rkv's own containers: the spec's block when it sets
+/// one (it replaces the default whole), else the default sized for its work.
+pub fn sized(
+    spec: Option<&crate::spec::Resources>,
+    default: crate::plan::qos::Sizing,
+) -> k8s_openapi::api::core::v1::ResourceRequirements {
+    let d = default.resources();
+    resources(Some(spec.unwrap_or(&d))).unwrap_or_default()
+}
+
 /// A ReadWriteOnce claim of `size` (a Kubernetes quantity) on `storage_class`, or the
 /// cluster's default class when `None`.
 pub fn rwo_claim(

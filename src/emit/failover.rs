@@ -221,7 +221,7 @@ fn operator_pdbs(plan: &Plan) -> Result<Vec<Object>, EmitError> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use crate::compile::compile;
     use crate::spec::{Variant, load_str};
@@ -263,6 +263,65 @@ mod tests {
         );
     }
 
+    /// The Redis container's command as the Spotahome operator builds it:
+    /// spotahome/redis-operator operator/redisfailover/service/generator.go,
+    /// `getRedisCommand`, returns `rf.Spec.Redis.Command` verbatim when it is set, else
+    /// `redis-server /redis/redis.conf` (the operator's ConfigMap `rfr-<name>`, mounted at
+    /// `/redis` by `getRedisVolumeMounts`); `spec.redis.customConfig` reaches Redis only
+    /// later, by `CONFIG SET` (service/redis/client.go, `SetCustomRedisConfig`). So what
+    /// holds from process start is the command: the operator's file, then rkv's arguments.
+    fn startup_command(objs: &[super::Object]) -> Vec<String> {
+        let rf = objs.iter().find(|o| o.kind() == "RedisFailover").unwrap();
+        serde_json::from_value(rf.value["spec"]["redis"]["command"].clone()).unwrap()
+    }
+
+    #[test]
+    fn durability_settings_hold_from_process_start() {
+        for site in ["dc", "dr"] {
+            let cmd = startup_command(&site_objects(site));
+            assert_eq!(
+                cmd,
+                [
+                    "redis-server",
+                    "/redis/redis.conf",
+                    "--appendonly",
+                    "yes",
+                    "--auto-aof-rewrite-percentage",
+                    "100",
+                    "--auto-aof-rewrite-min-size",
+                    "64mb"
+                ],
+                "{site}"
+            );
+        }
+        // Every persistence setting the spec states; `save` rules replace the operator's
+        // `save 900 1` / `save 300 10` (rules in a file and arguments add up in Redis).
+        let text = "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {name: kv, namespace: kv}\n\
+                    spec:\n  use: cache\n  redis: {image: \"redis:7.2\"}\n\
+                    \x20 shape: {failover: {operator: spotahome, replicas: 3, operatorNamespace: ops, sentinel: {replicas: 3, quorum: 2}}}\n\
+                    \x20 persistence: {size: 1Gi, aof: {fsync: always}, rdbSave: [\"3600 1\", \"60 100\"]}\n";
+        let loaded = load_str("kv.yaml", text.to_string()).expect("loads");
+        let c = compile(&loaded).expect("compiles");
+        let cmd = startup_command(&c.variants[0].objects);
+        assert_eq!(
+            cmd[2..],
+            [
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--auto-aof-rewrite-percentage",
+                "100",
+                "--auto-aof-rewrite-min-size",
+                "64mb",
+                "--save",
+                "",
+                "--save",
+                "3600 1 60 100"
+            ]
+        );
+    }
+
     #[test]
     fn mirror_only_on_the_target_site_and_no_secret_values() {
         let dc = site_objects("dc");
@@ -276,14 +335,20 @@ mod tests {
         let env = d.value["spec"]["template"]["spec"]["containers"][0]["env"]
             .as_array()
             .unwrap();
+        // The SCRAM password is a file from the Secret, never an environment value.
+        assert!(env.iter().all(|e| e.get("valueFrom").is_none()));
         let pw = env
             .iter()
-            .find(|e| e["name"] == "KAFKA_SASL_PASSWORD")
+            .find(|e| e["name"] == "KAFKA_SASL_PASSWORD_FILE")
             .unwrap();
-        assert_eq!(pw.get("value"), None::<&Value>);
-        assert_eq!(
-            pw["valueFrom"]["secretKeyRef"]["name"],
-            json!("redis-applier-kafka-scram")
+        assert_eq!(pw["value"], json!("/etc/kafka-scram/password"));
+        let volumes = d.value["spec"]["template"]["spec"]["volumes"]
+            .as_array()
+            .unwrap();
+        assert!(
+            volumes
+                .iter()
+                .any(|v| v["secret"]["secretName"] == json!("redis-applier-kafka-scram"))
         );
         let app = dr.iter().find(|o| o.kind() == "Application").unwrap();
         assert_eq!(

@@ -85,8 +85,12 @@ pub enum Password {
     Env,
     /// `REDIS_PASSWORD` and `REDISCLI_AUTH`, which redis-cli reads by itself.
     EnvAndCli,
-    /// A file mounted at this path.
+    /// A file mounted at this path, read as the Bitnami chart's scripts read it
+    /// (`$(< file)`: trailing newlines dropped).
     File(&'static str),
+    /// The Secret mounted as a file at this path by rkv, whose pods use its bytes exactly
+    /// (`emit::auth`).
+    ExactFile(&'static str),
 }
 
 /// How to reach Redis from inside one of its pods.

@@ -10,6 +10,7 @@
 
 pub mod alerts;
 pub mod application;
+pub mod auth;
 pub mod backup;
 pub mod cluster;
 pub mod common;
@@ -17,6 +18,7 @@ pub mod exposure;
 pub mod failover;
 pub mod helm;
 pub mod inventory;
+pub mod keep;
 pub mod network;
 pub mod pdb;
 pub mod placement;
@@ -104,6 +106,7 @@ pub fn emit_in(plan: &Plan, repo_dir: Option<&str>) -> Result<Emitted, EmitError
             Workload::of(&plan.spec.shape).ok_or(EmitError::NoChart(plan.spec.shape.name()))?;
         out.extend(helm::emit(plan, h, workload)?);
     }
+    keep::protect(plan, &mut out.objects);
     // Borrowed keys: no strings built to sort (`sort_by` is stable, as the cached-key
     // sort of owned keys was, so the order is the same).
     out.objects.sort_by(|a, b| a.order().cmp(&b.order()));

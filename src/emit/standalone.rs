@@ -18,11 +18,12 @@ use super::common::{self, labels, meta, selector, selector_labels};
 use super::inventory::{Exec, Inventory, Password, RedisAccess, ServiceEntry};
 use super::{EmitError, Emitted, Object, exposure, network};
 use crate::emit::placement::{self, Role};
-use crate::emit::{security, tls};
+use crate::emit::{auth, security, tls};
 use crate::plan::model::Plan;
 use crate::plan::settings::redis_args;
 
-const COMPONENT: &str = "server";
+/// The component label of the standalone Redis pod and its objects.
+pub const COMPONENT: &str = "server";
 
 pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
     let mut out = vec![deployment(plan)?, service(plan)?];
@@ -92,8 +93,7 @@ fn inventory(plan: &Plan) -> Inventory {
         redis: Some(RedisAccess {
             exec: Exec::new(format!("deploy/{}", plan.name), Some("redis")),
             tls_flags: plan.spec.tls.as_ref().map(|t| tls::cli_flags(t).join(" ")),
-            // redis-cli reads REDISCLI_AUTH: probes authenticate without the password in argv.
-            password: Password::EnvAndCli,
+            password: Password::ExactFile(auth::PASSWORD_FILE),
         }),
         claims: if persistent {
             vec![data_claim(plan)]
@@ -121,12 +121,6 @@ fn data_claim(plan: &Plan) -> String {
 
 fn deployment(plan: &Plan) -> Result<Object, EmitError> {
     let port = plan.spec.redis.port;
-    let mut env = Vec::new();
-    if let Some(auth) = &plan.spec.auth {
-        env.push(common::secret_env("REDIS_PASSWORD", &auth.password_secret));
-        // redis-cli reads REDISCLI_AUTH, so probes authenticate without the password in argv.
-        env.push(common::secret_env("REDISCLI_AUTH", &auth.password_secret));
-    }
     let persistent = plan.spec.persistence.as_ref().is_some_and(|p| p.enabled);
     let tls = plan.spec.tls.as_ref();
     let mut args = redis_args(plan);
@@ -149,12 +143,36 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         empty_dir: (!persistent).then(Default::default),
         ..Default::default()
     };
+    // With a password, a shell reads it from the mounted Secret and gives it to
+    // redis-server on stdin (`auth::server_exec`); `$0` names the process as the image would.
+    let command = match &plan.spec.auth {
+        Some(_) => vec![
+            "sh".into(),
+            "-c".into(),
+            auth::server_exec(false),
+            "redis-server".into(),
+        ],
+        None => vec!["redis-server".into()],
+    };
+    let mut mounts = vec![VolumeMount {
+        name: "data".into(),
+        mount_path: "/data".into(),
+        ..Default::default()
+    }];
+    let mut volumes = vec![volume];
+    if let Some(t) = tls {
+        mounts.extend(tls::mounts());
+        volumes.extend(tls::volumes(t));
+    }
+    if let Some(a) = &plan.spec.auth {
+        mounts.push(auth::mount());
+        volumes.push(auth::volume(&a.password_secret));
+    }
     let container = Container {
         name: "redis".into(),
         image: Some(plan.spec.redis.image.clone()),
-        command: Some(vec!["redis-server".into()]),
+        command: Some(command),
         args: Some(args),
-        env: (!env.is_empty()).then_some(env),
         ports: Some(vec![ContainerPort {
             name: Some("redis".into()),
             container_port: port.into(),
@@ -163,7 +181,15 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         }]),
         readiness_probe: Some(Probe {
             exec: Some(ExecAction {
-                command: Some(vec!["sh".into(), "-c".into(), ping]),
+                command: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    if plan.spec.auth.is_some() {
+                        auth::cli(&ping)
+                    } else {
+                        ping
+                    },
+                ]),
             }),
             initial_delay_seconds: Some(5),
             period_seconds: Some(10),
@@ -182,15 +208,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
         }),
         resources: common::resources(plan.spec.resources.as_ref()),
         security_context: Some(security::container()),
-        volume_mounts: Some(
-            std::iter::once(VolumeMount {
-                name: "data".into(),
-                mount_path: "/data".into(),
-                ..Default::default()
-            })
-            .chain(tls.map(|_| tls::mounts()).unwrap_or_default())
-            .collect(),
-        ),
+        volume_mounts: Some(mounts),
         ..Default::default()
     };
     let d = Deployment {
@@ -214,11 +232,7 @@ fn deployment(plan: &Plan) -> Result<Object, EmitError> {
                     enable_service_links: Some(false),
                     security_context: Some(security::data_pod(plan.run_as_user)),
                     containers: vec![container],
-                    volumes: Some(
-                        std::iter::once(volume)
-                            .chain(tls.map(tls::volumes).unwrap_or_default())
-                            .collect(),
-                    ),
+                    volumes: Some(volumes),
                     ..Default::default()
                 },
             ),

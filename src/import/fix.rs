@@ -13,6 +13,7 @@ use super::settings::{self, Target};
 use crate::diag::Diagnostic;
 use crate::diag::codes;
 use crate::spec::{Persistence, Sentinel, Shape, Use};
+use crate::target::helm::Image;
 
 /// The operator namespace import writes when the source does not name one (seed 004's).
 const GUESSED_OPERATOR_NAMESPACE: &str = "redis-operator";
@@ -30,6 +31,35 @@ fn sentinel_pointer(shape: &Shape) -> &'static str {
         Shape::Failover(_) => "/spec/shape/failover/sentinel",
         _ => "/spec/shape/replication/sentinel",
     }
+}
+
+/// The image field a finding points at (by its dotted path), and its JSON pointer.
+fn image_slot<'a>(
+    spec: &'a mut crate::spec::TopologySpec,
+    path: &str,
+) -> Option<(&'a mut String, &'static str)> {
+    Some(match path {
+        "spec.redis.image" => (&mut spec.redis.image, "/spec/redis/image"),
+        "spec.monitoring.exporter.image" => (
+            &mut spec.monitoring.as_mut()?.exporter.as_mut()?.image,
+            "/spec/monitoring/exporter/image",
+        ),
+        "spec.shape.replication.sentinel.image" | "spec.shape.failover.sentinel.image" => {
+            let at = match spec.shape {
+                Shape::Failover(_) => "/spec/shape/failover/sentinel/image",
+                _ => "/spec/shape/replication/sentinel/image",
+            };
+            (sentinel_of(&mut spec.shape)?.image.as_mut()?, at)
+        }
+        "spec.shape.failover.wal.applier.image" => match &mut spec.shape {
+            Shape::Failover(f) => (
+                &mut f.wal.as_mut()?.applier.image,
+                "/spec/shape/failover/wal/applier/image",
+            ),
+            _ => return None,
+        },
+        _ => return None,
+    })
 }
 
 /// RKV107: the field changes nothing on the target the spec renders to, so import leaves
@@ -256,6 +286,18 @@ pub fn fix(d: &Diagnostic, draft: &mut Draft) -> Option<String> {
             );
             Some(format!(
                 "`maxmemory {before}` -> `auto` (7/8 of the memory limit)"
+            ))
+        }
+        codes::RKV177 => {
+            let (slot, pointer) = image_slot(spec, &d.path)?;
+            let legacy = Image::parse(slot).moved_to_legacy()?.reference();
+            let before = std::mem::replace(slot, legacy.clone());
+            draft.notes.changed(
+                pointer,
+                format!("RKV177: `{before}` no longer pulls (Bitnami moved its versioned tags to `bitnamilegacy` in 2025): the same image from there"),
+            );
+            Some(format!(
+                "`{before}` -> `{legacy}`: the same image, where it pulls from today"
             ))
         }
         _ => None,

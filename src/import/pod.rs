@@ -89,6 +89,23 @@ impl<'a> Pod<'a> {
         Some((self.volume(&m.name)?, rest))
     }
 
+    /// The Secret (and key) whose file container `c` reads at `path`: a Secret volume
+    /// mounted over it, the key by the volume's `items` (else the file name).
+    pub fn file_secret(&self, c: &Container, path: &str) -> Option<SecretKeyRef> {
+        let (v, rest) = self.volume_at(c, path)?;
+        let s = v.secret.as_ref()?;
+        let key = s
+            .items
+            .iter()
+            .flatten()
+            .find(|i| i.path == rest)
+            .map_or(rest.clone(), |i| i.key.clone());
+        Some(SecretKeyRef {
+            name: s.secret_name.clone()?,
+            key,
+        })
+    }
+
     /// The Secret that holds environment variable `var` of container `c`, and its key.
     pub fn env_secret(&self, c: &Container, var: &str) -> Option<SecretKeyRef> {
         if let Some(e) = c.env.as_ref()?.iter().find(|e| e.name == var) {
@@ -151,12 +168,26 @@ pub fn redis_invocation(
     if let Some(inv) = redisconf::invocation(&argv) {
         return Some(inv);
     }
-    if let Some((file, args)) = redisconf::script_call(&argv)
-        && script(file).is_some_and(|text| redisconf::script_execs_redis(&text))
-    {
+    let with = |args: &[String], password_file| {
         let mut full = vec!["redis-server".to_string()];
         full.extend(args.iter().cloned());
-        return redisconf::invocation(&full);
+        redisconf::invocation(&full).map(|inv| Invocation {
+            password_file,
+            ..inv
+        })
+    };
+    if let Some((file, args)) = redisconf::script_call(&argv)
+        && let Some(pw) = script(file).and_then(|text| redisconf::script_redis(&text))
+    {
+        return with(args, pw);
+    }
+    // `sh -c SCRIPT $0 ARGS...`: rkv's standalone start with a password.
+    if let [sh, flag, text, _name, args @ ..] = argv.as_slice()
+        && matches!(sh.rsplit('/').next(), Some("sh" | "bash" | "dash" | "ash"))
+        && flag == "-c"
+        && let Some(pw) = redisconf::script_redis(text)
+    {
+        return with(args, pw);
     }
     let base = image_base(c.image.as_deref().unwrap_or(""));
     if c.command.is_none() && (base == "redis" || base == "redis-stack-server") {

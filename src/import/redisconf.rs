@@ -252,6 +252,16 @@ pub struct Invocation {
     pub conf_file: Option<String>,
     /// `--key value` options.
     pub options: Conf,
+    /// The password read from a file and given on stdin, as rkv's start scripts do.
+    pub password_file: Option<PasswordFile>,
+}
+
+/// `requirepass` (and `masterauth`) given to redis-server on stdin from a file, as
+/// rkv's start scripts do (`exec redis-server "$@" - <<EOF`, `emit::auth`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordFile {
+    pub path: String,
+    pub masterauth: bool,
 }
 
 /// The Redis invocation of a container: `command` + `args` naming `redis-server` (or
@@ -325,20 +335,53 @@ pub fn script_call(argv: &[String]) -> Option<(&str, &[String])> {
 /// `exec redis-server "$@"`, so the arguments are redis-server's (whatever runs before it
 /// prepares files; it cannot change the configuration Redis is given).
 pub fn script_execs_redis(text: &str) -> bool {
-    let last = text
+    script_redis(text).is_some()
+}
+
+/// How a start script hands its arguments to Redis: `Some(None)` for a last command
+/// `exec redis-server "$@"`, `Some(Some(file))` for rkv's form that also gives
+/// `requirepass` (and `masterauth`) on stdin from a password file (`pw=$(od ... FILE ...)`,
+/// then `exec redis-server "$@" - <<EOF`, the directives, `EOF`), `None` otherwise.
+pub fn script_redis(text: &str) -> Option<Option<PasswordFile>> {
+    let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
-        .rfind(|l| !l.is_empty() && !l.starts_with('#'));
-    let Some(words) = last.and_then(split_args) else {
-        return false;
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let last = lines.last()?;
+    let execs_all = |l: &str, extra: &[&str]| {
+        split_args(l).is_some_and(|w| {
+            w.len() == 3 + extra.len()
+                && w[0] == "exec"
+                && w[1].rsplit('/').next() == Some("redis-server")
+                && w[2] == "$@"
+                && w[3..].iter().zip(extra).all(|(a, b)| a == b)
+        })
     };
-    matches!(
-        words.as_slice(),
-        [exec, program, all]
-            if exec == "exec"
-                && program.rsplit('/').next() == Some("redis-server")
-                && all == "$@"
-    )
+    if execs_all(last, &[]) {
+        return Some(None);
+    }
+    if *last != "EOF" {
+        return None;
+    }
+    let start = lines
+        .iter()
+        .rposition(|l| l.starts_with("exec ") && l.ends_with("<<EOF"))?;
+    let head = lines[start].trim_end_matches("<<EOF").trim_end();
+    if !execs_all(head, &["-"]) {
+        return None;
+    }
+    let body = &lines[start + 1..lines.len() - 1];
+    let requirepass = body.contains(&"requirepass \"$pw\"");
+    let masterauth = body.contains(&"masterauth \"$pw\"");
+    if !requirepass || body.len() != 1 + usize::from(masterauth) {
+        return None;
+    }
+    let path = lines[..start].iter().find_map(|l| {
+        let rest = l.strip_prefix("pw=$(od -An -v -tx1 ")?;
+        rest.split_whitespace().next().map(str::to_string)
+    })?;
+    Some(Some(PasswordFile { path, masterauth }))
 }
 
 fn is_shell(program: &str) -> bool {
@@ -456,6 +499,21 @@ mod tests {
         ));
         assert!(!script_execs_redis("exec redis-server --port 1 \"$@\"\n"));
         assert!(!script_execs_redis("exec nginx \"$@\"\n"));
+        // rkv's start with a password on stdin (emit/templates/auth-server-exec.sh).
+        let stdin = "pw=$(od -An -v -tx1 /etc/redis/auth/password | tr -d ' \\n' | sed 's/../\\\\x&/g')\n\
+                     if [ -z \"$pw\" ]; then\n  exit 1\nfi\n\
+                     exec redis-server \"$@\" - <<EOF\nrequirepass \"$pw\"\nmasterauth \"$pw\"\nEOF\n";
+        assert_eq!(
+            script_redis(stdin),
+            Some(Some(PasswordFile {
+                path: "/etc/redis/auth/password".into(),
+                masterauth: true
+            }))
+        );
+        // Anything else in the heredoc is configuration import cannot see: not Redis' args.
+        let more = stdin.replace("masterauth", "port 1\nmasterauth");
+        assert_eq!(script_redis(&more), None);
+        assert_eq!(script_redis(&stdin.replace("pw=$(od", "x=$(od")), None);
         assert_eq!(env_reference("${A_B}"), Some("A_B"));
         assert_eq!(env_reference("plain"), None);
     }

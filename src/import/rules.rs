@@ -55,10 +55,12 @@ const LABELS: &str = "rkv's `app.kubernetes.io/*` labels: `rkv diff` finds its o
 const SELECT: &str =
     "rkv selects the pods by its own `app.kubernetes.io/{name,instance,component}` labels";
 const SECURE: &str = "rkv's security defaults: non-root, no privilege escalation, every capability dropped, RuntimeDefault seccomp, read-only root filesystem";
-const PROBES: &str = "rkv's probes (for Redis `redis-cli ping`, authenticated through REDISCLI_AUTH, over TLS where Redis serves only TLS)";
+const PROBES: &str = "rkv's probes (for Redis `redis-cli ping`, authenticated through REDISCLI_AUTH set from the password file, over TLS where Redis serves only TLS)";
+const PASSWORD_FILES: &str = "passwords are files from the same Secret, never environment values or arguments: the exporter reads `REDIS_PASSWORD_FILE`, which its init container writes (checkov CKV_K8S_35)";
 const JOBS: &str =
     "rkv's own Job (its script is in the rendered scripts ConfigMap; RUNBOOK.md describes it)";
 const OPERATOR_SVC: &str = "rkv exposes the primary through its own Service `<name>-external` (selecting `redis-role: master`); the operator's Service selects every pod, so writes would reach read-only replicas. A new Service gets a new address: external-dns moves the name to it";
+const KEEP: &str = "neither Flux nor Argo CD deletes it (pruned from the tree, or with its Kustomization or Application): its data outlives any render";
 pub const INERT_MASTER: &str = "with Sentinel the chart runs every node from `replica.*`: `master.*` never took effect; rkv keeps it equal to `replica.*`";
 
 #[rustfmt::skip]
@@ -88,6 +90,11 @@ pub const RULES: &[Rule] = &[
     Rule { kinds: &[], path: &["**", "ports", "[*]", "name"], on: AC, why: Why::Policy("named ports, which Services and probes refer to") },
     Rule { kinds: &["Service"], path: &["spec", "ports", "[*]", "targetPort"], on: AC, why: Why::Policy("the Service targets the container's named port") },
     Rule { kinds: &[], path: &["**", "env", "[REDISCLI_AUTH]", "**"], on: &[A], why: Why::Policy("REDISCLI_AUTH: probes and tools authenticate without the password on the command line") },
+    Rule { kinds: &[], path: &["**", "containers", "[exporter]", "env", "[REDIS_PASSWORD]", "**"], on: &[R], why: Why::Policy(PASSWORD_FILES) },
+    Rule { kinds: &[], path: &["**", "env", "[*_PASSWORD_FILE]", "**"], on: &[A], why: Why::Policy(PASSWORD_FILES) },
+    Rule { kinds: &[], path: &["**", "initContainers", "**"], on: &[A], why: Why::Policy(PASSWORD_FILES) },
+    Rule { kinds: &[], path: &["**", "volumeMounts", "[/run/redis-exporter]", "**"], on: &[A], why: Why::Policy(PASSWORD_FILES) },
+    Rule { kinds: &[], path: &["**", "containers", "[*]", "resources", "**"], on: &[A], why: Why::Policy("requests and limits of rkv's own containers (exporter, Jobs, applier), sized for their work; Redis' own are the spec's `resources`") },
     Rule { kinds: &[], path: &["**", "env", "[POD_NAME]", "**"], on: &[A], why: Why::Policy("each pod announces its own DNS name (`--cluster-announce-hostname`)") },
     Rule { kinds: &[], path: &["**", "env", "[REDIS_EXPORTER_*]", "**"], on: ACR, why: Why::Policy("the exporter's listen address and client certificate, from the spec") },
     Rule { kinds: &[], path: &["**", "env", "[REDIS_ADDR]", "**"], on: ACR, why: Why::Policy("the exporter reaches Redis over TLS where Redis serves only TLS") },
@@ -98,7 +105,7 @@ pub const RULES: &[Rule] = &[
     Rule { kinds: &[], path: &["**", "volumes", "[configMap:*]", "**"], on: &[A, R], why: Why::Policy("the Redis configuration ConfigMap, under rkv's name; its content is compared as the pod's Redis configuration") },
     Rule { kinds: &[], path: &["**", "volumes", "[persistentVolumeClaim:*]", "**"], on: &[A, R], why: Why::Policy("the claim under rkv's name (`<name>-data`, `<name>-backup`)") },
     Rule { kinds: &[], path: &["**", "volumeMounts", "[/etc/redis/*]", "**"], on: &[A, R], why: Why::Policy("rkv mounts its configuration and certificates under /etc/redis (conf, tls, client-tls)") },
-    Rule { kinds: &[], path: &["**", "volumes", "[secret:*]", "**"], on: &[A], why: Why::Policy("the client certificate Secret: probes, the exporter and Jobs present it") },
+    Rule { kinds: &[], path: &["**", "volumes", "[secret:*]", "**"], on: &[A], why: Why::Policy("Secrets mounted as files: the client certificate (probes, the exporter and Jobs present it) and the password, which nothing reads from the environment") },
     Rule { kinds: &[], path: &["**", "volumes", "[emptyDir:*]", "**"], on: &[A], why: Why::Policy("a writable /tmp beside the read-only root filesystem") },
     Rule { kinds: &[], path: &["**", "volumeMounts", "[/tmp]", "**"], on: &[A], why: Why::Policy("a writable /tmp beside the read-only root filesystem") },
     Rule { kinds: &[], path: &["**", "volumeMounts", "[/scripts]", "**"], on: &[A], why: Why::Policy(JOBS) },
@@ -158,6 +165,7 @@ pub const RULES: &[Rule] = &[
     Rule { kinds: &["RedisFailover"], path: &["spec", "redis", "storage", "keepAfterDeletion"], on: AC, why: Why::Policy("the volumes outlive the CR: deleting it must not delete the data") },
     Rule { kinds: &["RedisFailover"], path: &["spec", "redis", "storage", "persistentVolumeClaim", "metadata", "name"], on: &[A], why: Why::Policy("rkv names the claim template `redis-data`") },
     Rule { kinds: &["RedisFailover"], path: &["spec", "sentinel", "image"], on: &[A], why: Why::Policy("Sentinel runs the Redis image of the CR, not the operator's own") },
+    Rule { kinds: &["RedisFailover"], path: &["spec", "redis", "command"], on: &[A], why: Why::Policy("the durability settings on Redis's command line, in force from start (customConfig is applied by CONFIG SET only once the pod runs)") },
     Rule { kinds: &["RedisReplication", "RedisSentinel"], path: &["**", "imagePullPolicy"], on: AC, why: Why::Policy("`IfNotPresent`: pinned tags are pulled once") },
     Rule { kinds: &["RedisReplication"], path: &["spec", "kubernetesConfig", "service", "**"], on: &[R], why: Why::Policy(OPERATOR_SVC) },
     Rule { kinds: &["RedisReplication"], path: &["spec", "redisConfig", "additionalRedisConfig"], on: AC, why: Why::Policy("rkv names the ConfigMap `<name>-redis-config`; its content is compared as the Redis configuration") },
@@ -172,6 +180,13 @@ pub const RULES: &[Rule] = &[
     Rule { kinds: &["HelmValues"], path: &["auth", "sentinel"], on: AC, why: Why::Policy("Sentinel asks for the password too") },
     Rule { kinds: &["HelmValues"], path: &["sentinel", "image", "**"], on: &[A], why: Why::Policy("Sentinel runs the `redis-sentinel` image of the Redis image's registry and tag") },
     Rule { kinds: &["HelmValues"], path: &["metrics", "prometheusRule", "**"], on: AC, why: Why::Policy("rkv's alerts for the chart (persistence, BGSAVE, AOF, disk)") },
+    Rule { kinds: &["HelmValues"], path: &["global", "security", "allowInsecureImages"], on: AC, why: Why::Policy("the chart refuses to install images outside docker.io/bitnami/ (where no versioned tag pulls since 2025) unless this is set") },
+    // Data objects: no GitOps controller deletes them.
+    Rule { kinds: &["PersistentVolumeClaim", "KafkaTopic", "KafkaUser"], path: &["metadata", "annotations", "argocd.argoproj.io/sync-options"], on: AC, why: Why::Policy(KEEP) },
+    Rule { kinds: &["PersistentVolumeClaim", "KafkaTopic", "KafkaUser"], path: &["metadata", "annotations", "kustomize.toolkit.fluxcd.io/prune"], on: AC, why: Why::Policy(KEEP) },
+    // Images: a tag that no longer pulls, replaced by the same image where it pulls.
+    Rule { kinds: &["HelmValues"], path: &["**", "image", "repository"], on: &[C], why: Why::Fix(codes::RKV177) },
+    Rule { kinds: &[], path: &["**", "image"], on: &[C], why: Why::Fix(codes::RKV177) },
 ];
 
 /// Whether `path` matches `pattern`.

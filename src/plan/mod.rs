@@ -10,6 +10,7 @@
 pub mod disruption;
 pub mod memory;
 pub mod model;
+pub mod qos;
 pub mod settings;
 pub mod slots;
 pub mod tls;

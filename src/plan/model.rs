@@ -27,7 +27,7 @@ pub struct Plan {
     pub extra_labels: BTreeMap<String, String>,
     pub spec: TopologySpec,
     pub outputs: Outputs,
-    /// The uid the Redis image runs as (999 for the official image, 1000 for opstree).
+    /// The uid the Redis image runs as (999 official, 1000 opstree, 1001 Bitnami).
     pub run_as_user: i64,
     /// `maxmemory` as Redis reads it, when set or derivable.
     pub maxmemory: Option<String>,

@@ -345,17 +345,44 @@ pub fn owner(directive: &str) -> Option<Owner> {
     })
 }
 
-/// `redis-server` arguments for the spec's settings; the password comes from the
-/// environment (`$(REDIS_PASSWORD)` is expanded by the kubelet), never from the spec.
+/// The directives that decide what Redis writes to disk and what it loads when it
+/// starts. Applied only after start (`CONFIG SET`), they leave a window in which a
+/// restarted Redis with `appendonly no` loads a stale RDB and then rewrites the AOF from it.
+pub const DURABILITY: &[&str] = &[
+    "appendonly",
+    "appendfsync",
+    "auto-aof-rewrite-percentage",
+    "auto-aof-rewrite-min-size",
+    "save",
+];
+
+/// `redis-server` arguments, after a config file, that put the durability settings in
+/// force from process start. Arguments override the file, except `save`: rules in the
+/// file and on the command line add up, so a `save` list starts with `--save ""`, which
+/// clears the file's rules first (checked against redis-server 7.0).
+pub fn durability_args(plan: &Plan) -> Vec<String> {
+    let mut a = Vec::new();
+    for s in settings(plan)
+        .into_iter()
+        .filter(|s| DURABILITY.contains(&s.key.as_str()))
+    {
+        if s.key == "save" && !s.args.is_empty() {
+            a.extend(["--save".to_string(), String::new()]);
+        }
+        a.push(format!("--{}", s.key));
+        a.push(s.value());
+    }
+    a
+}
+
+/// `redis-server` arguments for the spec's settings. Never the password: arguments are
+/// what `ps` shows every user of the pod; it goes to redis-server on stdin instead
+/// (`emit::auth`).
 pub fn redis_args(plan: &Plan) -> Vec<String> {
     let mut a = vec!["--port".to_string(), plan.spec.redis.port.to_string()];
     for s in settings(plan) {
         a.push(format!("--{}", s.key));
         a.push(s.value());
-    }
-    if plan.spec.auth.is_some() {
-        a.push("--requirepass".into());
-        a.push("$(REDIS_PASSWORD)".into());
     }
     a
 }

@@ -128,6 +128,7 @@ fn apply(base: &Resolved, variant: Variant, o: &Overrides) -> Resolved {
     set("exposure", o.exposure.is_some());
     set("monitoring", o.monitoring.is_some());
     set("backup", o.backup.is_some());
+    set("jobs", o.jobs.is_some());
     set("disruption", o.disruption.is_some());
     set("placement", o.placement.is_some());
     set("pods", o.pods.is_some());
@@ -161,6 +162,7 @@ fn apply(base: &Resolved, variant: Variant, o: &Overrides) -> Resolved {
         exposure,
         monitoring,
         backup,
+        jobs,
         disruption,
         placement,
         pods,

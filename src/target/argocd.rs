@@ -9,6 +9,12 @@ use super::{Cr, Resource};
 
 pub const API_VERSION: &str = "argoproj.io/v1alpha1";
 
+/// The per-resource sync options annotation; [`KEEP`] as its value makes Argo CD never
+/// prune the object (an automated `prune: true` included) nor delete it with its
+/// Application.
+pub const SYNC_OPTIONS_ANNOTATION: &str = "argocd.argoproj.io/sync-options";
+pub const KEEP: &str = "Prune=false,Delete=false";
+
 pub type Application = Cr<ApplicationSpec>;
 
 impl Resource for ApplicationSpec {

@@ -10,6 +10,12 @@ use serde::Serialize;
 
 use super::{Cr, Resource};
 
+/// The annotation that keeps kustomize-controller from deleting an object it applied
+/// (its garbage collection, with `spec.prune: true`, and when the Kustomization is
+/// deleted), with [`PRUNE_DISABLED`] as its value.
+pub const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
+pub const PRUNE_DISABLED: &str = "disabled";
+
 /// A Helm release Flux's helm-controller installs and upgrades.
 pub type HelmRelease = Cr<HelmReleaseSpec>;
 

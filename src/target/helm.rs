@@ -185,6 +185,15 @@ impl Chart {
     }
 }
 
+/// The Docker Hub organisation of the images the charts are built, annotated and
+/// verified with (`docker.io/bitnami/redis`, ...).
+pub const BITNAMI_ORG: &str = "bitnami";
+
+/// Where Bitnami moved every versioned tag of `docker.io/bitnami` between 28 August and
+/// 29 September 2025: the same images, frozen (they get no further updates). Since then
+/// `bitnami/redis:7.2` no longer pulls; `bitnamilegacy/redis:7.2` does.
+pub const LEGACY_ORG: &str = "bitnamilegacy";
+
 /// A container image as the Bitnami charts take it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -222,6 +231,55 @@ impl Image {
             tag,
             digest,
         }
+    }
+
+    /// The Docker Hub organisation of a `docker.io` image (`bitnami` of `bitnami/redis`).
+    fn hub_org(&self) -> Option<&str> {
+        if self.registry != "docker.io" {
+            return None;
+        }
+        self.repository.split_once('/').map(|(org, _)| org)
+    }
+
+    /// Whether the charts' image verification accepts the image without
+    /// `global.security.allowInsecureImages`: since chart 23 (redis) and 13 (redis-cluster)
+    /// the Bitnami common library's `common.errors.insecureImages`, called from NOTES.txt,
+    /// fails the render for any repository not among the chart's annotated
+    /// `docker.io/bitnami/*` images (the legacy repository and every mirror included).
+    pub fn verified_by_chart(&self) -> bool {
+        self.hub_org() == Some(BITNAMI_ORG)
+    }
+
+    /// The same image where it pulls from today, when this reference no longer does: a
+    /// `docker.io/bitnami` image with a versioned tag (moved to [`LEGACY_ORG`]). `latest`
+    /// and untagged references are not moved.
+    pub fn moved_to_legacy(&self) -> Option<Image> {
+        let versioned = !self.tag.is_empty() && self.tag != "latest";
+        if self.hub_org() != Some(BITNAMI_ORG) || !versioned {
+            return None;
+        }
+        let (_, name) = self.repository.split_once('/')?;
+        Some(Image {
+            repository: format!("{LEGACY_ORG}/{name}"),
+            ..self.clone()
+        })
+    }
+
+    /// The reference as a spec writes it (Docker Hub's registry left out).
+    pub fn reference(&self) -> String {
+        let mut s = match self.registry.as_str() {
+            "docker.io" => self.repository.clone(),
+            r => format!("{r}/{}", self.repository),
+        };
+        if !self.tag.is_empty() {
+            s.push(':');
+            s.push_str(&self.tag);
+        }
+        if !self.digest.is_empty() {
+            s.push('@');
+            s.push_str(&self.digest);
+        }
+        s
     }
 
     /// The sibling image of the same release (`bitnami/redis` -> `bitnami/redis-sentinel`).
@@ -443,6 +501,58 @@ mod tests {
             i.sibling("redis-sentinel").repository,
             "mirror/bitnami/redis-sentinel"
         );
+    }
+
+    #[test]
+    fn versioned_bitnami_tags_moved_to_the_legacy_repository() {
+        let moved = |r: &str| Image::parse(r).moved_to_legacy().map(|i| i.reference());
+        assert_eq!(
+            moved("bitnami/redis:7.2").as_deref(),
+            Some("bitnamilegacy/redis:7.2")
+        );
+        assert_eq!(
+            moved("docker.io/bitnami/redis-exporter:1.58.0").as_deref(),
+            Some("bitnamilegacy/redis-exporter:1.58.0")
+        );
+        assert_eq!(
+            moved("bitnami/redis:7.2.5-debian-12-r0@sha256:ab").as_deref(),
+            Some("bitnamilegacy/redis:7.2.5-debian-12-r0@sha256:ab")
+        );
+        for stays in [
+            "bitnamilegacy/redis:7.2",
+            "bitnami/redis:latest",
+            "bitnami/redis",
+            "redis:7.2",
+            "registry.example.com/bitnami/redis:7.2",
+            "quay.io/opstree/redis:v7.0.15",
+        ] {
+            assert_eq!(moved(stays), None, "{stays}");
+        }
+    }
+
+    #[test]
+    fn only_docker_hub_bitnami_images_pass_the_charts_verification() {
+        assert!(Image::parse("bitnami/redis:7.2").verified_by_chart());
+        assert!(Image::parse("docker.io/bitnami/redis-sentinel:7.2").verified_by_chart());
+        for refused in [
+            "bitnamilegacy/redis:7.2",
+            "registry.example.com/bitnami/redis:7.2",
+            "mirror/bitnami/redis:7.2",
+            "redis:7.2",
+        ] {
+            assert!(!Image::parse(refused).verified_by_chart(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn references_read_back_as_written() {
+        for r in [
+            "bitnami/redis:7.2",
+            "redis",
+            "registry.example.com:5000/mirror/redis:7.2.4@sha256:ab",
+        ] {
+            assert_eq!(Image::parse(r).reference(), r);
+        }
     }
 
     #[test]

@@ -27,10 +27,14 @@ pub mod redis;
 pub mod spotahome;
 pub mod strimzi;
 
-/// The uid the Redis user of an image has (999 in the official image, 1000 in the
-/// OT-CONTAINER-KIT and Bitnami ones); the pod runs as it so the data volume is writable.
+/// The uid the Redis user of an image has: 999 in the official image, 1000 in the
+/// OT-CONTAINER-KIT one, 1001 in Bitnami's (their Dockerfiles' `USER 1001`, and the
+/// charts' `runAsUser`/`fsGroup` defaults); the pod runs as it so the data volume is
+/// writable.
 pub fn image_uid(image: &str) -> i64 {
-    if image.contains("opstree") || image.contains("bitnami") {
+    if image.contains("bitnami") {
+        1001
+    } else if image.contains("opstree") {
         1000
     } else {
         999

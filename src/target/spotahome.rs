@@ -25,6 +25,22 @@ pub const MAX_NAME: usize = 48;
 pub const SENTINEL_PORT: u16 = 26379;
 /// The key of the `auth.secretPath` Secret the operator reads the password from.
 pub const PASSWORD_KEY: &str = "password";
+/// Where the operator's generated redis.conf (ConfigMap `rfr-<name>`) is mounted in the
+/// Redis container, and so what the container runs when `spec.redis.command` is empty:
+/// `redis-server /redis/redis.conf` (operator/redisfailover/service/generator.go:
+/// `getRedisCommand` returns `spec.redis.command` verbatim when it is set, else those
+/// two words; `getRedisVolumeMounts` mounts the ConfigMap at `/redis`).
+pub const REDIS_CONF: &str = "/redis/redis.conf";
+
+/// The Redis container's command: the operator's own (`redis-server` and its
+/// redis.conf, which holds `slaveof`, `port`, the password and the command renames the
+/// operator relies on), then `args`, which Redis applies after the file, at process start.
+pub fn redis_command(args: Vec<String>) -> Vec<String> {
+    let mut c = vec!["redis-server".to_string(), REDIS_CONF.to_string()];
+    c.extend(args);
+    c
+}
+
 /// The label the operator (1.2 and later) sets to `master` or `slave` on each Redis pod
 /// after every check; its own `rfrm-<name>` Service selects the primary by it
 /// (operator/redisfailover/service/constants.go, generator.go).
@@ -96,8 +112,12 @@ pub struct RedisSettings {
     pub port: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequirements>,
+    /// Applied by the operator with `CONFIG SET` once the pod runs: not at start.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub custom_config: Vec<String>,
+    /// The Redis container's command (see [`redis_command`]): in force from start.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage: Option<RedisStorage>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -22,6 +22,20 @@ pub const CA_KEY: &str = "ca.crt";
 /// The key of the SCRAM password in the Secret the User Operator writes.
 pub const PASSWORD_KEY: &str = "password";
 
+/// Kafka's default `log.retention.hours`: what a topic keeps when neither it nor the
+/// cluster sets a retention.
+pub const BROKER_DEFAULT_RETENTION_HOURS: u32 = 168;
+
+/// A topic's retention in prose: the hours the spec states, or the broker's default.
+pub fn retention_text(hours: Option<u32>) -> String {
+    match hours {
+        Some(h) => format!("{h} h"),
+        None => format!(
+            "not stated: the broker's default (`log.retention.hours`, {BROKER_DEFAULT_RETENTION_HOURS} h unless the cluster sets another)"
+        ),
+    }
+}
+
 /// The Secret holding the cluster CA of Kafka cluster `cluster`.
 pub fn cluster_ca_secret(cluster: &str) -> String {
     format!("{cluster}-cluster-ca-cert")

@@ -18,6 +18,7 @@ use super::to_yaml;
 use crate::bundle::{Object, OutFile, tree_dir};
 use crate::spec::Variant;
 use crate::target::kustomize::{Kustomization, Patch, Target};
+use crate::target::{argocd, flux};
 
 /// Why the objects could not be laid out (a bug in an emitter, never user input).
 #[derive(Debug, thiserror::Error)]
@@ -212,9 +213,14 @@ fn overlay(
                 meta["namespace"] = json!(b.namespace());
             }
             let del = json!({"$patch": "delete", "apiVersion": b.api_version(), "kind": b.kind(), "metadata": meta});
+            let mut content = header(source);
+            for line in kept_note(b) {
+                content.push_str(&format!("# {line}\n"));
+            }
+            content.push_str(&yaml("patch", &del)?);
             files.push(OutFile {
                 path: format!("{dir}/{name}"),
-                content: format!("{}{}", header(source), yaml("patch", &del)?),
+                content,
             });
             patches.push(Patch {
                 path: name,
@@ -234,6 +240,42 @@ fn overlay(
         content: kustomization(source, &k)?,
     });
     Ok(())
+}
+
+/// Why a base object this environment deletes from its build survives a pruning
+/// controller: it carries the annotations that keep Flux and Argo CD from deleting it.
+fn kept_note(b: &Object) -> Vec<String> {
+    let ann = |k: &str| {
+        b.value
+            .pointer(&format!(
+                "/metadata/annotations/{}",
+                crate::spec::tree::escape(k)
+            ))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let flux = ann(flux::PRUNE_ANNOTATION).filter(|v| v == flux::PRUNE_DISABLED);
+    let argo = ann(argocd::SYNC_OPTIONS_ANNOTATION).filter(|v| v == argocd::KEEP);
+    let kept: Vec<String> = [
+        flux.map(|v| format!("`{}: {v}`", flux::PRUNE_ANNOTATION)),
+        argo.map(|v| format!("`{}: {v}`", argocd::SYNC_OPTIONS_ANNOTATION)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if kept.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        format!(
+            "The base's {} `{}` leaves this environment's build, but its annotations ({}) keep",
+            b.kind(),
+            b.name(),
+            kept.join(", ")
+        ),
+        "a pruning Flux Kustomization or Argo CD Application from deleting it: what it holds stays until".into(),
+        "you delete it yourself (RUNBOOK.md, the migration to this environment).".into(),
+    ]
 }
 
 /// RFC 6902 operations that turn `from` into `to`; lists are replaced whole, which

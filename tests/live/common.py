@@ -80,3 +80,20 @@ def rkv110_pair(spec: Path, env: str | None, work: Path) -> tuple[str, str] | No
             if m:
                 return m.group(1), m.group(2)
     return None
+
+
+def check_secret_not_exposed(scope, pod, secret: str, name: str, what: str) -> None:
+    """No process of the pod has the password in its arguments (what `ps` shows every user
+    of the pod) or its environment, read from /proc/<pid>/cmdline and environ; a planted
+    copy proves the detector finds one where it is."""
+    from harness import exposure_control
+
+    control = exposure_control(secret)
+    found = pod.secret_exposure(secret)
+    pids = pod.processes()
+    scope.check(name, control and not found and bool(pids),
+                f"no process of {what} ({len(pids)} processes) has the password in its arguments "
+                "or environment; the detector finds a planted copy",
+                "; ".join(found) if found else ("the detector missed a planted copy" if not control
+                                                else "no process found"),
+                pod=pod.name)

@@ -33,6 +33,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -524,6 +525,46 @@ class Pod:
         return subprocess.run(self.wrap(c, argv, env), capture_output=True, text=True,
                               timeout=timeout, input=stdin)
 
+    def run_init_containers(self, timeout: float = 30) -> list[str]:
+        """Run every init container to completion, in order, as the kubelet does before a
+        pod's containers start; returns the failures (name, exit code, log tail)."""
+        failed = []
+        for c in self.spec.get("initContainers") or []:
+            ct = self.start(c["name"])
+            try:
+                code = ct.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.stop(c["name"], signal.SIGKILL)
+                code = -1
+            if code != 0:
+                failed.append(f"{c['name']} exit {code}: {self.log_tail(c['name'], 3)}")
+        return failed
+
+    def processes(self) -> list[int]:
+        """Every live process of the pod's running containers (each container's main
+        process and its descendants)."""
+        children: dict[int, list[int]] = {}
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit():
+                continue
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+        todo = [ct.proc.pid for ct in self.containers.values() if ct.proc and ct.proc.poll() is None]
+        seen: list[int] = []
+        while todo:
+            pid = todo.pop()
+            if pid not in seen:
+                seen.append(pid)
+                todo.extend(children.get(pid, []))
+        return sorted(seen)
+
+    def secret_exposure(self, secret: str) -> list[str]:
+        """Where the pod's processes carry `secret` in their arguments or environment."""
+        return secret_exposure(self.processes(), secret)
+
     def alive(self, name: str) -> bool:
         ct = self.containers.get(name)
         return bool(ct and ct.proc and ct.proc.poll() is None)
@@ -582,6 +623,43 @@ class Pod:
             except Exception as e:  # noqa: BLE001
                 return False, f"GET {url}: {e}"
         raise KeyError(f"{kind} of {container}: unsupported handler {p}")
+
+
+def secret_exposure(pids: list[int], secret: str) -> list[str]:
+    """Where these processes carry `secret` (or its first line) in their arguments
+    (`/proc/<pid>/cmdline`, what `ps` shows every user) or environment
+    (`/proc/<pid>/environ`): one line per process and place."""
+    needles = {secret.encode(), secret.splitlines()[0].encode()} - {b""}
+    found = []
+    for pid in pids:
+        for what in ("cmdline", "environ"):
+            try:
+                data = Path(f"/proc/{pid}/{what}").read_bytes()
+            except OSError:
+                continue
+            if any(n in data for n in needles):
+                try:
+                    cmd = Path(f"/proc/{pid}/comm").read_text().strip()
+                except OSError:
+                    cmd = "?"
+                found.append(f"pid {pid} ({cmd}) {what}")
+    return found
+
+
+def exposure_control(secret: str) -> bool:
+    """The detector finds a secret where it is: a process holding it in its arguments and
+    environment (so a clean result of `secret_exposure` means something)."""
+    # Python, not `sleep 30 SECRET`: sleep refuses the extra argument and exits at once.
+    p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", secret],
+                         env={"PATH": PATH, "LEAK": secret},
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        poll(lambda: secret.encode() in Path(f"/proc/{p.pid}/cmdline").read_bytes(), 5, 0.01)
+        found = secret_exposure([p.pid], secret)
+        return len(found) == 2
+    finally:
+        p.kill()
+        p.wait()
 
 
 def resolve_port(c: dict, port) -> int:

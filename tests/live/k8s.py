@@ -41,12 +41,23 @@ def referenced_secrets(objects: list[dict]) -> dict[str, set[str]]:
     return out
 
 
+# What a password of pods rkv renders itself may hold, and does in the tier: a space, both
+# quotes, a backslash, `$(...)` and a backtick (shell and kubelet syntax), a non-ASCII letter
+# and a trailing newline (`kubectl create secret --from-file` of a file written by `echo`).
+# The start script, the exporter's password file and every script must pass it on exactly.
+AWKWARD = " \"q\\ $(x) `y` 'z' \u00e9\n"
+# The same without a space or `%`, for the Redis Cluster: `redis-cli --cluster import` (the
+# restore Job) cannot pass those on, and the Job refuses them (cluster.restore.password-refused).
+AWKWARD_CLUSTER = "\"q\\$(x)`y`'z'\u00e9\n"
+
+
 def make_secrets(world: World, objects: list[dict], tls_roles: dict[str, str],
-                 server_names: list[str]) -> dict[str, str]:
+                 server_names: list[str], awkward: str = "") -> dict[str, str]:
     """Create every referenced Secret; return the passwords by `name/key`.
 
     `tls_roles` maps a TLS Secret's name to "server" or "client" (read from where the
-    rendered redis.conf points). Every other key is a password.
+    rendered redis.conf points). Every other key is a password: random hex followed by
+    `awkward` (AWKWARD, AWKWARD_CLUSTER or nothing).
     """
     ca = Authority(world.dir / "ca")
     passwords: dict[str, str] = {}
@@ -59,7 +70,7 @@ def make_secrets(world: World, objects: list[dict], tls_roles: dict[str, str],
         else:
             data = {}
             for k in sorted(keys):
-                pw = pysecrets.token_hex(16)
+                pw = pysecrets.token_hex(16) + awkward
                 passwords[f"{name}/{k}"] = pw
                 data[k] = pw
             world.add_secret(name, data)

@@ -3,7 +3,8 @@
 What goes in: every ConfigMap script in generated/ and in the golden cases' expected
 trees, and the cordum production objects. What it proves, each a named check:
 - scripts.shellcheck[<file>:<key>]: `shellcheck -s sh` is clean on the script (the pods run
-  them with `sh`, which is dash or busybox, not bash);
+  them with `sh`, which is dash or busybox, not bash), ConfigMap scripts and every inline
+  `sh -c` of a container's command or exec probe;
 - scripts.init-unreachable: cluster-init.sh exits 1 with the runbook-G message when a pod
   never answers PING (its 60 x 5 s wait is run with a `sleep` that returns at once: the
   attempts, the message and the exit status are the script's own);
@@ -42,6 +43,31 @@ def rendered_scripts() -> list[tuple[str, str, str]]:
                 for key, text in sorted((doc.get("data") or {}).items()):
                     if key.endswith(".sh"):
                         out.append((str(f.relative_to(common.ROOT)), key, text))
+        # Inline `sh -c` scripts of containers and their exec probes (the start with a
+        # password, the exporter's password file, authenticated probes).
+        for pattern in ("deployment-*.yaml", "statefulset-*.yaml", "job-*.yaml", "cronjob-*.yaml"):
+            for f in sorted(root.rglob(pattern)):
+                for doc in yaml.safe_load_all(f.read_text()):
+                    for name, argv in inline_commands(doc or {}):
+                        if len(argv) >= 3 and argv[0] == "sh" and argv[1] == "-c":
+                            out.append((str(f.relative_to(common.ROOT)), name, argv[2]))
+    return out
+
+
+def inline_commands(obj: dict) -> list[tuple[str, list]]:
+    """(container.what, argv) of every command and exec probe of a workload's pod template."""
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    pod = ((spec.get("template") or {}).get("spec")) or {}
+    out = []
+    for c in (pod.get("initContainers") or []) + (pod.get("containers") or []):
+        if c.get("command"):
+            out.append((f"{c['name']}.command", c["command"]))
+        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+            argv = ((c.get(probe) or {}).get("exec") or {}).get("command")
+            if argv:
+                out.append((f"{c['name']}.{probe}", argv))
     return out
 
 
@@ -129,8 +155,11 @@ class ScriptsSuite:
         poll(lambda: all(cluster.call(p, "PING") == b"PONG" for p in pods), 30)
         flags = ["--tls", "--cacert", "/etc/redis/client-tls/ca.crt", "--cert", "/etc/redis/client-tls/tls.crt",
                  "--key", "/etc/redis/client-tls/tls.key"]
+        # The container has no password in its environment (it reads the mounted file):
+        # authenticate as `kubectl exec ... -- env REDISCLI_AUTH=...` would.
         r = pods[0].exec("redis", ["redis-cli", *flags, "--cluster", "create",
-                                   *[f"{p.fqdn}:6379" for p in pods[:3]], "--cluster-yes"], timeout=60)
+                                   *[f"{p.fqdn}:6379" for p in pods[:3]], "--cluster-yes"], timeout=60,
+                         env_extra={"REDISCLI_AUTH": next(iter(passwords.values()))})
         if r.returncode != 0:
             raise Abort(f"could not form the foreign cluster: {r.stdout[-300:]} {r.stderr[-300:]}")
         poll(lambda: cluster.cluster_info(pods[0]).get("cluster_state") == "ok", 30)

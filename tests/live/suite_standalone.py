@@ -5,8 +5,12 @@ What goes in: the rendered base tree (Deployment, PVC, Service; with TLS and bac
 scripts ConfigMap and the backup CronJob) and, for TLS, the spec (`rkv explain` names the
 DNS names the server certificate must carry: the test's certificate carries only those).
 What it proves, each a named check:
-- standalone.start: the pod starts from the rendered command/args (password expanded from
-  the Secret by `$(REDIS_PASSWORD)`) and answers with that password;
+- standalone.start: the pod starts from the rendered command/args (the start script reads the
+  password from the mounted Secret and hands it to redis-server on stdin) and answers with
+  that password, one with quotes, a backslash, shell syntax and a trailing newline
+  (k8s.AWKWARD);
+- secrets.standalone-not-in-processes: no process of the pod has the password in its
+  arguments or environment (/proc/<pid>/cmdline and environ);
 - standalone.auth: without the password every command is refused (NOAUTH);
 - standalone.probes-*: the readiness (exec) and liveness (TCP) probes pass on the running
   pod and fail once redis-server is stopped;
@@ -108,7 +112,7 @@ class StandaloneSuite:
                              "`rkv explain` lists the DNS names the server certificate must carry",
                              "no `TLS server certificate` section with DNS: names", fatal=True)
             roles = self.tls_roles(spec, c)
-        passwords = k8s.make_secrets(w, self.objects, roles, names)
+        passwords = k8s.make_secrets(w, self.objects, roles, names, awkward=k8s.AWKWARD)
         self.password = next(iter(passwords.values()))
         if self.tls_on:
             ca, crt, key = w.ca.files("client" if "client" in roles.values() else "server")
@@ -127,6 +131,8 @@ class StandaloneSuite:
                          f"the pod starts from `{' '.join(c['command'] + c['args'][:6])} ...` and answers "
                          "PING with the Secret's password", self.pod.log_tail("redis", 5), pod=name,
                          started=t0, fatal=True)
+        common.check_secret_not_exposed(self.scope, self.pod, self.password,
+                                        "secrets.standalone-not-in-processes", "the Redis pod")
         t0 = time.monotonic()
         try:
             with self.conn() as cn:

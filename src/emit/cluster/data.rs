@@ -21,9 +21,8 @@ use minijinja::context;
 use super::{CLIENT, CLIENT_TLS_DIR, CONF_DIR, Ctx, SERVER, TLS_DIR, fingerprint, render};
 use crate::emit::common::{self, labels, meta, selector, selector_labels};
 use crate::emit::placement::{self, Role};
-use crate::emit::security;
-use crate::emit::{EmitError, Object};
-use crate::plan::settings;
+use crate::emit::{EmitError, Object, auth, security};
+use crate::plan::{qos, settings};
 
 const REDIS_CONF: &str = include_str!("../templates/cluster-redis.conf.j2");
 const START_SH: &str = include_str!("../templates/cluster-start.sh.j2");
@@ -40,10 +39,16 @@ pub(super) const DATA_VOLUME: &str = "data";
 
 pub(super) fn emit(ctx: &Ctx) -> Result<Vec<Object>, EmitError> {
     let conf = redis_conf(ctx)?;
+    let auth_exec = ctx.plan.spec.auth.as_ref().map(|_| auth::server_exec(true));
     let start = render(
         "start.sh",
         START_SH,
-        context! { name => ctx.names.name, nodes_conf => NODES_CONF, wait_seconds => START_WAIT_S },
+        context! {
+            name => ctx.names.name,
+            nodes_conf => NODES_CONF,
+            wait_seconds => START_WAIT_S,
+            auth_exec => auth_exec,
+        },
     )?;
     Ok(vec![
         statefulset(ctx, &format!("{conf}{start}"))?,
@@ -220,28 +225,25 @@ pub(super) fn mount(name: &str, path: &str) -> VolumeMount {
     }
 }
 
-/// `REDISCLI_AUTH` from the password Secret: redis-cli authenticates without the
-/// password in its argv.
-pub(super) fn cli_auth(ctx: &Ctx) -> Option<EnvVar> {
-    ctx.plan
-        .spec
-        .auth
-        .as_ref()
-        .map(|a| common::secret_env("REDISCLI_AUTH", &a.password_secret))
-}
-
-/// A probe running redis-cli against this pod; `accept` is what counts as alive.
+/// A probe running redis-cli against this pod; `accept` is what counts as alive. With a
+/// password, redis-cli reads it from `REDISCLI_AUTH`, set from the mounted file for that
+/// one process.
 fn cli_probe(ctx: &Ctx, accept: &str) -> ExecAction {
     let flags = ctx.cli_tls_flags().join(" ");
     let sep = if flags.is_empty() { "" } else { " " };
+    let cmd = format!(
+        "redis-cli{sep}{flags} -h 127.0.0.1 -p {} ping | grep -Eq '^({accept})'",
+        ctx.port
+    );
     ExecAction {
         command: Some(vec![
             "sh".into(),
             "-c".into(),
-            format!(
-                "redis-cli{sep}{flags} -h 127.0.0.1 -p {} ping | grep -Eq '^({accept})'",
-                ctx.port
-            ),
+            if ctx.plan.spec.auth.is_some() {
+                auth::cli(&cmd)
+            } else {
+                cmd
+            },
         ]),
     }
 }
@@ -263,23 +265,13 @@ fn pod_name_env() -> EnvVar {
 
 fn redis_container(ctx: &Ctx) -> Container {
     let plan = ctx.plan;
-    let mut env = vec![pod_name_env()];
-    let mut args = vec![
+    let env = vec![pod_name_env()];
+    // The password is not among them: start.sh reads it from the mounted Secret.
+    let args = vec![
         format!("{CONF_DIR}/redis.conf"),
         "--cluster-announce-hostname".into(),
         ctx.names.announce_hostname(),
     ];
-    if let Some(auth) = &plan.spec.auth {
-        env.push(common::secret_env("REDIS_PASSWORD", &auth.password_secret));
-        // Expanded by the kubelet: the value never appears in the object.
-        args.extend([
-            "--requirepass".into(),
-            "$(REDIS_PASSWORD)".into(),
-            "--masterauth".into(),
-            "$(REDIS_PASSWORD)".into(),
-        ]);
-    }
-    env.extend(cli_auth(ctx));
     let mut mounts = vec![
         VolumeMount {
             name: DATA_VOLUME.into(),
@@ -291,6 +283,9 @@ fn redis_container(ctx: &Ctx) -> Container {
     if ctx.tls().is_some() {
         mounts.push(mount("tls", TLS_DIR));
         mounts.push(mount("client-tls", CLIENT_TLS_DIR));
+    }
+    if plan.spec.auth.is_some() {
+        mounts.push(auth::mount());
     }
     Container {
         name: "redis".into(),
@@ -355,16 +350,21 @@ fn exporter_container(ctx: &Ctx, e: &crate::spec::Exporter) -> Container {
     } else {
         (Vec::new(), "localhost".to_string())
     };
+    env.push(value(
+        "REDIS_ADDR",
+        format!("{scheme}://{host}:{}", ctx.port),
+    ));
     env.extend([
-        value("REDIS_ADDR", format!("{scheme}://{host}:{}", ctx.port)),
         value("REDIS_EXPORTER_WEB_LISTEN_ADDRESS", format!(":{}", e.port)),
         // redis_total_system_memory_bytes: the MemoryHigh alert's bound when no maxmemory is set.
         value("REDIS_EXPORTER_INCL_SYSTEM_METRICS", "true".into()),
     ]);
-    if let Some(a) = &ctx.plan.spec.auth {
-        env.push(common::secret_env("REDIS_PASSWORD", &a.password_secret));
-    }
     let mut mounts = Vec::new();
+    if ctx.plan.spec.auth.is_some() {
+        // The init container wrote the password file for this REDIS_ADDR.
+        env.push(auth::exporter_env());
+        mounts.push(auth::exporter_mount());
+    }
     if let Some(t) = ctx.tls() {
         env.push(value(
             "REDIS_EXPORTER_TLS_CA_CERT_FILE",
@@ -404,11 +404,38 @@ fn exporter_container(ctx: &Ctx, e: &crate::spec::Exporter) -> Container {
             timeout_seconds: Some(3),
             ..Default::default()
         }),
-        resources: common::resources(e.resources.as_ref()),
+        // `/health` answers once the exporter serves (it does not ask Redis: the Redis
+        // container has probes of its own). The pod is ready only when metrics can be
+        // scraped, as with the Bitnami chart's metrics sidecar.
+        readiness_probe: Some(Probe {
+            http_get: Some(http("/health")),
+            initial_delay_seconds: Some(5),
+            period_seconds: Some(10),
+            timeout_seconds: Some(3),
+            ..Default::default()
+        }),
+        resources: Some(common::sized(e.resources.as_ref(), qos::EXPORTER)),
         security_context: Some(security::container()),
         volume_mounts: (!mounts.is_empty()).then_some(mounts),
         ..Default::default()
     }
+}
+
+/// The init container writing the exporter's password file, keyed by the exporter's own
+/// `REDIS_ADDR` (and the `POD_NAME` it expands from): the Redis image, which has a shell.
+fn exporter_auth_init(ctx: &Ctx, exporter: &Container) -> Container {
+    let addr_env = exporter
+        .env
+        .iter()
+        .flatten()
+        .filter(|e| e.name == "POD_NAME" || e.name == "REDIS_ADDR")
+        .cloned()
+        .collect();
+    auth::exporter_init(
+        &ctx.plan.spec.redis.image,
+        addr_env,
+        common::sized(None, qos::EXPORTER_INIT),
+    )
 }
 
 fn volumes(ctx: &Ctx) -> Vec<Volume> {
@@ -432,6 +459,12 @@ fn volumes(ctx: &Ctx) -> Vec<Volume> {
         });
     }
     v.extend(client_tls_volume(ctx));
+    if let Some(a) = &ctx.plan.spec.auth {
+        v.push(auth::volume(&a.password_secret));
+        if exporter(ctx).is_some() {
+            v.push(auth::exporter_volume());
+        }
+    }
     if !persistent(ctx) {
         v.push(Volume {
             name: DATA_VOLUME.into(),
@@ -469,8 +502,13 @@ fn claim(ctx: &Ctx) -> Option<PersistentVolumeClaim> {
 fn statefulset(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
     let plan = ctx.plan;
     let mut containers = vec![redis_container(ctx)];
+    let mut init = Vec::new();
     if let Some(e) = exporter(ctx) {
-        containers.push(exporter_container(ctx, e));
+        let c = exporter_container(ctx, e);
+        if plan.spec.auth.is_some() {
+            init.push(exporter_auth_init(ctx, &c));
+        }
+        containers.push(c);
     }
     let annotations = BTreeMap::from([
         (
@@ -514,6 +552,7 @@ fn statefulset(ctx: &Ctx, conf: &str) -> Result<Object, EmitError> {
                         plan.spec.placement.as_ref(),
                         selector(plan, SERVER),
                     ),
+                    init_containers: (!init.is_empty()).then_some(init),
                     containers,
                     volumes: Some(volumes(ctx)),
                     ..Default::default()

@@ -17,15 +17,16 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use minijinja::context;
 
-use super::data::{cli_auth, client_tls_volume, mount};
+use super::data::{client_tls_volume, mount};
 use super::{
     BACKUP, BACKUP_DIR, CLIENT_TLS_DIR, Ctx, INIT, RESTORE, RETENTION, SCRIPTS_DIR, render,
 };
-use crate::emit::common::{labels, meta};
+use crate::emit::common::{self, labels, meta};
 use crate::emit::placement::{self, Role};
-use crate::emit::{EmitError, Object, security};
+use crate::emit::{EmitError, Object, auth, security};
+use crate::plan::qos;
 use crate::plan::slots::CLUSTER_SLOTS;
-use crate::spec::Backup;
+use crate::spec::{Backup, ResourceList, Resources};
 
 const INIT_SH: &str = include_str!("../templates/cluster-init.sh.j2");
 const BACKUP_SH: &str = include_str!("../templates/cluster-backup.sh.j2");
@@ -91,6 +92,8 @@ fn scripts_name(ctx: &Ctx) -> String {
 fn scripts(ctx: &Ctx, backup: Option<&Backup>) -> Result<Object, EmitError> {
     let nodes = ctx.names.fqdns();
     let flags = ctx.cli_tls_flags();
+    // Scripts that call redis-cli against the cluster read the password from its file.
+    let auth_lines = ctx.plan.spec.auth.as_ref().map(|_| auth::cli_auth_lines());
     let mut data = BTreeMap::new();
     data.insert(
         "cluster-init.sh".to_string(),
@@ -107,6 +110,7 @@ fn scripts(ctx: &Ctx, backup: Option<&Backup>) -> Result<Object, EmitError> {
                 interval => INIT_INTERVAL_S,
                 nodes => nodes,
                 tls_flags => flags,
+                auth_lines => auth_lines,
             },
         )?,
     );
@@ -123,6 +127,7 @@ fn scripts(ctx: &Ctx, backup: Option<&Backup>) -> Result<Object, EmitError> {
                     nodes => nodes,
                     tls_flags => flags,
                     backup_dir => BACKUP_DIR,
+                    auth_lines => auth_lines,
                 },
             )?,
         );
@@ -154,6 +159,7 @@ fn scripts(ctx: &Ctx, backup: Option<&Backup>) -> Result<Object, EmitError> {
                         backup_dir => BACKUP_DIR,
                         local_port => RESTORE_LOCAL_PORT,
                         load_attempts => RESTORE_LOAD_ATTEMPTS,
+                        auth_lines => auth_lines,
                     },
                 )?,
             );
@@ -222,6 +228,10 @@ fn script_pod(
         volumes.push(v);
         mounts.push(mount("client-tls", CLIENT_TLS_DIR));
     }
+    if let Some(a) = ctx.plan.spec.auth.as_ref().filter(|_| talks_to_redis) {
+        volumes.push(auth::volume(&a.password_secret));
+        mounts.push(auth::mount());
+    }
     if backup_volume {
         volumes.push(Volume {
             name: "backup".into(),
@@ -237,10 +247,6 @@ fn script_pod(
             ..Default::default()
         });
     }
-    let env: Vec<_> = cli_auth(ctx)
-        .into_iter()
-        .filter(|_| talks_to_redis)
-        .collect();
     placement::template(
         ctx.plan,
         Role::Batch,
@@ -257,7 +263,9 @@ fn script_pod(
                 name: component.into(),
                 image: Some(ctx.plan.spec.redis.image.clone()),
                 command: Some(vec!["sh".into(), format!("{SCRIPTS_DIR}/{script}")]),
-                env: (!env.is_empty()).then_some(env),
+                resources: Some(
+                    common::resources(Some(&job_resources(ctx, component))).unwrap_or_default(),
+                ),
                 security_context: Some(security::container()),
                 volume_mounts: Some(mounts),
                 ..Default::default()
@@ -266,6 +274,36 @@ fn script_pod(
             ..Default::default()
         },
     )
+}
+
+/// A Job container's requests and limits: `jobs.resources`, else rkv's default. The
+/// restore's temporary redis-server holds one primary's dump, so unless `jobs.resources`
+/// says otherwise its memory is the Redis container's (none when the spec sets none:
+/// RKV119 says so rather than rkv guessing the data's size).
+fn job_resources(ctx: &Ctx, component: &str) -> Resources {
+    let spec = ctx
+        .plan
+        .spec
+        .jobs
+        .as_ref()
+        .and_then(|j| j.resources.clone());
+    if let Some(r) = spec {
+        return r;
+    }
+    let mut r = qos::JOB.resources();
+    if component == RESTORE {
+        let redis = ctx.plan.spec.resources.as_ref();
+        let memory = |l: Option<&ResourceList>| l.and_then(|l| l.memory.clone());
+        let limit = memory(redis.and_then(|r| r.limits.as_ref()));
+        let request = memory(redis.and_then(|r| r.requests.as_ref())).or(limit.clone());
+        if let Some(l) = r.limits.as_mut() {
+            l.memory = limit;
+        }
+        if let Some(q) = r.requests.as_mut() {
+            q.memory = request;
+        }
+    }
+    r
 }
 
 /// The Job keeps its name across runs: runbook G deletes and re-applies it by name.

@@ -210,7 +210,7 @@ fn inventory(ctx: &Ctx) -> Inventory {
             ),
             // What the probes and Jobs present: the client certificate, or only the CA.
             tls_flags: ctx.tls().map(|_| ctx.cli_tls_flags().join(" ")),
-            password: Password::EnvAndCli,
+            password: Password::ExactFile(super::auth::PASSWORD_FILE),
         }),
         sentinels: None,
         data_set: Some(n.name.clone()),

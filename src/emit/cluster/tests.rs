@@ -234,10 +234,29 @@ fn secrets_are_only_referenced() {
     for o in cluster(3, 1) {
         let text = o.value.to_string();
         assert!(!text.contains("requirepass\\n"), "{}", o.name());
+        // Files, never environment variables (checkov CKV_K8S_35) or arguments.
+        assert!(!text.contains("secretKeyRef"), "{}", o.name());
+        assert!(
+            !text.contains("\"name\":\"REDIS_PASSWORD\""),
+            "{}",
+            o.name()
+        );
         if o.kind() == "StatefulSet" {
-            assert!(text.contains("$(REDIS_PASSWORD)"));
+            assert!(text.contains("\"secretName\":\"cordum-redis-secret\""));
+            assert!(!text.contains("--requirepass"));
         }
     }
+    let conf = cluster(3, 1)
+        .into_iter()
+        .find(|o| o.name() == "cordum-redis-config")
+        .map(|o| {
+            o.value["data"]["start.sh"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default();
+    assert!(conf.contains("requirepass \"$pw\"") && conf.contains("masterauth \"$pw\""));
 }
 
 #[test]
@@ -307,4 +326,103 @@ fn backups_record_slots_and_restore_is_a_suspended_cronjob() {
 fn camel_case_prefix() {
     assert_eq!(super::camel("cordum"), "Cordum");
     assert_eq!(super::camel("my-app"), "MyApp");
+}
+
+/// The container `name` of a workload's pod template (init containers too).
+fn container<'a>(workload: &'a Value, name: &str) -> &'a Value {
+    let spec = if workload["kind"] == "CronJob" {
+        &workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    } else {
+        &workload["spec"]["template"]["spec"]
+    };
+    spec["initContainers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(spec["containers"].as_array().into_iter().flatten())
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no container {name}"))
+}
+
+#[test]
+fn rkvs_own_containers_have_defaults_and_redis_has_the_specs() {
+    let objs = cluster(3, 1);
+    let sts = find(&objs, "StatefulSet", "cordum-redis");
+    // The spec sets no resources: Redis gets none (RKV119), never a guess.
+    assert!(container(sts, "redis").get("resources").is_none());
+    let exporter = &container(sts, "exporter")["resources"];
+    assert_eq!(
+        exporter["requests"], exporter["limits"],
+        "Guaranteed-shaped"
+    );
+    assert_eq!(exporter["limits"]["memory"], "128Mi");
+    let init = &container(sts, "exporter-auth")["resources"];
+    assert_eq!(init["requests"], init["limits"]);
+    for (kind, name, c) in [
+        ("Job", "cordum-redis-cluster-init", "cluster-init"),
+        ("CronJob", "cordum-redis-backup", "backup"),
+        ("CronJob", "cordum-backup-retention", "backup-retention"),
+    ] {
+        let r = &container(find(&objs, kind, name), c)["resources"];
+        assert_eq!(r["limits"]["cpu"], "500m", "{name}");
+        assert_eq!(r["limits"]["memory"], "256Mi", "{name}");
+    }
+    // The restore holds a dump in memory: no memory bound of rkv's invention.
+    let restore =
+        &container(find(&objs, "CronJob", "cordum-redis-restore"), "restore")["resources"];
+    assert!(restore["limits"].get("memory").is_none());
+    assert_eq!(restore["limits"]["cpu"], "500m");
+}
+
+#[test]
+fn the_spec_sizes_the_jobs_and_the_restore_follows_redis() {
+    let sized = spec(3, 1).replace(
+        "  backup:",
+        "  resources: {requests: {cpu: 500m, memory: 2Gi}, limits: {cpu: \"1\", memory: 4Gi}}\n  backup:",
+    );
+    let objs = objects(&sized);
+    let restore =
+        &container(find(&objs, "CronJob", "cordum-redis-restore"), "restore")["resources"];
+    assert_eq!(restore["limits"]["memory"], "4Gi");
+    assert_eq!(restore["requests"]["memory"], "2Gi");
+    let jobs = format!(
+        "{sized}  jobs: {{resources: {{requests: {{cpu: 20m, memory: 48Mi}}, limits: {{cpu: 200m, memory: 96Mi}}}}}}\n"
+    );
+    let objs = objects(&jobs);
+    for (kind, name, c) in [
+        ("Job", "cordum-redis-cluster-init", "cluster-init"),
+        ("CronJob", "cordum-redis-restore", "restore"),
+    ] {
+        let r = &container(find(&objs, kind, name), c)["resources"];
+        assert_eq!(
+            r["limits"]["memory"], "96Mi",
+            "{name}: `jobs.resources` replaces the default whole"
+        );
+        assert_eq!(r["requests"]["cpu"], "20m", "{name}");
+    }
+}
+
+#[test]
+fn the_exporter_is_ready_only_when_it_serves_and_reads_its_password_from_a_file() {
+    let objs = cluster(3, 1);
+    let sts = find(&objs, "StatefulSet", "cordum-redis");
+    let e = container(sts, "exporter");
+    assert_eq!(e["readinessProbe"]["httpGet"]["path"], "/health");
+    let env = e["env"].as_array().cloned().unwrap_or_default();
+    assert!(
+        env.iter()
+            .all(|v| v.get("valueFrom").is_none() || v["name"] == "POD_NAME")
+    );
+    assert!(env.iter().any(|v| v["name"] == "REDIS_PASSWORD_FILE"));
+    // The init container keys the file by the exporter's own address.
+    let init = container(sts, "exporter-auth");
+    let addr = |c: &Value| {
+        c["env"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["name"] == "REDIS_ADDR")
+            .cloned()
+    };
+    assert_eq!(addr(init), addr(e));
 }

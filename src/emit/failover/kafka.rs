@@ -20,10 +20,11 @@ use crate::emit::security;
 use crate::plan::model::Plan;
 use crate::spec::{Mirror, Variant, Wal};
 use crate::target::strimzi::{
-    Acl, AclResource, Authorization, CA_KEY, CLUSTER_LABEL, CertSecretSource, ClientAuthentication,
-    ClientTls, Connector, ContainerTemplate, KafkaMirrorMaker2, KafkaTopic, KafkaTopicSpec,
-    KafkaUser, KafkaUserSpec, MirrorMaker2Spec, Mm2Template, PASSWORD_KEY, PasswordSecret,
-    PodTemplate, SourceCluster, TargetCluster, UserAuthentication, cluster_ca_secret,
+    self, Acl, AclResource, Authorization, CA_KEY, CLUSTER_LABEL, CertSecretSource,
+    ClientAuthentication, ClientTls, Connector, ContainerTemplate, KafkaMirrorMaker2, KafkaTopic,
+    KafkaTopicSpec, KafkaUser, KafkaUserSpec, MirrorMaker2Spec, Mm2Template, PASSWORD_KEY,
+    PasswordSecret, PodTemplate, SourceCluster, TargetCluster, UserAuthentication,
+    cluster_ca_secret,
 };
 
 const COMPONENT: &str = "wal";
@@ -78,38 +79,51 @@ pub fn objects(plan: &Plan, wal: &Wal) -> Result<Vec<Object>, EmitError> {
 
 fn topic(plan: &Plan, wal: &Wal) -> Result<Object, EmitError> {
     let t = &wal.topic;
-    let retention_ms = u64::from(t.retention_hours) * HOUR_MS;
+    // Only what the spec states: Strimzi's topic operator sets every key of
+    // `spec.config` on the topic, and removes each per-topic setting the topic has that
+    // `spec.config` does not name, so a value the spec never gave would overwrite (or,
+    // for a key left out, reset) what an existing topic runs with.
+    let mut config = BTreeMap::new();
+    if let Some(h) = t.retention_hours {
+        config.insert("retention.ms".to_string(), json!(u64::from(h) * HOUR_MS));
+    }
     let kt = KafkaTopic {
         metadata: kafka_meta(plan, wal, &t.name, true),
         spec: KafkaTopicSpec {
             topic_name: None,
             partitions: t.partitions,
             replicas: t.replicas,
-            config: BTreeMap::from([
-                // A WAL is replayed op by op: compaction would drop the ops before a key's
-                // last write and change what a replay produces.
-                ("cleanup.policy".to_string(), json!("delete")),
-                ("retention.ms".to_string(), json!(retention_ms)),
-            ]),
+            config,
         },
     };
-    let mut why = vec![
-        format!(
-            "retention.ms = {} h x 3600000 ms = {retention_ms}: the topic is the only source for a rebuild",
-            t.retention_hours
-        ),
+    let mut why = match t.retention_hours {
+        Some(h) => vec![format!(
+            "retention.ms = {h} h x 3600000 ms = {}: the topic is the only source for a rebuild",
+            u64::from(h) * HOUR_MS
+        )],
+        None => vec![
+            format!("retention {}", strimzi::retention_text(None)),
+            "Strimzi removes a per-topic retention.ms the existing topic has: state `retentionHours` to keep one".into(),
+        ],
+    };
+    why.push(
         "a rebuild (wipe the PVCs, reset the group to --to-earliest, replay) reaches back at most this far".into(),
-    ];
-    match wal.restore_window_hours {
-        Some(w) => why.push(format!(
-            "restore window asked for: {w} h <= retention {} h",
-            t.retention_hours
+    );
+    match (wal.restore_window_hours, t.retention_hours) {
+        (Some(w), Some(h)) => why.push(format!(
+            "restore window asked for: {w} h <= retention {h} h"
         )),
-        None => why.push(
+        (Some(w), None) => why.push(format!(
+            "restore window asked for: {w} h, against a retention the spec does not state"
+        )),
+        (None, _) => why.push(
             "no restoreWindowHours in the spec: nothing to check the retention against".into(),
         ),
     }
     why.push("partition key = Redis key: all ops of one key stay ordered in one partition".into());
+    why.push(
+        "cleanup.policy not stated: the broker's default, delete; a compacted WAL would drop ops and change what a replay produces".into(),
+    );
     if t.partitions.is_none() {
         why.push(
             "partitions and replicas unset: the broker's (or the existing topic's) values stand"

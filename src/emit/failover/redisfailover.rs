@@ -18,7 +18,7 @@ use crate::plan::model::Plan;
 use crate::plan::settings;
 use crate::spec::Failover;
 use crate::target::spotahome::{
-    AuthSettings, ConfigCopy, EmbeddedMeta, EmbeddedPvc, Exporter, RedisFailover,
+    self, AuthSettings, ConfigCopy, EmbeddedMeta, EmbeddedPvc, Exporter, RedisFailover,
     RedisFailoverSpec, RedisSettings, RedisStorage, SentinelSettings,
 };
 
@@ -63,6 +63,10 @@ pub fn redis_failover(plan: &Plan, f: &Failover) -> Result<Object, EmitError> {
                 port: Some(s.redis.port.into()),
                 resources: common::resources(s.resources.as_ref()),
                 custom_config: redis_custom_config(plan),
+                // customConfig reaches Redis by CONFIG SET after the pod starts, so a
+                // restart would boot with the operator's redis.conf (AOF off) and load a
+                // stale RDB; on the command line the durability settings hold from start.
+                command: spotahome::redis_command(settings::durability_args(plan)),
                 storage,
                 exporter,
                 affinity: affinity(plan, "redis"),

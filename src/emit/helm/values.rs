@@ -25,9 +25,11 @@ use crate::target::helm::{
 use crate::target::monitoring::Rule;
 
 mod auth;
+mod images;
 mod reach;
 mod scheduling;
 
+use images::sentinel_image;
 use reach::{RoleService, exposed_service, network_policy};
 use scheduling::{Scheduling, global, scheduling};
 
@@ -330,6 +332,7 @@ pub fn values(plan: &Plan, workload: Workload<'_>) -> (Value, Vec<String>) {
     if let Some(g) = global(plan) {
         v.insert("global".into(), g);
     }
+    images::allow_insecure(plan, workload, &mut v, &mut notes);
     v.insert("fullnameOverride".into(), json!(plan.name));
     v.insert("commonLabels".into(), json!(labels_for_chart(plan)));
     let image = Image::parse(&plan.spec.redis.image);
@@ -429,10 +432,7 @@ fn redis_chart(
             // The chart's `kubectl-shared` sidecar labels the primary with the pod's token.
             replica.automount_service_account_token = follow;
             v.insert("replica".into(), json!(replica));
-            let sentinel_image = match &s.image {
-                Some(i) => Image::parse(i),
-                None => image.sibling("redis-sentinel"),
-            };
+            let sentinel_image = sentinel_image(r, &image);
             v.insert(
                 "sentinel".into(),
                 json!(SentinelValues {
@@ -555,6 +555,43 @@ mod tests {
     use crate::plan::model::plan;
     use crate::spec::{Shape, load_str, resolve::resolve};
 
+    fn values_for(image: &str, exporter: &str) -> Value {
+        let text = format!(
+            "apiVersion: rkv.dev/v1alpha1\nkind: RedisTopology\nmetadata: {{name: redis, namespace: redis}}\n\
+             spec:\n  use: cache\n  shape: {{standalone: {{}}}}\n  redis: {{image: \"{image}\"}}\n\
+             \x20 monitoring: {{namespace: monitoring, exporter: {{image: \"{exporter}\"}}}}\n\
+             \x20 outputs:\n    kustomize: false\n    helm: {{release: redis, namespace: redis, version: 23.1.1, repository: oci://x}}\n"
+        );
+        let loaded = load_str("t.yaml", text).expect("loads");
+        let p = plan(&resolve(&loaded.topology)[0], "t.yaml");
+        values(&p, Workload::Standalone).0
+    }
+
+    #[test]
+    fn the_insecure_images_switch_is_set_only_for_images_the_chart_refuses() {
+        let switch = |v: &Value| v["global"]["security"]["allowInsecureImages"].clone();
+        let own = values_for("bitnami/redis:latest", "bitnami/redis-exporter:latest");
+        assert_eq!(switch(&own), Value::Null);
+        assert!(own.get("global").is_none());
+        for (image, exporter) in [
+            ("bitnamilegacy/redis:7.2", "bitnami/redis-exporter:latest"),
+            (
+                "bitnami/redis:latest",
+                "bitnamilegacy/redis-exporter:1.58.0",
+            ),
+            (
+                "registry.example.com/bitnami/redis:7.2",
+                "bitnami/redis-exporter:latest",
+            ),
+        ] {
+            assert_eq!(
+                switch(&values_for(image, exporter)),
+                json!(true),
+                "{image} {exporter}"
+            );
+        }
+    }
+
     /// The Bitnami profile's values, its clients Sentinel-aware or not.
     fn bitnami(sentinel_aware: bool) -> Value {
         let mut text = include_str!("../../../profiles/bitnami-redis.yaml").to_string();
@@ -576,9 +613,10 @@ mod tests {
         // What the chart's values validation asks for with a master Service.
         assert_eq!(v["rbac"]["create"], json!(true));
         assert_eq!(v["replica"]["automountServiceAccountToken"], json!(true));
+        // The sibling of the profile's Redis image, so from where it still pulls (RKV177).
         assert_eq!(
             v["kubectl"]["image"]["repository"],
-            json!("bitnami/kubectl")
+            json!("bitnamilegacy/kubectl")
         );
         let egress = v["networkPolicy"]["extraEgress"]
             .as_array()

@@ -6,7 +6,8 @@
 //! exact names (`names`), how to connect and find the primary, what the PDBs allow and
 //! why, the disaster-recovery procedures that apply to the shape (`sections`; a
 //! cluster's restore as commands and the TLS certificate names in `restore`), the
-//! alerts, and a Mermaid diagram (`diagram`).
+//! alerts, and a Mermaid diagram (`diagram`); then the migration from a single-node
+//! base to a cluster environment (`migration`).
 //!
 //! Invariant: every name is one an emitter wrote (or one an operator or chart derives
 //! from it, by the rules in [`crate::target`]), never re-typed, so the runbook cannot
@@ -15,6 +16,7 @@
 
 mod access;
 mod diagram;
+mod migration;
 mod names;
 mod prereqs;
 mod restore;
@@ -100,6 +102,10 @@ fn cli(plan: &Plan, inv: &Inventory, args: &str) -> String {
         (true, Password::File(path)) => {
             format!("sh -c 'REDISCLI_AUTH=\"$(cat {path})\" {base}'")
         }
+        // `echo .` keeps a trailing newline of the Secret, which Redis got too.
+        (true, Password::ExactFile(path)) => {
+            format!("sh -c 'p=$(cat {path}; echo .); REDISCLI_AUTH=\"${{p%.}}\" {base}'")
+        }
     };
     exec(&plan.namespace, target, container, &cmd)
 }
@@ -118,6 +124,10 @@ fn sentinel_cli(plan: &Plan, s: &SentinelAccess, args: &str) -> String {
         Some(Password::Env) => format!("sh -c 'REDISCLI_AUTH=\"$REDIS_PASSWORD\" {base}'"),
         Some(Password::File(path)) => {
             format!("sh -c 'REDISCLI_AUTH=\"$(cat {path})\" {base}'")
+        }
+        // Every byte of the file, a trailing newline included (`$(...)` would drop it).
+        Some(Password::ExactFile(path)) => {
+            format!("sh -c 'p=$(cat {path}; echo .); REDISCLI_AUTH=\"${{p%.}}\" {base}'")
         }
     };
     exec(
@@ -190,6 +200,7 @@ pub fn runbook(
     for v in variants {
         sections::section(&mut out, v);
     }
+    migration::sections(&mut out, variants);
     Some(OutFile {
         path: PATH.into(),
         content: out,

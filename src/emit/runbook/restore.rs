@@ -50,6 +50,9 @@ pub(super) fn cluster_full_loss(plan: &Plan, inv: &Inventory, b: &Backup) -> Str
         out,
         "# 2. Import the backup (for an older set first: kubectl -n {ns} set env cronjob/{restore} RESTORE_STAMP=<time>)\nkubectl -n {ns} create job {job} --from=cronjob/{restore}\nkubectl -n {ns} wait --for=condition=complete job/{job} --timeout=2h\nkubectl -n {ns} logs job/{job}\n```\n\nThe restore Job sends each key to the primary that owns its slot now, through the normal write path: it works with `appendonly yes` (Redis ignores a `dump.rdb` copied into `/data` when AOF is on, and starts empty) and whatever the slot layout. A key from the backup replaces a live key of the same name. The Job fails (exit 2) when the set misses slots, and its log says how many.",
     );
+    if plan.spec.auth.is_some() {
+        out.push_str(" `redis-cli --cluster import` writes the password into the MIGRATE command it formats, so a password with a space or `%` cannot reach the primaries: the Job refuses it before importing anything (exit 1); give the cluster a password without them (the Secret, then `CONFIG SET requirepass` and `masterauth` on every node) before restoring.");
+    }
     out
 }
 

@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 
 use super::prereqs::before_apply;
 use super::{
-    Section, access, cli, code, diagram, names, restore, sentinel_cli, services, variant_title,
+    Section, access, cli, code, diagram, exec, names, restore, sentinel_cli, services,
+    variant_title,
 };
 use crate::bundle::Object;
 use crate::bundle::{helm_dir, tree_dir};
@@ -199,7 +200,9 @@ fn connect(out: &mut String, plan: &Plan, objects: &[Object], inv: &Inventory) {
                 Password::EnvAndCli => {
                     "exposed in the pod as `REDIS_PASSWORD` and `REDISCLI_AUTH`".to_string()
                 }
-                Password::File(path) => format!("mounted in the pod at `{path}`"),
+                Password::File(path) | Password::ExactFile(path) => {
+                    format!("mounted in the pod at `{path}`")
+                }
             }
         );
     }
@@ -428,16 +431,26 @@ fn dr(out: &mut String, plan: &Plan, inv: &Inventory) {
             );
         }
     }
-    if plan.spec.persistence.as_ref().is_some_and(|p| p.enabled) {
-        w(
-            out,
-            "Persistence failures",
-            format!(
-                "- **Disk full**: `{}` shows `rdb_last_bgsave_status:err` / `aof_last_write_status:err` and writes fail (`MISCONF`). Grow the full PVC ({claims}: `kubectl -n {ns} edit pvc <name>`, if the StorageClass allows expansion) or free space; then `BGREWRITEAOF`.\n- **Fork failure** (`Can't save in background: fork`): the pod has no memory headroom for copy-on-write; raise the memory limit (rkv's maxmemory is 7/8 of it) or lower maxmemory.\n- **AOF corruption** (Redis refuses to start, `Bad file format reading the append only file`): stop the pod, run `redis-check-aof --fix` on the AOF in a helper pod mounting that pod's PVC, then start it; a replica can instead be wiped and resynced from the primary.",
-                cli(plan, inv, "INFO persistence"),
-                claims = claim_list(inv),
-            ),
+    if let Some(p) = plan.spec.persistence.as_ref().filter(|p| p.enabled) {
+        let mut text = format!(
+            "- **Disk full**: `{}` shows `rdb_last_bgsave_status:err` / `aof_last_write_status:err` and writes fail (`MISCONF`). Grow the full PVC ({claims}: `kubectl -n {ns} edit pvc <name>`, if the StorageClass allows expansion) or free space; then `BGREWRITEAOF`.\n- **Fork failure** (`Can't save in background: fork`): the pod has no memory headroom for copy-on-write; raise the memory limit (rkv's maxmemory is 7/8 of it) or lower maxmemory.\n- **AOF corruption** (Redis refuses to start, `Bad file format reading the append only file`): stop the pod, run `redis-check-aof --fix` on the AOF in a helper pod mounting that pod's PVC, then start it; a replica can instead be wiped and resynced from the primary.",
+            cli(plan, inv, "INFO persistence"),
+            claims = claim_list(inv),
         );
+        if inv.maker == Maker::Spotahome && p.aof.is_some() {
+            // The RedisFailover's command turns AOF on at start; volumes written before
+            // (AOF only by CONFIG SET, or none) may hold a dump.rdb and no AOF.
+            text.push_str(&format!(
+                "\n- **AOF from the start** (the RedisFailover's `command`): Redis started with `appendonly yes` loads only the AOF, so a pod whose volume holds a `dump.rdb` but no `appendonlydir/` starts empty. Before you apply it over pods that ran without AOF, check each one (`{ls}`); where the directory is missing, `{set}` and wait until `{info}` shows `aof_rewrite_in_progress:0`: the restart then loads that AOF. The operator restarts the replicas first and the primary last (its pre-stop script asks Sentinel to fail over): never delete every Redis pod at once.",
+                ls = match &inv.redis {
+                    Some(r) => exec(ns, &r.exec.target, r.exec.container.as_deref(), "ls /data"),
+                    None => String::new(),
+                },
+                set = cli(plan, inv, "CONFIG SET appendonly yes"),
+                info = cli(plan, inv, "INFO persistence"),
+            ));
+        }
+        w(out, "Persistence failures", text);
     }
 }
 
@@ -448,10 +461,10 @@ fn full_loss(plan: &Plan, inv: &Inventory) -> String {
         && let Some(wal) = &f.wal
     {
         return format!(
-            "Redis is rebuilt from the Kafka write-ahead log (topic `{topic}`, retention {h} h):\n\n```sh\n# 1. stop the applier so the group has no members\nkubectl -n {ns} scale deploy/{applier} --replicas=0\n# 2. recreate Redis empty (delete the data PVCs only if the data is lost), wait for a primary\n# 3. rewind the consumer group to the start of the topic\nkubectl -n {kns} exec -it $(kubectl -n {kns} get pod -l strimzi.io/cluster={kc},strimzi.io/kind=Kafka -o name | head -1) -- \\\n  bin/kafka-consumer-groups.sh --bootstrap-server localhost:9092 \\\n  --group {group} --topic {topic} --reset-offsets --to-earliest --execute\n# 4. replay\nkubectl -n {ns} scale deploy/{applier} --replicas={r}\n```\n\nOnly writes within the topic's retention come back: older keys need a backup.",
+            "Redis is rebuilt from the Kafka write-ahead log (topic `{topic}`, retention {h}):\n\n```sh\n# 1. stop the applier so the group has no members\nkubectl -n {ns} scale deploy/{applier} --replicas=0\n# 2. recreate Redis empty (delete the data PVCs only if the data is lost), wait for a primary\n# 3. rewind the consumer group to the start of the topic\nkubectl -n {kns} exec -it $(kubectl -n {kns} get pod -l strimzi.io/cluster={kc},strimzi.io/kind=Kafka -o name | head -1) -- \\\n  bin/kafka-consumer-groups.sh --bootstrap-server localhost:9092 \\\n  --group {group} --topic {topic} --reset-offsets --to-earliest --execute\n# 4. replay\nkubectl -n {ns} scale deploy/{applier} --replicas={r}\n```\n\nOnly writes within the topic's retention come back: older keys need a backup.",
             applier = inv.applier.as_deref().unwrap_or(""),
             topic = wal.topic.name,
-            h = wal.topic.retention_hours,
+            h = crate::target::strimzi::retention_text(wal.topic.retention_hours),
             kns = wal.kafka.namespace,
             kc = wal.kafka.cluster,
             group = wal.applier.group,

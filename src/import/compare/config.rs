@@ -11,15 +11,51 @@ use serde_json::{Map, Value, json};
 use super::Input;
 use crate::import::redisconf::{self, Conf};
 
+/// The Secret name and key a container reads at `path`, and the volume holding it.
+fn password_file_secret(
+    c: &k8s_openapi::api::core::v1::Container,
+    volumes: &Value,
+    path: &str,
+) -> Option<(String, String, String)> {
+    let m = c
+        .volume_mounts
+        .iter()
+        .flatten()
+        .filter(|m| path.starts_with(&format!("{}/", m.mount_path.trim_end_matches('/'))))
+        .max_by_key(|m| m.mount_path.len())?;
+    let rest = path
+        .strip_prefix(m.mount_path.trim_end_matches('/'))?
+        .trim_start_matches('/');
+    let vol = volumes
+        .as_array()?
+        .iter()
+        .find(|v| v.get("name").and_then(Value::as_str) == Some(&m.name))?;
+    let name = vol.pointer("/secret/secretName")?.as_str()?.to_string();
+    let key = vol
+        .pointer("/secret/items")
+        .and_then(Value::as_array)
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|i| i.get("path").and_then(Value::as_str) == Some(rest))
+                .and_then(|i| i.get("key").and_then(Value::as_str))
+        })
+        .unwrap_or(rest)
+        .to_string();
+    Some((name, key, m.name.clone()))
+}
+
 /// Replaces a Redis container's `command` and `args` with the configuration it runs:
-/// `redis-server.conf-file` and `redis.conf.<directive>`; returns the name of the volume
-/// the configuration file comes from (its mount is dropped here).
+/// `redis-server.conf-file` and `redis.conf.<directive>`; returns the names of the volumes
+/// compared as that configuration (the configuration file's, a password file's), whose
+/// mounts are dropped here.
 pub(super) fn redis_container(
     c: &mut Value,
     volumes: &Value,
     ns: &str,
     conf: &dyn Fn(&str, &str, &str) -> Option<String>,
-) -> Option<String> {
+) -> Option<Vec<String>> {
+    let mut extra_volumes = Vec::new();
     let typed = serde_json::from_value::<k8s_openapi::api::core::v1::Container>(c.clone()).ok()?;
     if crate::import::pod::is_exporter(&typed) {
         return None;
@@ -56,9 +92,31 @@ pub(super) fn redis_container(
         });
         (mount, text)
     };
-    let inv = crate::import::pod::redis_invocation(&typed, &|file| mounted(file).1)?;
+    let mut inv = crate::import::pod::redis_invocation(&typed, &|file| mounted(file).1)?;
     if inv.sentinel {
         return None;
+    }
+    // A password file given on stdin (rkv's start) is the same configuration as
+    // `requirepass $(REDIS_PASSWORD)` with that variable fed by the same Secret key: compared
+    // in that form, so a source written either way matches.
+    if let Some(pf) = inv.password_file.take() {
+        let secret = password_file_secret(&typed, volumes, &pf.path)?;
+        inv.options
+            .set("requirepass", &["$(REDIS_PASSWORD)".to_string()]);
+        if pf.masterauth {
+            inv.options
+                .set("masterauth", &["$(REDIS_PASSWORD)".to_string()]);
+        }
+        if let Some(m) = c.as_object_mut() {
+            let env = m.entry("env").or_insert_with(|| json!([]));
+            if let Some(list) = env.as_array_mut() {
+                list.push(json!({"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": secret.0, "key": secret.1}}}));
+            }
+            if let Some(Value::Array(mounts)) = m.get_mut("volumeMounts") {
+                mounts.retain(|x| x.get("name").and_then(Value::as_str) != Some(&secret.2));
+            }
+        }
+        extra_volumes.push(secret.2);
     }
     let mut conf_volume = None;
     let mut merged = Conf::default();
@@ -86,7 +144,8 @@ pub(super) fn redis_container(
         );
         m.insert("redis.conf".into(), conf_map(&merged));
     }
-    conf_volume.map(|(name, _)| name)
+    extra_volumes.extend(conf_volume.map(|(name, _)| name));
+    Some(extra_volumes)
 }
 
 /// A configuration as a map of canonical values (environment references as `$(VAR)`).

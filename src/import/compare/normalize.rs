@@ -377,8 +377,8 @@ fn pod_defaults(
                     }
                 }
             }
-            if let Some(mount) = redis_container(c, &volumes, ns, conf) {
-                conf_mounts.push(mount);
+            if let Some(names) = redis_container(c, &volumes, ns, conf) {
+                conf_mounts.extend(names);
             }
         }
     }

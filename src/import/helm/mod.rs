@@ -255,6 +255,7 @@ pub fn draft(
             exposure: None,
             monitoring: None,
             backup: None,
+            jobs: None,
             disruption: None,
             placement: None,
             pods: None,

@@ -85,6 +85,7 @@ pub(super) fn empty_topology(metadata: Metadata, shape: Shape, image: String) ->
             exposure: None,
             monitoring: None,
             backup: None,
+            jobs: None,
             disruption: None,
             placement: None,
             pods: None,

@@ -149,9 +149,8 @@ pub(super) fn wal(objects: &[SourceObject], d: &mut Draft, ns: &str) -> Result<(
         name: a.topic.clone(),
         partitions: None,
         replicas: None,
-        retention_hours: 168,
+        retention_hours: None,
     };
-    let mut retention_read = false;
     for (k, x) in objects.iter().enumerate() {
         if !x.api_version().starts_with("kafka.strimzi.io/") {
             continue;
@@ -176,19 +175,13 @@ pub(super) fn wal(objects: &[SourceObject], d: &mut Draft, ns: &str) -> Result<(
                 .pointer("/spec/config/retention.ms")
                 .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
             {
-                topic.retention_hours = u32::try_from(ms / 3_600_000).unwrap_or(u32::MAX).max(1);
-                retention_read = true;
+                topic.retention_hours =
+                    Some(u32::try_from(ms / 3_600_000).unwrap_or(u32::MAX).max(1));
             }
         }
         if x.kind() == "KafkaUser" && x.name() == user {
             d.roles.insert(k, Role::Kafka);
         }
-    }
-    if !retention_read {
-        d.notes.inferred(
-            "/spec/shape/failover/wal/topic/retentionHours",
-            "no KafkaTopic with `retention.ms` among the sources: the broker's default, 168 h (log.retention.hours)",
-        );
     }
     let wal = Wal {
         kafka: Kafka {

@@ -180,7 +180,7 @@ pub(super) fn workload(
             }
         }
     }
-    password(&mut d, &pod, c, &conf);
+    password(&mut d, &pod, c, &conf, inv.password_file.as_ref());
     apply_conf(&mut d, conf.clone(), &conf_origin);
     // Port and TLS.
     let plain_port = conf
@@ -253,8 +253,30 @@ pub(super) fn workload(
     Ok(d)
 }
 
-/// The password: `requirepass` read from an environment variable fed by a Secret.
-fn password(d: &mut Draft, pod: &Pod, c: &Container, conf: &Conf) {
+/// The password: `requirepass` read from an environment variable fed by a Secret, or
+/// from a file of a Secret volume given on stdin (rkv's start script).
+fn password(
+    d: &mut Draft,
+    pod: &Pod,
+    c: &Container,
+    conf: &Conf,
+    file: Option<&redisconf::PasswordFile>,
+) {
+    if let Some(f) = file {
+        match pod.file_secret(c, &f.path) {
+            Some(secret) => {
+                d.topology.spec.auth = Some(Auth {
+                    password_secret: secret,
+                    created_by: crate::spec::SecretMaker::External,
+                });
+            }
+            None => d.notes.unmapped(
+                "/spec",
+                format!("`requirepass` is read from `{}`, which no Secret volume of the container holds: set `auth.passwordSecret`", f.path),
+            ),
+        }
+        return;
+    }
     let Some(value) = conf.get("requirepass") else {
         return;
     };

@@ -196,9 +196,12 @@ pub struct WalTopic {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 10))]
     pub replicas: Option<u32>,
-    /// `retention.ms` in hours: the restore window.
+    /// `retention.ms` in hours: how far back a rebuild from the WAL reaches. Absent,
+    /// the KafkaTopic states no retention: the broker's default applies (and Strimzi's
+    /// topic operator removes a per-topic retention an existing topic has).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
-    pub retention_hours: u32,
+    pub retention_hours: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

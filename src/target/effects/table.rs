@@ -176,6 +176,12 @@ pub const TABLE: &[Row] = &[
         field: "resources",
         effects: [R, R, R, R, R, R, R],
     },
+    // rkv's own Jobs (cluster init, backup, retention, restore) on every target that has
+    // them; the applier has its own `resources`.
+    Row {
+        field: "jobs.resources",
+        effects: [R, R, R, R, R, R, R],
+    },
     Row {
         field: "memory",
         effects: [R, R, R, R, R, R, R],
