@@ -49,10 +49,17 @@ pub fn emit(plan: &Plan, shape: &Replication) -> Result<Emitted, EmitError> {
     ];
     if let Some(t) = &plan.spec.tls {
         out.push(config::sentinel_config_map(plan, t)?);
-        let names = crate::plan::tls::server_names(plan)
+        let dns_names: Vec<String> = crate::plan::tls::server_names(plan)
             .into_iter()
-            .map(|n| n.name);
-        out.extend(tls::certificates(plan, t, SERVER, names.collect())?);
+            .map(|n| n.name)
+            .collect();
+        let who = tls::Subjects {
+            server: SERVER,
+            client: SERVER,
+            common_name: dns_names.first().cloned(),
+            dns_names,
+        };
+        out.extend(tls::certificates(plan, t, who)?);
     }
     out.extend(service::external(plan)?);
     out.extend(network::policies(plan, shape)?);

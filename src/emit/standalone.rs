@@ -49,10 +49,17 @@ pub fn emit(plan: &Plan) -> Result<Emitted, EmitError> {
         out.extend(backup::objects(&backup_job(plan, b))?);
     }
     if let Some(t) = &plan.spec.tls {
-        let names = crate::plan::tls::server_names(plan)
+        let dns_names: Vec<String> = crate::plan::tls::server_names(plan)
             .into_iter()
-            .map(|n| n.name);
-        out.extend(tls::certificates(plan, t, COMPONENT, names.collect())?);
+            .map(|n| n.name)
+            .collect();
+        let who = tls::Subjects {
+            server: COMPONENT,
+            client: COMPONENT,
+            common_name: dns_names.first().cloned(),
+            dns_names,
+        };
+        out.extend(tls::certificates(plan, t, who)?);
     }
     Ok(Emitted {
         objects: out,

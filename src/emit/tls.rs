@@ -109,14 +109,20 @@ pub fn mounts() -> Vec<VolumeMount> {
         .collect()
 }
 
-/// cert-manager Certificates into `tls.serverSecret` (valid for `dns_names`, the first
-/// one its common name) and, when set, `tls.clientSecret`; none without `certManager`.
-pub fn certificates(
-    plan: &Plan,
-    t: &Tls,
-    component: &str,
-    dns_names: Vec<String>,
-) -> Result<Vec<Object>, EmitError> {
+/// Who the Certificates are for: the component labels of the server and client
+/// Certificates, the server's common name and every name it must carry.
+pub struct Subjects<'a> {
+    pub server: &'a str,
+    pub client: &'a str,
+    /// One of `dns_names` (a CN outside the SANs is ignored by clients anyway).
+    pub common_name: Option<String>,
+    pub dns_names: Vec<String>,
+}
+
+/// cert-manager Certificates into `tls.serverSecret` (valid for the subjects' names) and,
+/// when set, `tls.clientSecret`; none without `certManager`. Every shape's Certificates
+/// come from here.
+pub fn certificates(plan: &Plan, t: &Tls, who: Subjects<'_>) -> Result<Vec<Object>, EmitError> {
     let Some(cm) = &t.cert_manager else {
         return Ok(Vec::new());
     };
@@ -133,12 +139,12 @@ pub fn certificates(
         })
     };
     let server = Certificate::new(
-        meta(plan, &t.server_secret, component),
+        meta(plan, &t.server_secret, who.server),
         CertificateSpec {
             secret_name: t.server_secret.clone(),
             issuer_ref: issuer.clone(),
-            common_name: dns_names.first().cloned(),
-            dns_names,
+            common_name: who.common_name,
+            dns_names: who.dns_names,
             ip_addresses: Vec::new(),
             // Tools that present the server's own certificate (a backup Job of a target
             // without a client one) authenticate with it too.
@@ -149,7 +155,7 @@ pub fn certificates(
     let mut out = vec![Object::new("Certificate", &server)?];
     if let Some(client) = &t.client_secret {
         let c = Certificate::new(
-            meta(plan, client, component),
+            meta(plan, client, who.client),
             CertificateSpec {
                 secret_name: client.clone(),
                 issuer_ref: issuer,
