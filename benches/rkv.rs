@@ -196,6 +196,11 @@ fn bench_render(tmp: &Path, inputs: &[&str], runs: usize, with_floor: bool) -> P
         let mut a: Vec<String> = pre.iter().map(|s| s.to_string()).collect();
         a.extend(inputs.iter().map(|s| s.to_string()));
         a.extend(["-o".to_string(), out.display().to_string()]);
+        // The temporary directory stands for rkv's GitOps repository: the Argo CD
+        // Applications name their tree's path in it (the floor writes bytes only).
+        if pre == ["render"] {
+            a.extend(["--repo-root".to_string(), tmp.display().to_string()]);
+        }
         a
     };
     let first = tmp.join("out-first");
@@ -411,7 +416,14 @@ fn bench_helm(tmp: &Path, runs: usize) -> Result<(Stats, String), String> {
     let out = tmp.join("helm-values");
     let spec = format!("{ROOT}/profiles/bitnami-redis.yaml");
     run_rkv(
-        &["render", &spec, "-o", &out.display().to_string()],
+        &[
+            "render",
+            &spec,
+            "-o",
+            &out.display().to_string(),
+            "--repo-root",
+            &tmp.display().to_string(),
+        ],
         &tmp.join("stderr.log"),
     );
     let values = out
@@ -486,11 +498,17 @@ fn shape(i: usize, rng: &mut Rng) -> Value {
             "shards": rng.range(3, 6),
             "replicasPerShard": rng.range(1, 2),
         }}),
-        2 => json!({"replication": {"replicas": 3, "sentinel": sentinel}}),
+        // The operators must reach their pods through rkv's NetworkPolicies (RKV155, RKV168).
+        2 => json!({"replication": {
+            "replicas": 3,
+            "sentinel": sentinel,
+            "operatorNamespace": "redis-operator",
+        }}),
         _ => json!({"failover": {
             "operator": "spotahome",
             "replicas": 3,
             "sentinel": sentinel,
+            "operatorNamespace": "redis-operator",
         }}),
     }
 }
@@ -534,7 +552,13 @@ fn fleet_spec(i: usize, rng: &mut Rng) -> (String, Value) {
             "size": format!("{}Gi", limit_mib / 256 * 4),
         });
     }
-    if rng.range(0, 1) == 1 {
+    // A standalone Deployment has one pod and no exporter: placement and monitoring are
+    // refused there (RKV107).
+    let standalone = i.is_multiple_of(4);
+    if standalone {
+        spec.as_object_mut().map(|m| m.remove("placement"));
+    }
+    if rng.range(0, 1) == 1 && !standalone {
         spec["monitoring"] = json!({
             "namespace": "monitoring",
             "exporter": {"image": "oliver006/redis_exporter:v1.58.0"},

@@ -57,10 +57,11 @@ pub fn check(l: &Loaded, r: &Resolved, out: &mut Vec<Diagnostic>) {
         if row.field == "metadata" || row.field.contains('*') {
             continue;
         }
-        if refused
-            .iter()
-            .any(|f| row.field.starts_with(&format!("{f}.")))
-        {
+        if refused.iter().any(|f| {
+            row.field
+                .strip_prefix(f)
+                .is_some_and(|rest| rest.starts_with('.'))
+        }) {
             continue;
         }
         let (section, rest) = split(row.field);

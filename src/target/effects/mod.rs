@@ -295,7 +295,12 @@ pub const REQUIRES: &[Requires] = &[
 pub fn row(field: &str) -> Option<&'static Row> {
     TABLE
         .iter()
-        .filter(|r| field == r.field || field.starts_with(&format!("{}.", r.field)))
+        // `r.field` itself or a field inside it, without building `"<field>."` per row.
+        .filter(|r| {
+            field
+                .strip_prefix(r.field)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
         .max_by_key(|r| r.field.len())
 }
 
