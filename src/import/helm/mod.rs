@@ -21,13 +21,11 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::error::ImportError;
-use super::infer::{Draft, Role, infer_use};
+use super::infer::{Draft, Role, empty_topology, infer_use};
 use super::notes::Notes;
 use super::redisconf::Conf;
 use super::source::SourceObject;
-use crate::spec::{
-    ApiVersion, HelmOutput, Metadata, Outputs, Redis, Topology, TopologyKind, TopologySpec, Use,
-};
+use crate::spec::{HelmOutput, Metadata, Outputs};
 use crate::target::helm::DEFAULT_MASTER_SET;
 use values::{Vals, fullname, image_of};
 
@@ -227,53 +225,26 @@ pub fn draft(
             "the values name no image: the chart's default for this version",
         );
     }
-    let topology = Topology {
-        api_version: ApiVersion::V1Alpha1,
-        kind: TopologyKind::RedisTopology,
-        metadata: Metadata {
+    let mut topology = empty_topology(
+        Metadata {
             name: name.clone(),
             namespace: namespace.clone(),
             part_of: None,
             labels: BTreeMap::new(),
         },
-        spec: TopologySpec {
-            use_: Use::Durable,
-            shape,
-            redis: Redis {
-                image,
-                port: 6379,
-                maxclients: None,
-                repl_diskless_sync: None,
-                extra_config: BTreeMap::new(),
-            },
-            auth: None,
-            persistence: None,
-            resources: None,
-            memory: None,
-            tls: None,
-            clients: Vec::new(),
-            exposure: None,
-            monitoring: None,
-            backup: None,
-            jobs: None,
-            disruption: None,
-            placement: None,
-            pods: None,
-            outputs: Some(Outputs {
-                kustomize: false,
-                helm: Some(HelmOutput {
-                    release: release.clone(),
-                    namespace: namespace.clone(),
-                    version,
-                    repository: "oci://registry-1.docker.io/bitnamicharts".into(),
-                    interval: "10m".into(),
-                }),
-            }),
-            accept: Vec::new(),
-            environments: BTreeMap::new(),
-            sites: BTreeMap::new(),
-        },
-    };
+        shape,
+        image,
+    );
+    topology.spec.outputs = Some(Outputs {
+        kustomize: false,
+        helm: Some(HelmOutput {
+            release: release.clone(),
+            namespace: namespace.clone(),
+            version,
+            repository: "oci://registry-1.docker.io/bitnamicharts".into(),
+            interval: "10m".into(),
+        }),
+    });
     let mut d = Draft {
         topology,
         notes,

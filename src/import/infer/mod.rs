@@ -30,6 +30,7 @@ use super::redisconf::Conf;
 use super::source::SourceObject;
 use crate::spec::{Topology, TopologySpec, Use};
 
+pub(crate) use shared::empty_topology;
 pub use shared::inferred_size;
 
 /// The part an object plays in the topology; the round trip pairs a source object with

@@ -61,7 +61,7 @@ pub(super) fn metadata(o: &SourceObject, namespace: String, skip: &[&str]) -> Me
     }
 }
 
-pub(super) fn empty_topology(metadata: Metadata, shape: Shape, image: String) -> Topology {
+pub(crate) fn empty_topology(metadata: Metadata, shape: Shape, image: String) -> Topology {
     Topology {
         api_version: ApiVersion::V1Alpha1,
         kind: TopologyKind::RedisTopology,
